@@ -1,0 +1,69 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Switchboard } from '../../src/server/index.js';
+import { type ChatSwitchboard, installChat } from './chat-handlers.js';
+import { RoomDirectory } from './chat-rooms.js';
+import { serveStatic } from './static-files.js';
+
+export interface ChatServerOptions {
+  /** Port to listen on; 0 picks a free one. Default 3000. */
+  port?: number;
+  /** Interface to listen on. Default: all of them, so a phone on the same network can join. */
+  host?: string;
+  /** Rooms the server keeps at most (default 100). */
+  maxRooms?: number;
+}
+
+export interface ChatServer {
+  readonly http: HttpServer;
+  readonly sb: ChatSwitchboard;
+  readonly rooms: RoomDirectory;
+  readonly port: number;
+  /** Where to open the chat, e.g. http://localhost:3000/ */
+  readonly url: string;
+  /** Close every connection (1001, so pages reconnect) and stop listening. */
+  close(): Promise<void>;
+}
+
+const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
+
+/**
+ * Start the chat: the page and Switchboard on one HTTP server. Switchboard answers the
+ * WebSocket upgrades on /ws and serves its browser client at /switchboard/client.js; every
+ * other request reaches the static files. Resolves once the server listens.
+ */
+export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
+  const files = serveStatic(publicDir);
+  const http = createServer((req, res) => void files(req, res));
+  const sb: ChatSwitchboard = new Switchboard(http);
+  const rooms = installChat(sb, new RoomDirectory(options.maxRooms));
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 3000, options.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  return {
+    http,
+    sb,
+    rooms,
+    port,
+    url: `http://localhost:${port}/`,
+    close() {
+      closing ??= (async () => {
+        await sb.close({ deadline: 2000 });
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          http.closeAllConnections();
+        });
+      })();
+      return closing;
+    },
+  };
+}

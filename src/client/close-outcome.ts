@@ -1,0 +1,106 @@
+import { CloseCode, closeCodeInfo, shouldReconnectAfter } from '../protocol/close-codes.js';
+import { PROTOCOL_VERSION } from '../protocol/constants.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { SwitchboardError } from '../protocol/errors.js';
+import type { ErrorPayload } from '../protocol/frames.js';
+import { ConnectionReason, type ChangeDetails } from './connection-state.js';
+import type { TransportClosed } from './websocket-transport.js';
+
+/** What a socket close means for the client: why, whether to reconnect, and what to tell the app. */
+export interface CloseOutcome {
+  reason: ConnectionReason;
+  reconnect: boolean;
+  details: ChangeDetails;
+  /** Set when the close ended an attempt before the welcome: reported as `connect_error`. */
+  connectError?: SwitchboardError;
+}
+
+export interface CloseContext {
+  url: string;
+  /** Whether the welcome had arrived on this socket. */
+  handshakeDone: boolean;
+  /** The error frame the server sent just before closing, if any: it says why in words. */
+  lastError: ErrorPayload | undefined;
+  /** The server's limit from the last welcome, to explain a 1009. */
+  maxMessageBytes: number | undefined;
+}
+
+/**
+ * Classify a close the client did not initiate. Whether to reconnect comes from the close
+ * code table in the protocol layer, so the SDK and docs/ERRORS.md cannot disagree.
+ */
+export function classifyClose(closed: TransportClosed, ctx: CloseContext): CloseOutcome {
+  if (!closed.opened) {
+    const why = closed.errorMessage ?? `closed with code ${closed.code}`;
+    const error = new SwitchboardError(ErrorCode.Disconnected, `could not open a WebSocket to ${ctx.url}: ${why}`);
+    return { reason: ConnectionReason.TransportError, reconnect: true, details: { error, closeCode: closed.code }, connectError: error };
+  }
+  const { reason, error } = describeClose(closed, ctx);
+  const details: ChangeDetails = { closeCode: closed.code };
+  if (error) details.error = error;
+  const outcome: CloseOutcome = { reason, reconnect: shouldReconnectAfter(closed.code), details };
+  if (!ctx.handshakeDone) {
+    outcome.connectError = error ?? new SwitchboardError(ErrorCode.Disconnected, `the server closed the connection during the handshake${codeText(closed)}`);
+  }
+  return outcome;
+}
+
+function describeClose(closed: TransportClosed, ctx: CloseContext): { reason: ConnectionReason; error?: SwitchboardError } {
+  const fromServer = (fallbackCode: string, fallbackMessage: string): SwitchboardError =>
+    ctx.lastError ? SwitchboardError.fromPayload(ctx.lastError) : new SwitchboardError(fallbackCode, closed.reason || fallbackMessage);
+  switch (closed.code) {
+    case CloseCode.Normal:
+      return { reason: ConnectionReason.ServerDisconnect };
+    case CloseCode.GoingAway:
+      return { reason: ConnectionReason.ServerShutdown };
+    case CloseCode.PolicyViolation:
+      // Before the welcome a 1008 is the middleware saying no; after it, a policy such as `overloaded`.
+      return ctx.handshakeDone
+        ? { reason: ConnectionReason.PolicyViolation, error: fromServer(ErrorCode.Overloaded, 'closed by server policy') }
+        : { reason: ConnectionReason.Unauthorized, error: fromServer(ErrorCode.Unauthorized, 'the server refused the connection') };
+    case CloseCode.MessageTooBig: {
+      const limit = ctx.maxMessageBytes === undefined ? 'its configured limit' : `at most ${ctx.maxMessageBytes} bytes`;
+      return {
+        reason: ConnectionReason.MessageTooBig,
+        error: new SwitchboardError(ErrorCode.MessageTooBig, `message too big: the server accepts ${limit} per frame`),
+      };
+    }
+    case CloseCode.SlowConsumer:
+      return {
+        reason: ConnectionReason.SlowConsumer,
+        error:
+          ctx.lastError?.code === ErrorCode.SlowConsumer
+            ? SwitchboardError.fromPayload(ctx.lastError)
+            : new SwitchboardError(ErrorCode.SlowConsumer, closed.reason || 'the connection fell too far behind a durable room'),
+      };
+    case CloseCode.SessionTakenOver:
+      return {
+        reason: ConnectionReason.SessionTakenOver,
+        error:
+          ctx.lastError?.code === ErrorCode.SessionTakenOver
+            ? SwitchboardError.fromPayload(ctx.lastError)
+            : new SwitchboardError(ErrorCode.SessionTakenOver, 'a newer connection resumed this session; this one does not reconnect'),
+      };
+    case CloseCode.BadHandshake:
+      return { reason: ConnectionReason.ProtocolError, error: fromServer(ErrorCode.BadHandshake, 'the server refused the handshake') };
+    case CloseCode.UnsupportedVersion:
+      return {
+        reason: ConnectionReason.UnsupportedVersion,
+        error: fromServer(
+          ErrorCode.UnsupportedVersion,
+          `this client speaks switchboard protocol v${PROTOCOL_VERSION} and the server another version: upgrade the older side`,
+        ),
+      };
+    default:
+      // After the welcome an earlier error frame is unrelated to this close; during the handshake it is the cause.
+      return !ctx.handshakeDone && ctx.lastError
+        ? { reason: ConnectionReason.TransportClosed, error: SwitchboardError.fromPayload(ctx.lastError) }
+        : { reason: ConnectionReason.TransportClosed };
+  }
+}
+
+function codeText(closed: TransportClosed): string {
+  const name = closeCodeInfo(closed.code)?.name;
+  const reason = closed.reason ? `: ${closed.reason}` : '';
+  return ` (close ${closed.code}${name ? ` ${name}` : ''}${reason})`;
+}

@@ -1,0 +1,143 @@
+import { MAX_NAME_LENGTH, ROOT_NAMESPACE } from '../protocol/constants.js';
+import { type BufferLimit, DEFAULT_BUFFER_LIMIT } from './emit-buffer.js';
+import { browserNetwork, type NetworkEnvironment } from './network-watch.js';
+import { DEFAULT_OUTBOX_LIMIT, MAX_OUTBOX_COUNT, type OutboxLimit } from './reliable-outbox.js';
+import type { WebSocketConstructor } from './websocket-like.js';
+
+/**
+ * The auth payload sent in `hello.auth` (or `connect.auth`). A function is called before
+ * every connect and reconnect, so it can hand out a fresh token each time.
+ */
+export type AuthOption = unknown | (() => unknown);
+
+export interface ReconnectOptions {
+  /** Backoff window of the first retry, in ms (default 1000). */
+  baseMs?: number;
+  /** Largest backoff window, in ms (default 30000). */
+  capMs?: number;
+  /** Consecutive failed attempts before giving up with reason `reconnect_exhausted` (default Infinity). */
+  maxAttempts?: number;
+}
+
+export interface ClientOptions {
+  /** Auth payload or a (possibly async) function returning it; see AuthOption. Default: none. */
+  auth?: AuthOption;
+  /** Namespace of the handle connect() returns, sent as `hello.ns` (default "/"). */
+  namespace?: string;
+  /** Reconnect with full-jitter exponential backoff (default true); `false` disables it. */
+  reconnect?: boolean | ReconnectOptions;
+  /** Default timeout of emitWithAck(), join() and leave(), in ms (default 10000). */
+  ackTimeout?: number;
+  /** How long an attempt may take from opening the socket to the welcome, in ms (default 20000). */
+  connectTimeout?: number;
+  /** Caps on emits buffered per namespace while not connected (default 100 frames, 1 MiB). */
+  bufferLimit?: Partial<BufferLimit>;
+  /**
+   * Caps on reliable publishes (client.reliable.emit) awaiting the server's acknowledgement,
+   * over all namespaces of the connection (default 100 publishes, 1 MiB). `count` is at most
+   * 999: the server remembers the last 1000 sequence numbers (its default dedupe window).
+   */
+  outboxLimit?: Partial<OutboxLimit>;
+  /** WebSocket implementation (default globalThis.WebSocket; the Node entry defaults to `ws`). */
+  WebSocket?: WebSocketConstructor;
+  /**
+   * Network and wake signals: react to offline/online and to the page waking up. Default: the
+   * browser's (window events and navigator.onLine), none in Node; `false` turns it off.
+   * Only used while reconnecting is enabled.
+   */
+  network?: NetworkEnvironment | false;
+}
+
+/** Options of a namespace handle created with of(). */
+export interface NamespaceOptions {
+  /** Auth for this namespace's `connect` frame; omitted means the server reuses the hello's auth. */
+  auth?: AuthOption;
+}
+
+export interface ResolvedReconnect {
+  enabled: boolean;
+  baseMs: number;
+  capMs: number;
+  maxAttempts: number;
+}
+
+export interface ResolvedOptions {
+  url: string;
+  namespace: string;
+  auth: AuthOption;
+  reconnect: ResolvedReconnect;
+  ackTimeout: number;
+  connectTimeout: number;
+  bufferLimit: BufferLimit;
+  outboxLimit: OutboxLimit;
+  WebSocket: WebSocketConstructor;
+  network: NetworkEnvironment | undefined;
+}
+
+export function resolveOptions(url: string, options: ClientOptions): ResolvedOptions {
+  const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!WebSocketImpl) {
+    throw new TypeError(
+      'switchboard: no WebSocket implementation found. Pass options.WebSocket, or in Node import the client from "switchboard/client" (its Node entry uses the ws package).',
+    );
+  }
+  const namespace = options.namespace ?? ROOT_NAMESPACE;
+  assertNamespace(namespace);
+  const reconnect = options.reconnect ?? true;
+  const tuning = typeof reconnect === 'object' ? reconnect : {};
+  const resolved: ResolvedOptions = {
+    url,
+    namespace,
+    auth: options.auth,
+    reconnect: {
+      enabled: reconnect !== false,
+      baseMs: tuning.baseMs ?? 1000,
+      capMs: tuning.capMs ?? 30_000,
+      maxAttempts: tuning.maxAttempts ?? Number.POSITIVE_INFINITY,
+    },
+    ackTimeout: options.ackTimeout ?? 10_000,
+    connectTimeout: options.connectTimeout ?? 20_000,
+    bufferLimit: { ...DEFAULT_BUFFER_LIMIT, ...options.bufferLimit },
+    outboxLimit: { ...DEFAULT_OUTBOX_LIMIT, ...options.outboxLimit },
+    WebSocket: WebSocketImpl,
+    network: options.network === false ? undefined : (options.network ?? browserNetwork()),
+  };
+  const { reconnect: r, bufferLimit: b } = resolved;
+  const checks: [string, number, boolean][] = [
+    ['ackTimeout', resolved.ackTimeout, true],
+    ['connectTimeout', resolved.connectTimeout, true],
+    ['reconnect.baseMs', r.baseMs, false],
+    ['reconnect.capMs', r.capMs, false],
+    ['bufferLimit.count', b.count, true],
+    ['bufferLimit.bytes', b.bytes, true],
+    ['outboxLimit.count', resolved.outboxLimit.count, false],
+    ['outboxLimit.bytes', resolved.outboxLimit.bytes, true],
+  ];
+  for (const [name, value, infinityAllowed] of checks) assertPositive(name, value, infinityAllowed);
+  const { count } = resolved.outboxLimit;
+  if (!Number.isInteger(count) || count > MAX_OUTBOX_COUNT) {
+    throw new RangeError(
+      `switchboard: outboxLimit.count must be an integer of at most ${MAX_OUTBOX_COUNT} (below the server's dedupe window of 1000 publishes), got ${count}`,
+    );
+  }
+  if (!(r.maxAttempts >= 0)) throw new RangeError(`switchboard: reconnect.maxAttempts must be 0 or more, got ${r.maxAttempts}`);
+  return resolved;
+}
+
+/** A bad timing option fails at connect(), not as a 1 ms timer or a NaN delay later. */
+function assertPositive(name: string, value: number, infinityAllowed: boolean): void {
+  const ok = typeof value === 'number' && value > 0 && (infinityAllowed || Number.isFinite(value));
+  if (!ok) throw new RangeError(`switchboard: ${name} must be a positive number${infinityAllowed ? ' (Infinity: no limit)' : ''}, got ${value}`);
+}
+
+/** Namespaces are paths: "/" or "/admin". Checked early so a typo fails at the call, not in a server error frame. */
+export function assertNamespace(ns: string): void {
+  if (typeof ns !== 'string' || ns[0] !== '/' || ns.length > MAX_NAME_LENGTH) {
+    throw new TypeError(`switchboard: namespace must be a string starting with "/" of at most ${MAX_NAME_LENGTH} characters, got ${JSON.stringify(ns)}`);
+  }
+}
+
+/** Call the auth function, or return the value as is. */
+export async function resolveAuth(auth: AuthOption): Promise<unknown> {
+  return typeof auth === 'function' ? await (auth as () => unknown)() : auth;
+}

@@ -1,0 +1,43 @@
+import { backoffDelay } from './backoff.js';
+import type { ResolvedReconnect } from './options.js';
+
+/**
+ * When to try again. Counts consecutive failed attempts (a welcome resets the count) and
+ * holds the one pending retry timer.
+ */
+export class ReconnectSchedule {
+  private failures = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly policy: ResolvedReconnect,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** Count a failure and return the retry it earns, or undefined when reconnecting is off or exhausted. */
+  next(): { attempt: number; delayMs: number } | undefined {
+    if (!this.policy.enabled || this.failures >= this.policy.maxAttempts) return undefined;
+    this.failures++;
+    return { attempt: this.failures, delayMs: backoffDelay(this.failures - 1, this.policy.baseMs, this.policy.capMs, this.random) };
+  }
+
+  /** Run `retry` after `delayMs`. */
+  wait(delayMs: number, retry: () => void): void {
+    this.cancel();
+    // Left referenced on purpose: a reconnecting client should keep a Node process alive, as an open socket does.
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      retry();
+    }, delayMs);
+  }
+
+  cancel(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The connection succeeded, or the app restarted it: backoff starts over. */
+  reset(): void {
+    this.failures = 0;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The part of the standard browser WebSocket API the SDK uses. Both the browser's
+ * WebSocket and the `ws` package satisfy it, and so can a future long-polling or SSE
+ * fallback shaped like a WebSocket.
+ */
+
+// Handlers are declared through a method so parameters compare bivariantly: `ws` and the
+// DOM pass richer event objects than the fields the SDK reads, and both must fit.
+type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
+
+export interface MessageEventLike {
+  data: unknown;
+}
+
+export interface CloseEventLike {
+  code: number;
+  reason: string;
+}
+
+export interface WebSocketLike {
+  readonly readyState: number;
+  /** The subprotocol the server selected ('' when none). */
+  readonly protocol: string;
+  readonly bufferedAmount: number;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<MessageEventLike> | null;
+  onclose: Handler<CloseEventLike> | null;
+  onerror: Handler<unknown> | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** readyState values of the standard API (constants on the class are not on every implementation). */
+export const ReadyState = { Connecting: 0, Open: 1, Closing: 2, Closed: 3 } as const;

@@ -1,0 +1,49 @@
+import type { HistoryLimits } from './stream-store.js';
+
+/** Which rooms are durable: an exact name, a RegExp, or a predicate. */
+export type RoomMatcher = string | RegExp | ((room: string) => boolean);
+
+export const DEFAULT_HISTORY_LIMITS: HistoryLimits = { maxMessages: 1000, maxAgeMs: 5 * 60_000 };
+
+/** The durable-room rules of one namespace; the first rule that matches a room wins. */
+export class DurableRooms {
+  private readonly rules: { matches: (room: string) => boolean; limits: HistoryLimits }[] = [];
+
+  add(matcher: RoomMatcher, limits: Partial<HistoryLimits> = {}): void {
+    const resolved = { ...DEFAULT_HISTORY_LIMITS, ...limits };
+    if (!(resolved.maxMessages >= 1) || !(resolved.maxAgeMs > 0)) {
+      throw new RangeError(`durable room history needs maxMessages >= 1 and maxAgeMs > 0, got ${JSON.stringify(resolved)}`);
+    }
+    this.rules.push({ matches: toPredicate(matcher), limits: resolved });
+  }
+
+  /** The history limits of a durable room, or undefined for an ordinary (at-most-once) room. */
+  limitsFor(room: string): HistoryLimits | undefined {
+    for (const rule of this.rules) if (rule.matches(room)) return rule.limits;
+    return undefined;
+  }
+
+  get any(): boolean {
+    return this.rules.length > 0;
+  }
+}
+
+function toPredicate(matcher: RoomMatcher): (room: string) => boolean {
+  if (typeof matcher === 'string') return (room) => room === matcher;
+  if (matcher instanceof RegExp) {
+    // A global or sticky RegExp remembers lastIndex between test() calls; a copy without those flags does not.
+    const pattern = new RegExp(matcher.source, matcher.flags.replace(/[gy]/g, ''));
+    return (room) => pattern.test(room);
+  }
+  return matcher;
+}
+
+/** The store key of a namespace's room; the length prefix keeps "/a" + "b/c" apart from "/a/b" + "c". */
+export function streamKey(namespace: string, room: string): string {
+  return `${namespace.length}:${namespace}${room}`;
+}
+
+/** Add `pos` to an encoded event frame (which ends with "}"): positions are known only after the append. */
+export function withPosition(payload: string, epoch: string, offset: number): string {
+  return `${payload.slice(0, -1)},"pos":{"epoch":${JSON.stringify(epoch)},"offset":${offset}}}`;
+}

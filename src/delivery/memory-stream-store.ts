@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import type { StreamPosition } from '../protocol/frames.js';
+import type { HistoryLimits, StreamEntry, StreamRead, StreamStore } from './stream-store.js';
+
+interface MemoryStream {
+  epoch: string;
+  /** Offset of the last publication. */
+  offset: number;
+  /** Oldest first; offsets contiguous. */
+  entries: { offset: number; time: number; payload: string }[];
+}
+
+/**
+ * Streams in this process's memory. A new process starts new epochs, so clients holding
+ * positions from before a restart are told their gap cannot be recovered.
+ */
+export class MemoryStreamStore implements StreamStore {
+  private readonly streams = new Map<string, MemoryStream>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async append(stream: string, payload: string, limits: HistoryLimits): Promise<StreamPosition> {
+    const s = this.stream(stream);
+    s.offset++;
+    s.entries.push({ offset: s.offset, time: this.now(), payload });
+    this.trim(s, limits);
+    return { epoch: s.epoch, offset: s.offset };
+  }
+
+  async read(stream: string, options: { since?: StreamPosition; limit?: number }, limits: HistoryLimits): Promise<StreamRead> {
+    const s = this.stream(stream);
+    this.trim(s, limits);
+    const position = { epoch: s.epoch, offset: s.offset };
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    const { since } = options;
+    if (!since) return { ok: true, entries: s.entries.slice(-limit).map((e) => entry(s.epoch, e)), position };
+    const oldest = s.entries[0]?.offset ?? s.offset + 1;
+    // Recoverable only if every publication after `since` is still here.
+    if (since.epoch !== s.epoch || since.offset > s.offset || since.offset < oldest - 1) return { ok: false, position };
+    const start = since.offset - oldest + 1;
+    return { ok: true, entries: s.entries.slice(start, start + limit).map((e) => entry(s.epoch, e)), position };
+  }
+
+  async position(stream: string): Promise<StreamPosition> {
+    const s = this.stream(stream);
+    return { epoch: s.epoch, offset: s.offset };
+  }
+
+  private stream(name: string): MemoryStream {
+    let s = this.streams.get(name);
+    if (!s) {
+      s = { epoch: randomBytes(6).toString('base64url'), offset: 0, entries: [] };
+      this.streams.set(name, s);
+    }
+    return s;
+  }
+
+  private trim(s: MemoryStream, limits: HistoryLimits): void {
+    const tooOld = this.now() - limits.maxAgeMs;
+    let drop = Math.max(0, s.entries.length - limits.maxMessages);
+    while (drop < s.entries.length && (s.entries[drop] as { time: number }).time < tooOld) drop++;
+    if (drop > 0) s.entries.splice(0, drop);
+  }
+}
+
+function entry(epoch: string, e: { offset: number; payload: string }): StreamEntry {
+  return { pos: { epoch, offset: e.offset }, payload: e.payload };
+}

@@ -1,0 +1,185 @@
+import { MAX_HISTORY_LIMIT, MAX_NAME_LENGTH } from './constants.js';
+import { ErrorCode } from './error-codes.js';
+import { SwitchboardError } from './errors.js';
+import type { ClientFrame, ErrorPayload, Frame, ServerFrame } from './frames.js';
+
+/** A decoded frame, or the error to answer it with (`ref` when the bad frame had a usable one). */
+export type DecodeResult<F> =
+  | { ok: true; frame: F }
+  | { ok: false; error: ErrorPayload; ref?: number };
+
+/** Serialize a frame. Throws `SwitchboardError('unserializable')` for BigInt, cycles and the like. */
+export function encodeFrame(frame: Frame): string {
+  try {
+    return JSON.stringify(frame);
+  } catch (cause) {
+    throw new SwitchboardError(ErrorCode.Unserializable, `payload cannot be encoded as JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Decode and validate a frame sent by a client (used by the server). */
+export function decodeClientFrame(text: string): DecodeResult<ClientFrame> {
+  return decode(text, clientValidators) as DecodeResult<ClientFrame>;
+}
+
+/** Decode and validate a frame sent by a server (used by the SDK). */
+export function decodeServerFrame(text: string): DecodeResult<ServerFrame> {
+  return decode(text, serverValidators) as DecodeResult<ServerFrame>;
+}
+
+type FrameObject = Record<string, unknown>;
+/** Returns a problem description, or undefined when the frame is valid. */
+type Validator = (f: FrameObject) => string | undefined;
+
+function decode(text: string, validators: Readonly<Record<string, Validator>>): DecodeResult<Frame> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return fail(ErrorCode.MalformedFrame, 'frame is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail(ErrorCode.MalformedFrame, 'frame must be a JSON object');
+  }
+  const f = value as FrameObject;
+  // A bad reply is never answered: answering it would look like a reply to the peer's own request.
+  const ref = f.type !== 'reply' && isRef(f.ref) ? f.ref : undefined;
+  if (typeof f.type !== 'string') return fail(ErrorCode.UnknownFrameType, 'frame has no "type" string', ref);
+  const validate = Object.hasOwn(validators, f.type) ? validators[f.type] : undefined;
+  if (!validate) return fail(ErrorCode.UnknownFrameType, `unknown frame type "${truncate(f.type)}"`, ref);
+  const problem = validate(f);
+  if (problem) return fail(ErrorCode.BadRequest, `${f.type} frame: ${problem}`, ref);
+  return { ok: true, frame: f as unknown as Frame };
+}
+
+function fail(code: string, message: string, ref?: number): DecodeResult<never> {
+  return ref === undefined ? { ok: false, error: { code, message } } : { ok: false, error: { code, message }, ref };
+}
+
+function isRef(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function isPositive(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0;
+}
+
+function isName(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= MAX_NAME_LENGTH;
+}
+
+function checkNs(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (!isName(v) || v[0] !== '/') return `"ns" must be a string starting with "/" of at most ${MAX_NAME_LENGTH} characters`;
+  return undefined;
+}
+
+function checkRef(v: unknown, required: boolean): string | undefined {
+  if (v === undefined) return required ? '"ref" is required' : undefined;
+  return isRef(v) ? undefined : '"ref" must be a non-negative integer';
+}
+
+function checkName(field: string, v: unknown): string | undefined {
+  return isName(v) ? undefined : `"${field}" must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`;
+}
+
+function checkErrorPayload(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const e = v as FrameObject;
+  if (typeof v !== 'object' || v === null || typeof e.code !== 'string' || typeof e.message !== 'string') {
+    return '"error" must be an object with string "code" and "message"';
+  }
+  return undefined;
+}
+
+function checkPosition(field: string, v: unknown, required: boolean): string | undefined {
+  if (v === undefined) return required ? `"${field}" is required` : undefined;
+  const p = v as FrameObject;
+  if (typeof v !== 'object' || v === null || typeof p.epoch !== 'string' || !isRef(p.offset)) {
+    return `"${field}" must be {"epoch": string, "offset": non-negative integer}`;
+  }
+  return undefined;
+}
+
+const first = (...problems: (string | undefined)[]): string | undefined => problems.find((p) => p !== undefined);
+
+const event: Validator = (f) => first(checkNs(f.ns), checkName('event', f.event), checkRef(f.ref, false));
+const clientEvent: Validator = (f) =>
+  first(
+    event(f),
+    f.seq === undefined || (isRef(f.seq) && f.seq > 0 && f.ref !== undefined) ? undefined : '"seq" must be a positive integer, and needs "ref"',
+  );
+const reply: Validator = (f) => first(checkRef(f.ref, true), checkErrorPayload(f.error));
+const empty: Validator = () => undefined;
+const disconnect: Validator = (f) => checkNs(f.ns);
+
+const clientValidators: Readonly<Record<string, Validator>> = {
+  hello: (f) =>
+    first(
+      typeof f.v === 'number' && Number.isSafeInteger(f.v) ? undefined : '"v" must be an integer protocol version',
+      checkNs(f.ns),
+      f.resume === undefined || typeof f.resume === 'string' ? undefined : '"resume" must be a string',
+      f.received === undefined || isRef(f.received) ? undefined : '"received" must be a non-negative integer',
+    ),
+  ack: (f) => (isRef(f.received) ? undefined : '"received" must be a non-negative integer'),
+  connect: (f) => first(checkRef(f.ref, true), f.ns === undefined ? '"ns" is required' : checkNs(f.ns)),
+  disconnect,
+  join: (f) => first(checkRef(f.ref, true), checkNs(f.ns), checkName('room', f.room), checkPosition('since', f.since, false)),
+  leave: (f) => first(checkRef(f.ref, true), checkNs(f.ns), checkName('room', f.room)),
+  history: (f) =>
+    first(
+      checkRef(f.ref, true),
+      checkNs(f.ns),
+      checkName('room', f.room),
+      checkPosition('since', f.since, false),
+      f.limit === undefined || (isRef(f.limit) && f.limit >= 1 && f.limit <= MAX_HISTORY_LIMIT)
+        ? undefined
+        : `"limit" must be an integer from 1 to ${MAX_HISTORY_LIMIT}`,
+    ),
+  event: clientEvent,
+  reply,
+  ping: empty,
+  pong: empty,
+};
+
+const serverValidators: Readonly<Record<string, Validator>> = {
+  welcome: (f) => {
+    const heartbeat = (f.heartbeat ?? {}) as FrameObject;
+    const limits = (f.limits ?? {}) as FrameObject;
+    return first(
+      typeof f.sid === 'string' ? undefined : '"sid" must be a string',
+      isPositive(heartbeat.interval) && isPositive(heartbeat.timeout) ? undefined : '"heartbeat" must have positive "interval" and "timeout"',
+      isPositive(limits.maxMessageBytes) ? undefined : '"limits.maxMessageBytes" must be a positive number',
+    );
+  },
+  disconnect,
+  event: (f) => first(event(f), checkPosition('pos', f.pos, false)),
+  reply,
+  ping: empty,
+  pong: empty,
+  error: (f) =>
+    first(
+      typeof f.code === 'string' ? undefined : '"code" must be a string',
+      typeof f.message === 'string' ? undefined : '"message" must be a string',
+      checkNs(f.ns),
+    ),
+};
+
+function truncate(s: string): string {
+  return s.length > 64 ? `${s.slice(0, 64)}…` : s;
+}
+
+/** UTF-8 length of a string without allocating (the SDK checks sizes before sending). */
+export function utf8ByteLength(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}

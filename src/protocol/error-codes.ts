@@ -1,0 +1,70 @@
+/**
+ * Every error code Switchboard puts on the wire (in `reply.error.code` or an `error`
+ * frame) or raises locally in the SDK. docs/ERRORS.md lists the same codes; a test
+ * fails when the two disagree.
+ */
+export const ErrorCode = {
+  /** The frame is not valid JSON, or not a JSON object. The connection stays open. */
+  MalformedFrame: 'malformed_frame',
+  /** `type` is missing or names no frame of this protocol version. The connection stays open. */
+  UnknownFrameType: 'unknown_frame_type',
+  /** A known frame with missing or invalid fields, or a reserved event name. */
+  BadRequest: 'bad_request',
+  /** A binary WebSocket frame; protocol v1 carries JSON text frames only. */
+  BinaryNotSupported: 'binary_not_supported',
+  /** The first frame was not a valid `hello`, or the handshake failed otherwise. Close 4000. */
+  BadHandshake: 'bad_handshake',
+  /** The handshake did not complete in time (no `hello`, or undecided middleware). Close 4001. */
+  HandshakeTimeout: 'handshake_timeout',
+  /** `hello.v` names a protocol version the server does not speak. Close 4003. */
+  UnsupportedVersion: 'unsupported_version',
+  /** The namespace does not exist on the server. */
+  UnknownNamespace: 'unknown_namespace',
+  /** A frame for a namespace this connection has not connected. */
+  NamespaceNotConnected: 'namespace_not_connected',
+  /** Middleware rejected the connection (the default code; middleware may choose its own). */
+  Unauthorized: 'unauthorized',
+  /** The server refused to let the client join a room. */
+  Forbidden: 'forbidden',
+  /** A request named an event that has no handler on the receiving side. */
+  NoHandler: 'no_handler',
+  /** The handler failed with an error that was not a `ReplyError`; details stay on the server. */
+  InternalError: 'internal_error',
+  /** The server is shutting down and takes no new requests. */
+  ShuttingDown: 'shutting_down',
+  /** Too many frames queued behind a pending handshake, connect or join. Close 1008. */
+  Overloaded: 'overloaded',
+  /** A frame larger than `limits.maxMessageBytes`. Close 1009 (server) or refused before sending (SDK). */
+  MessageTooBig: 'message_too_big',
+  /** No reply within a request's timeout (SDK, server emitWithAck), or a connect/join the server's hooks did not decide in time. */
+  Timeout: 'timeout',
+  /** SDK and server: the connection was lost before the reply arrived. */
+  Disconnected: 'disconnected',
+  /** SDK: the offline emit buffer is full (count or bytes). */
+  BufferFull: 'buffer_full',
+  /** SDK: the client was closed by the app. */
+  Closed: 'closed',
+  /** A history request for a room that keeps no history (not durable). */
+  NotDurable: 'not_durable',
+  /** A history request from a position no longer in history, or from another epoch. */
+  Unrecoverable: 'unrecoverable',
+  /** The connection fell too far behind a durable room; it was closed (4009) and recovers from history. */
+  SlowConsumer: 'slow_consumer',
+  /** SDK: a reliable publish was sent but the server's session was lost before it was acknowledged; it may or may not have been handled. */
+  Unconfirmed: 'unconfirmed',
+  /** A newer connection resumed this session; this one was closed (4004) and should not reconnect. */
+  SessionTakenOver: 'session_taken_over',
+  /** A payload that JSON cannot represent (BigInt, a cycle). Raised locally by the sender. */
+  Unserializable: 'unserializable',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const knownCodes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+export function isKnownErrorCode(code: string): code is ErrorCode {
+  return knownCodes.has(code);
+}
+
+/** Application error codes follow the same shape as built-in ones: lower snake case. */
+export const ERROR_CODE_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;

@@ -1,0 +1,192 @@
+/**
+ * The frames of protocol switchboard.v1: one JSON object per WebSocket text frame,
+ * told apart by `type`. docs/PROTOCOL.md is the normative description.
+ */
+
+/**
+ * Where a publication sits in a durable room's stream. Offsets start at 1 and grow by 1;
+ * the epoch changes when the stream's history is lost, so offsets of two epochs never compare.
+ */
+export interface StreamPosition {
+  epoch: string;
+  offset: number;
+}
+
+/** `{code, message}` carried by error replies and error frames. */
+export interface ErrorPayload {
+  code: string;
+  message: string;
+}
+
+export interface HeartbeatSettings {
+  /** Milliseconds between the server's pings. */
+  interval: number;
+  /** Milliseconds of silence past `interval` after which a peer is considered dead. */
+  timeout: number;
+}
+
+export interface ConnectionLimits {
+  /** Largest frame the server accepts, in bytes (UTF-8). */
+  maxMessageBytes: number;
+}
+
+/** Client → server: the first frame on every connection. */
+export interface HelloFrame {
+  type: 'hello';
+  v: number;
+  /** Namespace to connect together with the handshake (default "/"). */
+  ns?: string;
+  auth?: unknown;
+  /** Resume token from an earlier welcome (session resume; see PROTOCOL.md). */
+  resume?: string;
+  /** With `resume`: how many frames the client received after welcomes of that session. */
+  received?: number;
+}
+
+/**
+ * Client → server: how many frames the client has received since the session's first
+ * welcome (welcomes not counted). Lets the server forget frames it kept for a resume.
+ */
+export interface AckFrame {
+  type: 'ack';
+  received: number;
+}
+
+/** Server → client: the handshake succeeded. */
+export interface WelcomeFrame {
+  type: 'welcome';
+  v: number;
+  sid: string;
+  ns: string;
+  resume: string | null;
+  resumed: boolean;
+  heartbeat: HeartbeatSettings;
+  limits: ConnectionLimits;
+}
+
+/** Client → server: connect one more namespace over the same connection. */
+export interface ConnectFrame {
+  type: 'connect';
+  ref: number;
+  ns: string;
+  auth?: unknown;
+}
+
+/** Either direction: leave a namespace (the connection stays open). */
+export interface DisconnectFrame {
+  type: 'disconnect';
+  ns?: string;
+}
+
+/** Client → server: ask to join or leave a room of a namespace. */
+export interface JoinFrame {
+  type: 'join';
+  ref: number;
+  ns?: string;
+  room: string;
+  /** Durable rooms: the last position the client saw; the server replays what came after. */
+  since?: StreamPosition;
+}
+
+/** Reply data of a join. `durable`, `position` and `recovered` only for durable rooms. */
+export interface JoinReply {
+  room: string;
+  durable?: true;
+  /** The stream's position right after the replay. */
+  position?: StreamPosition;
+  /** Only when `since` was sent: true = the whole gap was replayed; false = reload state. */
+  recovered?: boolean;
+}
+
+/** Client → server: read a durable room's history. */
+export interface HistoryFrame {
+  type: 'history';
+  ref: number;
+  ns?: string;
+  room: string;
+  since?: StreamPosition;
+  limit?: number;
+}
+
+export interface Publication {
+  event: string;
+  data?: unknown;
+  pos: StreamPosition;
+}
+
+export interface HistoryReply {
+  publications: Publication[];
+  position: StreamPosition;
+}
+
+export interface LeaveFrame {
+  type: 'leave';
+  ref: number;
+  ns?: string;
+  room: string;
+}
+
+/** Either direction: an application event; with `ref` it is a request awaiting a reply. */
+export interface EventFrame {
+  type: 'event';
+  ns?: string;
+  event: string;
+  data?: unknown;
+  ref?: number;
+  /** Server → client only: the room the event was published to, if exactly one. */
+  room?: string;
+  /** Server → client only: the publication's position, for events of durable rooms. */
+  pos?: StreamPosition;
+  /**
+   * Client → server only, with `ref`: a reliable publish's sequence number (per session,
+   * from 1). The server runs the handler once per sequence number and answers re-sends
+   * with the first reply.
+   */
+  seq?: number;
+}
+
+/** Either direction: the answer to a frame that carried `ref`. */
+export type ReplyFrame =
+  | { type: 'reply'; ref: number; data?: unknown; error?: undefined }
+  | { type: 'reply'; ref: number; error: ErrorPayload; data?: undefined };
+
+export interface PingFrame {
+  type: 'ping';
+}
+
+export interface PongFrame {
+  type: 'pong';
+}
+
+/** Server → client: a problem with a frame that carried no usable `ref`. */
+export interface ErrorFrame {
+  type: 'error';
+  code: string;
+  message: string;
+  ns?: string;
+}
+
+export type ClientFrame =
+  | HelloFrame
+  | ConnectFrame
+  | DisconnectFrame
+  | JoinFrame
+  | LeaveFrame
+  | HistoryFrame
+  | AckFrame
+  | EventFrame
+  | ReplyFrame
+  | PingFrame
+  | PongFrame;
+
+export type ServerFrame =
+  | WelcomeFrame
+  | DisconnectFrame
+  | EventFrame
+  | ReplyFrame
+  | PingFrame
+  | PongFrame
+  | ErrorFrame;
+
+export type Frame = ClientFrame | ServerFrame;
+export type FrameType = Frame['type'];

@@ -1,0 +1,15 @@
+export { Switchboard, type CloseOptions } from './switchboard.js';
+export type { SwitchboardOptions } from './options.js';
+export { Namespace, type JoinAuthorizer } from './namespace.js';
+export { Socket, DisconnectReason, type Handshake, type EventHandler } from './socket.js';
+export { BroadcastOperator } from './broadcast.js';
+export type { Middleware } from './middleware.js';
+export { ReplyError, SwitchboardError } from '../protocol/errors.js';
+export { ErrorCode } from '../protocol/error-codes.js';
+export { CloseCode } from '../protocol/close-codes.js';
+export type { EventMap, AnyEvents } from '../protocol/event-map.js';
+export { PROTOCOL_VERSION, SUBPROTOCOL, DEFAULT_PATH } from '../protocol/constants.js';
+export type { StreamStore, StreamEntry, StreamRead, HistoryLimits } from '../delivery/stream-store.js';
+export { MemoryStreamStore } from '../delivery/memory-stream-store.js';
+export type { RoomMatcher } from '../delivery/durable-rooms.js';
+export type { StreamPosition, JoinReply, HistoryReply, Publication } from '../protocol/frames.js';

@@ -1,0 +1,167 @@
+import { DurableRooms, type RoomMatcher, streamKey } from '../delivery/durable-rooms.js';
+import type { HistoryLimits } from '../delivery/stream-store.js';
+import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from '../protocol/constants.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { SwitchboardError } from '../protocol/errors.js';
+import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
+import type { HistoryReply, Publication, StreamPosition } from '../protocol/frames.js';
+import { BroadcastOperator, type DeliveryStreams } from './broadcast.js';
+import { runMiddleware, type Middleware } from './middleware.js';
+import { RoomRegistry } from './rooms.js';
+import type { Session } from './session.js';
+import { Socket, type Handshake } from './socket.js';
+import type { Switchboard } from './switchboard.js';
+
+/** Decide whether a client may join a room it asked for. Return false (→ `forbidden`) or throw a ReplyError. */
+export type JoinAuthorizer<S> = (socket: S, room: string) => boolean | Promise<boolean>;
+
+/**
+ * A namespace: its own middleware, connection handlers, sockets and rooms, multiplexed
+ * with the others on each client connection.
+ */
+export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>> {
+  readonly sockets = new Map<string, Socket<CE, SE, SD>>();
+  readonly rooms = new RoomRegistry<Socket<CE, SE, SD>>();
+  private readonly middleware: Middleware<Socket<CE, SE, SD>>[] = [];
+  private readonly connectionListeners: ((socket: Socket<CE, SE, SD>) => void)[] = [];
+  private joinAuthorizer: JoinAuthorizer<Socket<CE, SE, SD>> | undefined;
+  private readonly durableRules = new DurableRooms();
+
+  constructor(
+    readonly name: string,
+    /** @internal */ readonly server: Switchboard<CE, SE, SD>,
+  ) {}
+
+  /** Add middleware run for every client connecting to this namespace, in order. */
+  use(fn: Middleware<Socket<CE, SE, SD>>): this {
+    this.middleware.push(fn);
+    return this;
+  }
+
+  /** Listen for sockets that passed the middleware. */
+  on(event: 'connection', listener: (socket: Socket<CE, SE, SD>) => void): this {
+    if (event !== 'connection') throw new TypeError(`Namespace has no "${String(event)}" event; use "connection"`);
+    this.connectionListeners.push(listener);
+    return this;
+  }
+
+  off(event: 'connection', listener: (socket: Socket<CE, SE, SD>) => void): this {
+    const i = this.connectionListeners.indexOf(listener);
+    if (event === 'connection' && i >= 0) this.connectionListeners.splice(i, 1);
+    return this;
+  }
+
+  /**
+   * Make rooms durable: every publication gets a stream position, history is kept within
+   * the limits (default 1000 publications, 5 minutes), and clients that rejoin with their
+   * last position get the gap replayed — or `recovered: false` when it is gone.
+   */
+  durable(rooms: RoomMatcher, limits: Partial<HistoryLimits> = {}): this {
+    this.durableRules.add(rooms, limits);
+    return this;
+  }
+
+  /** History limits of a durable room; undefined for an ordinary room. */
+  durableLimits(room: string): HistoryLimits | undefined {
+    // A socket's private room is never durable, whatever a broad matcher says.
+    if (this.server.hasSession(room)) return undefined;
+    return this.durableRules.limitsFor(room);
+  }
+
+  /**
+   * Read a durable room's history, oldest first: the last `limit` publications (default
+   * 100), or those after `since`. Rejects with `not_durable` or `unrecoverable`.
+   */
+  async history(room: string, options: { since?: StreamPosition; limit?: number } = {}): Promise<HistoryReply> {
+    const limits = this.durableLimits(room);
+    if (!limits) throw new SwitchboardError(ErrorCode.NotDurable, `room "${room}" is not durable: it keeps no history`);
+    const { limit } = options;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_HISTORY_LIMIT)) {
+      throw new SwitchboardError(ErrorCode.BadRequest, `history limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}, got ${limit}`);
+    }
+    const read = await this.streams.store.read(streamKey(this.name, room), { since: options.since, limit: options.limit ?? DEFAULT_HISTORY_LIMIT }, limits);
+    if (!read.ok) {
+      throw new SwitchboardError(
+        ErrorCode.Unrecoverable,
+        `history of room "${room}" after ${JSON.stringify(options.since)} is gone (current position ${JSON.stringify(read.position)})`,
+      );
+    }
+    const publications = read.entries.map((e): Publication => {
+      const { event, data } = JSON.parse(e.payload) as { event: string; data?: unknown };
+      return { event, data, pos: e.pos };
+    });
+    return { publications, position: read.position };
+  }
+
+  /** @internal */
+  get streams(): DeliveryStreams {
+    return this.server.streams;
+  }
+
+  /** @internal */
+  reportError(err: unknown, context: Record<string, unknown>): void {
+    this.server.reportError(err, context);
+  }
+
+  /** Decide on join requests sent by clients (server-side `socket.join` is not checked). Default: allow. */
+  authorizeJoin(fn: JoinAuthorizer<Socket<CE, SE, SD>>): this {
+    this.joinAuthorizer = fn;
+    return this;
+  }
+
+  to(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).to(room);
+  }
+
+  in(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return this.to(room);
+  }
+
+  except(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).except(room);
+  }
+
+  get volatile(): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).volatile;
+  }
+
+  /** Send to every socket of the namespace. Returns how many sockets it was handed to. */
+  emit<E extends EventNames<SE>>(event: E, data: EventData<SE, E>): number {
+    return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).emit(event, data);
+  }
+
+  /** Disconnect every socket of this namespace (see Socket.disconnect). */
+  disconnectSockets(close = false): void {
+    for (const socket of [...this.sockets.values()]) socket.disconnect(close);
+  }
+
+  /** @internal Build a socket and run the middleware; throws the rejection. */
+  async admit(session: Session, handshake: Handshake): Promise<Socket<CE, SE, SD>> {
+    const socket = new Socket<CE, SE, SD>(this, session, handshake);
+    await runMiddleware(this.middleware, socket);
+    return socket;
+  }
+
+  /** @internal Make an admitted socket live and announce it. */
+  attach(socket: Socket<CE, SE, SD>): void {
+    this.sockets.set(socket.id, socket);
+    socket.attached();
+    for (const listener of [...this.connectionListeners]) {
+      try {
+        listener(socket);
+      } catch (err) {
+        this.server.reportError(err, { session: socket.id, event: 'connection' });
+      }
+    }
+  }
+
+  /** @internal */
+  detach(socket: Socket<CE, SE, SD>): void {
+    this.sockets.delete(socket.id);
+  }
+
+  /** @internal */
+  async mayJoin(socket: Socket<CE, SE, SD>, room: string): Promise<boolean> {
+    return this.joinAuthorizer ? await this.joinAuthorizer(socket, room) : true;
+  }
+}

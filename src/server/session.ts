@@ -1,0 +1,761 @@
+import { randomBytes } from 'node:crypto';
+import { decodeClientFrame, encodeFrame } from '../protocol/codec.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import { PROTOCOL_VERSION, RESERVED_EVENTS, ROOT_NAMESPACE } from '../protocol/constants.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { SwitchboardError } from '../protocol/errors.js';
+import type {
+  ConnectFrame,
+  ErrorPayload,
+  EventFrame,
+  HelloFrame,
+  HistoryFrame,
+  JoinFrame,
+  JoinReply,
+  LeaveFrame,
+  ServerFrame,
+} from '../protocol/frames.js';
+import { streamKey, withPosition } from '../delivery/durable-rooms.js';
+import { PendingReplies } from '../protocol/pending-replies.js';
+import type { Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
+import type { DeliveryStreams } from './broadcast.js';
+import { DedupeWindow, type StoredReply } from '../delivery/dedupe-window.js';
+import type { RoomSequencer } from '../delivery/room-sequencer.js';
+import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
+import type { HeartbeatTarget } from './heartbeat.js';
+import { SentFrames } from './sent-frames.js';
+import { rejectionPayload } from './middleware.js';
+import type { Namespace } from './namespace.js';
+import type { ResolvedOptions } from './options.js';
+import { DisconnectReason, type Handshake, type Socket } from './socket.js';
+
+// Inside the server layer the event maps of each namespace do not matter.
+// biome-ignore lint/suspicious/noExplicitAny: internal, never crosses a layer boundary
+type AnyNamespace = Namespace<any, any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: as above
+type AnySocket = Socket<any, any, any>;
+
+/** What a session needs from the server that owns it. */
+export interface SessionHost {
+  readonly options: ResolvedOptions;
+  readonly closing: boolean;
+  namespace(name: string): AnyNamespace | undefined;
+  readonly streams: DeliveryStreams;
+  /** Whether `id` is the id of a live session (its private room must not be joinable by others). */
+  hasSession(id: string): boolean;
+  /** The session a resume token belongs to, if it is still alive. */
+  resumable(token: string): Session | undefined;
+  /** Issue a new resume token for a session, retiring its previous one. */
+  issueResumeToken(session: Session): string;
+  sessionClosed(session: Session): void;
+  requestStarted(): void;
+  requestFinished(): void;
+  reportError(err: unknown, context: Record<string, unknown>): void;
+}
+
+/** Volatile frames are skipped while more than this many bytes wait to be written. */
+const VOLATILE_BUFFER_LIMIT = 64 * 1024;
+
+/**
+ * One client connection: the handshake, the namespaces it connected, its requests in
+ * both directions and its liveness. Frames are processed in arrival order; while a
+ * handshake, namespace connect or join is pending, later frames wait in a bounded queue.
+ */
+export class Session implements HeartbeatTarget {
+  /** Random, unguessable: it is also the name of each socket's private room. */
+  readonly id = randomBytes(16).toString('base64url');
+  lastSeen = Date.now();
+  lastPing = Date.now();
+  handshaken = false;
+  /** The credential a client presents to resume this session; rotated on every resume. */
+  resumeToken: string | undefined;
+  private transport: Transport | undefined;
+  private readonly sockets = new Map<string, AnySocket>();
+  private readonly pending = new PendingReplies();
+  private readonly dedupe: DedupeWindow;
+  private helloAuth: unknown;
+  private queue: { data: string; binary: boolean }[] = [];
+  private busy = false;
+  private closed = false;
+  /** Set when the server closes on purpose: the session ends with the connection. */
+  private closeReason: DisconnectReason | undefined;
+  /** Why the connection was lost, reported if the session is never resumed. */
+  private lossReason: DisconnectReason | undefined;
+  /** Frames sent since the first welcome and not yet acknowledged: what a resume replays. */
+  private sent: SentFrames | undefined;
+  /** Between a lost connection and a resume (or the end of the TTL). */
+  private awaiting = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly host: SessionHost,
+    transport: Transport,
+    private readonly info: TransportRequestInfo,
+  ) {
+    this.dedupe = new DedupeWindow(host.options.dedupeWindow);
+    this.timer = setTimeout(
+      () =>
+        this.fail(
+          ErrorCode.HandshakeTimeout,
+          `handshake not completed within ${host.options.handshakeTimeout} ms (no hello, or middleware did not decide)`,
+          CloseCode.HandshakeTimeout,
+        ),
+      host.options.handshakeTimeout,
+    );
+    this.bind(transport);
+  }
+
+  /** Frames can be sent: the connection is up, or the session is waiting to be resumed. */
+  get isOpen(): boolean {
+    return !this.closed && (this.awaiting || (this.transport?.isOpen ?? false));
+  }
+
+  /** The session has a connection (it is not waiting to be resumed). */
+  get connected(): boolean {
+    return !this.closed && this.transport !== undefined;
+  }
+
+  /** A live, handshaken connection the heartbeat watches (not a session waiting to resume). */
+  get watched(): boolean {
+    return this.handshaken && this.transport !== undefined && !this.closed;
+  }
+
+  // --- transport events -------------------------------------------------------------
+
+  onFrame(data: string, binary: boolean): void {
+    if (this.closed) return;
+    this.lastSeen = Date.now();
+    if (!this.busy) {
+      this.process(data, binary);
+      return;
+    }
+    if (this.queue.length >= this.host.options.maxQueuedFrames) {
+      this.fail(ErrorCode.Overloaded, `more than ${this.host.options.maxQueuedFrames} frames sent while a handshake, connect or join was pending`, CloseCode.PolicyViolation);
+      return;
+    }
+    this.queue.push({ data, binary });
+  }
+
+  onPong(): void {
+    this.lastSeen = Date.now();
+  }
+
+  /** The current connection closed (a replaced one's close is ignored by its binding). */
+  onClose(code: number, _reason: string): void {
+    if (this.closed) return;
+    this.transport = undefined;
+    // 1000, 1001 (a tab closing) and 1005 (close() without a code) mean the client left on
+    // purpose; anything else — 1006 from a dropped link, 4002, 4005 — may come back to resume.
+    const leftOnPurpose = code === CloseCode.Normal || code === CloseCode.GoingAway || code === CloseCode.NoStatus;
+    if (this.closeReason === undefined && !leftOnPurpose && this.handshaken && this.host.options.resume.ttl > 0) {
+      this.awaitResume();
+      return;
+    }
+    this.end(this.closeReason ?? (leftOnPurpose ? DisconnectReason.ClientDisconnect : (this.lossReason ?? DisconnectReason.TransportClosed)));
+  }
+
+  // --- resume ---------------------------------------------------------------------------
+
+  /** Keep the session — sockets, rooms, pending replies, unacknowledged frames — until it resumes or the TTL passes. */
+  private awaitResume(): void {
+    this.awaiting = true;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.end(this.lossReason ?? DisconnectReason.TransportClosed), this.host.options.resume.ttl);
+    this.timer.unref();
+  }
+
+  /** Whether a client that received `received` frames can resume this session in namespace `ns` without a hole. */
+  canResume(ns: string, received: number | undefined): boolean {
+    return !this.closed && this.sockets.has(ns) && received !== undefined && (this.sent?.canReplayAfter(received) ?? false);
+  }
+
+  /**
+   * A new connection presented this session's resume token: move onto it, tell the client
+   * `resumed: true` with a fresh token, then send again every frame after the `received`
+   * it reported — frames lost in flight as well as those sent while it was away.
+   */
+  resumeOn(transport: Transport, ns: string, received: number): void {
+    if (this.transport) {
+      // The old connection is half-open or a second tab copied the token: the newest wins.
+      const old = this.transport;
+      this.transport = undefined;
+      old.send(encodeFrame({ type: 'error', code: ErrorCode.SessionTakenOver, message: 'a newer connection resumed this session' }));
+      old.close(CloseCode.SessionTakenOver, ErrorCode.SessionTakenOver);
+    }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.awaiting = false;
+    this.lossReason = undefined;
+    const replay = this.sent?.after(received) ?? [];
+    this.bind(transport);
+    this.lastSeen = this.lastPing = Date.now();
+    this.sendWelcome(ns, true);
+    for (const frame of replay) transport.send(frame);
+  }
+
+  private bind(transport: Transport): void {
+    this.transport = transport;
+    transport.attach(new TransportBinding(this, transport));
+  }
+
+  /** @internal The binding's check that events come from the current connection. */
+  isCurrent(transport: Transport): boolean {
+    return this.transport === transport;
+  }
+
+  // --- heartbeat ----------------------------------------------------------------------
+
+  sendPing(): void {
+    this.transport?.ping();
+    this.sendFrame({ type: 'ping' });
+  }
+
+  expire(): void {
+    this.lossReason = DisconnectReason.HeartbeatTimeout;
+    const transport = this.transport;
+    transport?.terminate();
+    if (transport && this.isCurrent(transport)) this.onClose(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
+  }
+
+  // --- sending --------------------------------------------------------------------------
+
+  /** Encode and send one frame. Throws `unserializable` for data JSON cannot carry. */
+  sendFrame(frame: ServerFrame, volatile = false): boolean {
+    if (!this.isOpen) return false;
+    return this.put(encodeFrame(frame), volatile);
+  }
+
+  /** Send bytes encoded once for many recipients. */
+  sendEncoded(bytes: Uint8Array, volatile: boolean): boolean {
+    if (!this.isOpen) return false;
+    return this.put(bytes, volatile);
+  }
+
+  /**
+   * Send a durable room's publication. It is never skipped; if the connection already holds
+   * more unsent bytes than the cap, it is closed with 4009 instead (memory stays bounded)
+   * and the client recovers the gap from history when it rejoins.
+   */
+  sendDurable(bytes: Uint8Array): void {
+    if (!this.isOpen) return;
+    this.put(bytes, false);
+    if (this.transport && this.transport.bufferedAmount > this.host.options.maxBufferedBytes) this.cutOffSlowConsumer();
+  }
+
+  /** Onto the connection (kept until acknowledged), or only kept while waiting for a resume. */
+  private put(frame: string | Uint8Array, volatile: boolean): boolean {
+    const transport = this.transport;
+    if (transport) {
+      if (volatile && transport.bufferedAmount > VOLATILE_BUFFER_LIMIT) return false;
+      transport.send(frame);
+      this.sent?.add(frame);
+      return true;
+    }
+    if (volatile || !this.awaiting || !this.sent) return false;
+    if (this.sent.full) {
+      // Keeping more would forget frames the client has not acknowledged: a resume would
+      // have a hole, so end the session now and free its memory.
+      this.end(this.lossReason ?? DisconnectReason.TransportClosed);
+      return false;
+    }
+    this.sent.add(frame);
+    return true;
+  }
+
+  private cutOffSlowConsumer(): void {
+    this.fail(
+      ErrorCode.SlowConsumer,
+      `more than ${this.host.options.maxBufferedBytes} bytes waited to be sent; reconnect and recover from history`,
+      CloseCode.SlowConsumer,
+      DisconnectReason.SlowConsumer,
+    );
+    // A peer that does not read will not finish the closing handshake either.
+    const timer = setTimeout(() => this.terminate(DisconnectReason.SlowConsumer), 1000);
+    timer.unref();
+  }
+
+  /** Send an event frame as a request and await the client's reply. */
+  request(frame: EventFrame, timeout: number | undefined, describe: string): Promise<unknown> {
+    if (!this.isOpen) return Promise.reject(new SwitchboardError(ErrorCode.Disconnected, `cannot send ${describe}: the client is not connected`));
+    const { ref, reply } = this.pending.create(timeout ?? this.host.options.ackTimeout, describe);
+    try {
+      this.sendFrame({ ...frame, ref });
+    } catch (err) {
+      this.pending.fail(ref, err instanceof SwitchboardError ? err : new SwitchboardError(ErrorCode.Unserializable, String(err)));
+    }
+    return reply;
+  }
+
+  /** Close on purpose: the session ends with the connection (no resume). */
+  close(code: number, reason: string, why: DisconnectReason): void {
+    if (this.closed) return;
+    this.closeReason ??= why;
+    if (this.transport) this.transport.close(code, reason);
+    else this.end(this.closeReason);
+  }
+
+  /** Drop the connection at once and end the session (peers that did not finish the closing handshake). */
+  terminate(why: DisconnectReason): void {
+    this.closeReason ??= why;
+    const transport = this.transport;
+    transport?.terminate();
+    if (transport && this.isCurrent(transport)) this.onClose(CloseCode.Abnormal, 'terminated');
+    else this.end(this.closeReason);
+  }
+
+  /** The session is over: reject what waits on the client, and let every socket go. */
+  private end(why: DisconnectReason): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.awaiting = false;
+    this.sent = undefined;
+    this.queue = [];
+    this.transport?.terminate();
+    this.transport = undefined;
+    this.pending.rejectAll(new SwitchboardError(ErrorCode.Disconnected, 'the connection closed before the client replied'));
+    for (const socket of this.sockets.values()) {
+      socket.nsp.detach(socket);
+      socket.detached(why);
+    }
+    this.sockets.clear();
+    this.host.sessionClosed(this);
+  }
+
+  /** Remove a socket from this connection; a server-side disconnect of the last one closes it. */
+  detach(socket: AnySocket, reason: DisconnectReason, closeConnection: boolean): void {
+    if (this.sockets.get(socket.nsp.name) !== socket) return;
+    this.sockets.delete(socket.nsp.name);
+    socket.nsp.detach(socket);
+    socket.detached(reason);
+    if (reason === DisconnectReason.ServerDisconnect && (closeConnection || this.sockets.size === 0)) {
+      this.close(CloseCode.Normal, 'server disconnect', reason);
+    }
+  }
+
+  // --- receiving ----------------------------------------------------------------------
+
+  private process(data: string, binary: boolean): void {
+    if (binary) {
+      if (!this.handshaken) this.fail(ErrorCode.BadHandshake, 'the first frame must be a JSON text hello frame', CloseCode.BadHandshake);
+      else this.sendError({ code: ErrorCode.BinaryNotSupported, message: 'protocol switchboard.v1 carries JSON text frames only' });
+      return;
+    }
+    const decoded = decodeClientFrame(data);
+    if (!decoded.ok) {
+      if (!this.handshaken) this.fail(ErrorCode.BadHandshake, `the first frame must be a valid hello: ${decoded.error.message}`, CloseCode.BadHandshake);
+      else if (decoded.ref !== undefined) this.replyError(decoded.ref, decoded.error);
+      else this.sendError(decoded.error);
+      return;
+    }
+    const frame = decoded.frame;
+    if (!this.handshaken) {
+      if (frame.type === 'hello') this.exclusive(this.handshake(frame));
+      else this.fail(ErrorCode.BadHandshake, `the first frame must be a hello, got "${frame.type}"`, CloseCode.BadHandshake);
+      return;
+    }
+    switch (frame.type) {
+      case 'hello':
+        this.sendError({ code: ErrorCode.BadRequest, message: 'hello frame: the handshake is already done' });
+        return;
+      case 'connect':
+        this.exclusive(this.connectNamespace(frame));
+        return;
+      case 'disconnect': {
+        const socket = this.sockets.get(frame.ns ?? ROOT_NAMESPACE);
+        if (socket) this.detach(socket, DisconnectReason.ClientDisconnect, false);
+        return;
+      }
+      case 'join':
+        this.exclusive(this.join(frame));
+        return;
+      case 'leave':
+        this.leave(frame);
+        return;
+      case 'history':
+        void this.history(frame);
+        return;
+      case 'event':
+        this.handleEvent(frame);
+        return;
+      case 'reply':
+        this.pending.settle(frame);
+        return;
+      case 'ack':
+        this.sent?.acknowledge(frame.received);
+        return;
+      case 'ping':
+        this.sendFrame({ type: 'pong' });
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  /** Run a control operation; frames that arrive meanwhile wait for it. */
+  private exclusive(operation: Promise<void>): void {
+    this.busy = true;
+    operation
+      .catch((err: unknown) => this.host.reportError(err, { session: this.id }))
+      .finally(() => {
+        this.busy = false;
+        while (!this.busy && !this.closed && this.queue.length > 0) {
+          const next = this.queue.shift() as { data: string; binary: boolean };
+          this.process(next.data, next.binary);
+        }
+      });
+  }
+
+  private async handshake(hello: HelloFrame): Promise<void> {
+    if (hello.v !== PROTOCOL_VERSION) {
+      const older = hello.v < PROTOCOL_VERSION ? 'client' : 'server';
+      this.fail(
+        ErrorCode.UnsupportedVersion,
+        `the client speaks switchboard protocol v${hello.v} and this server speaks v${PROTOCOL_VERSION}: upgrade the ${older}`,
+        CloseCode.UnsupportedVersion,
+      );
+      return;
+    }
+    const name = hello.ns ?? ROOT_NAMESPACE;
+    if (hello.resume !== undefined) {
+      const previous = this.host.resumable(hello.resume);
+      if (previous && previous !== this && previous.canResume(name, hello.received)) {
+        this.handOver(previous, name, hello.received as number);
+        return;
+      }
+      // Unknown or expired token, or frames the client missed are gone: a new session
+      // (`resumed: false`). The old one cannot be resumed any more either.
+      if (previous && previous !== this) previous.close(CloseCode.Normal, 'not resumable', DisconnectReason.TransportClosed);
+    }
+    const nsp = this.host.namespace(name);
+    if (!nsp) {
+      this.fail(ErrorCode.BadHandshake, `unknown namespace "${name}"`, CloseCode.BadHandshake);
+      return;
+    }
+    this.helloAuth = hello.auth;
+    let socket: AnySocket;
+    try {
+      socket = await nsp.admit(this, this.handshakeInfo(hello.auth));
+    } catch (err) {
+      const rejection = rejectionPayload(err);
+      this.fail(rejection.code, rejection.message, CloseCode.PolicyViolation);
+      return;
+    }
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.handshaken = true;
+    this.lastSeen = this.lastPing = Date.now();
+    this.sendWelcome(name, false);
+    this.sockets.set(name, socket);
+    nsp.attach(socket);
+  }
+
+  private sendWelcome(ns: string, resumed: boolean): void {
+    const { heartbeat, maxMessageBytes, resume } = this.host.options;
+    this.resumeToken = resume.ttl > 0 ? this.host.issueResumeToken(this) : undefined;
+    if (this.resumeToken && !this.sent) this.sent = new SentFrames(resume.maxUnackedFrames, resume.maxUnackedBytes);
+    // Welcomes are not counted: the frames after them are.
+    this.transport?.send(encodeFrame({
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      sid: this.id,
+      ns,
+      resume: this.resumeToken ?? null,
+      resumed,
+      heartbeat: { interval: heartbeat.interval, timeout: heartbeat.timeout },
+      limits: { maxMessageBytes },
+    }));
+  }
+
+  /** This connection resumes `previous`: give it the transport and the frames that queued behind the hello. */
+  private handOver(previous: Session, ns: string, received: number): void {
+    const transport = this.transport as Transport;
+    const queued = this.queue;
+    clearTimeout(this.timer);
+    this.queue = [];
+    this.transport = undefined;
+    this.closed = true;
+    this.host.sessionClosed(this);
+    previous.resumeOn(transport, ns, received);
+    for (const frame of queued) previous.onFrame(frame.data, frame.binary);
+  }
+
+  private async connectNamespace(frame: ConnectFrame): Promise<void> {
+    const name = frame.ns;
+    if (this.sockets.has(name)) {
+      this.reply(frame.ref, { ns: name });
+      return;
+    }
+    const nsp = this.host.namespace(name);
+    if (!nsp) {
+      this.replyError(frame.ref, { code: ErrorCode.UnknownNamespace, message: `unknown namespace "${name}"` });
+      return;
+    }
+    let socket: AnySocket;
+    try {
+      const admitted = nsp.admit(this, this.handshakeInfo(frame.auth === undefined ? this.helloAuth : frame.auth));
+      socket = await this.bounded(admitted, `middleware of namespace "${name}"`);
+    } catch (err) {
+      this.replyError(frame.ref, rejectionPayload(err));
+      return;
+    }
+    if (this.closed) return;
+    this.reply(frame.ref, { ns: name });
+    this.sockets.set(name, socket);
+    nsp.attach(socket);
+  }
+
+  private async join(frame: JoinFrame): Promise<void> {
+    const socket = this.socketFor(frame.ns, frame.ref);
+    if (!socket) return;
+    const { room } = frame;
+    // Every session id is a private room in every namespace, whether or not its owner has
+    // connected that namespace yet: no other client may join one.
+    if (room !== socket.id && this.host.hasSession(room)) {
+      this.replyError(frame.ref, { code: ErrorCode.Forbidden, message: 'a socket id room cannot be joined by another client' });
+      return;
+    }
+    let allowed: boolean;
+    try {
+      allowed = await this.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
+    } catch (err) {
+      this.replyError(frame.ref, this.errorFromHandler(err, { room }));
+      return;
+    }
+    if (!socket.connected) return;
+    if (!allowed) {
+      this.replyError(frame.ref, { code: ErrorCode.Forbidden, message: `not allowed to join room "${room}"` });
+      return;
+    }
+    const limits = socket.nsp.durableLimits(room);
+    if (!limits) {
+      socket.join(room);
+      this.reply(frame.ref, { room } satisfies JoinReply);
+      return;
+    }
+    // In the room's sequence: no publication can slip between the replay and the membership.
+    const key = streamKey(socket.nsp.name, room);
+    const { store, sequencer } = this.host.streams;
+    try {
+      await this.replayAndJoin(socket, frame, limits, key, store, sequencer);
+    } catch (err) {
+      // A failing store must not leave the join unanswered.
+      this.replyError(frame.ref, this.errorFromHandler(err, { room }));
+    }
+  }
+
+  private replayAndJoin(
+    socket: AnySocket,
+    frame: JoinFrame,
+    limits: HistoryLimits,
+    key: string,
+    store: StreamStore,
+    sequencer: RoomSequencer,
+  ): Promise<void> {
+    const { room } = frame;
+    return sequencer.run(key, async () => {
+      if (!socket.connected) return;
+      let reply: JoinReply;
+      if (frame.since) {
+        const read = await store.read(key, { since: frame.since }, limits);
+        if (!socket.connected) return;
+        // All of the gap or none of it: a partial replay would hide a hole.
+        if (read.ok) for (const e of read.entries) this.sendEncoded(Buffer.from(withPosition(e.payload, e.pos.epoch, e.pos.offset)), false);
+        reply = { room, durable: true, position: read.position, recovered: read.ok };
+      } else {
+        const position = await store.position(key);
+        if (!socket.connected) return;
+        reply = { room, durable: true, position };
+      }
+      socket.join(room);
+      this.reply(frame.ref, reply);
+    });
+  }
+
+  private async history(frame: HistoryFrame): Promise<void> {
+    const socket = this.socketFor(frame.ns, frame.ref);
+    if (!socket) return;
+    const { room } = frame;
+    try {
+      if (!socket.nsp.durableLimits(room)) throw new SwitchboardError(ErrorCode.NotDurable, `room "${room}" is not durable: it keeps no history`);
+      if (room !== socket.id && this.host.hasSession(room)) throw new SwitchboardError(ErrorCode.Forbidden, 'a socket id room is private');
+      // Reading history is joining the past: the same authorization applies.
+      const allowed = await this.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
+      if (!allowed) throw new SwitchboardError(ErrorCode.Forbidden, `not allowed to read room "${room}"`);
+      this.reply(frame.ref, await socket.nsp.history(room, { since: frame.since, limit: frame.limit }));
+    } catch (err) {
+      this.replyError(frame.ref, this.errorFromHandler(err, { room }));
+    }
+  }
+
+  private leave(frame: LeaveFrame): void {
+    const socket = this.socketFor(frame.ns, frame.ref);
+    if (!socket) return;
+    if (frame.room === socket.id) {
+      this.replyError(frame.ref, { code: ErrorCode.BadRequest, message: 'a socket cannot leave the room named by its own id' });
+      return;
+    }
+    socket.leave(frame.room);
+    this.reply(frame.ref, { room: frame.room });
+  }
+
+  private handleEvent(frame: EventFrame): void {
+    const socket = this.socketFor(frame.ns, frame.ref);
+    if (!socket) return;
+    const { event, ref } = frame;
+    if (RESERVED_EVENTS.has(event)) {
+      const error = { code: ErrorCode.BadRequest, message: `"${event}" is a reserved event name` };
+      if (ref === undefined) this.sendError(error);
+      else this.replyError(ref, error);
+      return;
+    }
+    const handlers = socket.handlersFor(event);
+    if (ref === undefined) {
+      // Fire-and-forget events without a handler are ignored, as with any event emitter.
+      if (handlers) for (const handler of handlers) this.runDetached(handler, frame.data, event);
+      return;
+    }
+    let answer = (reply: StoredReply): void => this.sendReply(ref, reply);
+    if (frame.seq !== undefined) {
+      // A reliable publish: its handler runs once per sequence number, re-sends share the reply.
+      const seq = frame.seq;
+      const decision = this.dedupe.claim(seq, ref);
+      if (decision.kind === 'answer') this.sendReply(ref, decision.reply);
+      if (decision.kind !== 'run') return;
+      answer = (reply) => {
+        for (const waiting of this.dedupe.complete(seq, reply)) this.sendReply(waiting, reply);
+      };
+    }
+    if (!handlers || handlers.length === 0) {
+      answer({ error: { code: ErrorCode.NoHandler, message: `no handler for event "${event}"` } });
+      return;
+    }
+    if (this.host.closing) {
+      answer({ error: { code: ErrorCode.ShuttingDown, message: 'the server is shutting down; retry on another connection' } });
+      return;
+    }
+    const [first, ...rest] = handlers as [(d: unknown) => unknown, ...((d: unknown) => unknown)[]];
+    for (const handler of rest) this.runDetached(handler, frame.data, event);
+    this.host.requestStarted();
+    let result: unknown;
+    try {
+      result = first(frame.data);
+    } catch (err) {
+      answer({ error: this.errorFromHandler(err, { event }) });
+      this.host.requestFinished();
+      return;
+    }
+    if (isThenable(result)) {
+      result
+        .then(
+          (data) => answer({ data }),
+          (err: unknown) => answer({ error: this.errorFromHandler(err, { event }) }),
+        )
+        .then(() => this.host.requestFinished());
+    } else {
+      answer({ data: result });
+      this.host.requestFinished();
+    }
+  }
+
+  private sendReply(ref: number, reply: StoredReply): void {
+    if (reply.error) this.replyError(ref, reply.error);
+    else this.reply(ref, reply.data);
+  }
+
+  private runDetached(handler: (data: unknown) => unknown, data: unknown, event: string): void {
+    try {
+      const result = handler(data);
+      if (isThenable(result)) result.then(undefined, (err: unknown) => this.host.reportError(err, { session: this.id, event }));
+    } catch (err) {
+      this.host.reportError(err, { session: this.id, event });
+    }
+  }
+
+  private socketFor(ns: string | undefined, ref: number | undefined): AnySocket | undefined {
+    const name = ns ?? ROOT_NAMESPACE;
+    const socket = this.sockets.get(name);
+    if (socket) return socket;
+    const error = { code: ErrorCode.NamespaceNotConnected, message: `namespace "${name}" is not connected on this connection` };
+    if (ref === undefined) this.sendError({ ...error }, name);
+    else this.replyError(ref, error);
+    return undefined;
+  }
+
+  /** Coded errors are meant for the client; anything else is a bug whose details stay here. */
+  private errorFromHandler(err: unknown, context: Record<string, unknown>): ErrorPayload {
+    if (err instanceof SwitchboardError) return err.toPayload();
+    this.host.reportError(err, { session: this.id, ...context });
+    return { code: ErrorCode.InternalError, message: 'the handler failed; details are in the server log' };
+  }
+
+  private reply(ref: number, data: unknown): void {
+    try {
+      this.sendFrame({ type: 'reply', ref, data });
+    } catch (err) {
+      this.replyError(ref, this.errorFromHandler(err, { ref }));
+    }
+  }
+
+  private replyError(ref: number, error: ErrorPayload): void {
+    this.sendFrame({ type: 'reply', ref, error: { code: error.code, message: error.message } });
+  }
+
+  private sendError(error: ErrorPayload, ns?: string): void {
+    const frame: ServerFrame = { type: 'error', code: error.code, message: error.message };
+    if (ns !== undefined && ns !== ROOT_NAMESPACE) frame.ns = ns;
+    this.sendFrame(frame);
+  }
+
+  /** Tell the client why, then close. */
+  private fail(code: string, message: string, closeCode: number, why: DisconnectReason = DisconnectReason.TransportClosed): void {
+    if (this.closed) return;
+    this.sendError({ code, message });
+    this.close(closeCode, code, why);
+  }
+
+  /**
+   * App decisions (middleware, authorizeJoin) hold this connection's later frames, so one
+   * that never settles must not stall it forever: it gets the handshake timeout.
+   */
+  private bounded<T>(decision: Promise<T>, what: string): Promise<T> {
+    const ms = this.host.options.handshakeTimeout;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SwitchboardError(ErrorCode.Timeout, `${what} did not decide within ${ms} ms`)), ms);
+    });
+    return Promise.race([decision, expired]).finally(() => clearTimeout(timer));
+  }
+
+  private handshakeInfo(auth: unknown): Handshake {
+    return { auth, headers: this.info.headers, address: this.info.remoteAddress, url: this.info.url, time: Date.now() };
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+/**
+ * The handlers one connection reports to. A resumed session gets a new binding; the old
+ * connection's late events are ignored, since it is no longer the session's.
+ */
+class TransportBinding implements TransportHandlers {
+  constructor(
+    private readonly session: Session,
+    private readonly transport: Transport,
+  ) {}
+
+  onFrame(data: string, binary: boolean): void {
+    if (this.session.isCurrent(this.transport)) this.session.onFrame(data, binary);
+  }
+
+  onPong(): void {
+    if (this.session.isCurrent(this.transport)) this.session.onPong();
+  }
+
+  onClose(code: number, reason: string): void {
+    if (this.session.isCurrent(this.transport)) this.session.onClose(code, reason);
+  }
+}

@@ -1,0 +1,240 @@
+import { EventEmitter } from 'node:events';
+import { ROOT_NAMESPACE, RESERVED_EVENTS } from '../protocol/constants.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { SwitchboardError } from '../protocol/errors.js';
+import type { AnyEvents, EventData, EventMap, EventNames, EventReply } from '../protocol/event-map.js';
+import type { EventFrame } from '../protocol/frames.js';
+import { assertEmittable, BroadcastOperator, type Recipient } from './broadcast.js';
+import type { Namespace } from './namespace.js';
+import type { Session } from './session.js';
+
+/** What the server knew about the client when it connected. */
+export interface Handshake {
+  /** The `auth` value of the hello (or of the namespace's connect frame). */
+  auth: unknown;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  address: string;
+  url: string;
+  /** Epoch ms. */
+  time: number;
+}
+
+/** Why a socket left its namespace. */
+export const DisconnectReason = {
+  /** The client sent a namespace disconnect. */
+  ClientDisconnect: 'client_disconnect',
+  /** `socket.disconnect()` on the server. */
+  ServerDisconnect: 'server_disconnect',
+  /** The connection closed (client went away, network loss). */
+  TransportClosed: 'transport_closed',
+  /** The client missed its heartbeats. */
+  HeartbeatTimeout: 'heartbeat_timeout',
+  /** `sb.close()`. */
+  ServerShutdown: 'server_shutdown',
+  /** The connection fell too far behind a durable room (close 4009); the client recovers from history. */
+  SlowConsumer: 'slow_consumer',
+} as const;
+export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
+
+export type EventHandler<CE extends EventMap, E extends keyof CE> = (
+  data: EventData<CE, E>,
+) => EventReply<CE, E> | Promise<EventReply<CE, E>>;
+
+type AnyHandler = (data: unknown) => unknown;
+
+/**
+ * One client in one namespace — the object apps hold. Its id is the session id, the same
+ * in every namespace, and it is always a member of the room named by its id.
+ */
+export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>>
+  implements Recipient
+{
+  readonly id: string;
+  /** App state for this socket; never sent anywhere. */
+  data: SD = {} as SD;
+  private readonly joined = new Set<string>();
+  private readonly handlers = new Map<string, AnyHandler[]>();
+  private lifecycle: EventEmitter | undefined;
+  private isConnected = false;
+
+  constructor(
+    readonly nsp: Namespace<CE, SE, SD>,
+    /** @internal */ readonly session: Session,
+    readonly handshake: Handshake,
+  ) {
+    this.id = session.id;
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  /** Rooms this socket is in, including its own id. */
+  get rooms(): ReadonlySet<string> {
+    return this.joined;
+  }
+
+  /** Handle an event from the client; for a request, the return value (or thrown ReplyError) is the reply. */
+  on(event: 'disconnect' | 'disconnecting', listener: (reason: DisconnectReason) => void): this;
+  on<E extends EventNames<CE>>(event: E, handler: EventHandler<CE, E>): this;
+  on(event: string, handler: (arg: never) => unknown): this {
+    if (RESERVED_EVENTS.has(event)) this.lifecycleEmitter().on(event, handler as AnyHandler);
+    else {
+      const list = this.handlers.get(event);
+      if (list) list.push(handler as AnyHandler);
+      else this.handlers.set(event, [handler as AnyHandler]);
+    }
+    return this;
+  }
+
+  once(event: 'disconnect' | 'disconnecting', listener: (reason: DisconnectReason) => void): this;
+  once<E extends EventNames<CE>>(event: E, handler: EventHandler<CE, E>): this;
+  once(event: string, handler: (arg: never) => unknown): this {
+    const wrapper = Object.assign(
+      (data: never): unknown => {
+        this.off(event, wrapper);
+        return handler(data);
+      },
+      { listener: handler },
+    );
+    return this.on(event as EventNames<CE>, wrapper as unknown as EventHandler<CE, EventNames<CE>>);
+  }
+
+  off(event: string, handler?: (arg: never) => unknown): this {
+    if (RESERVED_EVENTS.has(event)) {
+      if (handler) this.lifecycle?.off(event, handler as AnyHandler);
+      else this.lifecycle?.removeAllListeners(event);
+      return this;
+    }
+    const list = this.handlers.get(event);
+    if (!list) return this;
+    // A handler added with once() is removed by the function the app passed, as with EventEmitter.
+    const rest = handler ? list.filter((h) => h !== handler && (h as { listener?: unknown }).listener !== handler) : [];
+    if (rest.length) this.handlers.set(event, rest);
+    else this.handlers.delete(event);
+    return this;
+  }
+
+  /** Send an event to this client. Returns false when the connection is gone. */
+  emit<E extends EventNames<SE>>(event: E, data: EventData<SE, E>): boolean {
+    assertEmittable(event);
+    return this.isConnected && this.session.sendFrame(this.eventFrame(event, data));
+  }
+
+  /** Send a request to this client and await its handler's reply. Rejects with `timeout`, `disconnected` or the client's error. */
+  emitWithAck<E extends EventNames<SE>>(event: E, data: EventData<SE, E>, options: { timeout?: number } = {}): Promise<EventReply<SE, E>> {
+    try {
+      assertEmittable(event);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!this.isConnected) {
+      return Promise.reject(new SwitchboardError(ErrorCode.Disconnected, `cannot send "${event}": the socket left namespace "${this.nsp.name}"`));
+    }
+    return this.session.request(this.eventFrame(event, data), options.timeout, `"${event}"`) as Promise<EventReply<SE, E>>;
+  }
+
+  /** Events to these rooms, leaving this socket out. */
+  to(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return this.nsp.except(this.id).to(room);
+  }
+
+  in(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return this.to(room);
+  }
+
+  except(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return this.nsp.except([this.id]).except(room);
+  }
+
+  /** Everyone in the namespace but this socket. */
+  get broadcast(): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return this.nsp.except(this.id);
+  }
+
+  /** Events to this socket that are dropped rather than queued when its connection is backed up. */
+  get volatile(): { emit: <E extends EventNames<SE>>(event: E, data: EventData<SE, E>) => boolean } {
+    return {
+      emit: (event, data) => {
+        assertEmittable(event);
+        return this.isConnected && this.session.sendFrame(this.eventFrame(event, data), true);
+      },
+    };
+  }
+
+  join(room: string | readonly string[]): void {
+    if (!this.isConnected) return;
+    for (const r of typeof room === 'string' ? [room] : room) {
+      this.joined.add(r);
+      this.nsp.rooms.add(r, this);
+    }
+  }
+
+  leave(room: string): void {
+    this.joined.delete(room);
+    this.nsp.rooms.remove(room, this);
+  }
+
+  /**
+   * Remove this socket from its namespace and tell the client, which will not reconnect
+   * it. With `close` (or when it was the connection's last namespace) the connection closes too (1000).
+   */
+  disconnect(close = false): this {
+    if (!this.isConnected) return this;
+    this.session.sendFrame(this.nsp.name === ROOT_NAMESPACE ? { type: 'disconnect' } : { type: 'disconnect', ns: this.nsp.name });
+    this.session.detach(this, DisconnectReason.ServerDisconnect, close);
+    return this;
+  }
+
+  /** @internal Broadcast path: bytes already encoded once for all recipients. */
+  deliver(frame: Uint8Array, volatile: boolean): void {
+    this.session.sendEncoded(frame, volatile);
+  }
+
+  /** @internal Durable publication: never skipped; a recipient too far behind is cut off and recovers. */
+  deliverDurable(frame: Uint8Array): void {
+    this.session.sendDurable(frame);
+  }
+
+  /** @internal Entered the namespace: member of its own room. */
+  attached(): void {
+    this.isConnected = true;
+    this.join(this.id);
+  }
+
+  /** @internal Left the namespace: leaves every room, and tells the app why. */
+  detached(reason: DisconnectReason): void {
+    if (!this.isConnected) return;
+    this.emitLifecycle('disconnecting', reason);
+    for (const room of this.joined) this.nsp.rooms.remove(room, this);
+    this.joined.clear();
+    this.isConnected = false;
+    this.emitLifecycle('disconnect', reason);
+  }
+
+  /** @internal */
+  handlersFor(event: string): readonly AnyHandler[] | undefined {
+    return this.handlers.get(event);
+  }
+
+  private eventFrame(event: string, data: unknown): EventFrame {
+    const frame: EventFrame = { type: 'event', event, data };
+    if (this.nsp.name !== ROOT_NAMESPACE) frame.ns = this.nsp.name;
+    return frame;
+  }
+
+  private lifecycleEmitter(): EventEmitter {
+    return (this.lifecycle ??= new EventEmitter());
+  }
+
+  private emitLifecycle(event: string, reason: DisconnectReason): void {
+    if (!this.lifecycle) return;
+    for (const listener of this.lifecycle.listeners(event)) {
+      try {
+        (listener as (r: DisconnectReason) => void)(reason);
+      } catch (err) {
+        this.nsp.server.reportError(err, { session: this.id, event });
+      }
+    }
+  }
+}

@@ -1,0 +1,333 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { CloseCode } from '../protocol/close-codes.js';
+import { ROOT_NAMESPACE } from '../protocol/constants.js';
+import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
+import { rejectUpgrade } from '../transport/http-reject.js';
+import { WebSocketEndpoint } from '../transport/websocket.js';
+import { MemoryStreamStore } from '../delivery/memory-stream-store.js';
+import type { RoomMatcher } from '../delivery/durable-rooms.js';
+import { RoomSequencer } from '../delivery/room-sequencer.js';
+import type { HistoryLimits } from '../delivery/stream-store.js';
+import type { HistoryReply, StreamPosition } from '../protocol/frames.js';
+import type { BroadcastOperator, DeliveryStreams } from './broadcast.js';
+import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js';
+import { HeartbeatSweeper } from './heartbeat.js';
+import type { Middleware } from './middleware.js';
+import { Namespace } from './namespace.js';
+import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from './options.js';
+import { Session, type SessionHost } from './session.js';
+import { DisconnectReason, type Socket } from './socket.js';
+
+export interface CloseOptions {
+  /** Milliseconds in-flight request handlers get to reply before connections close. Default 5000. */
+  deadline?: number;
+}
+
+/** Milliseconds peers get to answer the closing handshake before they are dropped. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * The server: attaches to an HTTP server (or creates one on a port), accepts WebSocket
+ * upgrades on its path and hands clients to namespaces. Methods for the root namespace
+ * ("/") are available on the server itself, as in Socket.IO.
+ *
+ * Events: `error` (err, context) for failures in app handlers; without a listener they
+ * are written to stderr.
+ */
+export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>>
+  extends EventEmitter
+  implements SessionHost
+{
+  readonly options: ResolvedOptions;
+  readonly httpServer: HttpServer;
+  private readonly ownsHttpServer: boolean;
+  private readonly endpoint: WebSocketEndpoint;
+  private readonly namespaces = new Map<string, Namespace<CE, SE, SD>>();
+  /** Live sessions by id: the id is also each socket's private room. */
+  private readonly sessions = new Map<string, Session>();
+  /** Resume token → session; a token is retired when its session resumes or ends. */
+  private readonly resumeTokens = new Map<string, Session>();
+  private readonly heartbeat: HeartbeatSweeper;
+  /** Streams of durable rooms, and the per-stream ordering of publications and joins. */
+  readonly streams: DeliveryStreams;
+  private readonly listening: Promise<void>;
+  private inflight = 0;
+  private drained: (() => void) | undefined;
+  private closePromise: Promise<void> | undefined;
+  private readonly clientBundle: ClientBundle | undefined;
+  /** Gives the app's server its own `request` listeners back (set when the bundle is served on it). */
+  private restoreRequestListeners: (() => void) | undefined;
+
+  /** Attach to `server`, or listen on `port` (0 picks a free one), or on PORT / 3000. */
+  constructor(server?: HttpServer | number, options: SwitchboardOptions = {}) {
+    super();
+    this.options = resolveOptions(options);
+    this.clientBundle = this.options.serveClient ? new ClientBundle({ warn: (message) => console.error(`[switchboard] ${message}`) }) : undefined;
+    if (server === undefined || typeof server === 'number') {
+      this.httpServer = createServer((req, res) => this.answerPlainRequest(req, res));
+      this.ownsHttpServer = true;
+      const port = server ?? Number(process.env.PORT ?? 3000);
+      this.listening = new Promise((resolve, reject) => {
+        this.httpServer.once('error', reject);
+        this.httpServer.listen(port, () => {
+          this.httpServer.off('error', reject);
+          resolve();
+        });
+      });
+    } else {
+      this.httpServer = server;
+      this.ownsHttpServer = false;
+      const bundle = this.clientBundle;
+      // The app's listeners would answer the bundle's paths too (with a 404, say): Switchboard goes in front of them.
+      if (bundle) this.restoreRequestListeners = interceptRequests(server, (req, res) => bundle.handle(req, res));
+      this.listening = server.listening ? Promise.resolve() : new Promise((resolve) => server.once('listening', () => resolve()));
+    }
+    this.endpoint = new WebSocketEndpoint({ maxMessageBytes: this.options.maxMessageBytes, perMessageDeflate: this.options.perMessageDeflate });
+    this.httpServer.on('upgrade', this.onUpgrade);
+    this.namespaces.set(ROOT_NAMESPACE, new Namespace<CE, SE, SD>(ROOT_NAMESPACE, this));
+    this.streams = { store: options.streams ?? new MemoryStreamStore(), sequencer: new RoomSequencer() };
+    this.heartbeat = new HeartbeatSweeper({ [Symbol.iterator]: () => this.sessions.values() }, this.options.heartbeat.interval, this.options.heartbeat.timeout);
+    this.heartbeat.start();
+  }
+
+  /** Resolves once the HTTP server listens. */
+  ready(): Promise<void> {
+    return this.listening;
+  }
+
+  /** The port the HTTP server listens on. */
+  get port(): number {
+    return (this.httpServer.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /**
+   * Where pages import the browser client from: `path` is revalidated on every load,
+   * `versionedPath` (`/switchboard/client-<version>.js`) is cached for a year. Undefined with `serveClient: false`.
+   */
+  get clientPaths(): { path: string; versionedPath: string | undefined } | undefined {
+    return this.clientBundle && { path: CLIENT_PATH, versionedPath: this.clientBundle.versionedPath };
+  }
+
+  get closing(): boolean {
+    return this.closePromise !== undefined;
+  }
+
+  /** Number of open client connections (sessions waiting to be resumed have none). */
+  get connectionCount(): number {
+    let count = 0;
+    for (const session of this.sessions.values()) if (session.connected) count++;
+    return count;
+  }
+
+  /** Number of sessions, including those waiting to be resumed. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** The namespace called `name`, created on first use. */
+  of(name: string): Namespace<CE, SE, SD> {
+    if (!name.startsWith('/')) throw new TypeError(`namespace names start with "/", got "${name}"`);
+    let nsp = this.namespaces.get(name);
+    if (!nsp) {
+      nsp = new Namespace<CE, SE, SD>(name, this);
+      this.namespaces.set(name, nsp);
+    }
+    return nsp;
+  }
+
+  /** The root namespace "/". */
+  get sockets(): Namespace<CE, SE, SD> {
+    return this.namespaces.get(ROOT_NAMESPACE) as Namespace<CE, SE, SD>;
+  }
+
+  override on(event: 'connection', listener: (socket: Socket<CE, SE, SD>) => void): this;
+  override on(event: 'error', listener: (err: unknown, context: Record<string, unknown>) => void): this;
+  override on(event: string | symbol, listener: (...args: never[]) => void): this {
+    if (event === 'connection') this.sockets.on('connection', listener as (socket: Socket<CE, SE, SD>) => void);
+    else super.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  override once(event: 'connection', listener: (socket: Socket<CE, SE, SD>) => void): this;
+  override once(event: 'error', listener: (err: unknown, context: Record<string, unknown>) => void): this;
+  override once(event: string | symbol, listener: (...args: never[]) => void): this {
+    if (event !== 'connection') return super.once(event, listener as (...args: unknown[]) => void);
+    const once = (socket: Socket<CE, SE, SD>): void => {
+      this.sockets.off('connection', once);
+      (listener as (socket: Socket<CE, SE, SD>) => void)(socket);
+    };
+    this.sockets.on('connection', once);
+    return this;
+  }
+
+  override off(event: 'connection', listener: (socket: Socket<CE, SE, SD>) => void): this;
+  override off(event: 'error', listener: (err: unknown, context: Record<string, unknown>) => void): this;
+  override off(event: string | symbol, listener: (...args: never[]) => void): this {
+    if (event === 'connection') this.sockets.off('connection', listener as (socket: Socket<CE, SE, SD>) => void);
+    else super.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  use(fn: Middleware<Socket<CE, SE, SD>>): this {
+    this.sockets.use(fn);
+    return this;
+  }
+
+  to(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return this.sockets.to(room);
+  }
+
+  in(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return this.sockets.to(room);
+  }
+
+  except(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return this.sockets.except(room);
+  }
+
+  get volatile(): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return this.sockets.volatile;
+  }
+
+  /** Send to every socket of the root namespace. */
+  override emit<E extends EventNames<SE>>(event: E, data: EventData<SE, E>): boolean {
+    return this.sockets.emit(event, data) > 0;
+  }
+
+  /**
+   * Shut down gracefully: refuse new connections (503) and new requests (`shutting_down`),
+   * give in-flight handlers up to `deadline` ms to reply, then close every connection
+   * with 1001 so clients reconnect elsewhere. Closes the HTTP server only if it created it.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closePromise ??= this.shutdown(options.deadline ?? 5000);
+    return this.closePromise;
+  }
+
+  // --- SessionHost ----------------------------------------------------------------------
+
+  namespace(name: string): Namespace<CE, SE, SD> | undefined {
+    return this.namespaces.get(name);
+  }
+
+  /** Durable rooms of the root namespace; see Namespace.durable. */
+  durable(rooms: RoomMatcher, limits: Partial<HistoryLimits> = {}): this {
+    this.sockets.durable(rooms, limits);
+    return this;
+  }
+
+  /** History of a durable room of the root namespace; see Namespace.history. */
+  history(room: string, options: { since?: StreamPosition; limit?: number } = {}): Promise<HistoryReply> {
+    return this.sockets.history(room, options);
+  }
+
+  resumable(token: string): Session | undefined {
+    return this.resumeTokens.get(token);
+  }
+
+  issueResumeToken(session: Session): string {
+    if (session.resumeToken) this.resumeTokens.delete(session.resumeToken);
+    const token = randomBytes(24).toString('base64url');
+    this.resumeTokens.set(token, session);
+    return token;
+  }
+
+  hasSession(id: string): boolean {
+    return this.sessions.has(id);
+  }
+
+  sessionClosed(session: Session): void {
+    this.sessions.delete(session.id);
+    if (session.resumeToken && this.resumeTokens.get(session.resumeToken) === session) this.resumeTokens.delete(session.resumeToken);
+  }
+
+  requestStarted(): void {
+    this.inflight++;
+  }
+
+  requestFinished(): void {
+    this.inflight--;
+    if (this.inflight === 0) this.drained?.();
+  }
+
+  /** Report a failure in app code without letting it take the server down. */
+  reportError(err: unknown, context: Record<string, unknown>): void {
+    if (this.listenerCount('error') > 0) super.emit('error', err, context);
+    else console.error('[switchboard] error in application handler', context, err);
+  }
+
+  // --- internals ------------------------------------------------------------------------
+
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const pathname = (req.url ?? '/').split('?', 1)[0];
+    if (pathname !== this.options.path) {
+      // Another upgrade listener (the app's own WebSocket server) may own this path.
+      if (this.httpServer.listenerCount('upgrade') > 1) return;
+      rejectUpgrade(socket, 404, 'Not Found', `No WebSocket endpoint at ${pathname}; Switchboard listens on ${this.options.path}.`);
+      return;
+    }
+    if (this.closing) {
+      rejectUpgrade(socket, 503, 'Service Unavailable', 'Switchboard is shutting down; reconnect to another server.');
+      return;
+    }
+    this.endpoint.upgrade(req, socket, head, (transport, info) => {
+      const session = new Session(this, transport, info);
+      this.sessions.set(session.id, session);
+    });
+  };
+
+  /** Only for servers Switchboard created: serve the browser client, say where the endpoint is. */
+  private answerPlainRequest(req: IncomingMessage, res: import('node:http').ServerResponse): void {
+    if (this.clientBundle?.handle(req, res)) return;
+    const pathname = (req.url ?? '/').split('?', 1)[0];
+    if (pathname === this.options.path) {
+      res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
+      res.end(`This is a WebSocket endpoint (subprotocol switchboard.v1): connect with ws://host${this.options.path}\n`);
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('Not found\n');
+  }
+
+  private async shutdown(deadline: number): Promise<void> {
+    this.heartbeat.stop();
+    if (this.inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadline);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    const open = [...this.sessions.values()];
+    for (const session of open) session.close(CloseCode.GoingAway, 'server shutting down', DisconnectReason.ServerShutdown);
+    await waitUntil(() => this.sessions.size === 0, CLOSE_GRACE_MS);
+    for (const session of [...this.sessions.values()]) session.terminate(DisconnectReason.ServerShutdown);
+    this.endpoint.close();
+    this.httpServer.off('upgrade', this.onUpgrade);
+    this.restoreRequestListeners?.();
+    this.restoreRequestListeners = undefined;
+    if (this.ownsHttpServer) {
+      await new Promise<void>((resolve) => {
+        this.httpServer.close(() => resolve());
+        this.httpServer.closeAllConnections();
+      });
+    }
+  }
+}
+
+function waitUntil(done: () => boolean, maxMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const check = (): void => {
+      if (done() || Date.now() - started >= maxMs) resolve();
+      else setTimeout(check, 10);
+    };
+    check();
+  });
+}

@@ -1,0 +1,191 @@
+/**
+ * The browser build of the SDK in real headless Chromium: a page imports it from
+ * /switchboard/client.js (served by a Switchboard attached to the test's HTTP server),
+ * connects, and lives through the network going away and coming back.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { WebSocketServer } from 'ws';
+import { Switchboard } from '../../src/server/index.js';
+import { useBrowser } from '../helpers/browser.js';
+
+/**
+ * The page under test. It connects to `?url=` (default: its own server's /ws) with
+ * `?baseMs=` as the first backoff window, and records what the client reports in
+ * `window.rec` for the test to read with page.evaluate.
+ */
+const PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>switchboard browser test</title></head>
+<body>
+<script type="module">
+  import { connect } from '/switchboard/client.js';
+  const params = new URLSearchParams(location.search);
+  const url = params.get('url') ?? \`ws://\${location.host}/ws\`;
+  const reconnect = params.has('baseMs') ? { baseMs: Number(params.get('baseMs')) } : true;
+  const rec = { states: [], errors: [], reconnecting: 0, events: [] };
+  const client = connect(url, { reconnect });
+  client.on('state', (s) => rec.states.push(s.error ? { state: s.state, previous: s.previous, reason: s.reason, code: s.error.code } : { state: s.state, previous: s.previous, reason: s.reason }));
+  client.on('connect_error', (e) => rec.errors.push({ code: e.code, message: e.message }));
+  client.on('reconnecting', () => rec.reconnecting++);
+  client.on('news', (data, meta) => rec.events.push({ event: 'news', data, room: meta.room }));
+  client.on('said', (data, meta) => rec.events.push({ event: 'said', data, room: meta.room }));
+  Object.assign(window, { client, rec });
+</script>
+</body></html>`;
+
+interface Recorded {
+  states: Array<{ state: string; previous: string; reason: string; code?: string }>;
+  errors: Array<{ code: string; message: string }>;
+  reconnecting: number;
+  events: Array<{ event: string; data: unknown; room?: string }>;
+}
+
+declare global {
+  interface Window {
+    rec: Recorded;
+    client: import('../../src/client/index.js').SwitchboardClient;
+  }
+}
+
+const browser = useBrowser();
+
+/** The app: its page on "/", 404 elsewhere; Switchboard attached to the same server. */
+let http: Server;
+let sb: Switchboard;
+let base: string;
+/** Texts of `say` events in the order the server handled them. */
+const said: string[] = [];
+
+before(async () => {
+  http = createServer((req, res) => {
+    if ((req.url ?? '/').split('?')[0] === '/') {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(PAGE);
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  sb = new Switchboard(http);
+  sb.on('connection', (socket) => {
+    socket.on('say', (msg: { room: string; text: string }) => {
+      said.push(msg.text);
+      sb.to(msg.room).emit('said', { text: msg.text });
+      return { n: said.length, text: msg.text };
+    });
+  });
+  http.listen(0, '127.0.0.1');
+  await once(http, 'listening');
+  base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  await sb.close();
+  http.closeAllConnections();
+  await new Promise<void>((resolve) => http.close(() => resolve()));
+});
+
+describe('the browser client', () => {
+  test('imports from /switchboard/client.js, connects, gets an ack and room broadcasts', async () => {
+    const { page, problems } = await browser.newPage();
+    await page.goto(`${base}/`);
+    await page.waitForFunction(() => window.client?.connected, undefined, { timeout: 5000 });
+
+    const ack = await page.evaluate(async () => {
+      await window.client.join('lobby');
+      return window.client.emitWithAck('say', { room: 'lobby', text: 'hello from chromium' });
+    });
+    assert.deepEqual(ack, { n: said.length, text: 'hello from chromium' });
+    assert.equal(said.at(-1), 'hello from chromium');
+
+    sb.to('lobby').emit('news', { headline: 'pushed by the server' });
+    sb.to('elsewhere').emit('news', { headline: 'not for this page' });
+    await page.waitForFunction(() => window.rec.events.length >= 2, undefined, { timeout: 3000 });
+    const rec = await page.evaluate(() => window.rec);
+    assert.deepEqual(rec.events, [
+      { event: 'said', data: { text: 'hello from chromium' }, room: 'lobby' },
+      { event: 'news', data: { headline: 'pushed by the server' }, room: 'lobby' },
+    ]);
+    assert.deepEqual(rec.states, [{ state: 'connected', previous: 'connecting', reason: 'handshake_ok' }]);
+    assert.deepEqual(problems, []);
+  });
+
+  test('offline: state connecting with network_offline and no retries; online: reconnects at once and delivers what was emitted meanwhile, in order', async () => {
+    const { page, context, problems } = await browser.newPage();
+    await page.goto(`${base}/`);
+    await page.waitForFunction(() => window.client?.connected, undefined, { timeout: 5000 });
+    await page.evaluate(() => window.client.emitWithAck('say', { room: 'r', text: 'before' }));
+
+    await context.setOffline(true);
+    await page.waitForFunction(() => window.rec.states.at(-1)?.reason === 'network_offline', undefined, { timeout: 3000 });
+    assert.deepEqual(await page.evaluate(() => [window.client.state, navigator.onLine, window.rec.states.at(-1)]), [
+      'connecting',
+      false,
+      { state: 'connecting', previous: 'connected', reason: 'network_offline' },
+    ]);
+    const offlineAck = page.evaluate(() => {
+      window.client.emit('say', { room: 'r', text: 'while offline 1' });
+      return window.client.emitWithAck('say', { room: 'r', text: 'while offline 2' });
+    });
+    // Longer than the first backoff window (1 s by default): a counted retry would have shown by now.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    assert.equal(await page.evaluate(() => window.rec.reconnecting), 0, 'no backoff attempts while offline');
+    assert.equal(await page.evaluate(() => window.client.state), 'connecting');
+
+    const onlineAt = Date.now();
+    await context.setOffline(false);
+    // The next backoff step would be up to 30 s away (the offline probe): only `online` can bring it this fast.
+    await page.waitForFunction(() => window.client.connected, undefined, { timeout: 3000 });
+    assert.ok(Date.now() - onlineAt < 3000);
+    assert.deepEqual(await offlineAck, { n: said.length, text: 'while offline 2' });
+    assert.deepEqual(said.slice(-3), ['before', 'while offline 1', 'while offline 2']);
+    const rec = await page.evaluate(() => window.rec);
+    assert.deepEqual(
+      rec.states.map((s) => `${s.previous}->${s.state} ${s.reason}`),
+      ['connecting->connected handshake_ok', 'connected->connecting network_offline', 'connecting->connected handshake_ok'],
+    );
+    assert.equal(rec.reconnecting, 0);
+    assert.deepEqual(problems.filter((p) => !p.includes('ERR_INTERNET_DISCONNECTED')), []);
+  });
+
+  test('a server speaking another protocol version: an error that says what to upgrade, and no retry', async () => {
+    // A future server: answers every hello with unsupported_version and close 4003.
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await once(wss, 'listening');
+    let connections = 0;
+    wss.on('connection', (ws) => {
+      connections++;
+      ws.on('message', () => {
+        ws.send(
+          JSON.stringify({
+            type: 'error',
+            code: 'unsupported_version',
+            message: 'the client speaks switchboard protocol v1 and this server speaks v2: upgrade the client',
+          }),
+        );
+        ws.close(4003, 'unsupported version');
+      });
+    });
+    try {
+      const { page } = await browser.newPage();
+      const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/ws`;
+      await page.goto(`${base}/?baseMs=20&url=${encodeURIComponent(url)}`);
+      await page.waitForFunction(() => window.client?.state === 'disconnected', undefined, { timeout: 5000 });
+      // With a 20 ms backoff, a retry would have come many times over.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const rec = await page.evaluate(() => window.rec);
+      assert.equal(connections, 1, 'the client does not retry');
+      assert.equal(rec.reconnecting, 0);
+      assert.deepEqual(rec.states.at(-1), { state: 'disconnected', previous: 'connecting', reason: 'unsupported_version', code: 'unsupported_version' });
+      assert.equal(rec.errors.length, 1);
+      assert.equal(rec.errors[0]?.code, 'unsupported_version');
+      assert.match(rec.errors[0]?.message ?? '', /upgrade the client/);
+    } finally {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    }
+  });
+});

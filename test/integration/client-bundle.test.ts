@@ -1,0 +1,307 @@
+/** The browser client served over HTTP: on the app's own server without taking its routes, and on a server Switchboard created. */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { ClientBundle, interceptRequests } from '../../src/server/client-bundle.js';
+import { Switchboard } from '../../src/server/index.js';
+
+const BUNDLE = new URL('../../dist/browser/switchboard-client.js', import.meta.url);
+const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The app: answers every path itself, 404 for the ones it does not know, like express would. */
+const app: RequestListener = (req, res) => {
+  if (req.url === '/hello') {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end('hello from the app');
+    return;
+  }
+  res.writeHead(404, { 'Content-Type': 'text/plain' });
+  res.end(`app: no route ${req.method} ${req.url}`);
+};
+
+async function listen(server: Server): Promise<string> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+describe('the browser client on the app’s own HTTP server', () => {
+  let http: Server;
+  let sb: Switchboard;
+  let base: string;
+  before(async () => {
+    http = createServer(app);
+    sb = new Switchboard(http);
+    base = await listen(http);
+  });
+  after(async () => {
+    await sb.close();
+    await closeServer(http);
+  });
+
+  test('the app’s routes still answer, including paths under /switchboard/ that are not the client', async () => {
+    const hello = await fetch(`${base}/hello`);
+    assert.equal(hello.status, 200);
+    assert.equal(await hello.text(), 'hello from the app');
+    const other = await fetch(`${base}/switchboard/other.js`);
+    assert.equal(other.status, 404);
+    assert.equal(await other.text(), 'app: no route GET /switchboard/other.js');
+  });
+
+  test('GET /switchboard/client.js: the bundle, revalidated by ETag, pointing at its own source map', async () => {
+    const res = await fetch(`${base}/switchboard/client.js`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/javascript; charset=utf-8');
+    assert.equal(res.headers.get('cache-control'), 'no-cache');
+    assert.match(res.headers.get('etag') ?? '', /^"[\w-]{20,}"$/);
+    const body = await res.text();
+    assert.equal(Number(res.headers.get('content-length')), Buffer.byteLength(body));
+    assert.match(body, /^\/\* switchboard client /);
+    assert.match(body, /\/\/# sourceMappingURL=client\.js\.map\n?$/);
+    const onDisk = await readFile(BUNDLE, 'utf8');
+    assert.equal(body.replace(/sourceMappingURL=\S+\s*$/, ''), onDisk.replace(/sourceMappingURL=\S+\s*$/, ''));
+
+    const withQuery = await fetch(`${base}/switchboard/client.js?v=2`);
+    assert.equal(withQuery.status, 200);
+    assert.equal(await withQuery.text(), body);
+  });
+
+  test('If-None-Match with the ETag gets 304 and no body; another ETag gets the file', async () => {
+    const etag = (await fetch(`${base}/switchboard/client.js`)).headers.get('etag') as string;
+    for (const header of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const res = await fetch(`${base}/switchboard/client.js`, { headers: { 'If-None-Match': header } });
+      assert.equal(res.status, 304, header);
+      assert.equal(res.headers.get('etag'), etag);
+      assert.equal(await res.text(), '');
+    }
+    const stale = await fetch(`${base}/switchboard/client.js`, { headers: { 'If-None-Match': '"stale"' } });
+    assert.equal(stale.status, 200);
+  });
+
+  test('the versioned path is cached for a year, and so is its map', async () => {
+    assert.deepEqual(sb.clientPaths, { path: '/switchboard/client.js', versionedPath: `/switchboard/client-${version}.js` });
+    const res = await fetch(`${base}/switchboard/client-${version}.js`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(res.headers.get('content-type'), 'text/javascript; charset=utf-8');
+    assert.match(await res.text(), new RegExp(`//# sourceMappingURL=client-${version.replaceAll('.', '\\.')}\\.js\\.map\\n?$`));
+
+    const map = await fetch(`${base}/switchboard/client-${version}.js.map`);
+    assert.equal(map.status, 200);
+    assert.equal(map.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(map.headers.get('content-type'), 'application/json; charset=utf-8');
+    const parsed = JSON.parse(await map.text()) as { version: number; mappings: string; sources: string[] };
+    assert.equal(parsed.version, 3);
+    assert.ok(parsed.sources.some((s) => s.endsWith('src/client/connection.ts')));
+
+    const unversionedMap = await fetch(`${base}/switchboard/client.js.map`);
+    assert.equal(unversionedMap.headers.get('cache-control'), 'no-cache');
+    assert.ok(unversionedMap.headers.get('etag'));
+
+    const wrongVersion = await fetch(`${base}/switchboard/client-0.0.0-nope.js`);
+    assert.equal(wrongVersion.status, 404, 'another version is not ours: the app answers');
+    assert.match(await wrongVersion.text(), /^app: no route/);
+  });
+
+  test('HEAD has the headers and no body; POST is 405', async () => {
+    const get = await fetch(`${base}/switchboard/client.js`);
+    const length = Buffer.byteLength(await get.text());
+    const head = await fetch(`${base}/switchboard/client.js`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-type'), 'text/javascript; charset=utf-8');
+    assert.equal(head.headers.get('etag'), get.headers.get('etag'));
+    assert.equal(Number(head.headers.get('content-length')), length);
+    assert.equal(await head.text(), '');
+
+    const post = await fetch(`${base}/switchboard/client.js`, { method: 'POST', body: 'x' });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get('allow'), 'GET, HEAD');
+  });
+
+  test('the bundle is browser code: valid ESM exporting connect, no require(, no node:, no ws import', async () => {
+    const text = await (await fetch(`${base}/switchboard/client.js`)).text();
+    // assert.ok, not doesNotMatch: a failure should not print 30 KB of minified code.
+    const found = (re: RegExp): string | undefined => re.exec(text)?.[0];
+    assert.equal(found(/\brequire\s*\(.{0,20}/), undefined);
+    assert.equal(found(/node:.{0,20}/), undefined, 'no node: built-in');
+    assert.equal(found(/(?:\bfrom|\bimport)\s*\(?\s*["']ws["']/), undefined);
+    // Self-contained: no import statement or dynamic import of anything.
+    assert.equal(found(/(?:^|[;}\n])\s*import\s*[\w*{"'].{0,40}/m), undefined);
+    assert.equal(found(/\bimport\s*\(.{0,40}/), undefined);
+    const mod = (await import(pathToFileURL(BUNDLE.pathname).href)) as Record<string, unknown>;
+    assert.equal(typeof mod.connect, 'function');
+    assert.equal(typeof mod.ConnectionReason, 'object');
+  });
+});
+
+describe('taking over and giving back the app’s request listeners', () => {
+  test('a listener the app adds after attaching answers its routes, never the client’s; close() gives the listeners back', async () => {
+    const http = createServer();
+    const sb = new Switchboard(http);
+    const late: RequestListener = (req, res) => app(req, res);
+    http.on('request', late);
+    const base = await listen(http);
+    try {
+      assert.equal(await (await fetch(`${base}/hello`)).text(), 'hello from the app');
+      const client = await fetch(`${base}/switchboard/client.js`);
+      assert.equal(client.status, 200, 'not also answered by the late listener');
+      assert.match(await client.text(), /^\/\* switchboard client /);
+      await sb.close();
+      assert.deepEqual(http.listeners('request'), [late]);
+      const after = await fetch(`${base}/switchboard/client.js`);
+      assert.equal(after.status, 404);
+      assert.equal(await after.text(), 'app: no route GET /switchboard/client.js');
+    } finally {
+      await sb.close();
+      await closeServer(http);
+    }
+  });
+
+  test('another library taking over the same way (as Socket.IO does) keeps every request answered, before and after close()', async () => {
+    const http = createServer(app);
+    const sb = new Switchboard(http);
+    // Socket.IO's attachServe: take the listeners, answer its own path, pass the rest on.
+    const taken = http.listeners('request') as RequestListener[];
+    http.removeAllListeners('request');
+    const other: RequestListener = (req, res) => {
+      if (req.url === '/other-lib.js') {
+        res.end('other library');
+        return;
+      }
+      for (const listener of taken) listener.call(http, req, res);
+    };
+    http.on('request', other);
+    const base = await listen(http);
+    try {
+      await Promise.resolve(); // let a listener adoption (if any) happen
+      assert.deepEqual(http.listeners('request'), [other]);
+      assert.equal(await (await fetch(`${base}/other-lib.js`)).text(), 'other library');
+      assert.equal((await fetch(`${base}/switchboard/client.js`)).status, 200);
+      assert.equal(await (await fetch(`${base}/hello`)).text(), 'hello from the app');
+      await sb.close();
+      assert.deepEqual(http.listeners('request'), [other], 'the other library’s chain is left in place');
+      assert.equal(await (await fetch(`${base}/hello`)).text(), 'hello from the app');
+      assert.equal(await (await fetch(`${base}/switchboard/client.js`)).text(), 'app: no route GET /switchboard/client.js');
+    } finally {
+      await sb.close();
+      await closeServer(http);
+    }
+  });
+
+  test('close() restores the original listeners in order', async () => {
+    const http = createServer(app);
+    const second: RequestListener = () => {};
+    http.on('request', second);
+    const sb = new Switchboard(http);
+    assert.equal(http.listeners('request').length, 1);
+    await sb.close();
+    assert.deepEqual(http.listeners('request'), [app, second]);
+  });
+
+  test('serveClient: false leaves the app’s server alone', async () => {
+    const http = createServer(app);
+    const sb = new Switchboard(http, { serveClient: false });
+    assert.deepEqual(http.listeners('request'), [app]);
+    assert.equal(sb.clientPaths, undefined);
+    const base = await listen(http);
+    try {
+      const res = await fetch(`${base}/switchboard/client.js`);
+      assert.equal(res.status, 404);
+      assert.equal(await res.text(), 'app: no route GET /switchboard/client.js');
+    } finally {
+      await sb.close();
+      await closeServer(http);
+    }
+  });
+});
+
+test('a server Switchboard created on a port serves the client too, next to its 426 and 404', async () => {
+  const sb = new Switchboard(0);
+  await sb.ready();
+  const base = `http://127.0.0.1:${sb.port}`;
+  try {
+    const res = await fetch(`${base}/switchboard/client.js`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/javascript; charset=utf-8');
+    assert.equal(res.headers.get('cache-control'), 'no-cache');
+    const etag = res.headers.get('etag') as string;
+    assert.ok(etag);
+    assert.equal((await fetch(`${base}/switchboard/client.js`, { headers: { 'If-None-Match': etag } })).status, 304);
+    assert.equal((await fetch(`${base}/switchboard/client-${version}.js`)).headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal((await fetch(`${base}/switchboard/client.js`, { method: 'DELETE' })).status, 405);
+    assert.equal((await fetch(`${base}/ws`)).status, 426);
+    assert.equal((await fetch(`${base}/elsewhere`)).status, 404);
+  } finally {
+    await sb.close();
+  }
+});
+
+describe('when the build is missing or stale', () => {
+  /** A ClientBundle in front of the app on a plain server. */
+  async function serve(bundle: ClientBundle): Promise<{ base: string; close: () => Promise<void> }> {
+    const http = createServer(app);
+    const restore = interceptRequests(http, (req: IncomingMessage, res: ServerResponse) => bundle.handle(req, res));
+    const base = await listen(http);
+    return {
+      base,
+      close: async () => {
+        restore();
+        await closeServer(http);
+      },
+    };
+  }
+
+  test('a missing file is a 500 that says to run npm run build:client, reported once; the server keeps working', async () => {
+    const warnings: string[] = [];
+    const bundle = new ClientBundle({ file: new URL('file:///nonexistent/switchboard-client.js'), version: '1.2.3', warn: (m) => warnings.push(m) });
+    const { base, close } = await serve(bundle);
+    try {
+      for (const path of ['/switchboard/client.js', '/switchboard/client-1.2.3.js', '/switchboard/client.js.map']) {
+        const res = await fetch(`${base}${path}`);
+        assert.equal(res.status, 500, path);
+        const text = await res.text();
+        assert.match(text, /not built: switchboard-client\.js is missing\. Run `npm run build:client`/);
+        assert.ok(!text.includes('/nonexistent'), 'the answer does not reveal server paths');
+      }
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0] as string, /npm run build:client.*File: \/nonexistent\/switchboard-client\.js \(ENOENT/);
+      assert.equal(await (await fetch(`${base}/hello`)).text(), 'hello from the app');
+    } finally {
+      await close();
+    }
+  });
+
+  test('a build appearing later is picked up; a build of another version is refused (it would be cached for a year)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sb-bundle-'));
+    const file = pathToFileURL(join(dir, 'switchboard-client.js'));
+    const { base, close } = await serve(new ClientBundle({ file, version: '2.0.0' }));
+    try {
+      assert.equal((await fetch(`${base}/switchboard/client-2.0.0.js`)).status, 500);
+      await writeFile(file, '/* switchboard client 1.9.0 — protocol switchboard.v1 */\nexport const x = 1;\n');
+      const stale = await fetch(`${base}/switchboard/client-2.0.0.js`);
+      assert.equal(stale.status, 500);
+      assert.match(await stale.text(), /built for version 1\.9\.0, but this is 2\.0\.0\. Run `npm run build:client`/);
+      await writeFile(file, '/* switchboard client 2.0.0 — protocol switchboard.v1 */\nexport const x = 2;\n');
+      const fresh = await fetch(`${base}/switchboard/client-2.0.0.js`);
+      assert.equal(fresh.status, 200);
+      assert.match(await fresh.text(), /export const x = 2;/);
+      const map = await fetch(`${base}/switchboard/client-2.0.0.js.map`);
+      assert.equal(map.status, 500, 'no map was built');
+      await map.text();
+    } finally {
+      await close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Socket } from '../../src/server/index.js';
+import { BareClient } from '../helpers/bare-client.js';
+import { eventually, startServer } from '../helpers/server.js';
+
+type Frame = Record<string, unknown>;
+
+async function session(url: string, hello: Frame = {}): Promise<{ c: BareClient; welcome: Frame }> {
+  const c = await BareClient.open(url);
+  return { c, welcome: await c.hello(hello) };
+}
+
+/** Drop the link without a close frame, as a network loss would (the server sees 1006). */
+async function dropLink(c: BareClient): Promise<void> {
+  c.ws.terminate();
+  await c.closed;
+}
+
+describe('session resume', () => {
+  test('within the TTL: same id, rooms kept, missed events and replies delivered in order, token rotated', async () => {
+    const { sb, url } = await startServer();
+    const disconnects: string[] = [];
+    sb.on('connection', (socket) => {
+      socket.on('disconnect', (r) => disconnects.push(r));
+      socket.on('slow', () => new Promise((r) => setTimeout(() => r('done while you were away'), 100)));
+    });
+    const first = await session(url);
+    first.c.send({ type: 'join', ref: 1, room: 'lobby' });
+    await first.c.next({ ref: 1 });
+    first.c.send({ type: 'event', event: 'slow', ref: 2 });
+    await new Promise((r) => setTimeout(r, 20));
+    await dropLink(first.c);
+    await eventually(() => sb.connectionCount === 0, 'the server to notice');
+    assert.equal(sb.sessionCount, 1, 'the session waits to be resumed');
+    sb.to('lobby').emit('news', 1);
+    sb.to('lobby').emit('news', 2);
+    await new Promise((r) => setTimeout(r, 150)); // the slow handler finishes meanwhile
+
+    const again = await session(url, { resume: first.welcome.resume, received: first.c.received });
+    assert.equal(again.welcome.resumed, true);
+    assert.equal(again.welcome.sid, first.welcome.sid);
+    assert.notEqual(again.welcome.resume, first.welcome.resume, 'the token rotates');
+    const missed = [await again.c.next({ type: 'event' }), await again.c.next({ type: 'event' }), await again.c.next({ ref: 2 })];
+    assert.deepEqual(
+      missed.map((f) => f.data),
+      [1, 2, 'done while you were away'],
+    );
+    sb.to('lobby').emit('news', 3);
+    assert.equal((await again.c.next({ type: 'event' })).data, 3, 'still in its room');
+    assert.deepEqual(disconnects, [], 'the socket never disconnected');
+
+    const stale = await session(url, { resume: first.welcome.resume, received: first.c.received });
+    assert.equal(stale.welcome.resumed, false, 'a used token does not resume');
+    assert.notEqual(stale.welcome.sid, first.welcome.sid);
+    stale.c.close();
+    again.c.close();
+    await sb.close();
+  });
+
+  test('after the TTL: a new session, resumed false, and the old one disconnected with its reason', async () => {
+    const { sb, url } = await startServer({ resume: { ttl: 80 } });
+    const disconnects: string[] = [];
+    sb.on('connection', (socket) => socket.on('disconnect', (r) => disconnects.push(r)));
+    const first = await session(url);
+    first.c.send({ type: 'join', ref: 1, room: 'r' });
+    await first.c.next({ ref: 1 });
+    await dropLink(first.c);
+    await eventually(() => disconnects.length === 1, 'the TTL to pass');
+    assert.deepEqual(disconnects, ['transport_closed']);
+    assert.equal(sb.sockets.rooms.members('r'), undefined, 'rooms cleaned up when the session ended');
+    const late = await session(url, { resume: first.welcome.resume, received: first.c.received });
+    assert.equal(late.welcome.resumed, false);
+    assert.notEqual(late.welcome.sid, first.welcome.sid);
+    late.c.close();
+    await sb.close();
+  });
+
+  test('a deliberate close (1000, 1001, no code) ends the session at once', async () => {
+    const { sb, url } = await startServer();
+    for (const code of [1000, 1001, undefined]) {
+      const first = await session(url);
+      if (code === undefined) first.c.ws.close();
+      else first.c.ws.close(code);
+      await first.c.closed;
+      await eventually(() => sb.sessionCount === 0, `the session to end after ${code ?? 'close()'}`);
+      const again = await session(url, { resume: first.welcome.resume, received: first.c.received });
+      assert.equal(again.welcome.resumed, false);
+      again.c.close();
+      await eventually(() => sb.sessionCount === 0, 'cleanup');
+    }
+    await sb.close();
+  });
+
+  test('a newer connection takes over a session whose old link still looks open: the old one gets 4004', async () => {
+    const { sb, url } = await startServer();
+    const first = await session(url);
+    const second = await session(url, { resume: first.welcome.resume, received: first.c.received });
+    assert.equal(second.welcome.resumed, true);
+    assert.equal((await first.c.next({ type: 'error' })).code, 'session_taken_over');
+    assert.equal((await first.c.closed).code, 4004);
+    second.c.send({ type: 'ping' });
+    await second.c.next({ type: 'pong' });
+    assert.equal(sb.sessionCount, 1);
+    second.c.close();
+    await sb.close();
+  });
+
+  test('more unacknowledged frames than the bound: the session ends instead of resuming with a hole', async () => {
+    const { sb, url } = await startServer({ resume: { maxUnackedFrames: 5 } });
+    const first = await session(url);
+    first.c.send({ type: 'join', ref: 1, room: 'busy' });
+    await first.c.next({ ref: 1 });
+    await dropLink(first.c);
+    await eventually(() => sb.connectionCount === 0, 'the drop');
+    for (let i = 0; i < 10; i++) sb.to('busy').emit('n', i);
+    await eventually(() => sb.sessionCount === 0, 'the session to end');
+    const again = await session(url, { resume: first.welcome.resume, received: first.c.received });
+    assert.equal(again.welcome.resumed, false);
+    again.c.close();
+    await sb.close();
+  });
+
+  test('frames lost in flight when the link died are sent again on resume', async () => {
+    const { sb, url } = await startServer();
+    const first = await session(url);
+    first.c.send({ type: 'join', ref: 1, room: 'r' });
+    await first.c.next({ ref: 1 });
+    // Stop reading: these frames reach the socket buffers but never the client.
+    (first.c.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    for (let i = 1; i <= 20; i++) sb.to('r').emit('n', i);
+    await new Promise((r) => setTimeout(r, 50));
+    const received = first.c.received;
+    await dropLink(first.c);
+    const again = await session(url, { resume: first.welcome.resume, received });
+    assert.equal(again.welcome.resumed, true);
+    const replayed: unknown[] = [];
+    while (replayed.length < 20) replayed.push((await again.c.next({ type: 'event' })).data);
+    assert.deepEqual(replayed, Array.from({ length: 20 }, (_, i) => i + 1));
+    again.c.close();
+    await sb.close();
+  });
+
+  test('acknowledged frames are forgotten: a resume from before them is refused, without a count it is refused', async () => {
+    const { sb, url } = await startServer();
+    const first = await session(url);
+    first.c.send({ type: 'join', ref: 1, room: 'r' });
+    await first.c.next({ ref: 1 });
+    for (let i = 1; i <= 5; i++) sb.to('r').emit('n', i);
+    await new Promise((r) => setTimeout(r, 30));
+    first.c.send({ type: 'ack', received: first.c.received });
+    await new Promise((r) => setTimeout(r, 30));
+    await dropLink(first.c);
+    const noCount = await session(url, { resume: first.welcome.resume });
+    assert.equal(noCount.welcome.resumed, false, 'a resume needs the count of frames received');
+    noCount.c.close();
+
+    const second = await session(url);
+    second.c.send({ type: 'join', ref: 1, room: 'r2' });
+    await second.c.next({ ref: 1 });
+    for (let i = 1; i <= 5; i++) sb.to('r2').emit('n', i);
+    await new Promise((r) => setTimeout(r, 30));
+    second.c.send({ type: 'ack', received: second.c.received });
+    await new Promise((r) => setTimeout(r, 30));
+    await dropLink(second.c);
+    const tooOld = await session(url, { resume: second.welcome.resume, received: 1 });
+    assert.equal(tooOld.welcome.resumed, false, 'frames 2.. were acknowledged and forgotten');
+    tooOld.c.close();
+    await sb.close();
+  });
+
+  test('resume off: welcome carries no token and a dropped session ends at once', async () => {
+    const { sb, url } = await startServer({ resume: false });
+    const first = await session(url);
+    assert.equal(first.welcome.resume, null);
+    await dropLink(first.c);
+    await eventually(() => sb.sessionCount === 0, 'the session to end');
+    await sb.close();
+  });
+});
+
+describe('reliable publishes (seq)', () => {
+  test('a re-sent publish gets the first reply and its handler runs once, also across a resume', async () => {
+    const { sb, url } = await startServer();
+    const runs: unknown[] = [];
+    let socket: Socket | undefined;
+    sb.on('connection', (s) => {
+      socket = s;
+      s.on('order', async (item: string) => {
+        runs.push(item);
+        await new Promise((r) => setTimeout(r, 80));
+        return { id: runs.length, item };
+      });
+      s.on('reject', () => {
+        throw new Error('boom');
+      });
+    });
+    sb.on('error', () => {});
+    const first = await session(url);
+    first.c.send({ type: 'event', event: 'order', data: 'tea', ref: 1, seq: 1 });
+    first.c.send({ type: 'event', event: 'order', data: 'tea', ref: 2, seq: 1 }); // re-sent while running
+    const replies = [await first.c.next({ ref: 1 }), await first.c.next({ ref: 2 })];
+    assert.deepEqual(
+      replies.map((f) => f.data),
+      [
+        { id: 1, item: 'tea' },
+        { id: 1, item: 'tea' },
+      ],
+    );
+    first.c.send({ type: 'event', event: 'order', data: 'tea', ref: 3, seq: 1 }); // re-sent after it finished
+    assert.deepEqual((await first.c.next({ ref: 3 })).data, { id: 1, item: 'tea' });
+
+    // Cut the link between send and reply; resume; re-send the same seq.
+    first.c.send({ type: 'event', event: 'order', data: 'cake', ref: 4, seq: 2 });
+    await new Promise((r) => setTimeout(r, 10));
+    await dropLink(first.c);
+    const again = await session(url, { resume: first.welcome.resume, received: first.c.received });
+    assert.equal(again.welcome.resumed, true);
+    again.c.send({ type: 'event', event: 'order', data: 'cake', ref: 5, seq: 2 });
+    const answers = [await again.c.next({ ref: 4 }), await again.c.next({ ref: 5 })];
+    assert.deepEqual(
+      answers.map((f) => f.data),
+      [
+        { id: 2, item: 'cake' },
+        { id: 2, item: 'cake' },
+      ],
+    );
+    assert.deepEqual(runs, ['tea', 'cake'], 'each handler ran exactly once');
+
+    again.c.send({ type: 'event', event: 'reject', ref: 6, seq: 3 });
+    again.c.send({ type: 'event', event: 'reject', ref: 7, seq: 3 });
+    assert.equal(((await again.c.next({ ref: 6 })).error as Frame).code, 'internal_error');
+    assert.equal(((await again.c.next({ ref: 7 })).error as Frame).code, 'internal_error', 'errors are remembered too');
+    assert.ok(socket);
+    again.c.close();
+    await sb.close();
+  });
+
+  test('seq without ref is a bad request', async () => {
+    const { sb, url } = await startServer();
+    const { c } = await session(url);
+    c.send({ type: 'event', event: 'x', seq: 1 });
+    assert.equal((await c.next({ type: 'error' })).code, 'bad_request');
+    c.close();
+    await sb.close();
+  });
+});

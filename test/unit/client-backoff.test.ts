@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { backoffDelay } from '../../src/client/backoff.js';
+import { ReconnectSchedule } from '../../src/client/reconnect-schedule.js';
+
+describe('backoffDelay (full jitter)', () => {
+  it('is 0 when random() is 0, whatever the attempt', () => {
+    for (const attempt of [0, 1, 5, 30]) assert.equal(backoffDelay(attempt, 1000, 30_000, () => 0), 0);
+  });
+
+  it('scales random() over a window that doubles per attempt', () => {
+    const half = () => 0.5;
+    assert.equal(backoffDelay(0, 1000, 30_000, half), 500);
+    assert.equal(backoffDelay(1, 1000, 30_000, half), 1000);
+    assert.equal(backoffDelay(2, 1000, 30_000, half), 2000);
+    assert.equal(backoffDelay(4, 1000, 30_000, half), 8000);
+  });
+
+  it('caps the window at capMs', () => {
+    assert.equal(backoffDelay(5, 1000, 30_000, () => 0.5), 15_000); // 32 s window capped to 30 s
+    assert.equal(backoffDelay(10_000, 1000, 30_000, () => 0.999), 0.999 * 30_000); // 2^10000 overflows to Infinity
+  });
+
+  it('stays within [0, min(cap, base * 2^attempt)) with Math.random', () => {
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const window = Math.min(30_000, 1000 * 2 ** attempt);
+      for (let i = 0; i < 200; i++) {
+        const d = backoffDelay(attempt, 1000, 30_000);
+        assert.ok(d >= 0 && d < window, `attempt ${attempt}: ${d} outside [0, ${window})`);
+      }
+    }
+  });
+});
+
+describe('ReconnectSchedule', () => {
+  const policy = { enabled: true, baseMs: 100, capMs: 1000, maxAttempts: 3 };
+
+  it('numbers attempts from 1 and doubles the window per failure', () => {
+    const schedule = new ReconnectSchedule(policy, () => 0.5);
+    assert.deepEqual(schedule.next(), { attempt: 1, delayMs: 50 });
+    assert.deepEqual(schedule.next(), { attempt: 2, delayMs: 100 });
+    assert.deepEqual(schedule.next(), { attempt: 3, delayMs: 200 });
+    assert.equal(schedule.next(), undefined, 'maxAttempts reached');
+    schedule.reset();
+    assert.deepEqual(schedule.next(), { attempt: 1, delayMs: 50 });
+  });
+
+  it('gives nothing when reconnecting is disabled', () => {
+    assert.equal(new ReconnectSchedule({ ...policy, enabled: false }).next(), undefined);
+  });
+
+  it('runs the retry after the wait unless cancelled', async () => {
+    const schedule = new ReconnectSchedule(policy);
+    let runs = 0;
+    schedule.wait(1, () => runs++);
+    schedule.cancel();
+    schedule.wait(1, () => runs++);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(runs, 1);
+  });
+});

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { connect } from '../../src/client/node.js';
+
+test('bad timing options fail at connect() with a RangeError naming the option', () => {
+  const url = 'ws://127.0.0.1:9/ws';
+  for (const [options, name] of [
+    [{ ackTimeout: 0 }, 'ackTimeout'],
+    [{ ackTimeout: Number.NaN }, 'ackTimeout'],
+    [{ connectTimeout: -5 }, 'connectTimeout'],
+    [{ reconnect: { baseMs: Number.POSITIVE_INFINITY } }, 'reconnect.baseMs'],
+    [{ reconnect: { capMs: 0 } }, 'reconnect.capMs'],
+    [{ bufferLimit: { count: 0 } }, 'bufferLimit.count'],
+    [{ outboxLimit: { count: 0 } }, 'outboxLimit.count'],
+    [{ outboxLimit: { count: 1000 } }, 'outboxLimit.count'], // the server's dedupe window is 1000: the outbox must stay below it
+    [{ outboxLimit: { count: 2.5 } }, 'outboxLimit.count'],
+    [{ outboxLimit: { bytes: -1 } }, 'outboxLimit.bytes'],
+  ] as const) {
+    assert.throws(() => connect(url, options), (err: unknown) => err instanceof RangeError && err.message.includes(name), name);
+  }
+});
+
+test('Infinity means no timeout instead of a 1 ms timer', async () => {
+  // Port 9 (discard) refuses: the client keeps retrying, and the join waits for a connection.
+  const client = connect('ws://127.0.0.1:9/ws', { ackTimeout: Number.POSITIVE_INFINITY, connectTimeout: Number.POSITIVE_INFINITY, reconnect: { baseMs: 1000, capMs: 1000 } });
+  let settled = false;
+  client.join('room').then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(settled, false);
+  client.close();
+});
