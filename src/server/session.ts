@@ -105,9 +105,17 @@ export class Session implements HeartbeatTarget {
     this.bind(transport);
   }
 
-  /** Frames can be sent: the connection is up, or the session is waiting to be resumed. */
+  /**
+   * Frames can be sent: the connection is up, or the session is waiting to be resumed.
+   * Once frames are kept for resume, a connection that is closing still counts: what is
+   * sent meanwhile never reaches the client but is kept and numbered, so a resume replays
+   * it instead of leaving a silent hole.
+   */
   get isOpen(): boolean {
-    return !this.closed && (this.awaiting || (this.transport?.isOpen ?? false));
+    if (this.closed) return false;
+    if (this.awaiting) return true;
+    if (!this.transport) return false;
+    return this.transport.isOpen || (this.sent !== undefined && this.closeReason === undefined);
   }
 
   /** The session has a connection (it is not waiting to be resumed). */

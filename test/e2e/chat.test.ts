@@ -246,7 +246,6 @@ describe('chat in the browser', () => {
     await grace.context.setOffline(true);
     await statusIs(grace.page, 'offline');
     assert.equal(await grace.page.textContent('#connection-text'), 'offline');
-    await notice(ada.page, 'Grace left · 1 online').waitFor();
 
     await send(ada.page, 'said while Grace was away');
     await send(grace.page, 'offline one');
@@ -261,6 +260,11 @@ describe('chat in the browser', () => {
     await message(ada.page, 'offline two').waitFor({ timeout: RECONNECT_WAIT_MS });
     assert.deepEqual(await logTexts(ada.page), ['before going offline', 'said while Grace was away', 'offline one', 'offline two']);
     await until(async () => (await pending.count()) === 0, 'the pending messages to be confirmed');
+    // Grace's session was resumed: to Ada she never left (presence holds through the
+    // resume window), and she did not join twice.
+    assert.equal(await notice(ada.page, 'Grace left').count(), 0);
+    assert.equal(await notice(ada.page, 'Grace joined').count(), 1);
+    await notice(grace.page, 'Reconnected').waitFor();
 
     // The history refresh after the reconnect brought what was said meanwhile, and nothing twice.
     await message(grace.page, 'said while Grace was away').waitFor();

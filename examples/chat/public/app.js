@@ -133,7 +133,7 @@ function start(name) {
       ui.nameInput.focus();
     }
   });
-  c.on('connect', () => void onConnected(c));
+  c.on('connect', ({ resumed }) => void onConnected(c, resumed));
   c.on('error', (error) => console.warn('[chat]', error));
   c.on('rooms', ({ rooms: list }) => renderRooms(list));
   c.on('message', (message) => {
@@ -157,8 +157,13 @@ function start(name) {
   });
 }
 
-/** Every (re)connect: enter (or re-enter) our room, refresh its history and the room list. @param {ChatClient} c */
-async function onConnected(c) {
+/**
+ * Every (re)connect: enter (or re-enter) our room, refresh its history and the room list.
+ * A resumed session is still in its room and the server replayed what was said meanwhile,
+ * so there is nothing to rejoin.
+ * @param {ChatClient} c @param {boolean} resumed
+ */
+async function onConnected(c, resumed) {
   if (!everConnected) {
     everConnected = true;
     localStorage.setItem(NAME_KEY, myName);
@@ -173,6 +178,10 @@ async function onConnected(c) {
     await enterRoom(wanted, true).catch(() => (wanted === DEFAULT_ROOM ? undefined : enterRoom(DEFAULT_ROOM, true)));
     await list.catch(() => undefined);
     ui.messageInput.focus();
+    return;
+  }
+  if (resumed) {
+    log.addNotice('Reconnected', 'reconnected');
     return;
   }
   const wasIn = currentRoom;
