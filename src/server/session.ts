@@ -47,6 +47,7 @@ export interface SessionHost {
   resumable(token: string): Session | undefined;
   /** Issue a new resume token for a session, retiring its previous one. */
   issueResumeToken(session: Session): string;
+  retireResumeToken(session: Session, token: string): void;
   sessionClosed(session: Session): void;
   requestStarted(): void;
   requestFinished(): void;
@@ -69,6 +70,12 @@ export class Session implements HeartbeatTarget {
   handshaken = false;
   /** The credential a client presents to resume this session; rotated on every resume. */
   resumeToken: string | undefined;
+  /**
+   * The token this connection resumed with, still accepted until the client shows it got
+   * the new one (its first `ack`): a welcome lost with a link that died right after the
+   * resume must not cost the client its session.
+   */
+  previousResumeToken: string | undefined;
   private transport: Transport | undefined;
   private readonly sockets = new Map<string, AnySocket>();
   private readonly pending = new PendingReplies();
@@ -391,6 +398,7 @@ export class Session implements HeartbeatTarget {
         return;
       case 'ack':
         this.sent?.acknowledge(frame.received);
+        this.retirePreviousToken();
         return;
       case 'ping':
         this.sendFrame({ type: 'pong' });
@@ -461,6 +469,9 @@ export class Session implements HeartbeatTarget {
 
   private sendWelcome(ns: string, resumed: boolean): void {
     const { heartbeat, maxMessageBytes, resume } = this.host.options;
+    // Only the token of the last welcome and the one before it (until acknowledged) stay valid.
+    this.retirePreviousToken();
+    this.previousResumeToken = this.resumeToken;
     this.resumeToken = resume.ttl > 0 ? this.host.issueResumeToken(this) : undefined;
     if (this.resumeToken && !this.sent) this.sent = new SentFrames(resume.maxUnackedFrames, resume.maxUnackedBytes);
     // Welcomes are not counted: the frames after them are.
@@ -474,6 +485,12 @@ export class Session implements HeartbeatTarget {
       heartbeat: { interval: heartbeat.interval, timeout: heartbeat.timeout },
       limits: { maxMessageBytes },
     }));
+  }
+
+  private retirePreviousToken(): void {
+    if (this.previousResumeToken === undefined) return;
+    this.host.retireResumeToken(this, this.previousResumeToken);
+    this.previousResumeToken = undefined;
   }
 
   /** This connection resumes `previous`: give it the transport and the frames that queued behind the hello. */

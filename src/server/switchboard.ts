@@ -230,10 +230,13 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   }
 
   issueResumeToken(session: Session): string {
-    if (session.resumeToken) this.resumeTokens.delete(session.resumeToken);
     const token = randomBytes(24).toString('base64url');
     this.resumeTokens.set(token, session);
     return token;
+  }
+
+  retireResumeToken(session: Session, token: string): void {
+    if (this.resumeTokens.get(token) === session) this.resumeTokens.delete(token);
   }
 
   hasSession(id: string): boolean {
@@ -242,7 +245,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   sessionClosed(session: Session): void {
     this.sessions.delete(session.id);
-    if (session.resumeToken && this.resumeTokens.get(session.resumeToken) === session) this.resumeTokens.delete(session.resumeToken);
+    for (const token of [session.resumeToken, session.previousResumeToken]) if (token) this.retireResumeToken(session, token);
   }
 
   requestStarted(): void {

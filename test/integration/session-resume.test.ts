@@ -50,8 +50,11 @@ describe('session resume', () => {
     assert.equal((await again.c.next({ type: 'event' })).data, 3, 'still in its room');
     assert.deepEqual(disconnects, [], 'the socket never disconnected');
 
+    // The client acknowledges what it received, which shows it has the new token.
+    again.c.send({ type: 'ack', received: again.c.received });
+    await new Promise((r) => setTimeout(r, 30));
     const stale = await session(url, { resume: first.welcome.resume, received: first.c.received });
-    assert.equal(stale.welcome.resumed, false, 'a used token does not resume');
+    assert.equal(stale.welcome.resumed, false, 'a used token does not resume once the new one is acknowledged');
     assert.notEqual(stale.welcome.sid, first.welcome.sid);
     stale.c.close();
     again.c.close();
@@ -118,6 +121,35 @@ describe('session resume', () => {
     const again = await session(url, { resume: first.welcome.resume, received: first.c.received });
     assert.equal(again.welcome.resumed, false);
     again.c.close();
+    await sb.close();
+  });
+
+  test('a welcome lost with the link: the token it replaced still resumes, until the client acknowledges', async () => {
+    const { sb, url } = await startServer();
+    const first = await session(url);
+    first.c.send({ type: 'join', ref: 1, room: 'r' });
+    await first.c.next({ ref: 1 });
+    await dropLink(first.c);
+    sb.to('r').emit('n', 1);
+
+    // The resume succeeds, but its link dies before the client reads the welcome.
+    const lost = await BareClient.open(url);
+    lost.send({ type: 'hello', v: 1, resume: first.welcome.resume, received: first.c.received });
+    await eventually(() => sb.connectionCount === 1 && sb.sessionCount === 1, 'the resume to be processed');
+    await dropLink(lost);
+    sb.to('r').emit('n', 2);
+
+    // The client still holds only the first token and its old count.
+    const again = await session(url, { resume: first.welcome.resume, received: first.c.received });
+    assert.equal(again.welcome.resumed, true, 'the replaced token is accepted: the client never saw the new one');
+    assert.equal(again.welcome.sid, first.welcome.sid);
+    assert.deepEqual([(await again.c.next({ type: 'event' })).data, (await again.c.next({ type: 'event' })).data], [1, 2]);
+    again.c.send({ type: 'ack', received: again.c.received });
+    await new Promise((r) => setTimeout(r, 30));
+    await dropLink(again.c);
+    const stale = await session(url, { resume: first.welcome.resume, received: first.c.received });
+    assert.equal(stale.welcome.resumed, false, 'after the ack only the latest token resumes');
+    stale.c.close();
     await sb.close();
   });
 
