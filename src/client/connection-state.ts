@@ -42,6 +42,8 @@ export const ConnectionReason = {
   PolicyViolation: 'policy_violation',
   /** The server does not know the namespace asked for in `connect`. */
   UnknownNamespace: 'unknown_namespace',
+  /** Close 4006: the server's `reauth` was not answered with accepted credentials in time; the SDK reconnects with a fresh `auth`. */
+  AuthExpired: 'auth_expired',
   /** The app called close(). */
   ClientClosed: 'client_closed',
   /** Close 4009: the connection fell too far behind a durable room; the SDK reconnects and rejoins with `since`. */

@@ -27,6 +27,7 @@ export const CloseCode = {
   UnsupportedVersion: 4003,
   SessionTakenOver: 4004,
   Reconnecting: 4005,
+  AuthExpired: 4006,
   SlowConsumer: 4009,
 } as const;
 
@@ -39,7 +40,7 @@ export const CLOSE_CODES: readonly CloseCodeInfo[] = [
   { code: 1005, name: 'no_status', reconnect: false, description: 'Never sent: the peer closed without a code (a plain close()). The server treats it like 1000: the client left on purpose.' },
   { code: 1006, name: 'abnormal', reconnect: true, description: 'Never sent: the connection dropped without a close frame (network loss, killed process).' },
   { code: 1007, name: 'invalid_payload', reconnect: true, description: 'A text frame that is not valid UTF-8.' },
-  { code: 1008, name: 'policy_violation', reconnect: false, description: 'Rejected by policy: middleware refused the handshake (the preceding error frame has the code), or the peer overloaded the server.' },
+  { code: 1008, name: 'policy_violation', reconnect: false, description: 'Rejected by policy: middleware refused the handshake (the preceding error frame has the code), or the peer overloaded the server or kept sending past its rate limit.' },
   { code: 1009, name: 'message_too_big', reconnect: true, description: 'A frame exceeded limits.maxMessageBytes (default 64 KiB).' },
   { code: 1011, name: 'internal_error', reconnect: true, description: 'The server hit an unexpected condition.' },
   { code: 1013, name: 'try_again_later', reconnect: true, description: 'The server is at capacity; reconnect after a backoff.' },
@@ -49,6 +50,7 @@ export const CLOSE_CODES: readonly CloseCodeInfo[] = [
   { code: 4003, name: 'unsupported_version', reconnect: false, description: 'The client speaks a protocol version the server does not; upgrade the older side.' },
   { code: 4004, name: 'session_taken_over', reconnect: false, description: 'A newer connection resumed this session (same resume token); this connection is closed and must not reconnect.' },
   { code: 4005, name: 'reconnecting', reconnect: true, description: 'Sent by a client that closes its connection and will come back (e.g. the network went offline): the server keeps the session for resume.' },
+  { code: 4006, name: 'auth_expired', reconnect: true, description: 'The credentials of the connection expired and fresh ones did not come in time (or were refused); reconnect with fresh credentials (the SDK calls its auth function again).' },
   { code: 4009, name: 'slow_consumer', reconnect: true, description: 'The connection fell too far behind a durable room (unsent bytes over the server cap); reconnect and recover from history.' },
 ];
 

@@ -54,6 +54,20 @@ export const ErrorCode = {
   Unconfirmed: 'unconfirmed',
   /** A newer connection resumed this session; this one was closed (4004) and should not reconnect. */
   SessionTakenOver: 'session_taken_over',
+  /** HTTP 403 before the upgrade: the page's Origin is not allowed (`allowedOrigins`). */
+  OriginNotAllowed: 'origin_not_allowed',
+  /** HTTP 429 before the upgrade: this client IP already holds `maxConnectionsPerIp` connections. */
+  TooManyConnections: 'too_many_connections',
+  /** Too fast: HTTP 429 for handshakes over `handshakeRate` per IP; a reply or error frame for frames over `rateLimit` per connection (close 1008 if it goes on). */
+  RateLimited: 'rate_limited',
+  /** The server holds `maxConnections` connections. Error frame, then close 1013. */
+  ServerFull: 'server_full',
+  /** A join past `maxRoomsPerConnection` rooms for this socket. */
+  TooManyRooms: 'too_many_rooms',
+  /** A request while `maxPendingRequests` of this connection's requests are still being handled. */
+  TooManyPending: 'too_many_pending',
+  /** The connection's credentials expired and fresh ones did not come (or were refused) in time. Close 4006. */
+  AuthExpired: 'auth_expired',
   /** A payload that JSON cannot represent (BigInt, a cycle). Raised locally by the sender. */
   Unserializable: 'unserializable',
 } as const;

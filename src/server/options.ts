@@ -1,3 +1,4 @@
+import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import type { StreamStore } from '../delivery/stream-store.js';
 import {
   DEFAULT_HEARTBEAT_INTERVAL_MS,
@@ -49,6 +50,50 @@ export interface SwitchboardOptions {
   resume?: { ttl?: number; maxUnackedFrames?: number; maxUnackedBytes?: number } | false;
   /** Reliable publishes remembered per session for deduplication. Default 1000. */
   dedupeWindow?: number;
+  /**
+   * Origins (`scheme://host[:port]`) whose pages may open a connection, checked against the
+   * upgrade's `Origin` header (403 `origin_not_allowed` otherwise), or a function deciding.
+   * Default: the server's own origin (the `Host` header), plus `localhost`, `127.0.0.1` and
+   * `[::1]` on any port unless NODE_ENV is `production`. `'*'` allows every origin.
+   * Requests without an Origin header (non-browser clients) are not checked.
+   */
+  allowedOrigins?: readonly string[] | '*' | ((origin: string, request: OriginRequest) => boolean);
+  /**
+   * Take the client's IP from `X-Forwarded-For` — only when the connection comes from a
+   * trusted proxy: `true` (any), a number of proxy hops, or a list of proxy addresses.
+   * Default false: the socket's own address.
+   */
+  trustProxy?: boolean | number | readonly string[];
+  /** Open connections the server accepts; one more gets `server_full` and close 1013. Default 50000. */
+  maxConnections?: number;
+  /** Open connections per client IP; one more gets HTTP 429 `too_many_connections`. Default 100. */
+  maxConnectionsPerIp?: number;
+  /** WebSocket handshakes per client IP (token bucket); faster ones get HTTP 429 `rate_limited`. Default 20/s, burst 100. */
+  handshakeRate?: { perSecond?: number; burst?: number } | false;
+  /** Frames per connection (token bucket); frames over it are answered `rate_limited`. Default 100/s, burst 200. */
+  rateLimit?: { perSecond?: number; burst?: number } | false;
+  /** Rooms one socket may be in (its private room not counted); one more join gets `too_many_rooms`. Default 1000. */
+  maxRoomsPerConnection?: number;
+  /** Client requests of one connection whose handlers may run at once; one more gets `too_many_pending`. Default 100. */
+  maxPendingRequests?: number;
+  /** Milliseconds a client has to answer a `reauth` request with credentials the middleware accepts. Default 10000. */
+  reauthTimeout?: number;
+  /** Serve wss:// and https:// when the server creates its own HTTP server (from a port): key and certificate. */
+  tls?: SecureContextOptions & TlsOptions;
+}
+
+/** What an `allowedOrigins` function sees of the upgrade request. */
+export interface OriginRequest {
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  url: string;
+  /** The client's IP (after `trustProxy`). */
+  address: string;
+}
+
+/** A token bucket: `perSecond` tokens are added each second, up to `burst`. */
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
 }
 
 export interface ResolvedOptions {
@@ -64,6 +109,18 @@ export interface ResolvedOptions {
   /** ttl 0: resume is off. */
   resume: { ttl: number; maxUnackedFrames: number; maxUnackedBytes: number };
   dedupeWindow: number;
+  allowedOrigins: readonly string[] | '*' | ((origin: string, request: OriginRequest) => boolean) | undefined;
+  trustProxy: boolean | number | readonly string[];
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  /** undefined: no limit. */
+  handshakeRate: RateLimit | undefined;
+  /** undefined: no limit. */
+  rateLimit: RateLimit | undefined;
+  maxRoomsPerConnection: number;
+  maxPendingRequests: number;
+  reauthTimeout: number;
+  tls: (SecureContextOptions & TlsOptions) | undefined;
 }
 
 export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOptions {
@@ -86,6 +143,16 @@ export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOption
       maxUnackedBytes: (options.resume || undefined)?.maxUnackedBytes ?? 1024 * 1024,
     },
     dedupeWindow: options.dedupeWindow ?? 1000,
+    allowedOrigins: options.allowedOrigins,
+    trustProxy: options.trustProxy ?? false,
+    maxConnections: options.maxConnections ?? 50_000,
+    maxConnectionsPerIp: options.maxConnectionsPerIp ?? 100,
+    handshakeRate: resolveRate(options.handshakeRate, { perSecond: 20, burst: 100 }),
+    rateLimit: resolveRate(options.rateLimit, { perSecond: 100, burst: 200 }),
+    maxRoomsPerConnection: options.maxRoomsPerConnection ?? 1000,
+    maxPendingRequests: options.maxPendingRequests ?? 100,
+    reauthTimeout: options.reauthTimeout ?? 10_000,
+    tls: options.tls,
   };
   const positive: [string, number][] = [
     ['heartbeat.interval', resolved.heartbeat.interval],
@@ -98,13 +165,38 @@ export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOption
     ['resume.maxUnackedFrames', resolved.resume.maxUnackedFrames],
     ['resume.maxUnackedBytes', resolved.resume.maxUnackedBytes],
     ['dedupeWindow', resolved.dedupeWindow],
+    ['maxConnections', resolved.maxConnections],
+    ['maxConnectionsPerIp', resolved.maxConnectionsPerIp],
+    ['maxRoomsPerConnection', resolved.maxRoomsPerConnection],
+    ['maxPendingRequests', resolved.maxPendingRequests],
+    ['reauthTimeout', resolved.reauthTimeout],
+    ...(resolved.handshakeRate ? ([['handshakeRate.perSecond', resolved.handshakeRate.perSecond], ['handshakeRate.burst', resolved.handshakeRate.burst]] as [string, number][]) : []),
+    ...(resolved.rateLimit ? ([['rateLimit.perSecond', resolved.rateLimit.perSecond], ['rateLimit.burst', resolved.rateLimit.burst]] as [string, number][]) : []),
   ];
   for (const [name, value] of positive) {
-    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`Switchboard option ${name} must be a positive number, got ${value}`);
+    const finite = Number.isFinite(value) || (value === Number.POSITIVE_INFINITY && UNBOUNDED_ALLOWED.has(name));
+    if (!finite || value <= 0) throw new RangeError(`Switchboard option ${name} must be a positive number, got ${value}`);
   }
   if (!(resolved.resume.ttl >= 0) || !Number.isFinite(resolved.resume.ttl)) {
     throw new RangeError(`Switchboard option resume.ttl must be 0 (off) or a positive number, got ${resolved.resume.ttl}`);
   }
   if (!resolved.path.startsWith('/')) throw new RangeError(`Switchboard option path must start with "/", got "${resolved.path}"`);
   return resolved;
+}
+
+/** Limits that may be turned off with Infinity (never handed to a timer). */
+const UNBOUNDED_ALLOWED: ReadonlySet<string> = new Set([
+  'maxConnections',
+  'maxConnectionsPerIp',
+  'maxRoomsPerConnection',
+  'maxPendingRequests',
+  'handshakeRate.perSecond',
+  'handshakeRate.burst',
+  'rateLimit.perSecond',
+  'rateLimit.burst',
+]);
+
+function resolveRate(option: { perSecond?: number; burst?: number } | false | undefined, defaults: RateLimit): RateLimit | undefined {
+  if (option === false) return undefined;
+  return { perSecond: option?.perSecond ?? defaults.perSecond, burst: option?.burst ?? defaults.burst };
 }

@@ -33,6 +33,10 @@ export const DisconnectReason = {
   ServerShutdown: 'server_shutdown',
   /** The connection fell too far behind a durable room (close 4009); the client recovers from history. */
   SlowConsumer: 'slow_consumer',
+  /** The credentials expired and fresh ones did not come, or were refused (close 4006). */
+  AuthExpired: 'auth_expired',
+  /** The client kept sending past its rate limit (close 1008). */
+  RateLimited: 'rate_limited',
 } as const;
 export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
 
