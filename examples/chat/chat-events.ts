@@ -82,7 +82,7 @@ export const ChatErrorCode = {
   /** The room name is missing, longer than 40 characters or has characters other than letters, digits, space, - and _. */
   InvalidRoom: 'invalid_room',
   /** The server already has its maximum number of rooms. */
-  TooManyRooms: 'too_many_rooms',
+  RoomDirectoryFull: 'room_directory_full',
   /** sendMessage to a room you have not joined. */
   NotInRoom: 'not_in_room',
   /** The message payload is not `{ room: string, text: string }` (text not a string, bad nonce). */

@@ -42,7 +42,7 @@ export function installChat(sb: ChatSwitchboard, directory = new RoomDirectory()
         enter(socket, socket.data.rejoin);
       } catch (err) {
         if (!(err instanceof ReplyError)) throw err;
-        // e.g. too_many_rooms after a restart: the page's own joinRoom will show the error.
+        // e.g. room_directory_full after a restart: the page's own joinRoom will show the error.
       }
     }
 
@@ -83,7 +83,7 @@ export function installChat(sb: ChatSwitchboard, directory = new RoomDirectory()
   function enter(socket: ChatSocket, name: string): JoinedRoom {
     const current = socket.data.room;
     if (current && directory.find(name) === current) return joinedReply(current);
-    const { room } = directory.open(name); // may throw too_many_rooms: then nothing changed
+    const { room } = directory.open(name); // may throw room_directory_full: then nothing changed
     if (current) leaveCurrent(socket);
     socket.join(room.channel);
     room.addMember(socket.id);

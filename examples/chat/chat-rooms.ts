@@ -4,7 +4,7 @@ import { ChatErrorCode, type ChatMessage, type RoomSummary } from './chat-events
 
 /** Messages kept per room for newcomers and for pages catching up after a reconnect. */
 export const HISTORY_LIMIT = 50;
-/** Rooms one server keeps; beyond that, creating a room fails with `too_many_rooms`. */
+/** Rooms one server keeps; beyond that, creating a room fails with `room_directory_full`. */
 export const MAX_ROOMS = 100;
 export const DEFAULT_ROOM = 'lobby';
 
@@ -127,13 +127,13 @@ export class RoomDirectory {
     return this.rooms.get(keyOf(name));
   }
 
-  /** The room called `name`, created if new. Throws `too_many_rooms` when full. */
+  /** The room called `name`, created if new. Throws `room_directory_full` when full. */
   open(name: string): { room: ChatRoom; created: boolean } {
     const key = keyOf(name);
     const existing = this.rooms.get(key);
     if (existing) return { room: existing, created: false };
     if (this.rooms.size >= this.maxRooms) {
-      throw new ReplyError(ChatErrorCode.TooManyRooms, `This server already has ${this.maxRooms} rooms; join one of them instead.`);
+      throw new ReplyError(ChatErrorCode.RoomDirectoryFull, `This server already has ${this.maxRooms} rooms; join one of them instead.`);
     }
     const room = new ChatRoom(name, `chat:${key}`);
     this.rooms.set(key, room);

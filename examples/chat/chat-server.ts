@@ -22,8 +22,11 @@ export interface ChatServer {
   readonly port: number;
   /** Where to open the chat, e.g. http://localhost:3000/ */
   readonly url: string;
-  /** Close every connection (1001, so pages reconnect) and stop listening. */
-  close(): Promise<void>;
+  /**
+   * Close every connection (1001, so pages reconnect) and stop listening. Requests being
+   * handled get up to `deadline` ms (default 2000) to reply first.
+   */
+  close(options?: { deadline?: number }): Promise<void>;
 }
 
 const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
@@ -55,9 +58,9 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     rooms,
     port,
     url: `http://localhost:${port}/`,
-    close() {
+    close({ deadline = 2000 } = {}) {
       closing ??= (async () => {
-        await sb.close({ deadline: 2000 });
+        await sb.close({ deadline });
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
           http.closeAllConnections();

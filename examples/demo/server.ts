@@ -1,5 +1,5 @@
 /**
- * The demo `npm start` runs: one HTTP server on PORT (default 3000) serving a small page
+ * The demo `npm run start:demo` runs: one HTTP server on PORT (default 3000) serving a small page
  * at / and the Switchboard protocol at /ws, everything in memory. The page speaks the
  * protocol with a bare `new WebSocket()` — no SDK — to show how little a client needs.
  */
@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ReplyError, Switchboard } from '../../src/server/index.js';
+import { closeOnSignals } from '../shared/graceful-shutdown.js';
 
 interface ClientEvents {
   say(data: { text: string }): { at: number };
@@ -47,9 +48,16 @@ http.listen(port, () => {
   console.log(`Switchboard demo: http://localhost:${actual}  (protocol at ws://localhost:${actual}/ws)`);
 });
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.log(`${signal}: closing connections (1001) and exiting`);
-    void sb.close({ deadline: 5000 }).then(() => http.close(() => process.exit(0)));
-  });
-}
+// First signal: refuse new connections and requests, let replies in flight finish (up to
+// SHUTDOWN_DEADLINE_MS, default 5000), close every connection with 1001, close the HTTP
+// server, exit 0. A second signal exits at once. See examples/shared/graceful-shutdown.ts.
+closeOnSignals({
+  async close(deadline) {
+    await sb.close({ deadline });
+    // Switchboard leaves an HTTP server it did not create running: close it, and its idle keep-alive sockets.
+    await new Promise<void>((resolve) => {
+      http.close(() => resolve());
+      http.closeAllConnections();
+    });
+  },
+});

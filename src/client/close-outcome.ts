@@ -81,6 +81,9 @@ function describeClose(closed: TransportClosed, ctx: CloseContext): { reason: Co
             ? SwitchboardError.fromPayload(ctx.lastError)
             : new SwitchboardError(ErrorCode.SessionTakenOver, 'a newer connection resumed this session; this one does not reconnect'),
       };
+    case CloseCode.AuthExpired:
+      // The error frame before the close has `auth_expired`, or the code the middleware refused the fresh credentials with.
+      return { reason: ConnectionReason.AuthExpired, error: fromServer(ErrorCode.AuthExpired, 'the credentials expired and were not renewed') };
     case CloseCode.BadHandshake:
       return { reason: ConnectionReason.ProtocolError, error: fromServer(ErrorCode.BadHandshake, 'the server refused the handshake') };
     case CloseCode.UnsupportedVersion:

@@ -3,10 +3,11 @@ import { decodeServerFrame, encodeFrame } from '../protocol/codec.js';
 import { PROTOCOL_VERSION, ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
-import type { ClientFrame, ErrorPayload, EventFrame, HelloFrame, ServerFrame, WelcomeFrame } from '../protocol/frames.js';
+import type { ClientFrame, ErrorPayload, EventFrame, HelloFrame, ReauthFrame, ServerFrame, WelcomeFrame } from '../protocol/frames.js';
 import { classifyClose } from './close-outcome.js';
 import { type ChangeDetails, ConnectionReason, ConnectionState } from './connection-state.js';
 import { HeartbeatWatchdog } from './heartbeat-watchdog.js';
+import { encodeReply, type HandlerOutcome } from './incoming-requests.js';
 import type { NamespaceMember } from './namespace-member.js';
 import { NetworkWatch } from './network-watch.js';
 import { type ResolvedOptions, resolveAuth } from './options.js';
@@ -295,7 +296,36 @@ export class Connection {
       case 'disconnect':
         this.members.get(frame.ns ?? ROOT_NAMESPACE)?.serverDisconnected();
         return;
+      case 'reauth':
+        this.reauth(frame);
+        return;
     }
+  }
+
+  /**
+   * The server says a namespace's credentials expired: call its `auth` again and answer with
+   * the result (the session goes on if the server accepts it), or with the error the function
+   * threw. An of() namespace without its own `auth` used the hello's, so it gets connect()'s.
+   */
+  private reauth(frame: ReauthFrame): void {
+    const ns = frame.ns ?? ROOT_NAMESPACE;
+    const send = this.replySender();
+    const member = this.members.get(ns);
+    if (!member) {
+      const message = `the client is not connected to namespace ${ns}`;
+      send(encodeFrame({ type: 'reply', ref: frame.ref, error: { code: ErrorCode.NamespaceNotConnected, message } }));
+      return;
+    }
+    const auth = member.auth === undefined ? this.options.auth : member.auth;
+    resolveAuth(auth)
+      .then(
+        (data): HandlerOutcome => ({ ok: true, data }),
+        (cause: unknown): HandlerOutcome => ({
+          ok: false,
+          error: cause instanceof SwitchboardError ? cause.toPayload() : { code: ErrorCode.Unauthorized, message: `the auth function failed: ${errorText(cause)}` },
+        }),
+      )
+      .then((outcome) => send(encodeReply(frame.ref, outcome, this.limit)));
   }
 
   private routeEvent(frame: EventFrame): void {

@@ -157,6 +157,7 @@ const serverValidators: Readonly<Record<string, Validator>> = {
   reply,
   ping: empty,
   pong: empty,
+  reauth: (f) => first(checkRef(f.ref, true), checkNs(f.ns)),
   error: (f) =>
     first(
       typeof f.code === 'string' ? undefined : '"code" must be a string',

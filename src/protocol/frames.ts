@@ -12,9 +12,23 @@ export interface StreamPosition {
   offset: number;
 }
 
-/** `{code, message}` carried by error replies and error frames. */
+/** `{code, message}` carried by error replies and error frames, and sometimes `details`. */
 export interface ErrorPayload {
   code: string;
+  message: string;
+  /** Machine-readable detail; today only the issues of a payload that failed its schema (`bad_request`). */
+  details?: ErrorDetails;
+}
+
+export interface ErrorDetails {
+  /** What was wrong with an event's data, at most the first 10 issues its schema reported. */
+  issues?: PayloadIssue[];
+}
+
+/** One problem in an event's data: where (`[]` is the data itself) and what. */
+export interface PayloadIssue {
+  /** Keys from the data down to the offending value, e.g. `["items", 2, "name"]`. */
+  path: (string | number)[];
   message: string;
 }
 
@@ -163,6 +177,17 @@ export interface ErrorFrame {
   type: 'error';
   code: string;
   message: string;
+  details?: ErrorDetails;
+  ns?: string;
+}
+
+/**
+ * Server → client, a request: the credentials of namespace `ns` expired. The client answers
+ * with a `reply` whose `data` is fresh credentials (what it would send as `auth`), or an `error`.
+ */
+export interface ReauthFrame {
+  type: 'reauth';
+  ref: number;
   ns?: string;
 }
 
@@ -186,7 +211,8 @@ export type ServerFrame =
   | ReplyFrame
   | PingFrame
   | PongFrame
-  | ErrorFrame;
+  | ErrorFrame
+  | ReauthFrame;
 
 export type Frame = ClientFrame | ServerFrame;
 export type FrameType = Frame['type'];

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Cors } from './cors.js';
 
 /** Where pages import the browser client from: `import { connect } from '/switchboard/client.js'`. */
 export const CLIENT_PATH = '/switchboard/client.js';
@@ -16,6 +17,7 @@ const REVALIDATE = 'no-cache';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const JS_TYPE = 'text/javascript; charset=utf-8';
 const MAP_TYPE = 'application/json; charset=utf-8';
+const METHODS = ['GET', 'HEAD'] as const;
 
 /** Something to send: its bytes, their ETag and the headers of a 200. */
 interface Asset {
@@ -43,6 +45,8 @@ export interface ClientBundleOptions {
   version?: string;
   /** Told once per failure streak when the bundle cannot be served (missing build, unreadable file). */
   warn?: (message: string) => void;
+  /** Which pages on other origins may load the client. Default: any (`Access-Control-Allow-Origin: *`). */
+  cors?: Cors;
 }
 
 /**
@@ -59,11 +63,13 @@ export class ClientBundle {
   private build: Promise<Build> | undefined;
   private readonly assets = new Map<string, Asset>();
   private failing = false;
+  private readonly cors: Cors;
 
   constructor(options: ClientBundleOptions = {}) {
     this.file = options.file ?? BUNDLE_URL;
     this.version = options.version ?? packageVersion();
     this.warn = options.warn ?? (() => {});
+    this.cors = options.cors ?? Cors.anyOrigin();
     this.routes.set(CLIENT_PATH, { kind: 'js', immutable: false });
     this.routes.set(`${CLIENT_PATH}.map`, { kind: 'map', immutable: false });
     if (this.version !== undefined) {
@@ -87,8 +93,10 @@ export class ClientBundle {
     const pathname = (req.url ?? '/').split('?', 1)[0] as string;
     const route = this.routes.get(pathname);
     if (!route) return false;
+    // A module script on another origin is fetched in CORS mode: only allowed origins may import it.
+    if (this.cors.handle(req, res, METHODS)) return true;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendText(res, 405, `${pathname} only answers GET and HEAD.`, { Allow: 'GET, HEAD' });
+      sendText(res, 405, `${pathname} only answers GET and HEAD.`, { Allow: METHODS.join(', ') });
       return true;
     }
     this.asset(pathname, route)
@@ -220,8 +228,6 @@ function send(req: IncomingMessage, res: ServerResponse, asset: Asset, cacheCont
   const headers = {
     ETag: asset.etag,
     'Cache-Control': cacheControl,
-    // A public file: pages on other origins (a dev server, a CDN-hosted page) may import it.
-    'Access-Control-Allow-Origin': '*',
     'X-Content-Type-Options': 'nosniff',
   };
   if (etagMatches(req.headers['if-none-match'], asset.etag)) {

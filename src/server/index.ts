@@ -4,6 +4,7 @@ export { Namespace, type JoinAuthorizer } from './namespace.js';
 export { Socket, DisconnectReason, type Handshake, type EventHandler } from './socket.js';
 export { BroadcastOperator } from './broadcast.js';
 export type { Middleware } from './middleware.js';
+export type { EventAuthorizer } from './event-authorization.js';
 export { ReplyError, SwitchboardError } from '../protocol/errors.js';
 export { ErrorCode } from '../protocol/error-codes.js';
 export { CloseCode } from '../protocol/close-codes.js';
@@ -13,3 +14,6 @@ export type { StreamStore, StreamEntry, StreamRead, HistoryLimits } from '../del
 export { MemoryStreamStore } from '../delivery/memory-stream-store.js';
 export type { RoomMatcher } from '../delivery/durable-rooms.js';
 export type { StreamPosition, JoinReply, HistoryReply, Publication } from '../protocol/frames.js';
+export type { StandardSchemaV1 } from './standard-schema.js';
+export type { EventSchemas, ValidatedEvents } from './validation.js';
+export type { ErrorDetails, PayloadIssue } from '../protocol/frames.js';

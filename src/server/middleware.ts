@@ -39,6 +39,16 @@ export function rejectionPayload(err: unknown): ErrorPayload {
   return { code: ErrorCode.Unauthorized, message };
 }
 
+/**
+ * What a client whose fresh credentials were refused is told before the close 4006: the
+ * middleware's own code when it chose one, otherwise `auth_expired` with its message.
+ */
+export function reauthRejectionPayload(err: unknown): ErrorPayload {
+  if (err instanceof SwitchboardError && ERROR_CODE_PATTERN.test(err.code)) return err.toPayload();
+  const message = err instanceof Error && err.message ? err.message : 'the fresh credentials were refused';
+  return { code: ErrorCode.AuthExpired, message };
+}
+
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -6,11 +6,14 @@ import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
 import type { HistoryReply, Publication, StreamPosition } from '../protocol/frames.js';
 import { BroadcastOperator, type DeliveryStreams } from './broadcast.js';
+import type { EventAuthorizer } from './event-authorization.js';
 import { runMiddleware, type Middleware } from './middleware.js';
 import { RoomRegistry } from './rooms.js';
 import type { Session } from './session.js';
 import { Socket, type Handshake } from './socket.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
 import type { Switchboard } from './switchboard.js';
+import { assertEventSchema, type CheckedSchemas, type EventSchemas, type ValidatedEvents } from './validation.js';
 
 /** Decide whether a client may join a room it asked for. Return false (→ `forbidden`) or throw a ReplyError. */
 export type JoinAuthorizer<S> = (socket: S, room: string) => boolean | Promise<boolean>;
@@ -25,7 +28,9 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   private readonly middleware: Middleware<Socket<CE, SE, SD>>[] = [];
   private readonly connectionListeners: ((socket: Socket<CE, SE, SD>) => void)[] = [];
   private joinAuthorizer: JoinAuthorizer<Socket<CE, SE, SD>> | undefined;
+  private authorizer: EventAuthorizer<Socket<CE, SE, SD>> | undefined;
   private readonly durableRules = new DurableRooms();
+  private readonly eventSchemas = new Map<string, StandardSchemaV1>();
 
   constructor(
     readonly name: string,
@@ -103,10 +108,48 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
     this.server.reportError(err, context);
   }
 
+  /**
+   * Validate client events of this namespace with Standard Schemas (zod, valibot, arktype…),
+   * by event name. Every handler of a validated event, on every socket, gets the schema's
+   * output; invalid data never reaches one: a request is answered `bad_request` naming the
+   * paths, a fire-and-forget event gets an `error` frame. A later call adds schemas and
+   * replaces those of the same events. Returns this namespace, typed with the schemas:
+   * keep the returned value for typed handlers.
+   */
+  schemas<S extends EventSchemas<CE>>(schemas: S & CheckedSchemas<CE, S>): Namespace<ValidatedEvents<CE, S>, SE, SD> {
+    const checked = Object.entries(schemas as Record<string, unknown>).map(([event, schema]) => {
+      assertEventSchema(event, schema);
+      return [event, schema] as const;
+    });
+    // All or nothing: one bad entry must not leave the others half declared.
+    for (const [event, schema] of checked) this.eventSchemas.set(event, schema);
+    return this as unknown as Namespace<ValidatedEvents<CE, S>, SE, SD>;
+  }
+
+  /** @internal The schema client data of `event` must pass, if one was declared. */
+  schemaFor(event: string): StandardSchemaV1 | undefined {
+    return this.eventSchemas.get(event);
+  }
+
   /** Decide on join requests sent by clients (server-side `socket.join` is not checked). Default: allow. */
   authorizeJoin(fn: JoinAuthorizer<Socket<CE, SE, SD>>): this {
     this.joinAuthorizer = fn;
     return this;
+  }
+
+  /**
+   * Decide on every event a client sends in this namespace, before its handlers run (after its
+   * schema: `data` is validated). Return true to allow; false (or anything else) answers
+   * `forbidden`; a thrown ReplyError answers its code. Default: allow. A second call replaces the first.
+   */
+  authorize(fn: EventAuthorizer<Socket<CE, SE, SD>>): this {
+    this.authorizer = fn;
+    return this;
+  }
+
+  /** @internal Decides on every client event before its handlers; see authorize(). */
+  get eventAuthorizer(): EventAuthorizer<Socket<CE, SE, SD>> | undefined {
+    return this.authorizer;
   }
 
   to(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
@@ -140,6 +183,11 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
     const socket = new Socket<CE, SE, SD>(this, session, handshake);
     await runMiddleware(this.middleware, socket);
     return socket;
+  }
+
+  /** @internal Run the middleware again on a connected socket whose credentials were refreshed; throws the rejection. */
+  reauthenticate(socket: Socket<CE, SE, SD>): Promise<void> {
+    return runMiddleware(this.middleware, socket);
   }
 
   /** @internal Make an admitted socket live and announce it. */

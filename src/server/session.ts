@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { decodeClientFrame, encodeFrame } from '../protocol/codec.js';
+import { decodeClientFrame, encodeFrame, type DecodeResult } from '../protocol/codec.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { PROTOCOL_VERSION, RESERVED_EVENTS, ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type {
+  ClientFrame,
   ConnectFrame,
   ErrorPayload,
   EventFrame,
@@ -22,8 +23,14 @@ import type { DeliveryStreams } from './broadcast.js';
 import { DedupeWindow, type StoredReply } from '../delivery/dedupe-window.js';
 import type { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
+import { parseCookies } from './cookies.js';
+import { authorizeEvent } from './event-authorization.js';
+import type { DeadlineClock } from './deadline-clock.js';
+import { FrameRate } from './frame-rate.js';
 import type { HeartbeatTarget } from './heartbeat.js';
 import { SentFrames } from './sent-frames.js';
+import { ArrivalOrder } from './arrival-order.js';
+import { validateEvent, type Validation } from './validation.js';
 import { rejectionPayload } from './middleware.js';
 import type { Namespace } from './namespace.js';
 import type { ResolvedOptions } from './options.js';
@@ -39,6 +46,8 @@ type AnySocket = Socket<any, any, any>;
 export interface SessionHost {
   readonly options: ResolvedOptions;
   readonly closing: boolean;
+  /** One timer for every socket's credential expiry and reauth deadline. */
+  readonly deadlines: DeadlineClock;
   namespace(name: string): AnyNamespace | undefined;
   readonly streams: DeliveryStreams;
   /** Whether `id` is the id of a live session (its private room must not be joinable by others). */
@@ -80,9 +89,19 @@ export class Session implements HeartbeatTarget {
   private readonly sockets = new Map<string, AnySocket>();
   private readonly pending = new PendingReplies();
   private readonly dedupe: DedupeWindow;
+  /** Event handlers start in arrival order, also behind an async schema. */
+  private readonly arrivalOrder = new ArrivalOrder((err) => this.host.reportError(err, { session: this.id }));
   private helloAuth: unknown;
+  /** The upgrade's cookies, parsed once for every namespace's handshake. */
+  private cookies: Readonly<Record<string, string>> | undefined;
   private queue: { data: string; binary: boolean }[] = [];
   private busy = false;
+  /** This connection's frame rate (`rateLimit`); undefined when it is off. Moves with the connection on resume. */
+  private frameRate: FrameRate | undefined;
+  /** The first frame (the hello) has arrived: every later one counts against the rate. */
+  private helloReceived = false;
+  /** Client requests whose handlers are running (`maxPendingRequests`). */
+  private pendingRequests = 0;
   private closed = false;
   /** Set when the server closes on purpose: the session ends with the connection. */
   private closeReason: DisconnectReason | undefined;
@@ -100,6 +119,7 @@ export class Session implements HeartbeatTarget {
     private readonly info: TransportRequestInfo,
   ) {
     this.dedupe = new DedupeWindow(host.options.dedupeWindow);
+    if (host.options.rateLimit) this.frameRate = new FrameRate(host.options.rateLimit);
     this.timer = setTimeout(
       () =>
         this.fail(
@@ -138,10 +158,22 @@ export class Session implements HeartbeatTarget {
   // --- transport events -------------------------------------------------------------
 
   onFrame(data: string, binary: boolean): void {
-    if (this.closed) return;
+    // A flooder being closed keeps sending until the close lands: nothing of it is read.
+    if (this.closed || this.closeReason === DisconnectReason.RateLimited) return;
     this.lastSeen = Date.now();
+    let decoded: DecodeResult<ClientFrame> | undefined;
+    if (this.helloReceived && this.frameRate) {
+      decoded = binary ? undefined : decodeClientFrame(data);
+      if (!this.withinRate(this.frameRate, decoded)) return;
+    }
+    this.helloReceived = true;
+    this.intake(data, binary, decoded);
+  }
+
+  /** A frame the rate let through: process it now, or queue it behind a pending handshake, connect or join. */
+  private intake(data: string, binary: boolean, decoded?: DecodeResult<ClientFrame>): void {
     if (!this.busy) {
-      this.process(data, binary);
+      this.process(data, binary, decoded);
       return;
     }
     if (this.queue.length >= this.host.options.maxQueuedFrames) {
@@ -206,6 +238,8 @@ export class Session implements HeartbeatTarget {
     this.lastSeen = this.lastPing = Date.now();
     this.sendWelcome(ns, true);
     for (const frame of replay) transport.send(frame);
+    // Credentials that expired while the session waited are asked for before anything else goes on.
+    for (const socket of this.sockets.values()) socket.resumed();
   }
 
   private bind(transport: Transport): void {
@@ -301,6 +335,34 @@ export class Session implements HeartbeatTarget {
     return reply;
   }
 
+  // --- re-authentication (see reauth.ts) --------------------------------------------------
+
+  get deadlines(): DeadlineClock {
+    return this.host.deadlines;
+  }
+
+  get reauthTimeout(): number {
+    return this.host.options.reauthTimeout;
+  }
+
+  /** Ask the client for fresh credentials of namespace `ns`. No timer here: the caller keeps the deadline. */
+  askReauth(ns: string): { ref: number; reply: Promise<unknown> } {
+    const { ref, reply } = this.pending.create(Number.POSITIVE_INFINITY, `reauth of namespace "${ns}"`);
+    this.sendFrame(ns === ROOT_NAMESPACE ? { type: 'reauth', ref } : { type: 'reauth', ref, ns });
+    return { ref, reply };
+  }
+
+  forgetRequest(ref: number): void {
+    this.pending.fail(ref, new SwitchboardError(ErrorCode.Timeout, 'the request was given up'));
+  }
+
+  /** The credentials of a socket expired and were not renewed: the session ends (the client reconnects with fresh ones). */
+  authExpired(error: ErrorPayload, ns: string): void {
+    if (this.closed) return;
+    this.sendError(error, ns);
+    this.close(CloseCode.AuthExpired, ErrorCode.AuthExpired, DisconnectReason.AuthExpired);
+  }
+
   /** Close on purpose: the session ends with the connection (no resume). */
   close(code: number, reason: string, why: DisconnectReason): void {
     if (this.closed) return;
@@ -350,13 +412,43 @@ export class Session implements HeartbeatTarget {
 
   // --- receiving ----------------------------------------------------------------------
 
-  private process(data: string, binary: boolean): void {
+  /**
+   * Count a frame after the hello against the connection's rate; false when it must not be
+   * processed. Frames that answer the server (`pong`, `ack`, `reply`) are free: their number
+   * follows what the server sends, and they make it send nothing. A request over the rate
+   * always gets its `rate_limited` reply (nothing waits for a timeout); of the other frames
+   * only the first rejected since the last accepted one gets an error frame.
+   */
+  private withinRate(rate: FrameRate, decoded: DecodeResult<ClientFrame> | undefined): boolean {
+    if (decoded?.ok && FREE_FRAMES.has(decoded.frame.type)) return true;
+    const verdict = rate.take();
+    if (verdict === 'accept') return true;
+    const { rateLimit } = this.host.options;
+    const limit = `${rateLimit?.perSecond} frames per second, burst ${rateLimit?.burst}`;
+    if (verdict === 'abuse') {
+      // Once: a connection the server already closes for another reason is on its way out.
+      if (this.closeReason !== undefined) return false;
+      this.fail(ErrorCode.RateLimited, `kept sending past the rate limit (${limit}); closing`, CloseCode.PolicyViolation, DisconnectReason.RateLimited);
+      // A flooder may not read, and then never completes the closing handshake.
+      const timer = setTimeout(() => this.terminate(DisconnectReason.RateLimited), 1000);
+      timer.unref();
+      return false;
+    }
+    const error = { code: ErrorCode.RateLimited, message: `over the rate limit (${limit}): frame not processed; slow down` };
+    const frame = decoded?.ok ? decoded.frame : undefined;
+    const ref = frame ? requestRef(frame) : decoded?.ok === false ? decoded.ref : undefined;
+    if (ref !== undefined) this.replyError(ref, error);
+    else if (verdict === 'reject') this.sendError(error, frame && 'ns' in frame ? frame.ns : undefined);
+    return false;
+  }
+
+  private process(data: string, binary: boolean, decoded?: DecodeResult<ClientFrame>): void {
     if (binary) {
       if (!this.handshaken) this.fail(ErrorCode.BadHandshake, 'the first frame must be a JSON text hello frame', CloseCode.BadHandshake);
       else this.sendError({ code: ErrorCode.BinaryNotSupported, message: 'protocol switchboard.v1 carries JSON text frames only' });
       return;
     }
-    const decoded = decodeClientFrame(data);
+    decoded ??= decodeClientFrame(data);
     if (!decoded.ok) {
       if (!this.handshaken) this.fail(ErrorCode.BadHandshake, `the first frame must be a valid hello: ${decoded.error.message}`, CloseCode.BadHandshake);
       else if (decoded.ref !== undefined) this.replyError(decoded.ref, decoded.error);
@@ -503,7 +595,9 @@ export class Session implements HeartbeatTarget {
     this.closed = true;
     this.host.sessionClosed(this);
     previous.resumeOn(transport, ns, received);
-    for (const frame of queued) previous.onFrame(frame.data, frame.binary);
+    // The rate is per connection: the frames queued here were already counted in its bucket.
+    previous.frameRate = this.frameRate;
+    for (const frame of queued) if (!previous.closed) previous.intake(frame.data, frame.binary);
   }
 
   private async connectNamespace(frame: ConnectFrame): Promise<void> {
@@ -541,6 +635,7 @@ export class Session implements HeartbeatTarget {
       this.replyError(frame.ref, { code: ErrorCode.Forbidden, message: 'a socket id room cannot be joined by another client' });
       return;
     }
+    if (this.overRoomLimit(socket, room, frame.ref)) return;
     let allowed: boolean;
     try {
       allowed = await this.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
@@ -553,6 +648,8 @@ export class Session implements HeartbeatTarget {
       this.replyError(frame.ref, { code: ErrorCode.Forbidden, message: `not allowed to join room "${room}"` });
       return;
     }
+    // Checked again: the app may have joined the socket to rooms while authorizeJoin ran.
+    if (this.overRoomLimit(socket, room, frame.ref)) return;
     const limits = socket.nsp.durableLimits(room);
     if (!limits) {
       socket.join(room);
@@ -598,10 +695,30 @@ export class Session implements HeartbeatTarget {
     });
   }
 
+  /**
+   * `maxRoomsPerConnection`: a client join of a new room when the socket is already in that
+   * many (its private room not counted) is answered `too_many_rooms`. A room it is in
+   * already does not count twice; server-side `socket.join()` is trusted and not limited.
+   */
+  private overRoomLimit(socket: AnySocket, room: string, ref: number): boolean {
+    const rooms = socket.rooms;
+    if (rooms.has(room)) return false;
+    const max = this.host.options.maxRoomsPerConnection;
+    if (rooms.size - (rooms.has(socket.id) ? 1 : 0) < max) return false;
+    this.replyError(ref, { code: ErrorCode.TooManyRooms, message: `already in ${max} rooms of namespace "${socket.nsp.name}"; leave one first` });
+    return true;
+  }
+
   private async history(frame: HistoryFrame): Promise<void> {
     const socket = this.socketFor(frame.ns, frame.ref);
     if (!socket) return;
     const { room } = frame;
+    // History reads run concurrently (authorizeJoin, the store): they count as pending requests.
+    if (this.pendingRequests >= this.host.options.maxPendingRequests) {
+      this.replyError(frame.ref, this.tooManyPending());
+      return;
+    }
+    this.pendingRequests++;
     try {
       if (!socket.nsp.durableLimits(room)) throw new SwitchboardError(ErrorCode.NotDurable, `room "${room}" is not durable: it keeps no history`);
       if (room !== socket.id && this.host.hasSession(room)) throw new SwitchboardError(ErrorCode.Forbidden, 'a socket id room is private');
@@ -611,6 +728,8 @@ export class Session implements HeartbeatTarget {
       this.reply(frame.ref, await socket.nsp.history(room, { since: frame.since, limit: frame.limit }));
     } catch (err) {
       this.replyError(frame.ref, this.errorFromHandler(err, { room }));
+    } finally {
+      this.pendingRequests--;
     }
   }
 
@@ -638,7 +757,11 @@ export class Session implements HeartbeatTarget {
     const handlers = socket.handlersFor(event);
     if (ref === undefined) {
       // Fire-and-forget events without a handler are ignored, as with any event emitter.
-      if (handlers) for (const handler of handlers) this.runDetached(handler, frame.data, event);
+      if (!handlers) return;
+      this.whenValid(socket, frame, (error) => this.sendError(error, socket.nsp.name), (data) => {
+        if (!socket.connected) return;
+        for (const handler of socket.handlersFor(event) ?? []) this.runDetached(handler, data, event);
+      });
       return;
     }
     let answer = (reply: StoredReply): void => this.sendReply(ref, reply);
@@ -660,15 +783,59 @@ export class Session implements HeartbeatTarget {
       answer({ error: { code: ErrorCode.ShuttingDown, message: 'the server is shutting down; retry on another connection' } });
       return;
     }
+    if (this.pendingRequests >= this.host.options.maxPendingRequests) {
+      answer({ error: this.tooManyPending() });
+      return;
+    }
+    this.requestStarted();
+    this.whenValid(
+      socket,
+      frame,
+      (error) => {
+        answer({ error });
+        this.requestFinished();
+      },
+      (data) => this.runRequest(socket, event, data, answer),
+    );
+  }
+
+  /**
+   * Validate an event's data with its namespace's schema, then start its handlers with
+   * the schema's output — in arrival order, and at once unless a schema is async.
+   */
+  private whenValid(socket: AnySocket, frame: EventFrame, rejected: (error: ErrorPayload) => void, accepted: (data: unknown) => void): void {
+    const schema = socket.nsp.schemaFor(frame.event);
+    const validation: Validation | Promise<Validation> = schema ? validateEvent(schema, frame.event, frame.data) : { ok: true, value: frame.data };
+    const authorized = authorizeEvent(socket.nsp.eventAuthorizer, socket, frame.event, validation, this.host.options.handshakeTimeout);
+    this.arrivalOrder.next(authorized, (outcome) => {
+      if (outcome.ok) {
+        accepted(outcome.value);
+        return;
+      }
+      if (outcome.thrown !== undefined) this.host.reportError(outcome.thrown, { session: this.id, event: frame.event });
+      rejected(outcome.error);
+    });
+  }
+
+  /** Start a request's handlers (looked up now: an async validation may have let them change); the first one's result is the reply. */
+  private runRequest(socket: AnySocket, event: string, data: unknown, answer: (reply: StoredReply) => void): void {
+    const handlers = socket.connected ? socket.handlersFor(event) : undefined;
+    if (!handlers || handlers.length === 0) {
+      const error = socket.connected
+        ? { code: ErrorCode.NoHandler, message: `no handler for event "${event}"` }
+        : { code: ErrorCode.NamespaceNotConnected, message: `namespace "${socket.nsp.name}" was disconnected before "${event}" was handled` };
+      answer({ error });
+      this.requestFinished();
+      return;
+    }
     const [first, ...rest] = handlers as [(d: unknown) => unknown, ...((d: unknown) => unknown)[]];
-    for (const handler of rest) this.runDetached(handler, frame.data, event);
-    this.host.requestStarted();
+    for (const handler of rest) this.runDetached(handler, data, event);
     let result: unknown;
     try {
-      result = first(frame.data);
+      result = first(data);
     } catch (err) {
       answer({ error: this.errorFromHandler(err, { event }) });
-      this.host.requestFinished();
+      this.requestFinished();
       return;
     }
     if (isThenable(result)) {
@@ -677,11 +844,27 @@ export class Session implements HeartbeatTarget {
           (data) => answer({ data }),
           (err: unknown) => answer({ error: this.errorFromHandler(err, { event }) }),
         )
-        .then(() => this.host.requestFinished());
+        .then(() => this.requestFinished());
     } else {
       answer({ data: result });
-      this.host.requestFinished();
+      this.requestFinished();
     }
+  }
+
+  /** A client request's handler starts: counted for `maxPendingRequests` and for a graceful shutdown. */
+  private requestStarted(): void {
+    this.pendingRequests++;
+    this.host.requestStarted();
+  }
+
+  private requestFinished(): void {
+    this.pendingRequests--;
+    this.host.requestFinished();
+  }
+
+  private tooManyPending(): ErrorPayload {
+    const max = this.host.options.maxPendingRequests;
+    return { code: ErrorCode.TooManyPending, message: `${max} requests of this connection are already being handled; wait for their replies` };
   }
 
   private sendReply(ref: number, reply: StoredReply): void {
@@ -724,11 +907,14 @@ export class Session implements HeartbeatTarget {
   }
 
   private replyError(ref: number, error: ErrorPayload): void {
-    this.sendFrame({ type: 'reply', ref, error: { code: error.code, message: error.message } });
+    const payload: ErrorPayload = { code: error.code, message: error.message };
+    if (error.details) payload.details = error.details;
+    this.sendFrame({ type: 'reply', ref, error: payload });
   }
 
   private sendError(error: ErrorPayload, ns?: string): void {
     const frame: ServerFrame = { type: 'error', code: error.code, message: error.message };
+    if (error.details) frame.details = error.details;
     if (ns !== undefined && ns !== ROOT_NAMESPACE) frame.ns = ns;
     this.sendFrame(frame);
   }
@@ -754,8 +940,17 @@ export class Session implements HeartbeatTarget {
   }
 
   private handshakeInfo(auth: unknown): Handshake {
-    return { auth, headers: this.info.headers, address: this.info.remoteAddress, url: this.info.url, time: Date.now() };
+    this.cookies ??= parseCookies(this.info.headers.cookie);
+    return { auth, headers: this.info.headers, cookies: this.cookies, address: this.info.remoteAddress, url: this.info.url, time: Date.now() };
   }
+}
+
+/** Frames that answer the server: not counted against the rate (see withinRate). */
+const FREE_FRAMES: ReadonlySet<ClientFrame['type']> = new Set(['pong', 'ack', 'reply']);
+
+/** The ref of a request frame (a `reply`'s ref belongs to the server's requests). */
+function requestRef(frame: ClientFrame): number | undefined {
+  return frame.type !== 'reply' && 'ref' in frame ? frame.ref : undefined;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

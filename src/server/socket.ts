@@ -6,13 +6,19 @@ import type { AnyEvents, EventData, EventMap, EventNames, EventReply } from '../
 import type { EventFrame } from '../protocol/frames.js';
 import { assertEmittable, BroadcastOperator, type Recipient } from './broadcast.js';
 import type { Namespace } from './namespace.js';
+import { SocketAuth } from './reauth.js';
 import type { Session } from './session.js';
 
 /** What the server knew about the client when it connected. */
 export interface Handshake {
-  /** The `auth` value of the hello (or of the namespace's connect frame). */
+  /**
+   * The `auth` value of the hello (or of the namespace's connect frame); after a
+   * re-authentication, the fresh credentials the client sent (see `Socket.expireAuthAt`).
+   */
   auth: unknown;
   headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Cookies of the upgrade request's `Cookie` header, by name (decoded; malformed pairs skipped). */
+  cookies: Readonly<Record<string, string>>;
   address: string;
   url: string;
   /** Epoch ms. */
@@ -60,6 +66,8 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   private readonly handlers = new Map<string, AnyHandler[]>();
   private lifecycle: EventEmitter | undefined;
   private isConnected = false;
+  /** Created by the first expireAuthAt(): sockets whose credentials never expire carry none. */
+  private authExpiry: SocketAuth | undefined;
 
   constructor(
     readonly nsp: Namespace<CE, SE, SD>,
@@ -71,6 +79,34 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
 
   get connected(): boolean {
     return this.isConnected;
+  }
+
+  /**
+   * Make the credentials expire at `when` (epoch ms or a Date); `Infinity` clears the expiry.
+   * Callable in middleware or later; a second call replaces the first. When the time comes
+   * the client is asked for fresh ones and the namespace's middleware runs again on this
+   * socket (with `reauthenticating` true); it should call expireAuthAt() for the new ones.
+   * Refused or not sent within `reauthTimeout`: close 4006 `auth_expired`.
+   */
+  expireAuthAt(when: number | Date): this {
+    const at = when instanceof Date ? when.getTime() : when;
+    if (typeof at !== 'number' || Number.isNaN(at)) throw new TypeError(`expireAuthAt needs epoch milliseconds or a valid Date, got ${String(when)}`);
+    if (!this.authExpiry) {
+      this.authExpiry = new SocketAuth(this, this.session, () => this.nsp.reauthenticate(this));
+      if (this.isConnected) this.authExpiry.start(); // otherwise attached() starts it
+    }
+    this.authExpiry.expireAt(at === Number.POSITIVE_INFINITY ? undefined : at);
+    return this;
+  }
+
+  /** When the credentials expire (epoch ms), as set by expireAuthAt(); undefined: never. */
+  get authExpiresAt(): number | undefined {
+    return this.authExpiry?.expiresAt;
+  }
+
+  /** True from the expiry of the credentials until fresh ones are accepted; middleware reads it to tell a refresh from a connect. */
+  get reauthenticating(): boolean {
+    return this.authExpiry?.refreshing ?? false;
   }
 
   /** Rooms this socket is in, including its own id. */
@@ -204,11 +240,18 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   attached(): void {
     this.isConnected = true;
     this.join(this.id);
+    this.authExpiry?.start();
+  }
+
+  /** @internal The session was resumed on a new connection. */
+  resumed(): void {
+    this.authExpiry?.resumed();
   }
 
   /** @internal Left the namespace: leaves every room, and tells the app why. */
   detached(reason: DisconnectReason): void {
     if (!this.isConnected) return;
+    this.authExpiry?.stop();
     this.emitLifecycle('disconnecting', reason);
     for (const room of this.joined) this.nsp.rooms.remove(room, this);
     this.joined.clear();

@@ -1,26 +1,36 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerOptions as HttpServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from '../protocol/close-codes.js';
 import { ROOT_NAMESPACE } from '../protocol/constants.js';
+import { encodeFrame } from '../protocol/codec.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
 import { rejectUpgrade } from '../transport/http-reject.js';
+import type { Transport } from '../transport/transport.js';
 import { WebSocketEndpoint } from '../transport/websocket.js';
 import { MemoryStreamStore } from '../delivery/memory-stream-store.js';
 import type { RoomMatcher } from '../delivery/durable-rooms.js';
 import { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits } from '../delivery/stream-store.js';
 import type { HistoryReply, StreamPosition } from '../protocol/frames.js';
+import { Admission } from './admission.js';
 import type { BroadcastOperator, DeliveryStreams } from './broadcast.js';
+import { clientAddressResolver, type AddressedRequest } from './client-address.js';
 import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js';
+import { Cors } from './cors.js';
+import { DeadlineClock } from './deadline-clock.js';
 import { HeartbeatSweeper } from './heartbeat.js';
 import type { Middleware } from './middleware.js';
 import { Namespace } from './namespace.js';
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from './options.js';
+import { OriginPolicy } from './origins.js';
 import { Session, type SessionHost } from './session.js';
 import { DisconnectReason, type Socket } from './socket.js';
+import type { CheckedSchemas, EventSchemas, ValidatedEvents } from './validation.js';
 
 export interface CloseOptions {
   /** Milliseconds in-flight request handlers get to reply before connections close. Default 5000. */
@@ -29,6 +39,16 @@ export interface CloseOptions {
 
 /** Milliseconds peers get to answer the closing handshake before they are dropped. */
 const CLOSE_GRACE_MS = 1000;
+
+/**
+ * Time limits of an HTTP server Switchboard creates, against slow clients (slowloris)
+ * that open many connections and send their request headers a byte at a time: Node's
+ * defaults (60 s for headers, checked every 30 s) let one hold a socket for a minute
+ * and a half. An upgraded WebSocket is past these; its `hello` is timed by handshakeTimeout.
+ */
+const HTTP_TIMEOUTS: HttpServerOptions = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 };
+/** Milliseconds a TLS client has to finish the TLS handshake (Node's default is 120 s). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
  * The server: attaches to an HTTP server (or creates one on a port), accepts WebSocket
@@ -52,6 +72,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   /** Resume token → session; a token is retired when its session resumes or ends. */
   private readonly resumeTokens = new Map<string, Session>();
   private readonly heartbeat: HeartbeatSweeper;
+  /** @internal One timer for every socket's credential expiry and reauth deadline. */
+  readonly deadlines = new DeadlineClock();
   /** Streams of durable rooms, and the per-stream ordering of publications and joins. */
   readonly streams: DeliveryStreams;
   private readonly listening: Promise<void>;
@@ -61,14 +83,35 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly clientBundle: ClientBundle | undefined;
   /** Gives the app's server its own `request` listeners back (set when the bundle is served on it). */
   private restoreRequestListeners: (() => void) | undefined;
+  /** Which pages may connect (`allowedOrigins`), for upgrades and CORS. */
+  private readonly origins: OriginPolicy;
+  /** The client's IP of a request (`trustProxy`). */
+  private readonly clientAddress: (req: AddressedRequest) => string;
+  /** Connection counts and handshake rates per IP, and the global connection count. */
+  private readonly admission: Admission;
 
-  /** Attach to `server`, or listen on `port` (0 picks a free one), or on PORT / 3000. */
+  /**
+   * Attach to `server` (http or https), or listen on `port` (0 picks a free one), or on
+   * PORT / 3000; with the `tls` option the server it creates is https (and wss).
+   */
   constructor(server?: HttpServer | number, options: SwitchboardOptions = {}) {
     super();
     this.options = resolveOptions(options);
-    this.clientBundle = this.options.serveClient ? new ClientBundle({ warn: (message) => console.error(`[switchboard] ${message}`) }) : undefined;
+    this.origins = new OriginPolicy(this.options.allowedOrigins);
+    this.clientAddress = clientAddressResolver(this.options.trustProxy);
+    this.admission = new Admission(this.options);
+    const cors = new Cors({
+      allowsAny: this.origins.allowsAny,
+      allows: (origin, req) => this.originAllowed(origin, req),
+      refusal: (origin) => this.origins.refusal(origin),
+    });
+    this.clientBundle = this.options.serveClient ? new ClientBundle({ warn: (message) => console.error(`[switchboard] ${message}`), cors }) : undefined;
     if (server === undefined || typeof server === 'number') {
-      this.httpServer = createServer((req, res) => this.answerPlainRequest(req, res));
+      const answer = (req: IncomingMessage, res: ServerResponse): void => this.answerPlainRequest(req, res);
+      const tls = this.options.tls;
+      this.httpServer = tls
+        ? createHttpsServer({ handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...HTTP_TIMEOUTS, ...tls }, answer)
+        : createServer(HTTP_TIMEOUTS, answer);
       this.ownsHttpServer = true;
       const port = server ?? Number(process.env.PORT ?? 3000);
       this.listening = new Promise((resolve, reject) => {
@@ -79,6 +122,9 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
         });
       });
     } else {
+      if (this.options.tls) {
+        throw new TypeError('Switchboard option tls applies only to a server Switchboard creates from a port; create your own server with https.createServer({ key, cert }) instead');
+      }
       this.httpServer = server;
       this.ownsHttpServer = false;
       const bundle = this.clientBundle;
@@ -175,6 +221,12 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   use(fn: Middleware<Socket<CE, SE, SD>>): this {
     this.sockets.use(fn);
     return this;
+  }
+
+  /** `sb.sockets.schemas(...)`: validate client events of the root namespace; returns this server, typed with the schemas. */
+  schemas<S extends EventSchemas<CE>>(schemas: S & CheckedSchemas<CE, S>): Switchboard<ValidatedEvents<CE, S>, SE, SD> {
+    this.sockets.schemas<S>(schemas);
+    return this as unknown as Switchboard<ValidatedEvents<CE, S>, SE, SD>;
   }
 
   to(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
@@ -277,19 +329,47 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       rejectUpgrade(socket, 503, 'Service Unavailable', 'Switchboard is shutting down; reconnect to another server.');
       return;
     }
-    this.endpoint.upgrade(req, socket, head, (transport, info) => {
+    const address = this.clientAddress(req);
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.originAllowed(origin, req, address)) {
+      rejectUpgrade(socket, 403, 'Forbidden', `${ErrorCode.OriginNotAllowed}: ${this.origins.refusal(origin)}`);
+      return;
+    }
+    const refused = this.admission.check(address);
+    if (refused) {
+      rejectUpgrade(socket, refused.status, refused.statusText, `${refused.code}: ${refused.message}`, refused.headers);
+      return;
+    }
+    this.endpoint.upgrade(req, socket, head, address, (transport, info) => {
+      // Upgraded: the connection counts until its socket closes, whatever becomes of its session.
+      const accepted = !this.admission.full;
+      socket.once('close', this.admission.opened(address, accepted));
+      if (!accepted) {
+        refuseFull(transport, this.options.maxConnections);
+        return;
+      }
       const session = new Session(this, transport, info);
       this.sessions.set(session.id, session);
     });
   };
 
+  /** Whether a page from `origin` may use this server. An `allowedOrigins` function that throws refuses, and is reported. */
+  private originAllowed(origin: string, req: IncomingMessage, address?: string): boolean {
+    try {
+      return this.origins.allows(origin, { headers: req.headers, url: req.url ?? '/', address: address ?? this.clientAddress(req) });
+    } catch (err) {
+      this.reportError(err, { phase: 'allowedOrigins', origin });
+      return false;
+    }
+  }
+
   /** Only for servers Switchboard created: serve the browser client, say where the endpoint is. */
-  private answerPlainRequest(req: IncomingMessage, res: import('node:http').ServerResponse): void {
+  private answerPlainRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.clientBundle?.handle(req, res)) return;
     const pathname = (req.url ?? '/').split('?', 1)[0];
     if (pathname === this.options.path) {
       res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
-      res.end(`This is a WebSocket endpoint (subprotocol switchboard.v1): connect with ws://host${this.options.path}\n`);
+      res.end(`This is a WebSocket endpoint (subprotocol switchboard.v1): connect with ${this.options.tls ? 'wss' : 'ws'}://host${this.options.path}\n`);
       return;
     }
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -322,6 +402,18 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       });
     }
   }
+}
+
+/**
+ * Over `maxConnections`: the WebSocket is opened only to say so in a way every client can
+ * read (a browser sees no HTTP status), then closed with 1013 so the client retries after
+ * a backoff. A peer that does not answer the close is dropped after the grace period.
+ */
+function refuseFull(transport: Transport, maxConnections: number): void {
+  const timer = setTimeout(() => transport.terminate(), CLOSE_GRACE_MS);
+  transport.attach({ onFrame: () => {}, onPong: () => {}, onClose: () => clearTimeout(timer) });
+  transport.send(encodeFrame({ type: 'error', code: ErrorCode.ServerFull, message: `the server holds its maximum of ${maxConnections} connections (option maxConnections); try again later` }));
+  transport.close(CloseCode.TryAgainLater, ErrorCode.ServerFull);
 }
 
 function waitUntil(done: () => boolean, maxMs: number): Promise<void> {

@@ -32,7 +32,18 @@ export class WebSocketEndpoint {
     });
   }
 
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, accept: (t: Transport, info: TransportRequestInfo) => void): void {
+  /**
+   * Complete the upgrade and call `accept` with the new transport; or answer the request
+   * with an HTTP error (and never call `accept`). `remoteAddress` is the client's IP as the
+   * server resolved it (after trusted proxies).
+   */
+  upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    remoteAddress: string,
+    accept: (t: Transport, info: TransportRequestInfo) => void,
+  ): void {
     const offered = req.headers['sec-websocket-protocol'];
     if (offered !== undefined && !offered.split(',').some((p) => p.trim() === SUBPROTOCOL)) {
       rejectUpgrade(socket, 400, 'Bad Request', `Unsupported WebSocket subprotocol "${offered}": this endpoint speaks ${SUBPROTOCOL}.`);
@@ -41,7 +52,7 @@ export class WebSocketEndpoint {
     const info: TransportRequestInfo = {
       url: req.url ?? '/',
       headers: req.headers,
-      remoteAddress: req.socket.remoteAddress ?? '',
+      remoteAddress,
     };
     this.wss.handleUpgrade(req, socket, head, (ws) => accept(new WebSocketTransport(ws), info));
   }

@@ -428,3 +428,18 @@ function rawGet(port: number, path: string): Promise<{ status: number; body: str
 function pick(notice: { room: string; name: string; online: number }): { room: string; name: string; online: number } {
   return { room: notice.room, name: notice.name, online: notice.online };
 }
+
+test('a full room directory refuses a new room with the chat\'s own code room_directory_full', async () => {
+  const chat = await startChatServer({ port: 0, host: '127.0.0.1', maxRooms: 2 });
+  // The lobby and the kitchen fill the directory.
+  const m = await Member.open(`ws://127.0.0.1:${chat.port}/ws`, { name: 'Ada' }, 'kitchen');
+  try {
+    const error = await rejection(m.client.emitWithAck('joinRoom', { room: 'garden' }));
+    assert.equal(error.code, 'room_directory_full', 'not the framework code too_many_rooms, which means rooms per connection');
+    assert.match(error.message, /already has 2 rooms/);
+    assert.deepEqual(await m.client.emitWithAck('joinRoom', { room: 'Lobby' }).then((r) => r.room), 'lobby', 'existing rooms stay joinable');
+  } finally {
+    m.close();
+    await chat.close({ deadline: 100 });
+  }
+});
