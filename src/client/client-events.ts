@@ -39,7 +39,7 @@ export interface ConnectInfo {
 
 /** Lifecycle events. Their names are reserved by the protocol, so app events never collide with them. */
 export interface ClientLifecycleEvents {
-  /** The namespace is connected: rooms are joined (or kept by a resumed session) and buffered emits were sent. */
+  /** The namespace is connected: its rooms' joins (unless a resumed session kept them) and buffered emits are on their way, in that order. */
   connect: (info: ConnectInfo) => void;
   /** The namespace stopped being connected; `state` says whether a reconnect follows. */
   disconnect: (reason: ConnectionReason, details: ChangeDetails) => void;
@@ -135,7 +135,7 @@ export interface ReliableEmitter<C extends EventMap> {
   emit<E extends AppEventNames<C>>(event: E, ...args: [...DataArgs<C, E>, ReliableOptions?]): Promise<EventReply<C, E>>;
 }
 
-/** Emits that are dropped, not buffered, when the namespace is not connected (cursor positions, typing...). */
+/** Emits that are dropped, not buffered, when they cannot go out at once: not connected, or held back by the pacing (cursor positions, typing...). */
 export interface VolatileEmitter<C extends EventMap> {
   emit<E extends AppEventNames<C>>(event: E, ...args: DataArgs<C, E>): void;
 }
@@ -168,12 +168,13 @@ export interface SwitchboardClient<ServerEvents extends EventMap = AnyEvents, Cl
   off<E extends AppEventNames<ServerEvents>>(event: E, handler?: EventHandler<ServerEvents, E>): this;
 
   /**
-   * Send an event. While not connected it is buffered and sent in order after (re)connect.
+   * Send an event. While not connected, or while the pacing holds frames back to stay under
+   * the server's announced rate, it is buffered and sent in order.
    * Throws `buffer_full`, `message_too_big`, `bad_request` (reserved or invalid name),
    * `unserializable` or `closed` synchronously: an emit is never dropped silently.
    */
   emit<E extends AppEventNames<ClientEvents>>(event: E, ...args: DataArgs<ClientEvents, E>): void;
-  /** Emits dropped when not connected instead of buffered. */
+  /** Emits dropped instead of buffered when they cannot go out at once. */
   readonly volatile: VolatileEmitter<ClientEvents>;
   /** Publishes acknowledged by the server and handled exactly once, across reconnects (see ReliableEmitter). */
   readonly reliable: ReliableEmitter<ClientEvents>;

@@ -13,7 +13,9 @@ import { NetworkWatch } from './network-watch.js';
 import { type ResolvedOptions, resolveAuth } from './options.js';
 import { disconnectedError, OutgoingRequests, type WireOptions } from './outgoing-requests.js';
 import { ReconnectSchedule } from './reconnect-schedule.js';
+import { pacingLimits } from './pacing-limits.js';
 import { ReliableOutbox } from './reliable-outbox.js';
+import { type FrameKind, type OutgoingFrame, SendPacer } from './send-pacer.js';
 import { unrefTimer } from '../protocol/pending-replies.js';
 import { type TransportClosed, WebSocketTransport } from './websocket-transport.js';
 
@@ -75,6 +77,8 @@ export class Connection {
   private unackedFrames = 0;
   private unackedSize = 0;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Every frame after the welcome but `pong` and `ack` goes out through it, paced by the welcome's limits. */
+  private readonly pacer = new SendPacer((text) => this.transport?.send(text) ?? false);
 
   constructor(readonly options: ResolvedOptions) {
     this.schedule = new ReconnectSchedule(options.reconnect);
@@ -180,23 +184,43 @@ export class Connection {
     for (const member of members) member.connectionClosed();
   }
 
-  /** Whether a frame sent now goes out on a live socket. */
-  get canSend(): boolean {
-    return this.transport?.isOpen ?? false;
+  /**
+   * Send a frame on the welcomed socket: now, or in order behind the frames the pacing holds
+   * back. False when there is no such socket (the caller decides whether to buffer).
+   */
+  send(text: string, kind: FrameKind = 'plain'): boolean {
+    return this.pacer.send({ kind, text });
   }
 
-  /** Send a frame on the live socket. False when there is none (the caller decides whether to buffer). */
-  send(text: string): boolean {
-    return this.transport?.send(text) ?? false;
+  /** Send a frame only if it can go right now: nothing waits before it and the rate allows. */
+  sendNow(text: string, kind: FrameKind = 'plain'): boolean {
+    return this.pacer.sendNow({ kind, text });
   }
 
   /**
-   * Send the frame of a request made with requests.create(). False (and nothing sent) when
-   * not connected. `wire` says what becomes of it if the socket is replaced (see WireOptions).
+   * Queue a frame that waits elsewhere (an emit buffer, the outbox) until its turn; its
+   * `take` does the bookkeeping of sending it. False when there is no welcomed socket.
    */
-  sendRequest(ref: number, text: string, wire?: WireOptions): boolean {
-    if (!this.send(text)) return false;
-    this.requests.sent(ref, wire);
+  enqueue(frame: OutgoingFrame): boolean {
+    return this.pacer.send(frame);
+  }
+
+  /**
+   * Send the frame of a request made with requests.create(), now or in order behind what
+   * waits. False (and nothing sent) when not connected. `wire` says what becomes of it if
+   * the socket is replaced (see WireOptions): a frame still waiting when the socket goes
+   * fares like one lost in flight.
+   */
+  sendRequest(ref: number, text: string, kind: FrameKind, wire: WireOptions = {}): boolean {
+    if (!this.pacer.send({ kind, ref, text })) return false;
+    this.requests.sent(ref, { ...wire, kind });
+    return true;
+  }
+
+  /** sendRequest() for a `plain` frame, only if it can go right now. */
+  sendRequestNow(ref: number, text: string, wire: WireOptions = {}): boolean {
+    if (!this.pacer.sendNow({ kind: 'plain', text })) return false;
+    this.requests.sent(ref, { ...wire, kind: 'plain' });
     return true;
   }
 
@@ -210,8 +234,14 @@ export class Connection {
     return (text) => {
       if (epoch !== this.sessionEpoch) return;
       // Not before the welcome: until then nobody knows whether the session is still the one that asked.
-      if (this.phase !== 'open' || !this.send(text)) this.heldReplies.push(text);
+      if (this.phase === 'open' && this.pacer.send({ kind: 'reply', text, dropped: () => this.holdReply(text, epoch) })) return;
+      this.heldReplies.push(text);
     };
+  }
+
+  /** A reply still waiting in the pacing when the socket went: held for the session's resume, like one made while away. */
+  private holdReply(text: string, epoch: number): void {
+    if (epoch === this.sessionEpoch && this.phase !== 'closed') this.heldReplies.push(text);
   }
 
   private async attemptOpen(): Promise<void> {
@@ -242,7 +272,8 @@ export class Connection {
     this.lastErrorFrame = undefined;
     try {
       this.transport = new WebSocketTransport(this.options.WebSocket, this.options.url, {
-        onOpen: () => this.send(hello),
+        // Before the welcome, outside the pacing: the server does not count the hello.
+        onOpen: () => this.transport?.send(hello),
         onText: (text) => this.receive(text),
         onBinary: () => this.reportToPrimary(new SwitchboardError(ErrorCode.BinaryNotSupported, 'the server sent a binary frame; protocol v1 carries JSON text only')),
         onClose: (closed) => this.transportClosed(closed),
@@ -282,9 +313,12 @@ export class Connection {
         return; // Liveness only: receive() already touched the watchdog.
       case 'reply':
         this.requests.settle(frame);
+        this.pacer.replied(frame.ref);
         return;
       case 'error':
         this.lastErrorFrame = { code: frame.code, message: typeof frame.message === 'string' ? frame.message : '' };
+        // SwitchboardError keeps only well-formed details (payload issues) of what the server sent.
+        if (frame.details !== undefined) this.lastErrorFrame.details = frame.details;
         if (this.phase === 'open') {
           const member = this.members.get(frame.ns ?? ROOT_NAMESPACE) ?? this.members.get(this.options.namespace);
           member?.receiveError(SwitchboardError.fromPayload(this.lastErrorFrame));
@@ -359,6 +393,8 @@ export class Connection {
     this.schedule.reset();
     this.lastErrorFrame = undefined;
     this.limit = positive(welcome.limits.maxMessageBytes);
+    // Before anything is sent on the socket: re-sends, rejoins and flushes all go through it.
+    this.pacer.start(pacingLimits(welcome.limits));
     const interval = positive(welcome.heartbeat.interval);
     const timeout = positive(welcome.heartbeat.timeout);
     if (interval !== undefined && timeout !== undefined) {
@@ -388,10 +424,10 @@ export class Connection {
    * to what it already had come right after the welcome; a second reply to a ref is ignored.
    */
   private resumeSession(): void {
-    for (const text of this.heldReplies.splice(0)) this.send(text);
+    for (const text of this.heldReplies.splice(0)) this.send(text, 'reply');
     for (const ns of this.leftWhileAway) if (!this.members.get(ns)?.isNamespaceConnected) this.sendFrame({ type: 'disconnect', ns });
     this.leftWhileAway.clear();
-    this.requests.resume((text) => this.send(text));
+    this.requests.resume((text, kind) => this.send(text, kind));
   }
 
   /**
@@ -465,7 +501,7 @@ export class Connection {
     const frame: ClientFrame = auth === undefined ? { type: 'connect', ref, ns: member.namespace } : { type: 'connect', ref, ns: member.namespace, auth };
     try {
       // A resume sends a fresh connect for a namespace not yet connected (the server answers ok if it is).
-      if (!this.sendRequest(ref, encodeFrame(frame), { renewOnResume: true })) this.requests.fail(ref, disconnectedError('the socket closed'));
+      if (!this.sendRequest(ref, encodeFrame(frame), 'blocking', { renewOnResume: true })) this.requests.fail(ref, disconnectedError('the socket closed'));
     } catch (error) {
       this.requests.fail(ref, error as SwitchboardError); // unserializable auth: refused below, like a server refusal
     }
@@ -610,10 +646,15 @@ export class Connection {
     clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
     this.schedule.cancel();
+    // What waited to be sent on this socket is sent again the way anything lost with it is.
+    this.pacer.stop();
   }
 
   private sendFrame(frame: ClientFrame): void {
-    this.send(encodeFrame(frame));
+    const text = encodeFrame(frame);
+    // Free on the server and about nothing the app sent: they need no place in line.
+    if (frame.type === 'pong' || frame.type === 'ack') this.transport?.send(text);
+    else this.send(text, frame.type === 'reply' ? 'reply' : 'plain');
   }
 
   private reportToPrimary(error: SwitchboardError): void {

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 
-/** Caps on the frames kept while a namespace is not connected. */
+/** Caps on the frames of a namespace waiting to be sent: while it is not connected, or held back by the pacing. */
 export interface BufferLimit {
   /** Most frames kept (default 100). */
   count: number;
@@ -21,9 +21,11 @@ export interface BufferedFrame {
 }
 
 /**
- * Frames emitted while disconnected, sent in order once the namespace connects. Bounded
- * both ways because an app emitting in a loop while offline would otherwise grow memory
- * without limit; a full buffer throws instead of dropping, so no emit is lost silently.
+ * Frames emitted while disconnected, sent in order once the namespace connects; and, while
+ * connected, frames the connection's pacing holds back (the server's rate, a pending join),
+ * sent in order as it lets them go. Bounded both ways because an app emitting in a loop
+ * while offline, or faster than the server's rate, would otherwise grow memory without
+ * limit; a full buffer throws instead of dropping, so no emit is lost silently.
  */
 export class EmitBuffer {
   private readonly frames: BufferedFrame[] = [];
@@ -44,17 +46,22 @@ export class EmitBuffer {
     if (this.frames.length + 1 > this.limit.count) {
       throw new SwitchboardError(
         ErrorCode.BufferFull,
-        `offline emit buffer is full: ${this.frames.length} frames waiting (limit ${this.limit.count}) until the client reconnects`,
+        `emit buffer is full: ${this.frames.length} frames wait to be sent (limit ${this.limit.count}), until the client reconnects or, when connected, as fast as the server's rate allows`,
       );
     }
     if (this.totalBytes + frame.bytes > this.limit.bytes) {
       throw new SwitchboardError(
         ErrorCode.BufferFull,
-        `offline emit buffer is full: ${this.totalBytes} + ${frame.bytes} bytes exceeds the limit of ${this.limit.bytes} bytes until the client reconnects`,
+        `emit buffer is full: ${this.totalBytes} + ${frame.bytes} bytes exceeds the limit of ${this.limit.bytes} bytes of frames waiting to be sent, until the client reconnects or, when connected, as fast as the server's rate allows`,
       );
     }
     this.frames.push(frame);
     this.totalBytes += frame.bytes;
+  }
+
+  /** A copy of the frames, oldest first. */
+  all(): BufferedFrame[] {
+    return [...this.frames];
   }
 
   /** The oldest frame, left in place so a failed send keeps it first in line. */

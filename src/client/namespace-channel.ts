@@ -11,6 +11,7 @@ import { Emitter } from './emitter.js';
 import { encodeReply, runRequestHandler } from './incoming-requests.js';
 import type { NamespaceMember } from './namespace-member.js';
 import type { AuthOption } from './options.js';
+import type { OutboxEntry } from './reliable-outbox.js';
 import { isStreamPosition, RoomSubscriptions } from './room-subscriptions.js';
 
 /**
@@ -29,6 +30,11 @@ export class NamespaceChannel implements NamespaceMember {
   private heldBySession = false;
   private stopped = false;
   private closed = false;
+  /**
+   * Bumped whenever the namespace becomes connected: frames of its buffer and outbox queued
+   * for an earlier connection are not sent by that queue entry (they wait for this flush).
+   */
+  private epoch = 0;
   /** The public handle, created once so of() returns the same object for the same namespace. */
   handle: unknown;
 
@@ -75,11 +81,17 @@ export class NamespaceChannel implements NamespaceMember {
     const bytes = utf8ByteLength(text);
     const tooBig = this.sizeError(bytes);
     if (tooBig) throw tooBig;
-    if (this.canSendNow() && this.connection.send(text)) return;
-    this.buffer.push({ text, bytes });
+    if (this.canSendNow() && this.connection.sendNow(text)) return;
+    // Offline, or held back by the pacing: either way it waits in the buffer, which bounds both.
+    const entry: BufferedFrame = { text, bytes };
+    this.buffer.push(entry);
+    this.scheduleBuffered(entry);
   }
 
-  /** Send only if connected right now; otherwise drop (that is the point of volatile). */
+  /**
+   * Send only if it can go right now: connected, nothing waiting before it, within the rate.
+   * Otherwise drop (that is the point of volatile).
+   */
   emitVolatile(event: string, data: unknown): void {
     this.assertOpen();
     assertEventName(event);
@@ -87,7 +99,7 @@ export class NamespaceChannel implements NamespaceMember {
     const text = encodeFrame(this.eventFrame(event, data));
     const tooBig = this.sizeError(utf8ByteLength(text));
     if (tooBig) throw tooBig;
-    this.connection.send(text);
+    this.connection.sendNow(text);
   }
 
   request(event: string, data: unknown, timeoutMs: number): Promise<unknown> {
@@ -128,7 +140,8 @@ export class NamespaceChannel implements NamespaceMember {
     // Out of the outbox however it ends: answered, timed out, unconfirmed or closed.
     const remove = (): void => outbox.remove(ref);
     reply.then(remove, remove);
-    this.sendReliable();
+    const entry = outbox.get(ref);
+    if (entry) this.scheduleReliable(entry);
     return reply;
   }
 
@@ -213,7 +226,9 @@ export class NamespaceChannel implements NamespaceMember {
     this.heldBySession = true;
     // Rooms before buffered emits, and both before `connect` listeners run, so the server sees
     // the app's frames in the order the app made them. Reliable publishes that never went out
-    // follow (those sent before a resume were re-sent with the welcome).
+    // follow (those sent before a resume were re-sent with the welcome). All of them queue in
+    // that order in the connection's pacing, which sends them as fast as the server allows.
+    this.epoch++;
     if (resumed) this.roomSet.resume();
     else this.roomSet.rejoin();
     this.flush();
@@ -313,7 +328,7 @@ export class NamespaceChannel implements NamespaceMember {
   }
 
   private sendReplyError(ref: number, code: string, message: string): void {
-    this.connection.send(encodeFrame({ type: 'reply', ref, error: { code, message } }));
+    this.connection.send(encodeFrame({ type: 'reply', ref, error: { code, message } }), 'reply');
   }
 
   /**
@@ -336,7 +351,7 @@ export class NamespaceChannel implements NamespaceMember {
       this.connection.requests.fail(ref, tooBig);
       return reply;
     }
-    if (this.canSendNow() && this.connection.sendRequest(ref, text, resend ? { resend: text } : undefined)) return reply;
+    if (this.canSendNow() && this.connection.sendRequestNow(ref, text, resend ? { resend: text } : {})) return reply;
     const entry: BufferedFrame = resend ? { text, bytes, ref, resend } : { text, bytes, ref };
     try {
       this.buffer.push(entry);
@@ -349,6 +364,7 @@ export class NamespaceChannel implements NamespaceMember {
       this.buffer.remove(entry);
     };
     reply.then(unbuffer, unbuffer);
+    this.scheduleBuffered(entry);
     return reply;
   }
 
@@ -361,47 +377,73 @@ export class NamespaceChannel implements NamespaceMember {
     if (this.namespace !== ROOT_NAMESPACE) frame.ns = this.namespace;
     const text = encodeFrame(frame);
     // Joining or leaving twice is harmless: a resumed session gets the frame again, same ref.
-    if (!this.connection.sendRequest(ref, text, { resend: text })) {
+    // The server handles nothing else of the connection while a join is pending: `blocking`.
+    if (!this.connection.sendRequest(ref, text, frame.type === 'join' ? 'blocking' : 'plain', { resend: text })) {
       this.connection.requests.fail(ref, new SwitchboardError(ErrorCode.Disconnected, `not connected: ${describe} could not be sent`));
     }
     return reply;
   }
 
-  /** Send buffered frames in order. Stops at the first one the socket refuses; it stays first in line. */
+  /** Queue every buffered frame, in order, on the connection that just connected the namespace. */
   private flush(): void {
-    for (let entry = this.buffer.peek(); entry; entry = this.buffer.peek()) {
-      const tooBig = this.sizeError(entry.bytes);
-      if (tooBig) {
-        // The limit is only known from a welcome, so a frame buffered before one can turn out too big.
-        this.buffer.shift();
-        if (entry.ref !== undefined) this.connection.requests.fail(entry.ref, tooBig);
-        else this.emitter.emit('error', tooBig);
-        continue;
-      }
-      const sent =
-        entry.ref === undefined
-          ? this.connection.send(entry.text)
-          : this.connection.sendRequest(entry.ref, entry.text, entry.resend ? { resend: entry.text } : undefined);
-      if (!sent) return;
-      this.buffer.shift();
-    }
+    for (const entry of this.buffer.all()) this.scheduleBuffered(entry);
   }
 
   /**
-   * Send this namespace's reliable publishes that have not gone out in this session, in call
-   * order, each with the session's next sequence number. Stops when the socket cannot take more.
+   * Queue a buffered frame on the connection (when connected; otherwise the next flush
+   * does). It leaves the buffer only when its turn comes, so the buffer bounds what the
+   * pacing holds back too, and a frame still waiting when the socket goes is sent after
+   * the next connect, like any buffered frame.
+   */
+  private scheduleBuffered(entry: BufferedFrame): void {
+    if (!this.nsConnected) return;
+    const epoch = this.epoch;
+    this.connection.enqueue({ kind: 'plain', take: () => this.takeBuffered(entry, epoch) });
+  }
+
+  /** Its turn came: the text to send, or undefined when it no longer goes from this queue entry. */
+  private takeBuffered(entry: BufferedFrame, epoch: number): string | undefined {
+    // Entries go in buffer order, so a live one is first; one that timed out is gone from the buffer.
+    if (epoch !== this.epoch || !this.nsConnected || this.buffer.peek() !== entry) return undefined;
+    this.buffer.shift();
+    const tooBig = this.sizeError(entry.bytes);
+    if (tooBig) {
+      // The limit is only known from a welcome, so a frame buffered before one can turn out too big.
+      if (entry.ref !== undefined) this.connection.requests.fail(entry.ref, tooBig);
+      else this.emitter.emit('error', tooBig);
+      return undefined;
+    }
+    if (entry.ref !== undefined) this.connection.requests.sent(entry.ref, entry.resend ? { resend: entry.text, kind: 'plain' } : { kind: 'plain' });
+    return entry.text;
+  }
+
+  /**
+   * Queue this namespace's reliable publishes that have not gone out in this session, in
+   * call order. Each takes the session's next sequence number when its turn comes.
    */
   private sendReliable(): void {
+    for (const entry of this.connection.outbox.unsent(this.namespace)) this.scheduleReliable(entry);
+  }
+
+  private scheduleReliable(entry: OutboxEntry): void {
     if (!this.nsConnected) return;
+    const epoch = this.epoch;
+    this.connection.enqueue({ kind: 'plain', take: () => this.takeReliable(entry, epoch) });
+  }
+
+  private takeReliable(entry: OutboxEntry, epoch: number): string | undefined {
     const outbox = this.connection.outbox;
-    for (const entry of outbox.unsent(this.namespace)) {
-      if (!this.connection.canSend) return;
-      const text = outbox.stamp(entry);
-      // The limit comes with each welcome, so it may have shrunk since the call.
-      const tooBig = this.sizeError(utf8ByteLength(text));
-      if (tooBig) this.connection.requests.fail(entry.ref, tooBig);
-      else this.connection.sendRequest(entry.ref, text, { resend: text, reliable: true });
+    // Answered, timed out or closed meanwhile; or sent already (an earlier queue entry of the same publish).
+    if (epoch !== this.epoch || !this.nsConnected || entry.seq !== undefined || outbox.get(entry.ref) !== entry) return undefined;
+    const text = outbox.stamp(entry);
+    // The limit comes with each welcome, so it may have shrunk since the call.
+    const tooBig = this.sizeError(utf8ByteLength(text));
+    if (tooBig) {
+      this.connection.requests.fail(entry.ref, tooBig);
+      return undefined;
     }
+    this.connection.requests.sent(entry.ref, { resend: text, reliable: true, kind: 'plain' });
+    return text;
   }
 
   private transition(next: ConnectionState, reason: ConnectionReason, details: ChangeDetails): void {
@@ -420,7 +462,7 @@ export class NamespaceChannel implements NamespaceMember {
     reply.then(untrack, untrack);
   }
 
-  /** Direct sends only when connected and nothing older waits in the buffer, so order holds. */
+  /** Direct sends only when connected and nothing older waits in the buffer (offline or paced), so order holds. */
   private canSendNow(): boolean {
     return this.nsConnected && this.buffer.size === 0;
   }

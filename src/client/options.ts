@@ -30,7 +30,10 @@ export interface ClientOptions {
   ackTimeout?: number;
   /** How long an attempt may take from opening the socket to the welcome, in ms (default 20000). */
   connectTimeout?: number;
-  /** Caps on emits buffered per namespace while not connected (default 100 frames, 1 MiB). */
+  /**
+   * Caps on emits buffered per namespace (default 100 frames, 1 MiB): while not connected,
+   * and while connected those held back to stay under the server's rate. Past them emit throws `buffer_full`.
+   */
   bufferLimit?: Partial<BufferLimit>;
   /**
    * Caps on reliable publishes (client.reliable.emit) awaiting the server's acknowledgement,

@@ -2,6 +2,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { ReplyFrame } from '../protocol/frames.js';
 import { PendingReplies } from '../protocol/pending-replies.js';
+import type { FrameKind } from './send-pacer.js';
 
 /** How a sent request fares when its socket is replaced. */
 export interface WireOptions {
@@ -15,6 +16,8 @@ export interface WireOptions {
   reliable?: boolean;
   /** Failed on a resume, because its caller sends it anew (a namespace's `connect`). */
   renewOnResume?: boolean;
+  /** How the server counts the frame (see FrameKind): a re-sent frame is paced like the first. Default `plain`. */
+  kind?: FrameKind;
 }
 
 /**
@@ -65,9 +68,9 @@ export class OutgoingRequests {
    * The session resumed on a new socket: re-send what may be re-sent, fail what its caller
    * renews, and keep the rest waiting (their replies come right after the welcome).
    */
-  resume(send: (text: string) => boolean): void {
+  resume(send: (text: string, kind: FrameKind) => boolean): void {
     for (const [ref, wire] of [...this.onWire]) {
-      if (wire.resend !== undefined) send(wire.resend);
+      if (wire.resend !== undefined) send(wire.resend, wire.kind ?? 'plain');
       else if (wire.renewOnResume) this.fail(ref, disconnectedError('the session moved to a new connection'));
     }
   }

@@ -91,6 +91,10 @@ export class ReliableOutbox {
     this.totalBytes -= entry.bytes;
   }
 
+  get(ref: number): OutboxEntry | undefined {
+    return this.entries.get(ref);
+  }
+
   /** Publishes of a namespace never sent in the current session, in call order. */
   unsent(namespace: string): OutboxEntry[] {
     return [...this.entries.values()].filter((e) => e.seq === undefined && e.namespace === namespace);

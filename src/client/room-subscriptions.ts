@@ -49,6 +49,14 @@ interface RoomState {
 const TRANSIENT: ReadonlySet<string> = new Set([ErrorCode.Disconnected, ErrorCode.NamespaceNotConnected, ErrorCode.ShuttingDown]);
 
 /**
+ * How long a join refused with `rate_limited` waits before it is sent again. The SDK paces
+ * its frames under the server's rate, so this takes frames it cannot see (another client
+ * library on the same connection, a server whose rate shrank): a second is enough for the
+ * server's bucket to refill a good part, and the re-sent joins are paced like any frame.
+ */
+export const RATE_LIMITED_RETRY_MS = 1000;
+
+/**
  * The rooms the app asked for. Membership lives in the server session, so the set is
  * replayed as join frames whenever a new session starts; only a refusal from the server
  * (e.g. `forbidden`) or leave() takes a room out of it. A resumed session kept its rooms:
@@ -68,6 +76,9 @@ export class RoomSubscriptions {
   private readonly inSession = new Set<string>();
   /** Rooms left while the socket was down that the session may still hold: left if it resumes. */
   private readonly leftWhileAway = new Set<string>();
+  /** Rooms whose join was refused with `rate_limited`, to join again when `retryTimer` fires; the value is `automatic`. */
+  private readonly retries = new Map<string, boolean>();
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly port: RoomPort,
@@ -186,6 +197,9 @@ export class RoomSubscriptions {
   clear(error: SwitchboardError): void {
     this.subscribed.clear();
     this.sessionEnded();
+    this.retries.clear();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     for (const room of [...this.waiters.keys()]) this.settle(room, Number.POSITIVE_INFINITY, error);
   }
 
@@ -211,10 +225,36 @@ export class RoomSubscriptions {
         if (current) state.needsJoin = true;
         return;
       }
+      if (error.code === ErrorCode.RateLimited) {
+        // Not processed, so not refused either: the room stays, and its join goes out again after a pause.
+        if (current) {
+          state.needsJoin = true;
+          this.retryLater(room, automatic);
+        }
+        return;
+      }
       if (current) this.subscribed.delete(room);
       const refused = new SwitchboardError(error.code, `join("${room}") refused: ${error.message}`, { cause: error });
       if (!this.settle(room, token, refused) && current) this.port.reportError(refused);
     });
+  }
+
+  /** Send the join of `room` again after RATE_LIMITED_RETRY_MS; one timer for all such rooms. */
+  private retryLater(room: string, automatic: boolean): void {
+    this.retries.set(room, automatic);
+    if (this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const due = [...this.retries];
+      this.retries.clear();
+      // Disconnected meanwhile: `needsJoin` has the next connection (or a resume) join it.
+      if (!this.port.isConnected()) return;
+      for (const [room, automatic] of due) {
+        const state = this.subscribed.get(room);
+        if (state?.needsJoin && !state.awaiting) this.sendJoin(room, automatic);
+      }
+    }, RATE_LIMITED_RETRY_MS);
+    unrefTimer(this.retryTimer);
   }
 
   /** A join was confirmed. Runs in wire order: after the replayed events, before any later one. */

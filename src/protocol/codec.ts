@@ -150,6 +150,9 @@ const serverValidators: Readonly<Record<string, Validator>> = {
       typeof f.sid === 'string' ? undefined : '"sid" must be a string',
       isPositive(heartbeat.interval) && isPositive(heartbeat.timeout) ? undefined : '"heartbeat" must have positive "interval" and "timeout"',
       isPositive(limits.maxMessageBytes) ? undefined : '"limits.maxMessageBytes" must be a positive number',
+      // The other limits (rate, maxQueuedFrames, ...) are advice for pacing: a reader takes a
+      // missing, null or malformed one as not announced, and ignores fields it does not know,
+      // so a newer server's welcome is never refused for them.
     );
   },
   disconnect,

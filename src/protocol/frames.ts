@@ -39,9 +39,31 @@ export interface HeartbeatSettings {
   timeout: number;
 }
 
+/**
+ * What the server enforces on this connection, announced so a client can stay inside it.
+ * `null` means "no limit" (JSON has no Infinity). Every field but `maxMessageBytes` is
+ * optional for a reader: a server that does not announce one sets no expectation, and a
+ * client must ignore fields it does not know.
+ */
 export interface ConnectionLimits {
   /** Largest frame the server accepts, in bytes (UTF-8). */
   maxMessageBytes: number;
+  /** The frame rate (`rateLimit`); `null` when the server does not limit it. */
+  rate?: FrameRateLimit | null;
+  /** Most frames queued behind a pending `hello`, `connect` or `join`. */
+  maxQueuedFrames?: number;
+  /** Most client requests being handled at once; `null`: no limit. */
+  maxPendingRequests?: number | null;
+  /** Most rooms a client may join per namespace; `null`: no limit. */
+  maxRoomsPerConnection?: number | null;
+  /** How many reliable publishes (sequence numbers) the server remembers per session. */
+  dedupeWindow?: number;
+}
+
+/** A token bucket: `perSecond` frames per second, `burst` at once. */
+export interface FrameRateLimit {
+  perSecond: number;
+  burst: number;
 }
 
 /** Client → server: the first frame on every connection. */

@@ -30,6 +30,7 @@ import { FrameRate } from './frame-rate.js';
 import type { HeartbeatTarget } from './heartbeat.js';
 import { SentFrames } from './sent-frames.js';
 import { ArrivalOrder } from './arrival-order.js';
+import { announcedLimits } from './announced-limits.js';
 import { validateEvent, type Validation } from './validation.js';
 import { rejectionPayload } from './middleware.js';
 import type { Namespace } from './namespace.js';
@@ -560,7 +561,7 @@ export class Session implements HeartbeatTarget {
   }
 
   private sendWelcome(ns: string, resumed: boolean): void {
-    const { heartbeat, maxMessageBytes, resume } = this.host.options;
+    const { heartbeat, resume } = this.host.options;
     // Only the token of the last welcome and the one before it (until acknowledged) stay valid.
     this.retirePreviousToken();
     this.previousResumeToken = this.resumeToken;
@@ -575,7 +576,7 @@ export class Session implements HeartbeatTarget {
       resume: this.resumeToken ?? null,
       resumed,
       heartbeat: { interval: heartbeat.interval, timeout: heartbeat.timeout },
-      limits: { maxMessageBytes },
+      limits: announcedLimits(this.host.options),
     }));
   }
 

@@ -36,7 +36,14 @@ describe('a bare WebSocket client speaking docs/PROTOCOL.md', () => {
     assert.match(String(welcome.resume), /^[\w-]{32}$/, 'a resume token');
     assert.equal(welcome.resumed, false);
     assert.deepEqual(welcome.heartbeat, { interval: 25000, timeout: 20000 });
-    assert.deepEqual(welcome.limits, { maxMessageBytes: 65536 });
+    assert.deepEqual(welcome.limits, {
+      maxMessageBytes: 65536,
+      rate: { perSecond: 100, burst: 200 },
+      maxQueuedFrames: 256,
+      maxPendingRequests: 100,
+      maxRoomsPerConnection: 1000,
+      dedupeWindow: 1000,
+    });
 
     c.send({ type: 'join', ref: 1, room: 'lobby' });
     assert.deepEqual(await c.next({ type: 'reply', ref: 1 }), { type: 'reply', ref: 1, data: { room: 'lobby' } });

@@ -81,7 +81,7 @@ describe('limits', () => {
     sb.on('connection', (socket) => socket.on('echo', (d: unknown) => d));
     const big = await BareClient.open(url);
     const fine = await BareClient.open(url);
-    assert.deepEqual((await big.hello()).limits, { maxMessageBytes: 1024 });
+    assert.equal(((await big.hello()).limits as { maxMessageBytes?: unknown }).maxMessageBytes, 1024);
     await fine.hello();
     big.send({ type: 'event', event: 'echo', data: 'x'.repeat(2000) });
     assert.equal((await big.closed).code, 1009);
