@@ -81,20 +81,31 @@ export class Admission {
   /**
    * An upgraded connection from `address`. `accepted` is false for one that is only
    * upgraded to be told `server_full`: it counts for its IP, not against `maxConnections`.
-   * Returns the function to call once, when its socket has closed.
+   * Call closed() with the same arguments once its socket has closed.
    */
-  opened(address: string, accepted: boolean): () => void {
+  open(address: string, accepted: boolean): void {
     const key = limitKey(address);
     this.perIp.set(key, (this.perIp.get(key) ?? 0) + 1);
     if (accepted) this.admitted++;
+  }
+
+  /** The socket of a connection counted by open() has closed. */
+  closed(address: string, accepted: boolean): void {
+    const key = limitKey(address);
+    if (accepted) this.admitted--;
+    const left = (this.perIp.get(key) ?? 1) - 1;
+    if (left > 0) this.perIp.set(key, left);
+    else this.perIp.delete(key);
+  }
+
+  /** open(), returning the function to call once when the socket has closed (calls after the first do nothing). */
+  opened(address: string, accepted: boolean): () => void {
+    this.open(address, accepted);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      if (accepted) this.admitted--;
-      const left = (this.perIp.get(key) ?? 1) - 1;
-      if (left > 0) this.perIp.set(key, left);
-      else this.perIp.delete(key);
+      this.closed(address, accepted);
     };
   }
 

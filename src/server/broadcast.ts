@@ -7,15 +7,20 @@ import type { EventFrame, StreamPosition } from '../protocol/frames.js';
 import { streamKey, withPosition } from '../delivery/durable-rooms.js';
 import type { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
+import { SharedFrame } from '../transport/shared-frame.js';
 import type { RoomRegistry } from './rooms.js';
 
-/** What a broadcast needs of a recipient: hand it bytes already encoded for everyone. */
+/** What a broadcast needs of a recipient: hand it a frame encoded and framed once for everyone. */
 export interface Recipient {
   readonly id: string;
-  deliver(frame: Uint8Array, volatile: boolean): void;
+  deliver(frame: SharedFrame, volatile: boolean): void;
   /** A publication of a durable room: never dropped, but a recipient too far behind is cut off (4009). */
-  deliverDurable(frame: Uint8Array): void;
+  deliverDurable(frame: SharedFrame): void;
 }
+
+/** What a pass over the recipients does with each. */
+const Hand = { Count: 0, Deliver: 1, DeliverVolatile: 2, DeliverDurable: 3 } as const;
+type Hand = (typeof Hand)[keyof typeof Hand];
 
 /** What a broadcast needs of a namespace. */
 export interface BroadcastScope<R extends Recipient> {
@@ -36,7 +41,9 @@ export interface DeliveryStreams {
 
 /**
  * An immutable selection of recipients — `to`, `except`, `volatile` each return a new
- * operator — ending in `emit`, which encodes the frame once for all recipients.
+ * operator — ending in `emit`, which encodes and frames the message once for all
+ * recipients. The pass over them is plain loops over the room sets: per recipient it
+ * allocates nothing (the transport queues a reference to the shared frame).
  */
 export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipient = Recipient> {
   constructor(
@@ -77,20 +84,12 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
       // Bad data throws here, as for any emit; only a failing store goes to `error`.
       const append = this.preparePublish(event, data);
       append().catch((err: unknown) => this.scope.reportError(err, { room: this.rooms[0], event }));
-      let count = 0;
-      for (const _ of this.recipients()) count++;
-      return count;
+      return this.each(Hand.Count, undefined);
     }
     const frame: EventFrame = { type: 'event', event, data };
     if (this.scope.name !== ROOT_NAMESPACE) frame.ns = this.scope.name;
     if (this.rooms.length === 1) frame.room = this.rooms[0];
-    const bytes = Buffer.from(encodeFrame(frame));
-    let count = 0;
-    for (const recipient of this.recipients()) {
-      recipient.deliver(bytes, this.isVolatile);
-      count++;
-    }
-    return count;
+    return this.each(this.isVolatile ? Hand.DeliverVolatile : Hand.Deliver, new SharedFrame(encodeFrame(frame)));
   }
 
   /**
@@ -121,8 +120,7 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
     return () =>
       sequencer.run(key, async () => {
         const pos = await store.append(key, payload, limits);
-        const bytes = Buffer.from(withPosition(payload, pos.epoch, pos.offset));
-        for (const recipient of this.recipients()) recipient.deliverDurable(bytes);
+        this.each(Hand.DeliverDurable, new SharedFrame(withPosition(payload, pos.epoch, pos.offset)));
         return pos;
       });
   }
@@ -138,30 +136,60 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
     return durable[0];
   }
 
-  /** The selected sockets, each once. */
-  *recipients(): IterableIterator<R> {
+  /**
+   * Hand `frame` to each selected socket once (or only count them); returns how many.
+   * Members of several target rooms are taken in the first of them they are in: checking
+   * the earlier rooms costs a lookup per room instead of a set of those already seen.
+   */
+  private each(hand: Hand, frame: SharedFrame | undefined): number {
     const { sockets, rooms } = this.scope;
-    const excluded = (r: R): boolean => this.exceptRooms.some((room) => rooms.has(room, r));
-    if (this.rooms.length === 0) {
-      for (const r of sockets.values()) if (!excluded(r)) yield r;
-      return;
+    const targets = this.rooms;
+    let count = 0;
+    if (targets.length === 0) {
+      for (const r of sockets.values()) {
+        if (this.excepted(r)) continue;
+        handTo(r, hand, frame);
+        count++;
+      }
+      return count;
     }
-    if (this.rooms.length === 1) {
-      const members = rooms.members(this.rooms[0] as string);
-      if (members) for (const r of members) if (!excluded(r)) yield r;
-      return;
-    }
-    const seen = new Set<R>();
-    for (const room of this.rooms) {
-      const members = rooms.members(room);
-      if (!members) continue;
-      for (const r of members) {
-        if (seen.has(r) || excluded(r)) continue;
-        seen.add(r);
-        yield r;
+    for (let i = 0; i < targets.length; i++) {
+      const held = rooms.held(targets[i] as string);
+      if (held === undefined) continue;
+      if (!(held instanceof Set)) {
+        // A room of one (a socket's own room, a direct message).
+        const r = held as R;
+        if (this.excepted(r) || inEarlierRoom(rooms, targets, i, r)) continue;
+        handTo(r, hand, frame);
+        count++;
+        continue;
+      }
+      for (const r of held as ReadonlySet<R>) {
+        if (this.excepted(r) || inEarlierRoom(rooms, targets, i, r)) continue;
+        handTo(r, hand, frame);
+        count++;
       }
     }
+    return count;
   }
+
+  private excepted(r: R): boolean {
+    const except = this.exceptRooms;
+    for (let i = 0; i < except.length; i++) if (this.scope.rooms.has(except[i] as string, r)) return true;
+    return false;
+  }
+}
+
+function handTo(r: Recipient, hand: Hand, frame: SharedFrame | undefined): void {
+  if (hand === Hand.Count) return;
+  if (hand === Hand.DeliverDurable) r.deliverDurable(frame as SharedFrame);
+  else r.deliver(frame as SharedFrame, hand === Hand.DeliverVolatile);
+}
+
+/** Whether `r` is in one of the target rooms before the i-th (so it was handed the frame there). */
+function inEarlierRoom<R extends object>(rooms: RoomRegistry<R>, targets: readonly string[], i: number, r: R): boolean {
+  for (let j = 0; j < i; j++) if (rooms.has(targets[j] as string, r)) return true;
+  return false;
 }
 
 /** Same rule and code as the SDK: an event name the protocol would refuse is refused at the call. */

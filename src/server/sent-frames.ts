@@ -1,15 +1,30 @@
+import type { SharedFrame } from '../transport/shared-frame.js';
+
+type Kept = string | SharedFrame;
+
+/** A ring that has grown past this many slots is let go once it is empty (an idle session keeps little). */
+const IDLE_RING_SLOTS = 64;
+/** The ring of every SentFrames that has kept nothing yet: never written to (add() grows it first). */
+const NO_SLOTS: (Kept | undefined)[] = [];
+
 /**
  * Every frame a session sent after its welcome, numbered from 1, kept until the client
  * acknowledges it has received it. A resuming client says how many it received; the
  * frames after that are sent again — including those that were in flight or still in a
  * socket buffer when the link died, which the server cannot otherwise know were lost.
- * Frames are kept by reference: a broadcast encoded once stays shared.
+ * Frames are kept by reference: a broadcast encoded and framed once stays shared, and a
+ * replay writes the same bytes again.
+ *
+ * Kept in a ring that grows by doubling up to the bound: recording a frame (once per
+ * recipient of every broadcast) and forgetting acknowledged ones copy nothing.
  */
 export class SentFrames {
-  private frames: (string | Uint8Array)[] = [];
-  /** Number of the frame at frames[head]. */
+  private ring: (Kept | undefined)[] = NO_SLOTS;
+  /** Slot of the oldest kept frame. */
+  private start = 0;
+  private kept = 0;
+  /** Number of the oldest kept frame. */
   private firstNumber = 1;
-  private head = 0;
   private bytes = 0;
   /** Frames sent so far. */
   private count = 0;
@@ -24,8 +39,13 @@ export class SentFrames {
   }
 
   /** Record a frame. Past the bounds the oldest are forgotten (a resume from before them fails). */
-  add(frame: string | Uint8Array): void {
-    this.frames.push(frame);
+  add(frame: Kept): void {
+    if (this.kept === this.ring.length) this.grow();
+    const capacity = this.ring.length;
+    let slot = this.start + this.kept;
+    if (slot >= capacity) slot -= capacity;
+    this.ring[slot] = frame;
+    this.kept++;
     this.bytes += frame.length;
     this.count++;
     while (this.kept > this.maxFrames || (this.bytes > this.maxBytes && this.kept > 1)) this.dropOldest();
@@ -35,7 +55,11 @@ export class SentFrames {
   acknowledge(received: number): void {
     const upTo = Math.min(received, this.count);
     while (this.kept > 0 && this.firstNumber <= upTo) this.dropOldest();
-    if (this.kept === 0) this.firstNumber = this.count + 1;
+    if (this.kept === 0) {
+      this.firstNumber = this.count + 1;
+      this.start = 0;
+      if (this.ring.length > IDLE_RING_SLOTS) this.ring = NO_SLOTS;
+    }
   }
 
   /** Whether every frame after `received` is still kept (and `received` is not in the future). */
@@ -44,9 +68,11 @@ export class SentFrames {
   }
 
   /** The frames after the first `received`, oldest first. Check canReplayAfter() first. */
-  after(received: number): (string | Uint8Array)[] {
-    const start = this.head + (received - this.firstNumber + 1);
-    return this.frames.slice(Math.max(start, this.head));
+  after(received: number): Kept[] {
+    const skip = Math.max(0, received - this.firstNumber + 1);
+    const frames: Kept[] = [];
+    for (let i = skip; i < this.kept; i++) frames.push(this.at(i));
+    return frames;
   }
 
   /** Whether a frame beyond the bounds has been forgotten since the last acknowledgement. */
@@ -54,20 +80,28 @@ export class SentFrames {
     return this.kept >= this.maxFrames || this.bytes >= this.maxBytes;
   }
 
-  private get kept(): number {
-    return this.frames.length - this.head;
+  /** The i-th kept frame, 0 being the oldest. */
+  private at(i: number): Kept {
+    let slot = this.start + i;
+    if (slot >= this.ring.length) slot -= this.ring.length;
+    return this.ring[slot] as Kept;
   }
 
   private dropOldest(): void {
-    const frame = this.frames[this.head] as string | Uint8Array;
-    this.frames[this.head] = '';
-    this.head++;
+    const frame = this.ring[this.start] as Kept;
+    this.ring[this.start] = undefined;
+    this.start = this.start + 1 === this.ring.length ? 0 : this.start + 1;
+    this.kept--;
     this.firstNumber++;
     this.bytes -= frame.length;
-    // Compact now and then so the array does not grow without bound.
-    if (this.head > 1024 && this.head * 2 > this.frames.length) {
-      this.frames = this.frames.slice(this.head);
-      this.head = 0;
-    }
+  }
+
+  /** Double the ring (up to one slot past the frame bound: add() may hold one over it for a moment), oldest first. */
+  private grow(): void {
+    const capacity = Math.min(Math.max(8, this.ring.length * 2), this.maxFrames + 1);
+    const ring: (Kept | undefined)[] = new Array(capacity);
+    for (let i = 0; i < this.kept; i++) ring[i] = this.at(i);
+    this.ring = ring;
+    this.start = 0;
   }
 }

@@ -18,6 +18,7 @@ import type {
 } from '../protocol/frames.js';
 import { streamKey, withPosition } from '../delivery/durable-rooms.js';
 import { PendingReplies } from '../protocol/pending-replies.js';
+import { SharedFrame } from '../transport/shared-frame.js';
 import type { Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
 import type { DeliveryStreams } from './broadcast.js';
 import { DedupeWindow, type StoredReply } from '../delivery/dedupe-window.js';
@@ -25,11 +26,12 @@ import type { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
 import { parseCookies } from './cookies.js';
 import { authorizeEvent } from './event-authorization.js';
-import type { DeadlineClock } from './deadline-clock.js';
+import type { Deadline, DeadlineClock } from './deadline-clock.js';
 import { FrameRate } from './frame-rate.js';
 import type { HeartbeatTarget } from './heartbeat.js';
 import { SentFrames } from './sent-frames.js';
 import { ArrivalOrder } from './arrival-order.js';
+import { NamespaceSockets } from './namespace-sockets.js';
 import { announcedLimits } from './announced-limits.js';
 import { validateEvent, type Validation } from './validation.js';
 import { rejectionPayload } from './middleware.js';
@@ -72,7 +74,7 @@ const VOLATILE_BUFFER_LIMIT = 64 * 1024;
  * both directions and its liveness. Frames are processed in arrival order; while a
  * handshake, namespace connect or join is pending, later frames wait in a bounded queue.
  */
-export class Session implements HeartbeatTarget {
+export class Session implements HeartbeatTarget, TransportHandlers {
   /** Random, unguessable: it is also the name of each socket's private room. */
   readonly id = randomBytes(16).toString('base64url');
   lastSeen = Date.now();
@@ -87,15 +89,18 @@ export class Session implements HeartbeatTarget {
    */
   previousResumeToken: string | undefined;
   private transport: Transport | undefined;
-  private readonly sockets = new Map<string, AnySocket>();
-  private readonly pending = new PendingReplies();
-  private readonly dedupe: DedupeWindow;
+  private readonly sockets = new NamespaceSockets<AnySocket>();
+  // Created on first use, like the others below: an idle connection carries none of them.
+  private pendingReplies: PendingReplies | undefined;
+  /** Reliable publishes seen (`dedupeWindow`). */
+  private dedupeWindow: DedupeWindow | undefined;
   /** Event handlers start in arrival order, also behind an async schema. */
-  private readonly arrivalOrder = new ArrivalOrder((err) => this.host.reportError(err, { session: this.id }));
+  private eventOrder: ArrivalOrder | undefined;
   private helloAuth: unknown;
   /** The upgrade's cookies, parsed once for every namespace's handshake. */
   private cookies: Readonly<Record<string, string>> | undefined;
-  private queue: { data: string; binary: boolean }[] = [];
+  /** Frames that arrived while a handshake, connect or join was pending. */
+  private queue: { data: string; binary: boolean }[] | undefined;
   private busy = false;
   /** This connection's frame rate (`rateLimit`); undefined when it is off. Moves with the connection on resume. */
   private frameRate: FrameRate | undefined;
@@ -112,25 +117,46 @@ export class Session implements HeartbeatTarget {
   private sent: SentFrames | undefined;
   /** Between a lost connection and a resume (or the end of the TTL). */
   private awaiting = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The handshake timeout, then the resume TTL while awaiting: on the server's DeadlineClock, only while one runs. */
+  private deadline: SessionDeadline | undefined;
 
   constructor(
     private readonly host: SessionHost,
     transport: Transport,
     private readonly info: TransportRequestInfo,
   ) {
-    this.dedupe = new DedupeWindow(host.options.dedupeWindow);
     if (host.options.rateLimit) this.frameRate = new FrameRate(host.options.rateLimit);
-    this.timer = setTimeout(
-      () =>
-        this.fail(
-          ErrorCode.HandshakeTimeout,
-          `handshake not completed within ${host.options.handshakeTimeout} ms (no hello, or middleware did not decide)`,
-          CloseCode.HandshakeTimeout,
-        ),
-      host.options.handshakeTimeout,
-    );
+    // One timer for all connections' handshake timeouts (and resume TTLs), not one each.
+    this.scheduleDeadline(Date.now() + host.options.handshakeTimeout);
     this.bind(transport);
+  }
+
+  private scheduleDeadline(at: number): void {
+    this.deadline ??= new SessionDeadline(this);
+    this.host.deadlines.schedule(this.deadline, at);
+  }
+
+  private cancelDeadline(): void {
+    if (this.deadline) this.host.deadlines.cancel(this.deadline);
+    this.deadline = undefined;
+  }
+
+  /** @internal The deadline passed: the handshake did not complete, or the session was not resumed in time. */
+  deadlinePassed(): void {
+    this.deadline = undefined;
+    if (this.closed) return;
+    if (this.awaiting) this.end(this.lossReason ?? DisconnectReason.TransportClosed);
+    else if (!this.handshaken) {
+      this.fail(
+        ErrorCode.HandshakeTimeout,
+        `handshake not completed within ${this.host.options.handshakeTimeout} ms (no hello, or middleware did not decide)`,
+        CloseCode.HandshakeTimeout,
+      );
+    }
+  }
+
+  private get pending(): PendingReplies {
+    return (this.pendingReplies ??= new PendingReplies());
   }
 
   /**
@@ -158,7 +184,11 @@ export class Session implements HeartbeatTarget {
 
   // --- transport events -------------------------------------------------------------
 
-  onFrame(data: string, binary: boolean): void {
+  // The transport handlers: `from` tells the current connection from one this session
+  // replaced (its late events are ignored); calls from inside the session pass none.
+
+  onFrame(data: string, binary: boolean, from?: Transport): void {
+    if (from !== undefined && from !== this.transport) return;
     // A flooder being closed keeps sending until the close lands: nothing of it is read.
     if (this.closed || this.closeReason === DisconnectReason.RateLimited) return;
     this.lastSeen = Date.now();
@@ -177,19 +207,22 @@ export class Session implements HeartbeatTarget {
       this.process(data, binary, decoded);
       return;
     }
-    if (this.queue.length >= this.host.options.maxQueuedFrames) {
+    const queue = (this.queue ??= []);
+    if (queue.length >= this.host.options.maxQueuedFrames) {
       this.fail(ErrorCode.Overloaded, `more than ${this.host.options.maxQueuedFrames} frames sent while a handshake, connect or join was pending`, CloseCode.PolicyViolation);
       return;
     }
-    this.queue.push({ data, binary });
+    queue.push({ data, binary });
   }
 
-  onPong(): void {
+  onPong(from?: Transport): void {
+    if (from !== undefined && from !== this.transport) return;
     this.lastSeen = Date.now();
   }
 
-  /** The current connection closed (a replaced one's close is ignored by its binding). */
-  onClose(code: number, _reason: string): void {
+  /** The current connection closed (a replaced one's close is ignored). */
+  onClose(code: number, _reason: string, from?: Transport): void {
+    if (from !== undefined && from !== this.transport) return;
     if (this.closed) return;
     this.transport = undefined;
     // 1000, 1001 (a tab closing) and 1005 (close() without a code) mean the client left on
@@ -207,9 +240,7 @@ export class Session implements HeartbeatTarget {
   /** Keep the session — sockets, rooms, pending replies, unacknowledged frames — until it resumes or the TTL passes. */
   private awaitResume(): void {
     this.awaiting = true;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.end(this.lossReason ?? DisconnectReason.TransportClosed), this.host.options.resume.ttl);
-    this.timer.unref();
+    this.scheduleDeadline(Date.now() + this.host.options.resume.ttl);
   }
 
   /** Whether a client that received `received` frames can resume this session in namespace `ns` without a hole. */
@@ -230,8 +261,7 @@ export class Session implements HeartbeatTarget {
       old.send(encodeFrame({ type: 'error', code: ErrorCode.SessionTakenOver, message: 'a newer connection resumed this session' }));
       old.close(CloseCode.SessionTakenOver, ErrorCode.SessionTakenOver);
     }
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelDeadline();
     this.awaiting = false;
     this.lossReason = undefined;
     const replay = this.sent?.after(received) ?? [];
@@ -245,11 +275,11 @@ export class Session implements HeartbeatTarget {
 
   private bind(transport: Transport): void {
     this.transport = transport;
-    transport.attach(new TransportBinding(this, transport));
+    transport.attach(this);
   }
 
-  /** @internal The binding's check that events come from the current connection. */
-  isCurrent(transport: Transport): boolean {
+  /** Whether events of `transport` are this session's: it is its current connection. */
+  private isCurrent(transport: Transport): boolean {
     return this.transport === transport;
   }
 
@@ -275,10 +305,10 @@ export class Session implements HeartbeatTarget {
     return this.put(encodeFrame(frame), volatile);
   }
 
-  /** Send bytes encoded once for many recipients. */
-  sendEncoded(bytes: Uint8Array, volatile: boolean): boolean {
+  /** Send a frame encoded once for many recipients. */
+  sendEncoded(frame: SharedFrame, volatile: boolean): boolean {
     if (!this.isOpen) return false;
-    return this.put(bytes, volatile);
+    return this.put(frame, volatile);
   }
 
   /**
@@ -286,14 +316,14 @@ export class Session implements HeartbeatTarget {
    * more unsent bytes than the cap, it is closed with 4009 instead (memory stays bounded)
    * and the client recovers the gap from history when it rejoins.
    */
-  sendDurable(bytes: Uint8Array): void {
+  sendDurable(frame: SharedFrame): void {
     if (!this.isOpen) return;
-    this.put(bytes, false);
+    this.put(frame, false);
     if (this.transport && this.transport.bufferedAmount > this.host.options.maxBufferedBytes) this.cutOffSlowConsumer();
   }
 
   /** Onto the connection (kept until acknowledged), or only kept while waiting for a resume. */
-  private put(frame: string | Uint8Array, volatile: boolean): boolean {
+  private put(frame: string | SharedFrame, volatile: boolean): boolean {
     const transport = this.transport;
     if (transport) {
       if (volatile && transport.bufferedAmount > VOLATILE_BUFFER_LIMIT) return false;
@@ -385,13 +415,13 @@ export class Session implements HeartbeatTarget {
   private end(why: DisconnectReason): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.timer);
+    this.cancelDeadline();
     this.awaiting = false;
     this.sent = undefined;
-    this.queue = [];
+    this.queue = undefined;
     this.transport?.terminate();
     this.transport = undefined;
-    this.pending.rejectAll(new SwitchboardError(ErrorCode.Disconnected, 'the connection closed before the client replied'));
+    this.pendingReplies?.rejectAll(new SwitchboardError(ErrorCode.Disconnected, 'the connection closed before the client replied'));
     for (const socket of this.sockets.values()) {
       socket.nsp.detach(socket);
       socket.detached(why);
@@ -487,7 +517,7 @@ export class Session implements HeartbeatTarget {
         this.handleEvent(frame);
         return;
       case 'reply':
-        this.pending.settle(frame);
+        this.pendingReplies?.settle(frame);
         return;
       case 'ack':
         this.sent?.acknowledge(frame.received);
@@ -508,7 +538,7 @@ export class Session implements HeartbeatTarget {
       .catch((err: unknown) => this.host.reportError(err, { session: this.id }))
       .finally(() => {
         this.busy = false;
-        while (!this.busy && !this.closed && this.queue.length > 0) {
+        while (!this.busy && !this.closed && this.queue !== undefined && this.queue.length > 0) {
           const next = this.queue.shift() as { data: string; binary: boolean };
           this.process(next.data, next.binary);
         }
@@ -551,8 +581,7 @@ export class Session implements HeartbeatTarget {
       return;
     }
     if (this.closed) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelDeadline();
     this.handshaken = true;
     this.lastSeen = this.lastPing = Date.now();
     this.sendWelcome(name, false);
@@ -589,9 +618,9 @@ export class Session implements HeartbeatTarget {
   /** This connection resumes `previous`: give it the transport and the frames that queued behind the hello. */
   private handOver(previous: Session, ns: string, received: number): void {
     const transport = this.transport as Transport;
-    const queued = this.queue;
-    clearTimeout(this.timer);
-    this.queue = [];
+    const queued = this.queue ?? [];
+    this.cancelDeadline();
+    this.queue = undefined;
     this.transport = undefined;
     this.closed = true;
     this.host.sessionClosed(this);
@@ -684,7 +713,7 @@ export class Session implements HeartbeatTarget {
         const read = await store.read(key, { since: frame.since }, limits);
         if (!socket.connected) return;
         // All of the gap or none of it: a partial replay would hide a hole.
-        if (read.ok) for (const e of read.entries) this.sendEncoded(Buffer.from(withPosition(e.payload, e.pos.epoch, e.pos.offset)), false);
+        if (read.ok) for (const e of read.entries) this.sendEncoded(new SharedFrame(withPosition(e.payload, e.pos.epoch, e.pos.offset)), false);
         reply = { room, durable: true, position: read.position, recovered: read.ok };
       } else {
         const position = await store.position(key);
@@ -769,11 +798,12 @@ export class Session implements HeartbeatTarget {
     if (frame.seq !== undefined) {
       // A reliable publish: its handler runs once per sequence number, re-sends share the reply.
       const seq = frame.seq;
-      const decision = this.dedupe.claim(seq, ref);
+      const dedupe = (this.dedupeWindow ??= new DedupeWindow(this.host.options.dedupeWindow));
+      const decision = dedupe.claim(seq, ref);
       if (decision.kind === 'answer') this.sendReply(ref, decision.reply);
       if (decision.kind !== 'run') return;
       answer = (reply) => {
-        for (const waiting of this.dedupe.complete(seq, reply)) this.sendReply(waiting, reply);
+        for (const waiting of dedupe.complete(seq, reply)) this.sendReply(waiting, reply);
       };
     }
     if (!handlers || handlers.length === 0) {
@@ -808,7 +838,8 @@ export class Session implements HeartbeatTarget {
     const schema = socket.nsp.schemaFor(frame.event);
     const validation: Validation | Promise<Validation> = schema ? validateEvent(schema, frame.event, frame.data) : { ok: true, value: frame.data };
     const authorized = authorizeEvent(socket.nsp.eventAuthorizer, socket, frame.event, validation, this.host.options.handshakeTimeout);
-    this.arrivalOrder.next(authorized, (outcome) => {
+    this.eventOrder ??= new ArrivalOrder((err) => this.host.reportError(err, { session: this.id }));
+    this.eventOrder.next(authorized, (outcome) => {
       if (outcome.ok) {
         accepted(outcome.value);
         return;
@@ -941,10 +972,26 @@ export class Session implements HeartbeatTarget {
   }
 
   private handshakeInfo(auth: unknown): Handshake {
-    this.cookies ??= parseCookies(this.info.headers.cookie);
+    const header = this.info.headers.cookie;
+    this.cookies ??= header === undefined ? NO_COOKIES : parseCookies(header);
     return { auth, headers: this.info.headers, cookies: this.cookies, address: this.info.remoteAddress, url: this.info.url, time: Date.now() };
   }
 }
+
+/** A session's entry on the DeadlineClock: made when a deadline starts, dropped when it ends (no timer, no closure). */
+class SessionDeadline implements Deadline {
+  dueAt = 0;
+  heapIndex = -1;
+
+  constructor(private readonly session: Session) {}
+
+  due(): void {
+    this.session.deadlinePassed();
+  }
+}
+
+/** The cookies of every upgrade without a Cookie header: one frozen object for all. */
+const NO_COOKIES: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Frames that answer the server: not counted against the rate (see withinRate). */
 const FREE_FRAMES: ReadonlySet<ClientFrame['type']> = new Set(['pong', 'ack', 'reply']);
@@ -956,27 +1003,4 @@ function requestRef(frame: ClientFrame): number | undefined {
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
-
-/**
- * The handlers one connection reports to. A resumed session gets a new binding; the old
- * connection's late events are ignored, since it is no longer the session's.
- */
-class TransportBinding implements TransportHandlers {
-  constructor(
-    private readonly session: Session,
-    private readonly transport: Transport,
-  ) {}
-
-  onFrame(data: string, binary: boolean): void {
-    if (this.session.isCurrent(this.transport)) this.session.onFrame(data, binary);
-  }
-
-  onPong(): void {
-    if (this.session.isCurrent(this.transport)) this.session.onPong();
-  }
-
-  onClose(code: number, reason: string): void {
-    if (this.session.isCurrent(this.transport)) this.session.onClose(code, reason);
-  }
 }

@@ -6,8 +6,10 @@ import type { AnyEvents, EventData, EventMap, EventNames, EventReply } from '../
 import type { EventFrame } from '../protocol/frames.js';
 import { assertEmittable, BroadcastOperator, type Recipient } from './broadcast.js';
 import type { Namespace } from './namespace.js';
+import { handlersOf, withHandlers, type AnyHandler, type HandlerTable } from './handler-table.js';
 import { SocketAuth } from './reauth.js';
 import type { Session } from './session.js';
+import type { SharedFrame } from '../transport/shared-frame.js';
 
 /** What the server knew about the client when it connected. */
 export interface Handshake {
@@ -50,7 +52,6 @@ export type EventHandler<CE extends EventMap, E extends keyof CE> = (
   data: EventData<CE, E>,
 ) => EventReply<CE, E> | Promise<EventReply<CE, E>>;
 
-type AnyHandler = (data: unknown) => unknown;
 
 /**
  * One client in one namespace — the object apps hold. Its id is the session id, the same
@@ -60,10 +61,12 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   implements Recipient
 {
   readonly id: string;
-  /** App state for this socket; never sent anywhere. */
-  data: SD = {} as SD;
-  private readonly joined = new Set<string>();
-  private readonly handlers = new Map<string, AnyHandler[]>();
+  // What an idle socket does not use is created on first use: data, handlers, rooms
+  // beyond its own (it is in its own room from the start without a set for it).
+  private appData: SD | undefined;
+  /** Rooms including its own id; undefined while it is only in its own room. */
+  private joined: Set<string> | undefined;
+  private handlers: HandlerTable | undefined;
   private lifecycle: EventEmitter | undefined;
   private isConnected = false;
   /** Created by the first expireAuthAt(): sockets whose credentials never expire carry none. */
@@ -79,6 +82,15 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
 
   get connected(): boolean {
     return this.isConnected;
+  }
+
+  /** App state for this socket; never sent anywhere. */
+  get data(): SD {
+    return (this.appData ??= {} as SD);
+  }
+
+  set data(value: SD) {
+    this.appData = value;
   }
 
   /**
@@ -111,7 +123,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
 
   /** Rooms this socket is in, including its own id. */
   get rooms(): ReadonlySet<string> {
-    return this.joined;
+    return this.roomSet();
   }
 
   /** Handle an event from the client; for a request, the return value (or thrown ReplyError) is the reply. */
@@ -120,9 +132,9 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   on(event: string, handler: (arg: never) => unknown): this {
     if (RESERVED_EVENTS.has(event)) this.lifecycleEmitter().on(event, handler as AnyHandler);
     else {
-      const list = this.handlers.get(event);
+      const list = handlersOf(this.handlers, event);
       if (list) list.push(handler as AnyHandler);
-      else this.handlers.set(event, [handler as AnyHandler]);
+      else this.handlers = withHandlers(this.handlers, event, [handler as AnyHandler]);
     }
     return this;
   }
@@ -146,12 +158,11 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
       else this.lifecycle?.removeAllListeners(event);
       return this;
     }
-    const list = this.handlers.get(event);
+    const list = handlersOf(this.handlers, event);
     if (!list) return this;
     // A handler added with once() is removed by the function the app passed, as with EventEmitter.
     const rest = handler ? list.filter((h) => h !== handler && (h as { listener?: unknown }).listener !== handler) : [];
-    if (rest.length) this.handlers.set(event, rest);
-    else this.handlers.delete(event);
+    this.handlers = withHandlers(this.handlers, event, rest);
     return this;
   }
 
@@ -205,13 +216,13 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   join(room: string | readonly string[]): void {
     if (!this.isConnected) return;
     for (const r of typeof room === 'string' ? [room] : room) {
-      this.joined.add(r);
+      if (r !== this.id || this.joined) this.roomSet().add(r);
       this.nsp.rooms.add(r, this);
     }
   }
 
   leave(room: string): void {
-    this.joined.delete(room);
+    if (room === this.id || this.joined) this.roomSet().delete(room);
     this.nsp.rooms.remove(room, this);
   }
 
@@ -226,13 +237,13 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     return this;
   }
 
-  /** @internal Broadcast path: bytes already encoded once for all recipients. */
-  deliver(frame: Uint8Array, volatile: boolean): void {
+  /** @internal Broadcast path: a frame encoded and framed once for all recipients. */
+  deliver(frame: SharedFrame, volatile: boolean): void {
     this.session.sendEncoded(frame, volatile);
   }
 
   /** @internal Durable publication: never skipped; a recipient too far behind is cut off and recovers. */
-  deliverDurable(frame: Uint8Array): void {
+  deliverDurable(frame: SharedFrame): void {
     this.session.sendDurable(frame);
   }
 
@@ -253,15 +264,21 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     if (!this.isConnected) return;
     this.authExpiry?.stop();
     this.emitLifecycle('disconnecting', reason);
-    for (const room of this.joined) this.nsp.rooms.remove(room, this);
-    this.joined.clear();
+    if (this.joined) for (const room of this.joined) this.nsp.rooms.remove(room, this);
+    else this.nsp.rooms.remove(this.id, this);
+    this.joined = undefined;
     this.isConnected = false;
     this.emitLifecycle('disconnect', reason);
   }
 
   /** @internal */
   handlersFor(event: string): readonly AnyHandler[] | undefined {
-    return this.handlers.get(event);
+    return handlersOf(this.handlers, event);
+  }
+
+  /** The rooms as a set, made when first needed: until then a connected socket is in its own room only. */
+  private roomSet(): Set<string> {
+    return (this.joined ??= new Set(this.isConnected ? [this.id] : []));
   }
 
   private eventFrame(event: string, data: unknown): EventFrame {

@@ -89,6 +89,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly clientAddress: (req: AddressedRequest) => string;
   /** Connection counts and handshake rates per IP, and the global connection count. */
   private readonly admission: Admission;
+  /** Connections upgraded only to be told `server_full`, until their socket closes: they do not count against maxConnections. */
+  private readonly refusedFull = new Set<Transport>();
 
   /**
    * Attach to `server` (http or https), or listen on `port` (0 picks a free one), or on
@@ -132,7 +134,12 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       if (bundle) this.restoreRequestListeners = interceptRequests(server, (req, res) => bundle.handle(req, res));
       this.listening = server.listening ? Promise.resolve() : new Promise((resolve) => server.once('listening', () => resolve()));
     }
-    this.endpoint = new WebSocketEndpoint({ maxMessageBytes: this.options.maxMessageBytes, perMessageDeflate: this.options.perMessageDeflate });
+    this.endpoint = new WebSocketEndpoint({
+      maxMessageBytes: this.options.maxMessageBytes,
+      perMessageDeflate: this.options.perMessageDeflate,
+      // Upgraded: a connection counts until its socket closes, whatever becomes of its session.
+      onClosed: (transport, info) => this.admission.closed(info.remoteAddress, !this.refusedFull.delete(transport)),
+    });
     this.httpServer.on('upgrade', this.onUpgrade);
     this.namespaces.set(ROOT_NAMESPACE, new Namespace<CE, SE, SD>(ROOT_NAMESPACE, this));
     this.streams = { store: options.streams ?? new MemoryStreamStore(), sequencer: new RoomSequencer() };
@@ -341,10 +348,10 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       return;
     }
     this.endpoint.upgrade(req, socket, head, address, (transport, info) => {
-      // Upgraded: the connection counts until its socket closes, whatever becomes of its session.
       const accepted = !this.admission.full;
-      socket.once('close', this.admission.opened(address, accepted));
+      this.admission.open(info.remoteAddress, accepted);
       if (!accepted) {
+        this.refusedFull.add(transport);
         refuseFull(transport, this.options.maxConnections);
         return;
       }

@@ -1,3 +1,5 @@
+import type { SharedFrame } from './shared-frame.js';
+
 /**
  * What the server core needs from a connection, whatever carries it. WebSocket is the
  * first implementation; long-polling and SSE implement the same interface later, so the
@@ -5,25 +7,33 @@
  */
 export interface TransportHandlers {
   /** One complete incoming frame. `binary` frames are not part of protocol v1. */
-  onFrame(data: string, binary: boolean): void;
+  onFrame(data: string, binary: boolean, from: Transport): void;
   /** Transport-level liveness signal (a WebSocket pong); app frames count too. */
-  onPong(): void;
+  onPong(from: Transport): void;
   /** Called exactly once, whoever closed. */
-  onClose(code: number, reason: string): void;
+  onClose(code: number, reason: string, from: Transport): void;
 }
 
 export interface Transport {
   readonly kind: string;
-  /** Bytes queued for the peer but not yet handed to the network. */
+  /** Bytes queued for the peer but not yet handed to the network, including frames sent this turn and not yet written. */
   readonly bufferedAmount: number;
   readonly isOpen: boolean;
-  /** Install the session's handlers; frames arriving before this are held by the transport. */
+  /**
+   * Install the session's handlers (replacing any before); frames arriving before the first
+   * are held by the transport. Every call passes the transport, so one handler object can
+   * tell its current connection from a replaced one without a binding per connection.
+   */
   attach(handlers: TransportHandlers): void;
-  /** Send one encoded text frame. A string or pre-encoded UTF-8 bytes (encoded once per broadcast). */
-  send(frame: string | Uint8Array): void;
+  /**
+   * Send one text frame: a string, or a frame encoded once for many connections. Frames
+   * leave in the order of send() calls; those of one event-loop turn may leave together
+   * at its end. Nothing is sent once the connection is closing.
+   */
+  send(frame: string | SharedFrame): void;
   /** Send a transport-level ping if the transport has one. */
   ping(): void;
-  /** Close with a close code and a short reason (at most 123 bytes of UTF-8). */
+  /** Close with a close code and a short reason (at most 123 bytes of UTF-8), after the frames already sent. */
   close(code: number, reason: string): void;
   /** Drop the connection at once, without a closing handshake (for dead peers). */
   terminate(): void;
@@ -32,6 +42,7 @@ export interface Transport {
 /** Who is on the other end, captured at the upgrade so the HTTP request can be released. */
 export interface TransportRequestInfo {
   url: string;
+  /** The request's headers, less those that only served the protocol upgrade (WebSocket: `connection`, `upgrade`, `sec-websocket-key`, `-version`, `-extensions`). */
   headers: Readonly<Record<string, string | string[] | undefined>>;
   remoteAddress: string;
 }

@@ -3,13 +3,22 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { SUBPROTOCOL } from '../protocol/constants.js';
 import { rejectUpgrade } from './http-reject.js';
+import { RequestInfoRecorder } from './request-info.js';
+import type { SharedFrame } from './shared-frame.js';
 import type { Transport, TransportHandlers, TransportRequestInfo } from './transport.js';
+import { textFrame } from './websocket-frame.js';
+import { writeCoalescer, type CoalescedWriter } from './write-coalescer.js';
 
 export interface WebSocketEndpointOptions {
   /** Largest incoming frame in bytes; ws closes with 1009 past it, before buffering the rest. */
   maxMessageBytes: number;
   /** Opt-in permessage-deflate (off by default: its per-connection memory cost is large). */
   perMessageDeflate: boolean;
+  /**
+   * Called once for every upgraded connection, after its socket has closed. One function
+   * for all connections, so that counting them costs no closure or listener each.
+   */
+  onClosed?: (transport: Transport, info: TransportRequestInfo) => void;
 }
 
 const kTransport = Symbol('switchboard.transport');
@@ -17,16 +26,25 @@ type TaggedWebSocket = WebSocket & { [kTransport]: WebSocketTransport };
 
 const TEXT_FRAME = { binary: false } as const;
 
+/** Frames queued for one socket within a turn are written at once when they reach this many bytes. */
+const EARLY_WRITE_BYTES = 16 * 1024;
+
 /** Accepts upgrades on the Switchboard path and wraps each socket in a transport. */
 export class WebSocketEndpoint {
   private readonly wss: WebSocketServer;
+  private readonly requests = new RequestInfoRecorder();
+  /** @internal */
+  readonly onClosed: WebSocketEndpointOptions['onClosed'];
 
   constructor(options: WebSocketEndpointOptions) {
+    this.onClosed = options.onClosed;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
       maxPayload: options.maxMessageBytes,
       perMessageDeflate: options.perMessageDeflate,
+      // Pings are answered by onPing below: ws's own answer costs a closure per connection.
+      autoPong: false,
       // Only called when the client offered subprotocols; upgrade() has already refused lists without ours.
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
@@ -49,12 +67,9 @@ export class WebSocketEndpoint {
       rejectUpgrade(socket, 400, 'Bad Request', `Unsupported WebSocket subprotocol "${offered}": this endpoint speaks ${SUBPROTOCOL}.`);
       return;
     }
-    const info: TransportRequestInfo = {
-      url: req.url ?? '/',
-      headers: req.headers,
-      remoteAddress,
-    };
-    this.wss.handleUpgrade(req, socket, head, (ws) => accept(new WebSocketTransport(ws), info));
+    const info = this.requests.record(req.url ?? '/', req.headers, remoteAddress);
+    // ws writes to the socket it was given: frames Switchboard frames itself go there too.
+    this.wss.handleUpgrade(req, socket, head, (ws) => accept(new WebSocketTransport(ws, socket, this, info), info));
   }
 
   close(): void {
@@ -65,23 +80,46 @@ export class WebSocketEndpoint {
 /**
  * The listeners are shared functions reading the transport off the socket, so an idle
  * connection costs no closures of its own.
+ *
+ * Sending bypasses ws's Sender: frames are built by hand (a broadcast's once for all, see
+ * SharedFrame), queued, and written to the socket in one write per event-loop turn (see
+ * WriteCoalescer). That is safe because, without compression, ws's own writes (ping,
+ * pong, close) are synchronous single writes of whole frames: they can come between two
+ * of our writes, never inside a frame. With permessage-deflate negotiated the Sender
+ * may hold frames while it compresses, so such a connection sends through `ws.send`.
  */
-export class WebSocketTransport implements Transport {
-  readonly kind = 'websocket';
+export class WebSocketTransport implements Transport, CoalescedWriter {
   private handlers: TransportHandlers | undefined;
   private early: { data: string; binary: boolean }[] | undefined;
   private closedAs: { code: number; reason: string } | undefined;
+  /** The socket frames are written to; undefined when they go through `ws.send` (compression). */
+  private readonly direct: Duplex | undefined;
+  /** Frames sent this turn and not yet written: one buffer, or several in order. */
+  private queued: Buffer | Buffer[] | undefined;
+  private queuedBytes = 0;
 
-  constructor(private readonly ws: WebSocket) {
+  constructor(
+    private readonly ws: WebSocket,
+    socket: Duplex,
+    private readonly endpoint: WebSocketEndpoint,
+    private readonly info: TransportRequestInfo,
+  ) {
     (ws as TaggedWebSocket)[kTransport] = this;
     ws.on('message', onMessage);
     ws.on('pong', onPong);
+    ws.on('ping', onPing);
     ws.on('close', onClose);
     ws.on('error', onError);
+    this.direct = ws.extensions === '' ? socket : undefined;
   }
 
+  get kind(): string {
+    return 'websocket';
+  }
+
+  /** What the socket has not handed to the network yet, plus what waits for this turn's write. */
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.direct ? this.direct.writableLength + this.queuedBytes : this.ws.bufferedAmount;
   }
 
   get isOpen(): boolean {
@@ -92,12 +130,41 @@ export class WebSocketTransport implements Transport {
     this.handlers = handlers;
     const early = this.early;
     this.early = undefined;
-    if (early) for (const f of early) handlers.onFrame(f.data, f.binary);
-    if (this.closedAs) handlers.onClose(this.closedAs.code, this.closedAs.reason);
+    if (early) for (const f of early) handlers.onFrame(f.data, f.binary, this);
+    if (this.closedAs) handlers.onClose(this.closedAs.code, this.closedAs.reason, this);
   }
 
-  send(frame: string | Uint8Array): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(frame, TEXT_FRAME);
+  /** Queue a frame for this turn's write; frames leave in the order they were sent. */
+  send(frame: string | SharedFrame): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (!this.direct) {
+      this.ws.send(typeof frame === 'string' ? frame : frame.payload, TEXT_FRAME);
+      return;
+    }
+    const bytes = typeof frame === 'string' ? textFrame(frame) : frame.wire;
+    const queued = this.queued;
+    if (queued === undefined) {
+      this.queued = bytes;
+      writeCoalescer.mark(this);
+    } else if (Array.isArray(queued)) queued.push(bytes);
+    else this.queued = [queued, bytes];
+    this.queuedBytes += bytes.length;
+    // A big batch already spreads the cost of its write: let the network have it now, so
+    // bufferedAmount (which the volatile skip and the durable cap read) keeps measuring a
+    // slow peer, not a busy turn.
+    if (this.queuedBytes >= EARLY_WRITE_BYTES) this.flush();
+  }
+
+  /** Write what this turn queued, in one write (called by the coalescer, and before a close). */
+  flush(): void {
+    const queued = this.queued;
+    if (queued === undefined) return;
+    const bytes = this.queuedBytes;
+    this.queued = undefined;
+    this.queuedBytes = 0;
+    // Nothing may follow a close frame: once ws has sent one (or the socket is gone) the frames are dropped.
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    (this.direct as Duplex).write(Array.isArray(queued) ? Buffer.concat(queued, bytes) : queued);
   }
 
   ping(): void {
@@ -105,10 +172,14 @@ export class WebSocketTransport implements Transport {
   }
 
   close(code: number, reason: string): void {
+    // What was sent before the close (an error frame saying why) goes out before it.
+    this.flush();
     this.ws.close(code, reason);
   }
 
   terminate(): void {
+    this.queued = undefined;
+    this.queuedBytes = 0;
     this.ws.terminate();
   }
 
@@ -116,25 +187,36 @@ export class WebSocketTransport implements Transport {
   receive(data: RawData, binary: boolean): void {
     // Text frames arrive as one Buffer (ws has validated the UTF-8).
     const text = binary ? '' : (data as Buffer).toString();
-    if (this.handlers) this.handlers.onFrame(text, binary);
+    if (this.handlers) this.handlers.onFrame(text, binary, this);
     else (this.early ??= []).push({ data: text, binary });
   }
 
   /** @internal */
   pong(): void {
-    this.handlers?.onPong();
+    this.handlers?.onPong(this);
   }
 
   /** @internal */
   closedWith(code: number, reason: Buffer): void {
     if (this.closedAs) return;
+    this.queued = undefined;
+    this.queuedBytes = 0;
     this.closedAs = { code, reason: reason.toString() };
-    this.handlers?.onClose(code, this.closedAs.reason);
+    this.endpoint.onClosed?.(this, this.info);
+    this.handlers?.onClose(code, this.closedAs.reason, this);
   }
 }
 
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   (this as TaggedWebSocket)[kTransport].receive(data, isBinary);
+}
+/** Pong frames are small but a peer that pings without reading would have them pile up: past this many unsent bytes a ping goes unanswered. */
+const PONG_BUFFER_LIMIT = 64 * 1024;
+
+function onPing(this: WebSocket, data: Buffer): void {
+  // RFC 6455 §5.5.3 lets an endpoint answer only some pings; ws's autoPong instead closes after 60 unanswered.
+  const transport = (this as TaggedWebSocket)[kTransport];
+  if (this.readyState === WebSocket.OPEN && transport.bufferedAmount <= PONG_BUFFER_LIMIT) this.pong(data);
 }
 function onPong(this: WebSocket): void {
   (this as TaggedWebSocket)[kTransport].pong();
@@ -146,3 +228,4 @@ function onError(): void {
   // ws emits 'error' for protocol violations and then closes (1002/1007/1009); the close
   // handler reports it. Without a listener the error would crash the process.
 }
+

@@ -1,0 +1,95 @@
+/**
+ * `npm run bench [-- --quick] [--servers=a,b] [--scenarios=fanout,memory,request-ack,connect-rate]
+ * [--plot=path] [--no-plot] [--report=results.json]`
+ *
+ * Runs every server under test as its own process on core 1 and the load generator (this
+ * process) on core 0, scenario by scenario, and writes bench/results/<date>-<mode>.json,
+ * a report on stdout and, for a full run, the fan-out plot in docs/perf-fanout.png.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { collectMeta } from './meta.js';
+import { FULL, QUICK, SCENARIOS, SERVERS, type ScenarioName } from './plan.js';
+import { renderFanoutPlot } from './plot.js';
+import { formatReport, type BenchResults } from './report.js';
+import { runConnectRate } from './scenarios/connect-rate.js';
+import { runFanout } from './scenarios/fanout.js';
+import { runMemory } from './scenarios/memory.js';
+import { runRequestAck } from './scenarios/request-ack.js';
+import { LOADER_CORE } from './server-process.js';
+import type { ServerName } from './load/dialects.js';
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const flag = (name: string): boolean => args.includes(`--${name}`);
+const list = <T extends string>(name: string, all: readonly T[]): T[] => {
+  const value = option(name);
+  if (!value) return [...all];
+  const chosen = value.split(',') as T[];
+  for (const c of chosen) if (!all.includes(c)) throw new Error(`--${name}: unknown "${c}" (one of ${all.join(', ')})`);
+  return chosen;
+};
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const t0 = Date.now();
+const log = (line: string): void => console.error(`${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s ${line}`);
+
+async function main(): Promise<void> {
+  const reportOnly = option('report');
+  if (reportOnly) {
+    const results = JSON.parse(readFileSync(reportOnly, 'utf8')) as BenchResults;
+    console.log(formatReport(results));
+    const plot = option('plot');
+    if (plot) await renderFanoutPlot(results, plot);
+    return;
+  }
+  const plan = flag('quick') ? QUICK : FULL;
+  const servers = list<ServerName>('servers', SERVERS);
+  const scenarios = list<ScenarioName>('scenarios', SCENARIOS);
+  // The load generator keeps core 0, every thread of it; the servers get core 1.
+  execFileSync('taskset', ['-a', '-p', '-c', String(LOADER_CORE), String(process.pid)], { stdio: 'ignore' });
+
+  const results: BenchResults = { meta: collectMeta(args), plan, fanout: [], memory: [], requestAck: [], connectRate: [] };
+  log(`bench (${plan.mode}) of ${results.meta.commit.slice(0, 12)}${results.meta.uncommitted.length ? ` + ${results.meta.uncommitted.length} uncommitted changes` : ''}: ${servers.join(', ')}`);
+  const started = Date.now();
+  if (scenarios.includes('fanout')) {
+    for (const subscribers of plan.fanout.subscribers) {
+      log(`fan-out to ${subscribers} subscribers`);
+      for (const name of servers) results.fanout.push(...(await runFanout(name, { ...plan.fanout, subscribers: [subscribers] }, log)));
+    }
+  }
+  if (scenarios.includes('memory')) {
+    log(`idle memory at ${plan.memory.connections} connections`);
+    for (const name of servers) results.memory.push(await runMemory(name, plan.memory, log));
+  }
+  if (scenarios.includes('request-ack')) {
+    log(`request/ack round trips over ${plan.requestAck.connections} connections`);
+    for (const name of servers) results.requestAck.push(...(await runRequestAck(name, plan.requestAck, log)));
+  }
+  if (scenarios.includes('connect-rate')) {
+    log(`opening ${plan.connectRate.connections} connections, ${plan.connectRate.concurrency} at a time`);
+    for (const name of servers) results.connectRate.push(await runConnectRate(name, plan.connectRate, log));
+  }
+  results.meta.durationSeconds = Math.round((Date.now() - started) / 1000);
+
+  const dir = `${ROOT}bench/results`;
+  mkdirSync(dir, { recursive: true });
+  const file = `${dir}/${results.meta.date.replace(/[:.]/g, '-')}-${plan.mode}.json`;
+  writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);
+  console.log(formatReport(results));
+  log(`results: ${file}`);
+  const plotPath = option('plot') ?? (plan.mode === 'full' ? `${ROOT}docs/perf-fanout.png` : undefined);
+  if (plotPath && !flag('no-plot') && results.fanout.length > 0) {
+    await renderFanoutPlot(results, plotPath);
+    log(`plot: ${plotPath}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
