@@ -72,11 +72,13 @@ function measurementNotes(r: BenchResults): string[] {
   ];
   const repeated = all.reduce((n, x) => n + (x.run.attempts ?? 1) - 1, 0);
   if (repeated) notes.push(`${repeated} run(s) were measured again because other processes used more than ${pct(OTHER_CPU_LIMIT)} of a core during the window.`);
-  const disturbed = all.filter((x) => x.run.otherCpu > OTHER_CPU_LIMIT);
-  if (disturbed.length) {
+  const disturbed = new Map<string, number[]>();
+  for (const x of all) if (x.run.otherCpu > OTHER_CPU_LIMIT) disturbed.set(x.what, [...(disturbed.get(x.what) ?? []), x.run.otherCpu]);
+  if (disturbed.size) {
+    const runsKept = [...disturbed.values()].reduce((n, v) => n + v.length, 0);
     notes.push(
-      `Still disturbed after ${disturbed[0]?.run.attempts} tries, the least disturbed kept (other processes' CPU during it): ` +
-        disturbed.map((x) => `${x.what} ${pct(x.run.otherCpu)}${x.run.otherTop?.[0] ? ` (most: ${x.run.otherTop[0]})` : ''}`).join('; ') + '.',
+      `${runsKept} kept run(s) were still disturbed after 4 tries (the least disturbed was kept; other processes' CPU during it, at most): ` +
+        [...disturbed].map(([what, v]) => `${what} ${v.length}× up to ${pct(Math.max(...v))}`).join('; ') + '.',
     );
   }
   const busyLoader = r.fanout.filter((x) => x.runs.some((run) => run.loaderCoreBusy > 0.95));

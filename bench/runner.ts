@@ -1,13 +1,16 @@
 /**
  * `npm run bench [-- --quick] [--servers=a,b] [--scenarios=fanout,memory,request-ack,connect-rate]
- * [--plot=path] [--no-plot] [--report=results.json]`
+ * [--plot=path] [--no-plot] [--update-docs] [--report=results.json]`
  *
  * Runs every server under test as its own process on core 1 and the load generator (this
  * process) on core 0, scenario by scenario, and writes bench/results/<date>-<mode>.json,
- * a report on stdout and, for a full run, the fan-out plot in docs/perf-fanout.png.
+ * a report on stdout and, for a full run, the fan-out plot beside the JSON. With
+ * `--update-docs` a full run (or the `--report` file) becomes the one docs/PERFORMANCE.md
+ * shows: its tables, docs/perf-fanout.png and bench/results/reference.json.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { recordInDocs } from './docs-update.js';
 import { fileURLToPath } from 'node:url';
 import { collectMeta } from './meta.js';
 import { FULL, QUICK, SCENARIOS, SERVERS, type ScenarioName } from './plan.js';
@@ -37,14 +40,14 @@ const log = (line: string): void => console.error(`${String(Math.round((Date.now
 
 async function main(): Promise<void> {
   const reportOnly = option('report');
+  const updateDocs = flag('update-docs');
   if (reportOnly) {
     const results = JSON.parse(readFileSync(reportOnly, 'utf8')) as BenchResults;
-    console.log(formatReport(results));
-    const plot = option('plot');
-    if (plot) await renderFanoutPlot(results, plot);
+    await publish(results, reportOnly, updateDocs);
     return;
   }
   const plan = flag('quick') ? QUICK : FULL;
+  if (updateDocs && plan.mode !== 'full') throw new Error('--update-docs records full runs only');
   const servers = list<ServerName>('servers', SERVERS);
   const scenarios = list<ScenarioName>('scenarios', SCENARIOS);
   // The load generator keeps core 0, every thread of it; the servers get core 1.
@@ -77,12 +80,23 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const file = `${dir}/${results.meta.date.replace(/[:.]/g, '-')}-${plan.mode}.json`;
   writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);
-  console.log(formatReport(results));
   log(`results: ${file}`);
-  const plotPath = option('plot') ?? (plan.mode === 'full' ? `${ROOT}docs/perf-fanout.png` : undefined);
+  await publish(results, file, updateDocs);
+}
+
+/** The report on stdout, the plot, and with `--update-docs` the docs' copy of both. */
+async function publish(results: BenchResults, file: string, updateDocs: boolean): Promise<void> {
+  const report = formatReport(results);
+  console.log(report);
+  const defaultPlot = updateDocs ? `${ROOT}docs/perf-fanout.png` : results.plan.mode === 'full' ? file.replace(/\.json$/, '-fanout.png') : undefined;
+  const plotPath = option('plot') ?? defaultPlot;
   if (plotPath && !flag('no-plot') && results.fanout.length > 0) {
     await renderFanoutPlot(results, plotPath);
     log(`plot: ${plotPath}`);
+  }
+  if (updateDocs) {
+    recordInDocs(ROOT, report, file);
+    log('docs/PERFORMANCE.md and bench/results/reference.json now show this run');
   }
 }
 
