@@ -17,7 +17,7 @@ export interface Plan {
   connectRate: ConnectRatePlan;
 }
 
-/** The whole bench: about 25 minutes on the 2-core machine (more while it waits for other work to finish). */
+/** The whole bench: about 18 minutes on an idle 2-core machine (more while it waits for other work to finish). */
 export const FULL: Plan = {
   mode: 'full',
   fanout: { subscribers: [100, 1000, 2000, 5000], perTurn: [1, 8], runs: 5, warmupMs: 500, measureMs: 3000, probes: 10 },

@@ -43,7 +43,9 @@ export class ServerProcess {
 
   static async start(name: ServerName): Promise<ServerProcess> {
     const file = fileURLToPath(new URL(SERVER_FILES[name], import.meta.url));
-    const child = spawn('taskset', ['-c', String(SERVER_CORE), process.execPath, '--expose-gc', '--import', 'tsx', file], {
+    // BENCH_SERVER_FLAGS adds Node flags to the servers, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile them.
+    const extra = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+    const child = spawn('taskset', ['-c', String(SERVER_CORE), process.execPath, '--expose-gc', ...extra, '--import', 'tsx', file], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, NODE_ENV: 'production' },
     });
@@ -88,10 +90,11 @@ export class ServerProcess {
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   }
 
+  /** Close the IPC channel, on which the server exits by itself (writing a profile if asked to); SIGKILL after 5 s. */
   async stop(): Promise<void> {
     if (this.exited) return;
     const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
+    this.child.disconnect();
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
     await gone;
     clearTimeout(timer);
