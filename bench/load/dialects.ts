@@ -32,8 +32,8 @@ const refOf = (text: string): number | undefined => {
   return m ? Number(m[1]) : undefined;
 };
 
-/** The SDK acknowledges every 100 frames (and every second); the bench does the first. */
-const SWITCHBOARD_ACK_EVERY = 100;
+/** The SDK acknowledges every quarter of the announced maxUnackedFrames (250 by default) and every second; the bench does the first. */
+const SWITCHBOARD_ACK_EVERY = 250;
 
 /** docs/PROTOCOL.md: hello/welcome, join requests, `{"type":"ping"}` answered with pong, acks. */
 export const switchboardDialect: Dialect = {

@@ -1,6 +1,7 @@
 import type { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames, EventReply } from '../protocol/event-map.js';
 import type { HistoryReply, JoinReply, StreamPosition } from '../protocol/frames.js';
+import type { TransportKind } from './client-transport.js';
 import type { ChangeDetails, ConnectionReason, ConnectionState, StateChange } from './connection-state.js';
 import type { NamespaceOptions } from './options.js';
 
@@ -156,6 +157,11 @@ export interface SwitchboardClient<ServerEvents extends EventMap = AnyEvents, Cl
    * resumed session (see the `connect` event's `resumed`), a new one after a new session.
    */
   readonly id: string | undefined;
+  /**
+   * What carries the session while connected: 'websocket', or 'sse' / 'polling' where a
+   * WebSocket does not get through (until the upgrade moves it onto one); undefined otherwise.
+   */
+  readonly transport: TransportKind | undefined;
   /** Rooms asked for with join() and not left: the ones rejoined after a reconnect. */
   readonly rooms: ReadonlySet<string>;
 

@@ -11,6 +11,7 @@ import type {
   SwitchboardClient,
   VolatileEmitter,
 } from './client-events.js';
+import type { TransportKind } from './client-transport.js';
 import type { ConnectionState } from './connection-state.js';
 import type { Listener } from './emitter.js';
 import type { NamespaceChannel } from './namespace-channel.js';
@@ -55,6 +56,10 @@ export class ClientHandle<S extends EventMap = AnyEvents, C extends EventMap = A
 
   get id(): string | undefined {
     return this.channel.state === 'connected' ? this.channel.connection.sid : undefined;
+  }
+
+  get transport(): TransportKind | undefined {
+    return this.channel.state === 'connected' ? this.channel.connection.transportKind : undefined;
   }
 
   get rooms(): ReadonlySet<string> {

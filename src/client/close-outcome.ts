@@ -4,7 +4,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { ErrorPayload } from '../protocol/frames.js';
 import { ConnectionReason, type ChangeDetails } from './connection-state.js';
-import type { TransportClosed } from './websocket-transport.js';
+import type { TransportClosed, TransportKind } from './client-transport.js';
 
 /** What a socket close means for the client: why, whether to reconnect, and what to tell the app. */
 export interface CloseOutcome {
@@ -17,6 +17,8 @@ export interface CloseOutcome {
 
 export interface CloseContext {
   url: string;
+  /** What carried the connection (default: a WebSocket). */
+  transport?: TransportKind;
   /** Whether the welcome had arrived on this socket. */
   handshakeDone: boolean;
   /** The error frame the server sent just before closing, if any: it says why in words. */
@@ -32,7 +34,9 @@ export interface CloseContext {
 export function classifyClose(closed: TransportClosed, ctx: CloseContext): CloseOutcome {
   if (!closed.opened) {
     const why = closed.errorMessage ?? `closed with code ${closed.code}`;
-    const error = new SwitchboardError(ErrorCode.Disconnected, `could not open a WebSocket to ${ctx.url}: ${why}`);
+    // An HTTP transport can read why the server refused (a WebSocket upgrade cannot): its code tells the app.
+    const code = closed.refusal?.code ?? ErrorCode.Disconnected;
+    const error = new SwitchboardError(code, `could not open ${TRANSPORT_NAMES[ctx.transport ?? 'websocket']} to ${ctx.url}: ${why}`);
     return { reason: ConnectionReason.TransportError, reconnect: true, details: { error, closeCode: closed.code }, connectError: error };
   }
   const { reason, error } = describeClose(closed, ctx);
@@ -101,6 +105,12 @@ function describeClose(closed: TransportClosed, ctx: CloseContext): { reason: Co
         : { reason: ConnectionReason.TransportClosed };
   }
 }
+
+const TRANSPORT_NAMES: Record<TransportKind, string> = {
+  websocket: 'a WebSocket',
+  sse: 'an SSE stream',
+  polling: 'a long-polling connection',
+};
 
 function codeText(closed: TransportClosed): string {
   const name = closeCodeInfo(closed.code)?.name;

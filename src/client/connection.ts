@@ -14,10 +14,13 @@ import { type ResolvedOptions, resolveAuth } from './options.js';
 import { disconnectedError, OutgoingRequests, type WireOptions } from './outgoing-requests.js';
 import { ReconnectSchedule } from './reconnect-schedule.js';
 import { pacingLimits } from './pacing-limits.js';
+import { ACK_DELAY_MS, ackCadence, type AckCadence } from './ack-cadence.js';
 import { ReliableOutbox } from './reliable-outbox.js';
 import { type FrameKind, type OutgoingFrame, SendPacer } from './send-pacer.js';
 import { unrefTimer } from '../protocol/pending-replies.js';
-import { type TransportClosed, WebSocketTransport } from './websocket-transport.js';
+import { type ClientTransport, isHttpTransport, type TransportClosed, type TransportHandlers, type TransportKind } from './client-transport.js';
+import { failureText, isTransportFailure, openTransport, TransportChoice } from './transport-choice.js';
+import { type UpgradeHost, UpgradeProbe } from './upgrade-probe.js';
 
 /**
  * - idle: created, not started      - opening: resolving the auth function
@@ -30,8 +33,10 @@ import { type TransportClosed, WebSocketTransport } from './websocket-transport.
 type Phase = 'idle' | 'opening' | 'handshaking' | 'open' | 'waiting' | 'offline' | 'stopped' | 'closed';
 
 /**
- * One logical connection to a Switchboard server: opens WebSockets, handshakes, watches
- * the heartbeat, reconnects with backoff, and routes frames to the namespaces on it.
+ * One logical connection to a Switchboard server: opens WebSockets (or SSE or long-polling
+ * where they fail: TransportChoice), handshakes, watches the heartbeat, reconnects with
+ * backoff, moves the session to a WebSocket when one works (UpgradeProbe), and routes
+ * frames to the namespaces on it.
  *
  * It also keeps the client's side of the server session. Every reconnect presents the last
  * resume token and the count of frames received; the welcome says whether the session was
@@ -46,7 +51,9 @@ export class Connection {
   /** Reliable publishes of every namespace: their sequence numbers are per session. */
   readonly outbox: ReliableOutbox;
   private phase: Phase = 'idle';
-  private transport: WebSocketTransport | undefined;
+  private transport: ClientTransport | undefined;
+  private readonly choice: TransportChoice;
+  private readonly upgrade = new UpgradeProbe();
   /** Bumped by every attempt and by close(), so async steps of a stale attempt stop. */
   private generation = 0;
   private readonly schedule: ReconnectSchedule;
@@ -64,7 +71,7 @@ export class Connection {
   private sessionId: string | undefined;
   /** Bumped whenever the server session is gone, so replies to its requests are not sent into another. */
   private sessionEpoch = 0;
-  /** Replies to server requests that finished while the socket was down: sent if the session resumes. */
+  /** Replies to server requests that finished while the socket was down (and frames a failed upgrade held back): sent if the session resumes. */
   private heldReplies: string[] = [];
   /** Namespaces the app closed while the socket was down that the session still holds: disconnected on resume. */
   private readonly leftWhileAway = new Set<string>();
@@ -73,16 +80,29 @@ export class Connection {
    * presents it, and the server sends again every frame after it: those lost in flight too.
    */
   private received = 0;
+  /** How often to acknowledge, from the last welcome's limits (until one arrives: what a server with defaults keeps). */
+  private ackEvery: AckCadence = ackCadence(undefined);
   /** Received since the last `ack`: frames and UTF-16 code units. */
   private unackedFrames = 0;
   private unackedSize = 0;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   /** Every frame after the welcome but `pong` and `ack` goes out through it, paced by the welcome's limits. */
   private readonly pacer = new SendPacer((text) => this.transport?.send(text) ?? false);
+  /** What the upgrade probe may do with the session: move it from HTTP to a WebSocket. */
+  private readonly upgradeHost: UpgradeHost = {
+    upgradable: () => (this.phase === 'open' && this.resumeToken !== undefined && isHttpTransport(this.transport) ? this.transport : undefined),
+    openWebSocket: (handlers) => openTransport('websocket', this.options.url, this.options.WebSocket, handlers, () => this.limit),
+    resumeHello: () => encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, ns: this.options.namespace, resume: this.resumeToken, received: this.received }),
+    sessionId: () => this.sessionId,
+    welcomeTimeoutMs: () => Math.min(this.options.connectTimeout, MAX_UPGRADE_MS),
+    upgraded: (webSocket, welcome, held) => this.upgraded(webSocket, welcome, held),
+    upgradeFailed: (why) => this.upgradeFailed(why),
+  };
 
   constructor(readonly options: ResolvedOptions) {
     this.schedule = new ReconnectSchedule(options.reconnect);
     this.outbox = new ReliableOutbox(options.outboxLimit);
+    this.choice = new TransportChoice(options.url, options.transports);
   }
 
   get isClosed(): boolean {
@@ -91,6 +111,11 @@ export class Connection {
 
   get sid(): string | undefined {
     return this.phase === 'open' ? this.welcome?.sid : undefined;
+  }
+
+  /** The transport carrying the session, while connected. */
+  get transportKind(): TransportKind | undefined {
+    return this.phase === 'open' ? this.transport?.kind : undefined;
   }
 
   /** The server's frame limit from the last welcome (kept while offline: it is the best guess). */
@@ -176,6 +201,8 @@ export class Connection {
     // Every request fails with `closed`, in flight or buffered: the app ended them, the network did not.
     this.requests.failAll(closedError());
     this.outbox.clear();
+    // A probe that may carry the session already ends it too.
+    this.upgrade.stop(CloseCode.Normal);
     this.teardown();
     this.transport?.close(CloseCode.Normal, 'client closed');
     this.transport = undefined;
@@ -244,9 +271,11 @@ export class Connection {
     if (epoch === this.sessionEpoch && this.phase !== 'closed') this.heldReplies.push(text);
   }
 
-  private async attemptOpen(): Promise<void> {
+  /** `fallback`: the next transport of the round, after the last one failed on its own; otherwise a new round. */
+  private async attemptOpen(fallback = false): Promise<void> {
     if (this.phase === 'closed') return;
     const generation = ++this.generation;
+    const kind = fallback ? this.choice.current : this.choice.begin();
     this.phase = 'opening';
     const primary = this.members.get(this.options.namespace);
     let hello: string;
@@ -271,22 +300,27 @@ export class Connection {
     if (generation !== this.generation) return;
     this.lastErrorFrame = undefined;
     try {
-      this.transport = new WebSocketTransport(this.options.WebSocket, this.options.url, {
-        // Before the welcome, outside the pacing: the server does not count the hello.
-        onOpen: () => this.transport?.send(hello),
-        onText: (text) => this.receive(text),
-        onBinary: () => this.reportToPrimary(new SwitchboardError(ErrorCode.BinaryNotSupported, 'the server sent a binary frame; protocol v1 carries JSON text only')),
-        onClose: (closed) => this.transportClosed(closed),
-      });
+      // Before the welcome, outside the pacing: the server does not count the hello.
+      const handlers = this.transportHandlers(() => this.transport?.send(hello));
+      this.transport = openTransport(kind, this.options.url, this.options.WebSocket, handlers, () => this.limit);
     } catch (cause) {
       // A constructor that throws (malformed URL) fails the same way every time: retrying cannot help.
-      const error = new SwitchboardError(ErrorCode.Disconnected, `cannot open a WebSocket to ${this.options.url}: ${errorText(cause)}`, { cause });
+      const error = new SwitchboardError(ErrorCode.Disconnected, `cannot open a ${kind} connection to ${this.options.url}: ${errorText(cause)}`, { cause });
       this.lose(ConnectionReason.TransportError, { error }, false, error);
       return;
     }
     this.phase = 'handshaking';
     // Infinity means "no timeout": setTimeout would turn it into 1 ms.
     if (Number.isFinite(this.options.connectTimeout)) this.connectTimer = setTimeout(() => this.connectTimedOut(), this.options.connectTimeout);
+  }
+
+  private transportHandlers(onOpen: () => void): TransportHandlers {
+    return {
+      onOpen,
+      onText: (text) => this.receive(text),
+      onBinary: () => this.reportToPrimary(new SwitchboardError(ErrorCode.BinaryNotSupported, 'the server sent a binary frame; protocol v1 carries JSON text only')),
+      onClose: (closed) => this.transportClosed(closed),
+    };
   }
 
   private receive(text: string): void {
@@ -395,6 +429,10 @@ export class Connection {
     this.limit = positive(welcome.limits.maxMessageBytes);
     // Before anything is sent on the socket: re-sends, rejoins and flushes all go through it.
     this.pacer.start(pacingLimits(welcome.limits));
+    const transport = this.transport as ClientTransport;
+    this.choice.succeeded(transport.kind);
+    if (isHttpTransport(transport) && this.options.upgrade) this.upgrade.start(this.upgradeHost);
+    this.ackEvery = ackCadence(welcome.limits);
     const interval = positive(welcome.heartbeat.interval);
     const timeout = positive(welcome.heartbeat.timeout);
     if (interval !== undefined && timeout !== undefined) {
@@ -447,7 +485,7 @@ export class Connection {
 
   /**
    * Count a frame received in the session and acknowledge now and then, so the server can
-   * forget what it kept for a resume: every ACK_FRAMES frames or ACK_SIZE characters, and at
+   * forget what it kept for a resume: at a quarter of what it keeps (see ackCadence), and at
    * the latest ACK_DELAY_MS after the first frame not yet acknowledged.
    */
   private count(text: string): void {
@@ -455,7 +493,7 @@ export class Connection {
     if (this.resumeToken === undefined) return; // no resume: the server keeps nothing
     this.unackedFrames++;
     this.unackedSize += text.length;
-    if (this.unackedFrames >= ACK_FRAMES || this.unackedSize >= ACK_SIZE) this.acknowledge();
+    if (this.unackedFrames >= this.ackEvery.frames || this.unackedSize >= this.ackEvery.size) this.acknowledge();
     else if (this.ackTimer === undefined) {
       this.ackTimer = setTimeout(() => this.acknowledge(), ACK_DELAY_MS);
       unrefTimer(this.ackTimer);
@@ -519,8 +557,9 @@ export class Connection {
   }
 
   private transportClosed(closed: TransportClosed): void {
-    const outcome = classifyClose(closed, {
+    let outcome = classifyClose(closed, {
       url: this.options.url,
+      transport: this.transport?.kind ?? 'websocket',
       handshakeDone: this.phase === 'open',
       lastError: this.lastErrorFrame,
       maxMessageBytes: this.limit,
@@ -531,7 +570,47 @@ export class Connection {
       this.resumeToken = undefined;
       this.sessionLost('another connection took over the session');
     }
+    if (this.phase === 'handshaking') {
+      const transportFailed = isTransportFailure(closed, this.lastErrorFrame);
+      if (transportFailed && this.choice.fallBack(outcome, failureText(closed))) {
+        this.nextTransport();
+        return;
+      }
+      outcome = this.choice.roundOutcome(outcome, transportFailed);
+    }
     this.lose(outcome.reason, outcome.details, outcome.reconnect, outcome.connectError);
+  }
+
+  /** The transport failed on its own before the welcome: the next one of the round, now. */
+  private nextTransport(): void {
+    this.teardown();
+    this.transport = undefined;
+    void this.attemptOpen(true);
+  }
+
+  /** The probe moved the session onto a WebSocket: the app notices nothing. */
+  private upgraded(webSocket: ClientTransport, welcome: WelcomeFrame, held: string[]): TransportHandlers {
+    if (isHttpTransport(this.transport)) this.transport.abandon();
+    this.transport = webSocket;
+    this.welcome = welcome;
+    this.resumeToken = typeof welcome.resume === 'string' && welcome.resume !== '' ? welcome.resume : undefined;
+    this.limit = positive(welcome.limits.maxMessageBytes);
+    this.choice.succeeded(webSocket.kind);
+    this.watchdog?.touch();
+    // Sent on HTTP after the POST the probe waited for: they go first, in order.
+    for (const text of held) webSocket.send(text);
+    return this.transportHandlers(() => {});
+  }
+
+  /** The HTTP transport was let go at the upgrade's hello and the WebSocket did not take over: resume as after a drop. */
+  private upgradeFailed(why: string): void {
+    const http = this.transport;
+    // Held back for the WebSocket and sent nowhere: they go first if the session resumes, like replies made while away.
+    if (isHttpTransport(http)) this.heldReplies.push(...http.takeHeld());
+    // 4005: the session stays for the resume; what HTTP brought after the hello is sent again then.
+    http?.close(CloseCode.Reconnecting, 'upgrade failed');
+    const error = new SwitchboardError(ErrorCode.Disconnected, why);
+    this.lose(ConnectionReason.TransportClosed, { error }, true, undefined, true);
   }
 
   /**
@@ -548,7 +627,14 @@ export class Connection {
     // 4005: the server may have resumed the session on this socket already; it must keep it for the next attempt.
     this.transport?.close(CloseCode.Reconnecting, 'no welcome in time');
     const error = new SwitchboardError(ErrorCode.Timeout, `no welcome from ${this.options.url} within ${this.options.connectTimeout} ms`);
-    this.lose(ConnectionReason.ConnectTimeout, { error }, true, error);
+    // A proxy that buffers an event stream or eats WebSocket frames: another transport may get through.
+    const outcome = { reason: ConnectionReason.ConnectTimeout, details: { error }, reconnect: true, connectError: error };
+    if (this.choice.fallBack(outcome, `no welcome within ${this.options.connectTimeout} ms`)) {
+      this.nextTransport();
+      return;
+    }
+    const round = this.choice.roundOutcome(outcome, true);
+    this.lose(round.reason, round.details, round.reconnect, round.connectError);
   }
 
   /**
@@ -636,6 +722,7 @@ export class Connection {
 
   /** Stop the timers of the current attempt. */
   private teardown(): void {
+    this.upgrade.stop();
     this.watchdog?.stop();
     this.watchdog = undefined;
     // What this socket received and did not acknowledge is in `received`, presented on resume.
@@ -674,14 +761,8 @@ export class Connection {
   }
 }
 
-/**
- * When to acknowledge received frames. The server keeps every unacknowledged frame for a
- * resume, up to bounds it does not announce (by default 1000 frames and 1 MiB, past which
- * the oldest are forgotten and a resume fails): acknowledge well inside them.
- */
-const ACK_FRAMES = 100;
-const ACK_SIZE = 64 * 1024;
-const ACK_DELAY_MS = 1000;
+/** An upgrade holds back what the app sends until the WebSocket's welcome: never for long. */
+const MAX_UPGRADE_MS = 10_000;
 
 function positive(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;

@@ -26,6 +26,7 @@ export type {
   SwitchboardClient,
   VolatileEmitter,
 } from './client-events.js';
+export type { TransportKind } from './client-transport.js';
 export type { BufferLimit } from './emit-buffer.js';
 export type { OutboxLimit } from './reliable-outbox.js';
 export type { AuthOption, ClientOptions, NamespaceOptions, ReconnectOptions } from './options.js';

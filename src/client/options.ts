@@ -2,6 +2,8 @@ import { MAX_NAME_LENGTH, ROOT_NAMESPACE } from '../protocol/constants.js';
 import { type BufferLimit, DEFAULT_BUFFER_LIMIT } from './emit-buffer.js';
 import { browserNetwork, type NetworkEnvironment } from './network-watch.js';
 import { DEFAULT_OUTBOX_LIMIT, MAX_OUTBOX_COUNT, type OutboxLimit } from './reliable-outbox.js';
+import type { TransportKind } from './client-transport.js';
+import { usableTransports } from './transport-choice.js';
 import type { WebSocketConstructor } from './websocket-like.js';
 
 /**
@@ -44,6 +46,14 @@ export interface ClientOptions {
   /** WebSocket implementation (default globalThis.WebSocket; the Node entry defaults to `ws`). */
   WebSocket?: WebSocketConstructor;
   /**
+   * Transports to try, in order of preference (default all three: 'websocket', 'sse',
+   * 'polling'). One that fails before the welcome on its own makes the next attempt use
+   * the next; the one that delivered a welcome is tried first by later connections to the URL.
+   */
+  transports?: readonly TransportKind[];
+  /** While on SSE or long-polling, probe WebSocket and move the session onto it once it works (default true). */
+  upgrade?: boolean;
+  /**
    * Network and wake signals: react to offline/online and to the page waking up. Default: the
    * browser's (window events and navigator.onLine), none in Node; `false` turns it off.
    * Only used while reconnecting is enabled.
@@ -73,17 +83,17 @@ export interface ResolvedOptions {
   connectTimeout: number;
   bufferLimit: BufferLimit;
   outboxLimit: OutboxLimit;
-  WebSocket: WebSocketConstructor;
+  /** Undefined when none exists: the other transports are used. */
+  WebSocket: WebSocketConstructor | undefined;
+  /** The transports asked for that this environment has, in order of preference. */
+  transports: TransportKind[];
+  upgrade: boolean;
   network: NetworkEnvironment | undefined;
 }
 
 export function resolveOptions(url: string, options: ClientOptions): ResolvedOptions {
   const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (!WebSocketImpl) {
-    throw new TypeError(
-      'switchboard: no WebSocket implementation found. Pass options.WebSocket, or in Node import the client from "switchboard/client" (its Node entry uses the ws package).',
-    );
-  }
+  const transports = usableTransports(options.transports, WebSocketImpl);
   const namespace = options.namespace ?? ROOT_NAMESPACE;
   assertNamespace(namespace);
   const reconnect = options.reconnect ?? true;
@@ -103,6 +113,8 @@ export function resolveOptions(url: string, options: ClientOptions): ResolvedOpt
     bufferLimit: { ...DEFAULT_BUFFER_LIMIT, ...options.bufferLimit },
     outboxLimit: { ...DEFAULT_OUTBOX_LIMIT, ...options.outboxLimit },
     WebSocket: WebSocketImpl,
+    transports,
+    upgrade: (options.upgrade ?? true) && transports.includes('websocket'),
     network: options.network === false ? undefined : (options.network ?? browserNetwork()),
   };
   const { reconnect: r, bufferLimit: b } = resolved;

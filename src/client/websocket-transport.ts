@@ -1,28 +1,15 @@
 import { SUBPROTOCOL } from '../protocol/constants.js';
+import type { ClientTransport, TransportHandlers } from './client-transport.js';
 import { ReadyState, type WebSocketConstructor, type WebSocketLike } from './websocket-like.js';
 
-/** How one WebSocket ended, as seen from the client. */
-export interface TransportClosed {
-  code: number;
-  reason: string;
-  /** False when the socket never opened: refused, DNS failure, HTTP error on upgrade. */
-  opened: boolean;
-  /** What the error event said, when there was one (browsers give no details). */
-  errorMessage: string | undefined;
-}
-
-export interface TransportHandlers {
-  onOpen(): void;
-  onText(text: string): void;
-  onBinary(): void;
-  onClose(closed: TransportClosed): void;
-}
+export type { TransportClosed, TransportHandlers } from './client-transport.js';
 
 /**
  * One WebSocket attempt. Each reconnect makes a new instance, and a closed one detaches
  * its handlers, so a late event from an old socket can never touch the new connection.
  */
-export class WebSocketTransport {
+export class WebSocketTransport implements ClientTransport {
+  readonly kind = 'websocket' as const;
   private readonly socket: WebSocketLike;
   private opened = false;
   private errorMessage: string | undefined;

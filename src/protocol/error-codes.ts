@@ -70,6 +70,10 @@ export const ErrorCode = {
   AuthExpired: 'auth_expired',
   /** A payload that JSON cannot represent (BigInt, a cycle). Raised locally by the sender. */
   Unserializable: 'unserializable',
+  /** HTTP 404 from an HTTP transport endpoint: the connection id (`cid`) is unknown, closed, or lives on another node. Resume on a new connection. */
+  UnknownConnection: 'unknown_connection',
+  /** HTTP 403: the server does not offer this transport (option `transports`). */
+  TransportDisabled: 'transport_disabled',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

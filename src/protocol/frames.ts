@@ -58,6 +58,10 @@ export interface ConnectionLimits {
   maxRoomsPerConnection?: number | null;
   /** How many reliable publishes (sequence numbers) the server remembers per session. */
   dedupeWindow?: number;
+  /** Most frames the server keeps for a resume until the client acknowledges them; `null`: sessions are not resumable. */
+  maxUnackedFrames?: number | null;
+  /** Most bytes of frames kept for a resume until acknowledged; `null`: sessions are not resumable. */
+  maxUnackedBytes?: number | null;
 }
 
 /** A token bucket: `perSecond` frames per second, `burst` at once. */

@@ -9,6 +9,7 @@ import type { ResolvedOptions } from './options.js';
  */
 export function announcedLimits(options: ResolvedOptions): ConnectionLimits {
   const { rateLimit } = options;
+  const resumable = options.resume.ttl > 0;
   const rated = rateLimit !== undefined && Number.isFinite(rateLimit.perSecond) && Number.isFinite(rateLimit.burst);
   return {
     maxMessageBytes: options.maxMessageBytes,
@@ -17,6 +18,9 @@ export function announcedLimits(options: ResolvedOptions): ConnectionLimits {
     maxPendingRequests: finiteOrNull(options.maxPendingRequests),
     maxRoomsPerConnection: finiteOrNull(options.maxRoomsPerConnection),
     dedupeWindow: options.dedupeWindow,
+    // A client that acknowledges more rarely than these would have the server forget frames it may need again.
+    maxUnackedFrames: resumable ? options.resume.maxUnackedFrames : null,
+    maxUnackedBytes: resumable ? options.resume.maxUnackedBytes : null,
   };
 }
 

@@ -7,9 +7,22 @@ import {
   DEFAULT_PATH,
 } from '../protocol/constants.js';
 
+/** How a client may reach the server: a WebSocket, Server-Sent Events down with POSTs up, or HTTP long-polling. */
+export type TransportName = 'websocket' | 'sse' | 'polling';
+
+export const TRANSPORT_NAMES: readonly TransportName[] = ['websocket', 'sse', 'polling'];
+
 export interface SwitchboardOptions {
-  /** HTTP path of the WebSocket endpoint. Default `/ws`. */
+  /** HTTP path of the WebSocket endpoint; the HTTP transports answer under it (`/ws/poll`, `/ws/sse`, ...). Default `/ws`. */
   path?: string;
+  /** Transports clients may use; an unlisted one is refused with 403 `transport_disabled`. Default `['websocket', 'sse', 'polling']`. */
+  transports?: readonly TransportName[];
+  polling?: {
+    /** Milliseconds a poll waits for frames before it is answered empty; keep it below the read timeout of proxies (nginx: 60 s). Default 25000. */
+    hold?: number;
+    /** Bytes of frames one poll response carries at most (a larger single frame goes alone). Default 1048576. */
+    maxResponseBytes?: number;
+  };
   heartbeat?: {
     /** Milliseconds between pings. Default 25000. */
     interval?: number;
@@ -98,6 +111,8 @@ export interface RateLimit {
 
 export interface ResolvedOptions {
   path: string;
+  transports: readonly TransportName[];
+  polling: { hold: number; maxResponseBytes: number };
   heartbeat: { interval: number; timeout: number };
   maxMessageBytes: number;
   handshakeTimeout: number;
@@ -126,6 +141,11 @@ export interface ResolvedOptions {
 export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOptions {
   const resolved: ResolvedOptions = {
     path: options.path ?? DEFAULT_PATH,
+    transports: resolveTransports(options.transports),
+    polling: {
+      hold: options.polling?.hold ?? 25_000,
+      maxResponseBytes: options.polling?.maxResponseBytes ?? 1024 * 1024,
+    },
     heartbeat: {
       interval: options.heartbeat?.interval ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       timeout: options.heartbeat?.timeout ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
@@ -170,6 +190,8 @@ export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOption
     ['maxRoomsPerConnection', resolved.maxRoomsPerConnection],
     ['maxPendingRequests', resolved.maxPendingRequests],
     ['reauthTimeout', resolved.reauthTimeout],
+    ['polling.hold', resolved.polling.hold],
+    ['polling.maxResponseBytes', resolved.polling.maxResponseBytes],
     ...(resolved.handshakeRate ? ([['handshakeRate.perSecond', resolved.handshakeRate.perSecond], ['handshakeRate.burst', resolved.handshakeRate.burst]] as [string, number][]) : []),
     ...(resolved.rateLimit ? ([['rateLimit.perSecond', resolved.rateLimit.perSecond], ['rateLimit.burst', resolved.rateLimit.burst]] as [string, number][]) : []),
   ];
@@ -199,4 +221,13 @@ const UNBOUNDED_ALLOWED: ReadonlySet<string> = new Set([
 function resolveRate(option: { perSecond?: number; burst?: number } | false | undefined, defaults: RateLimit): RateLimit | undefined {
   if (option === false) return undefined;
   return { perSecond: option?.perSecond ?? defaults.perSecond, burst: option?.burst ?? defaults.burst };
+}
+
+function resolveTransports(option: readonly TransportName[] | undefined): readonly TransportName[] {
+  if (option === undefined) return TRANSPORT_NAMES;
+  const unknown = Array.isArray(option) ? option.filter((name) => !TRANSPORT_NAMES.includes(name)) : [option];
+  if (unknown.length > 0 || option.length === 0) {
+    throw new TypeError(`Switchboard option transports must be a non-empty list of ${TRANSPORT_NAMES.map((n) => `'${n}'`).join(', ')}, got ${JSON.stringify(option)}`);
+  }
+  return [...new Set(option)];
 }

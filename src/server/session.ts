@@ -28,7 +28,7 @@ import { parseCookies } from './cookies.js';
 import { authorizeEvent } from './event-authorization.js';
 import type { Deadline, DeadlineClock } from './deadline-clock.js';
 import { FrameRate } from './frame-rate.js';
-import type { HeartbeatTarget } from './heartbeat.js';
+import { heartbeatNow, type HeartbeatTarget } from './heartbeat.js';
 import { SentFrames } from './sent-frames.js';
 import { ArrivalOrder } from './arrival-order.js';
 import { NamespaceSockets } from './namespace-sockets.js';
@@ -77,8 +77,8 @@ const VOLATILE_BUFFER_LIMIT = 64 * 1024;
 export class Session implements HeartbeatTarget, TransportHandlers {
   /** Random, unguessable: it is also the name of each socket's private room. */
   readonly id = randomBytes(16).toString('base64url');
-  lastSeen = Date.now();
-  lastPing = Date.now();
+  lastSeen = heartbeatNow();
+  lastPing = heartbeatNow();
   handshaken = false;
   /** The credential a client presents to resume this session; rotated on every resume. */
   resumeToken: string | undefined;
@@ -177,6 +177,11 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     return !this.closed && this.transport !== undefined;
   }
 
+  /** What carries the session now (`websocket`, `sse`, `polling`); undefined while it waits to be resumed. */
+  get transportKind(): string | undefined {
+    return this.closed ? undefined : this.transport?.kind;
+  }
+
   /** A live, handshaken connection the heartbeat watches (not a session waiting to resume). */
   get watched(): boolean {
     return this.handshaken && this.transport !== undefined && !this.closed;
@@ -191,7 +196,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     if (from !== undefined && from !== this.transport) return;
     // A flooder being closed keeps sending until the close lands: nothing of it is read.
     if (this.closed || this.closeReason === DisconnectReason.RateLimited) return;
-    this.lastSeen = Date.now();
+    this.lastSeen = heartbeatNow();
     let decoded: DecodeResult<ClientFrame> | undefined;
     if (this.helloReceived && this.frameRate) {
       decoded = binary ? undefined : decodeClientFrame(data);
@@ -217,7 +222,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
 
   onPong(from?: Transport): void {
     if (from !== undefined && from !== this.transport) return;
-    this.lastSeen = Date.now();
+    this.lastSeen = heartbeatNow();
   }
 
   /** The current connection closed (a replaced one's close is ignored). */
@@ -266,7 +271,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.lossReason = undefined;
     const replay = this.sent?.after(received) ?? [];
     this.bind(transport);
-    this.lastSeen = this.lastPing = Date.now();
+    this.lastSeen = this.lastPing = heartbeatNow();
     this.sendWelcome(ns, true);
     for (const frame of replay) transport.send(frame);
     // Credentials that expired while the session waited are asked for before anything else goes on.
@@ -583,7 +588,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     if (this.closed) return;
     this.cancelDeadline();
     this.handshaken = true;
-    this.lastSeen = this.lastPing = Date.now();
+    this.lastSeen = this.lastPing = heartbeatNow();
     this.sendWelcome(name, false);
     this.sockets.set(name, socket);
     nsp.attach(socket);

@@ -84,6 +84,15 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     return this.isConnected;
   }
 
+  /**
+   * What carries this socket's session now: `'websocket'`, `'sse'` or `'polling'`. It can
+   * change during the session (a client that fell back to HTTP moves to a WebSocket when
+   * one works); undefined while the session waits to be resumed or after it ended.
+   */
+  get transport(): string | undefined {
+    return this.session.transportKind;
+  }
+
   /** App state for this socket; never sent anywhere. */
   get data(): SD {
     return (this.appData ??= {} as SD);

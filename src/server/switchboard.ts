@@ -10,7 +10,7 @@ import { encodeFrame } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
 import { rejectUpgrade } from '../transport/http-reject.js';
-import type { Transport } from '../transport/transport.js';
+import type { Transport, TransportRequestInfo } from '../transport/transport.js';
 import { WebSocketEndpoint } from '../transport/websocket.js';
 import { MemoryStreamStore } from '../delivery/memory-stream-store.js';
 import type { RoomMatcher } from '../delivery/durable-rooms.js';
@@ -24,6 +24,7 @@ import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js
 import { Cors } from './cors.js';
 import { DeadlineClock } from './deadline-clock.js';
 import { HeartbeatSweeper } from './heartbeat.js';
+import { HttpTransports } from './http-transports.js';
 import type { Middleware } from './middleware.js';
 import { Namespace } from './namespace.js';
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from './options.js';
@@ -91,6 +92,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly admission: Admission;
   /** Connections upgraded only to be told `server_full`, until their socket closes: they do not count against maxConnections. */
   private readonly refusedFull = new Set<Transport>();
+  /** Long-polling and Server-Sent Events under the WebSocket path. */
+  private readonly httpTransports: HttpTransports;
 
   /**
    * Attach to `server` (http or https), or listen on `port` (0 picks a free one), or on
@@ -108,6 +111,16 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       refusal: (origin) => this.origins.refusal(origin),
     });
     this.clientBundle = this.options.serveClient ? new ClientBundle({ warn: (message) => console.error(`[switchboard] ${message}`), cors }) : undefined;
+    this.httpTransports = new HttpTransports({
+      options: this.options,
+      admission: this.admission,
+      closing: () => this.closing,
+      clientAddress: this.clientAddress,
+      originAllowed: (origin, req, address) => this.originAllowed(origin, req, address),
+      originRefusal: (origin) => this.origins.refusal(origin),
+      startSession: (transport, info) => this.startSession(transport, info),
+      reportError: (err, context) => this.reportError(err, context),
+    });
     if (server === undefined || typeof server === 'number') {
       const answer = (req: IncomingMessage, res: ServerResponse): void => this.answerPlainRequest(req, res);
       const tls = this.options.tls;
@@ -130,8 +143,11 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       this.httpServer = server;
       this.ownsHttpServer = false;
       const bundle = this.clientBundle;
-      // The app's listeners would answer the bundle's paths too (with a 404, say): Switchboard goes in front of them.
-      if (bundle) this.restoreRequestListeners = interceptRequests(server, (req, res) => bundle.handle(req, res));
+      const http = this.options.transports.some((name) => name !== 'websocket') ? this.httpTransports : undefined;
+      // The app's listeners would answer the bundle's and the HTTP transports' paths too (with a 404, say): Switchboard goes in front of them.
+      if (bundle || http) {
+        this.restoreRequestListeners = interceptRequests(server, (req, res) => (bundle?.handle(req, res) ?? false) || (http?.handle(req, res) ?? false));
+      }
       this.listening = server.listening ? Promise.resolve() : new Promise((resolve) => server.once('listening', () => resolve()));
     }
     this.endpoint = new WebSocketEndpoint({
@@ -332,6 +348,10 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       rejectUpgrade(socket, 404, 'Not Found', `No WebSocket endpoint at ${pathname}; Switchboard listens on ${this.options.path}.`);
       return;
     }
+    if (!this.options.transports.includes('websocket')) {
+      rejectUpgrade(socket, 403, 'Forbidden', `${ErrorCode.TransportDisabled}: this server does not offer WebSocket (option transports: ${this.options.transports.join(', ')})`);
+      return;
+    }
     if (this.closing) {
       rejectUpgrade(socket, 503, 'Service Unavailable', 'Switchboard is shutting down; reconnect to another server.');
       return;
@@ -355,10 +375,15 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
         refuseFull(transport, this.options.maxConnections);
         return;
       }
-      const session = new Session(this, transport, info);
-      this.sessions.set(session.id, session);
+      this.startSession(transport, info);
     });
   };
+
+  /** A new connection, on any transport: its session starts with the handshake. */
+  private startSession(transport: Transport, info: TransportRequestInfo): void {
+    const session = new Session(this, transport, info);
+    this.sessions.set(session.id, session);
+  }
 
   /** Whether a page from `origin` may use this server. An `allowedOrigins` function that throws refuses, and is reported. */
   private originAllowed(origin: string, req: IncomingMessage, address?: string): boolean {
@@ -373,10 +398,13 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   /** Only for servers Switchboard created: serve the browser client, say where the endpoint is. */
   private answerPlainRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.clientBundle?.handle(req, res)) return;
+    if (this.httpTransports.handle(req, res)) return;
     const pathname = (req.url ?? '/').split('?', 1)[0];
     if (pathname === this.options.path) {
       res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
-      res.end(`This is a WebSocket endpoint (subprotocol switchboard.v1): connect with ${this.options.tls ? 'wss' : 'ws'}://host${this.options.path}\n`);
+      res.end(
+        `This is a WebSocket endpoint (subprotocol switchboard.v1): connect with ${this.options.tls ? 'wss' : 'ws'}://host${this.options.path}, or over HTTP at ${this.options.path}/poll and ${this.options.path}/sse (docs/PROTOCOL.md, "HTTP transports")\n`,
+      );
       return;
     }
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -399,6 +427,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     await waitUntil(() => this.sessions.size === 0, CLOSE_GRACE_MS);
     for (const session of [...this.sessions.values()]) session.terminate(DisconnectReason.ServerShutdown);
     this.endpoint.close();
+    this.httpTransports.close();
     this.httpServer.off('upgrade', this.onUpgrade);
     this.restoreRequestListeners?.();
     this.restoreRequestListeners = undefined;

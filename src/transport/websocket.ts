@@ -21,10 +21,49 @@ export interface WebSocketEndpointOptions {
   onClosed?: (transport: Transport, info: TransportRequestInfo) => void;
 }
 
-const kTransport = Symbol('switchboard.transport');
-type TaggedWebSocket = WebSocket & { [kTransport]: WebSocketTransport };
+/**
+ * ws's WebSocket, delivering its events straight to the transport that wraps it: no
+ * listener per event and connection (each costs a property on the socket's `_events`,
+ * which grows into a separate backing store), and the transport is a field declared in
+ * the constructor, so it lives inside the object. ws creates it (option `WebSocket`) and
+ * reports through emit(); the events it emits on a server-side socket are handled here,
+ * anything else goes to EventEmitter as usual.
+ */
+class TransportWebSocket extends WebSocket {
+  transport: WebSocketTransport | undefined = undefined;
+
+  // Fixed parameters instead of a rest array: 'message' is emitted once per incoming frame.
+  override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
+    const transport = this.transport;
+    if (transport === undefined) return event === 'error' || super.emit(event, a, b);
+    switch (event) {
+      case 'message':
+        transport.receive(a as RawData, b as boolean);
+        return true;
+      case 'ping':
+        // RFC 6455 §5.5.3 lets an endpoint answer only some pings; ws's autoPong instead closes after 60 unanswered.
+        if (this.readyState === WebSocket.OPEN && transport.bufferedAmount <= PONG_BUFFER_LIMIT) this.pong(a as Buffer);
+        return true;
+      case 'pong':
+        transport.pong();
+        return true;
+      case 'close':
+        transport.closedWith(a as number, b as Buffer);
+        return true;
+      case 'error':
+        // ws emits 'error' for protocol violations and then closes (1002/1007/1009); 'close'
+        // reports it. Through EventEmitter an unheard 'error' would crash the process.
+        return true;
+      default:
+        return super.emit(event, a, b);
+    }
+  }
+}
 
 const TEXT_FRAME = { binary: false } as const;
+
+/** Pong frames are small but a peer that pings without reading would have them pile up: past this many unsent bytes a ping goes unanswered. */
+const PONG_BUFFER_LIMIT = 64 * 1024;
 
 /** Frames queued for one socket within a turn are written at once when they reach this many bytes. */
 const EARLY_WRITE_BYTES = 16 * 1024;
@@ -45,6 +84,7 @@ export class WebSocketEndpoint {
       perMessageDeflate: options.perMessageDeflate,
       // Pings are answered by onPing below: ws's own answer costs a closure per connection.
       autoPong: false,
+      WebSocket: TransportWebSocket,
       // Only called when the client offered subprotocols; upgrade() has already refused lists without ours.
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
@@ -78,8 +118,8 @@ export class WebSocketEndpoint {
 }
 
 /**
- * The listeners are shared functions reading the transport off the socket, so an idle
- * connection costs no closures of its own.
+ * Events arrive from TransportWebSocket.emit, so an idle connection costs no listeners or
+ * closures of its own.
  *
  * Sending bypasses ws's Sender: frames are built by hand (a broadcast's once for all, see
  * SharedFrame), queued, and written to the socket in one write per event-loop turn (see
@@ -104,12 +144,7 @@ export class WebSocketTransport implements Transport, CoalescedWriter {
     private readonly endpoint: WebSocketEndpoint,
     private readonly info: TransportRequestInfo,
   ) {
-    (ws as TaggedWebSocket)[kTransport] = this;
-    ws.on('message', onMessage);
-    ws.on('pong', onPong);
-    ws.on('ping', onPing);
-    ws.on('close', onClose);
-    ws.on('error', onError);
+    (ws as TransportWebSocket).transport = this;
     this.direct = ws.extensions === '' ? socket : undefined;
   }
 
@@ -205,27 +240,5 @@ export class WebSocketTransport implements Transport, CoalescedWriter {
     this.endpoint.onClosed?.(this, this.info);
     this.handlers?.onClose(code, this.closedAs.reason, this);
   }
-}
-
-function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  (this as TaggedWebSocket)[kTransport].receive(data, isBinary);
-}
-/** Pong frames are small but a peer that pings without reading would have them pile up: past this many unsent bytes a ping goes unanswered. */
-const PONG_BUFFER_LIMIT = 64 * 1024;
-
-function onPing(this: WebSocket, data: Buffer): void {
-  // RFC 6455 §5.5.3 lets an endpoint answer only some pings; ws's autoPong instead closes after 60 unanswered.
-  const transport = (this as TaggedWebSocket)[kTransport];
-  if (this.readyState === WebSocket.OPEN && transport.bufferedAmount <= PONG_BUFFER_LIMIT) this.pong(data);
-}
-function onPong(this: WebSocket): void {
-  (this as TaggedWebSocket)[kTransport].pong();
-}
-function onClose(this: WebSocket, code: number, reason: Buffer): void {
-  (this as TaggedWebSocket)[kTransport].closedWith(code, reason);
-}
-function onError(): void {
-  // ws emits 'error' for protocol violations and then closes (1002/1007/1009); the close
-  // handler reports it. Without a listener the error would crash the process.
 }
 

@@ -31,9 +31,10 @@ before(() => {
   if (!existsSync('dist/browser/switchboard-client.js')) execFileSync(process.execPath, ['scripts/build-browser-client.mjs'], { stdio: 'inherit' });
 });
 
-/** Open the chat at `url` and sign in as `name`; waits until the room is shown. */
-async function openChat(url: string, name: string, room = 'lobby'): Promise<ChatPage> {
+/** Open the chat at `url` and sign in as `name`; waits until the room is shown. `init` runs in the page before its scripts. */
+async function openChat(url: string, name: string, room = 'lobby', init?: () => void): Promise<ChatPage> {
   const opened = await browser.newPage();
+  if (init) await opened.page.addInitScript(init);
   const dialogs: string[] = [];
   opened.page.on('dialog', (dialog) => {
     dialogs.push(dialog.message());
@@ -377,3 +378,48 @@ async function stopServerProcess(child: ChildProcess, signal: NodeJS.Signals = '
   child.kill(signal);
   await exited;
 }
+
+/** A page behind a proxy or middlebox that blocks WebSocket: the browser has none at all. */
+function withoutWebSocket(): void {
+  delete (window as { WebSocket?: unknown }).WebSocket;
+}
+
+describe('chat in a browser without WebSocket', () => {
+  let chat: ChatServer;
+  let url: string;
+  /** The transport of every socket the server accepted, as it was at the connection. */
+  const transports: string[] = [];
+
+  before(async () => {
+    chat = await startChatServer({ port: 0, host: '127.0.0.1' });
+    chat.sb.on('connection', (socket) => transports.push(socket.transport ?? 'none'));
+    url = `http://127.0.0.1:${chat.port}/`;
+  });
+  after(() => chat.close());
+
+  test('two pages fall back to HTTP and chat end to end: messages both ways, typing, join notices, history', async () => {
+    const ada = await openChat(url, 'Ada', 'fallback', withoutWebSocket);
+    assert.equal(await ada.page.evaluate(() => typeof (window as { WebSocket?: unknown }).WebSocket), 'undefined');
+    await send(ada.page, 'sent before Grace came');
+    await message(ada.page, 'sent before Grace came').waitFor();
+
+    const grace = await openChat(url, 'Grace', 'fallback', withoutWebSocket);
+    await message(grace.page, 'sent before Grace came').waitFor(); // history
+    await notice(ada.page, 'Grace joined · 2 online').waitFor();
+
+    await send(ada.page, 'Hello over HTTP');
+    await message(grace.page, 'Hello over HTTP').waitFor();
+    await grace.page.locator('#message-input').pressSequentially('Hi Ada', { delay: 30 });
+    await ada.page.locator('#typing', { hasText: 'Grace is typing…' }).waitFor();
+    await grace.page.press('#message-input', 'Enter');
+    await message(ada.page, 'Hi Ada').waitFor();
+    for (const text of ['one', 'two', 'three']) await send(ada.page, text);
+    const expected = ['sent before Grace came', 'Hello over HTTP', 'Hi Ada', 'one', 'two', 'three'];
+    await until(async () => (await logTexts(grace.page)).length === expected.length, 'every message on the other page');
+    assert.deepEqual(await logTexts(grace.page), expected, 'once each, in order');
+    assert.deepEqual(await logTexts(ada.page), expected);
+    assert.ok(transports.length >= 2, 'both pages connected');
+    for (const transport of transports) assert.ok(transport === 'sse' || transport === 'polling', `an HTTP transport, got ${transport}`);
+    noProblems(ada, grace);
+  });
+});

@@ -166,7 +166,8 @@ describe('origin allow-list', () => {
         super(address, protocols, { origin: 'https://evil.example' });
       }
     }
-    const client = connect(url, { ...fastReconnect, WebSocket: FromEvilPage });
+    // WebSocket only: a page's fetch would carry its Origin too, but Node's sends none, so an HTTP fallback would get in.
+    const client = connect(url, { ...fastReconnect, WebSocket: FromEvilPage, transports: ['websocket'] });
     const { retries, errors } = watchAttempts(client);
     try {
       await eventually(() => retries.length >= 2, 'two refused attempts');

@@ -43,6 +43,8 @@ describe('a bare WebSocket client speaking docs/PROTOCOL.md', () => {
       maxPendingRequests: 100,
       maxRoomsPerConnection: 1000,
       dedupeWindow: 1000,
+      maxUnackedFrames: 1000,
+      maxUnackedBytes: 1024 * 1024,
     });
 
     c.send({ type: 'join', ref: 1, room: 'lobby' });

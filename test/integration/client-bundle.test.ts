@@ -209,9 +209,10 @@ describe('taking over and giving back the app’s request listeners', () => {
     assert.deepEqual(http.listeners('request'), [app, second]);
   });
 
-  test('serveClient: false leaves the app’s server alone', async () => {
+  test('serveClient: false and WebSocket only leave the app’s server alone', async () => {
     const http = createServer(app);
-    const sb = new Switchboard(http, { serveClient: false });
+    // The HTTP transports (long-polling, SSE) answer requests on the app's server too: only without them is it untouched.
+    const sb = new Switchboard(http, { serveClient: false, transports: ['websocket'] });
     assert.deepEqual(http.listeners('request'), [app]);
     assert.equal(sb.clientPaths, undefined);
     const base = await listen(http);

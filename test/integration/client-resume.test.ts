@@ -195,6 +195,40 @@ describe('the SDK resumes its session on the real server', { timeout: 30_000 }, 
   });
 });
 
+describe('the SDK acknowledges inside the bounds the server announces', { timeout: 30_000 }, () => {
+  test('a server that keeps only 8 unacknowledged frames: after 20 events, 3 sent while the link is down still resume', async () => {
+    // The server ends a session whose kept frames are at their bound when it must keep one
+    // more for a client that is away: a client acking rarer than the bound loses its session.
+    const { sb, port } = await startServer({ resume: { maxUnackedFrames: 8 } });
+    const proxy = await Proxy.start(port);
+    const client = connect(proxy.url, fastReconnect);
+    try {
+      const seen: number[] = [];
+      client.on('n', (n: number) => {
+        seen.push(n);
+      });
+      await nextConnect(client);
+      await client.join('lobby');
+      for (let n = 1; n <= 20; n++) sb.to('lobby').emit('n', n);
+      await eventually(() => seen.length === 20, 'the first 20 events');
+      await delay(50); // the last acks reach the server
+      const back = nextConnect(client);
+      proxy.cut();
+      await eventually(() => sb.connectionCount === 0, 'the server to see the cut');
+      for (let n = 21; n <= 23; n++) sb.to('lobby').emit('n', n);
+      assert.equal(sb.sessionCount, 1, 'the session is still kept');
+      proxy.heal();
+      assert.deepEqual(await back, { resumed: true });
+      await eventually(() => seen.length >= 23, 'the events sent while away');
+      assert.deepEqual(seen, Array.from({ length: 23 }, (_, i) => i + 1));
+    } finally {
+      client.close();
+      await proxy.close();
+      await sb.close({ deadline: 50 });
+    }
+  });
+});
+
 describe('closes the SDK makes to come back keep the session', { timeout: 30_000 }, () => {
   test('offline closes with 4005: the server keeps the session and the client resumes it when back online', async () => {
     const { sb, url } = await startServer();

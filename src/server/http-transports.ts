@@ -1,0 +1,259 @@
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CloseCode } from '../protocol/close-codes.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { answerError, answerJson, answerTaken } from '../transport/http-answer.js';
+import { closeAfterAnswer, readBody } from '../transport/http-body.js';
+import { HttpConnections } from '../transport/http-connections.js';
+import { openingPollBody, parseSendBody } from '../transport/http-frames.js';
+import type { HttpTransport } from '../transport/http-transport.js';
+import { PollingTransport } from '../transport/long-polling.js';
+import type { Transport, TransportRequestInfo } from '../transport/transport.js';
+import type { Admission } from './admission.js';
+import { Cors } from './cors.js';
+import type { ResolvedOptions, TransportName } from './options.js';
+
+/** What the HTTP transports need of the server. */
+export interface HttpTransportsHost {
+  readonly options: ResolvedOptions;
+  readonly admission: Admission;
+  /** The server is shutting down: no new connections. */
+  closing(): boolean;
+  /** The client's IP of a request (`trustProxy`). */
+  clientAddress(req: IncomingMessage): string;
+  /** Whether a page from `origin` may connect (`allowedOrigins`); false when the check throws. */
+  originAllowed(origin: string, req: IncomingMessage, address?: string): boolean;
+  /** Why `origin` is refused. */
+  originRefusal(origin: string): string;
+  /** A new connection: start its session. */
+  startSession(transport: Transport, info: TransportRequestInfo): void;
+  /** A failure that must not take the server down. */
+  reportError(err: unknown, context: Record<string, unknown>): void;
+}
+
+type Endpoint = 'poll' | 'sse' | 'send' | 'close';
+
+const METHODS: Readonly<Record<Endpoint, readonly string[]>> = { poll: ['GET'], sse: ['GET'], send: ['POST'], close: ['POST'] };
+
+/** The largest `POST close` body: a close code and a reason of at most 123 bytes fit easily. */
+const MAX_CLOSE_BODY_BYTES = 1024;
+const MAX_REASON_BYTES = 123;
+
+/**
+ * The HTTP endpoints of long-polling and Server-Sent Events under the WebSocket path:
+ * `GET {path}/poll` and `GET {path}/sse` open a connection (with the same origin check,
+ * admission and shutdown refusal as a WebSocket upgrade), `GET {path}/poll?cid=` polls,
+ * `POST {path}/send?cid=` carries frames up, `POST {path}/close?cid=` closes. Answers to
+ * pages on allowed origins carry CORS headers, credentials allowed.
+ */
+export class HttpTransports {
+  private readonly connections: HttpConnections;
+  private readonly routes = new Map<string, Endpoint>();
+  private readonly cors: Cors;
+
+  constructor(private readonly host: HttpTransportsHost) {
+    const { options, admission } = host;
+    this.connections = new HttpConnections({
+      polling: options.polling,
+      onClosed: (connection) => admission.closed(connection.info.remoteAddress, true),
+    });
+    const base = options.path.endsWith('/') ? options.path.slice(0, -1) : options.path;
+    for (const endpoint of Object.keys(METHODS) as Endpoint[]) this.routes.set(`${base}/${endpoint}`, endpoint);
+    // Never `*`: a page that sends cookies (credentials) is only answered with its own origin.
+    this.cors = new Cors({
+      allowsAny: false,
+      allows: (origin, req) => host.originAllowed(origin, req),
+      refusal: (origin) => host.originRefusal(origin),
+    });
+  }
+
+  /** Answer `req` if it is for an HTTP transport endpoint; false (and `res` untouched) otherwise. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const endpoint = this.routes.get(query === -1 ? url : url.slice(0, query));
+    if (endpoint === undefined) return false;
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Access-Control-Allow-Credentials', 'true');
+    if (this.cors.handle(req, res, METHODS[endpoint])) return true;
+    if (!this.enabled(endpoint)) {
+      answerError(res, 403, ErrorCode.TransportDisabled, `this server does not offer ${describe(endpoint)} (option transports: ${this.host.options.transports.join(', ')})`);
+      return true;
+    }
+    if (!METHODS[endpoint].includes(req.method ?? '')) {
+      answerError(res, 405, ErrorCode.BadRequest, `${req.method} is not answered here; use ${METHODS[endpoint].join(', ')}`, { Allow: [...METHODS[endpoint], 'OPTIONS'].join(', ') });
+      return true;
+    }
+    const cid = query === -1 ? null : new URLSearchParams(url.slice(query + 1)).get('cid');
+    if (endpoint === 'sse' || (endpoint === 'poll' && cid === null)) this.open(endpoint === 'sse' ? 'sse' : 'polling', req, res);
+    else if (endpoint === 'poll') this.poll(cid as string, res);
+    else if (endpoint === 'send') this.settle(this.send(this.openConnection(cid), req, res), res, endpoint);
+    else this.settle(this.closeConnection(this.openConnection(cid), req, res), res, endpoint);
+    return true;
+  }
+
+  /** A bug while handling a POST is reported, and the request answered, never left hanging or crashing the process. */
+  private settle(handling: Promise<void>, res: ServerResponse, endpoint: Endpoint): void {
+    handling.catch((err: unknown) => {
+      this.host.reportError(err, { phase: `http ${endpoint}` });
+      answerError(res, 500, ErrorCode.InternalError, 'the request could not be handled; details are in the server log');
+    });
+  }
+
+  /** Drop every HTTP connection (shutdown, once the sessions were closed). */
+  close(): void {
+    this.connections.closeAll();
+  }
+
+  private enabled(endpoint: Endpoint): boolean {
+    const { transports } = this.host.options;
+    if (endpoint === 'poll') return transports.includes('polling');
+    if (endpoint === 'sse') return transports.includes('sse');
+    return transports.includes('polling') || transports.includes('sse');
+  }
+
+  /** A new connection, with the checks of a WebSocket upgrade in the same order. */
+  private open(kind: Exclude<TransportName, 'websocket'>, req: IncomingMessage, res: ServerResponse): void {
+    const { host } = this;
+    if (host.closing()) {
+      answerError(res, 503, ErrorCode.ShuttingDown, 'Switchboard is shutting down; reconnect to another server.');
+      return;
+    }
+    const address = host.clientAddress(req);
+    const origin = req.headers.origin;
+    if (origin !== undefined && !host.originAllowed(origin, req, address)) {
+      answerError(res, 403, ErrorCode.OriginNotAllowed, host.originRefusal(origin));
+      return;
+    }
+    const refused = host.admission.check(address);
+    if (refused) {
+      answerError(res, refused.status, refused.code, refused.message, refused.headers);
+      return;
+    }
+    if (host.admission.full) {
+      const max = host.options.maxConnections;
+      answerError(res, 503, ErrorCode.ServerFull, `the server holds its maximum of ${max} connections (option maxConnections); try again later`);
+      return;
+    }
+    host.admission.open(address, true);
+    const url = req.url ?? '/';
+    let connection: HttpTransport;
+    if (kind === 'sse') {
+      connection = this.connections.openSse(res, url, req.headers, address);
+    } else {
+      connection = this.connections.openPolling(url, req.headers, address);
+      answerJson(res, 200, openingPollBody(connection.cid));
+    }
+    host.startSession(connection, connection.info);
+  }
+
+  private poll(cid: string, res: ServerResponse): void {
+    const connection = this.connections.get(cid);
+    if (!(connection instanceof PollingTransport)) {
+      unknownConnection(res);
+      return;
+    }
+    connection.poll(res);
+  }
+
+  /** The open connection `cid` names, if any: POSTs to a closed one are refused like those to an unknown one. */
+  private openConnection(cid: string | null): HttpTransport | undefined {
+    const connection = cid === null ? undefined : this.connections.get(cid);
+    return connection?.isOpen ? connection : undefined;
+  }
+
+  /** Frames from the client, handed to the session in order as if they came on a WebSocket. */
+  private async send(connection: HttpTransport | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (connection === undefined) {
+      unknownConnection(res);
+      return;
+    }
+    const max = this.host.options.maxMessageBytes;
+    const read = await readBody(req, 4 * max);
+    if (!read.ok) {
+      if (!read.tooBig) return;
+      closeAfterAnswer(res);
+      this.tooBig(connection, res, `the body is larger than ${4 * max} bytes (4 × maxMessageBytes)`);
+      return;
+    }
+    if (!connection.isOpen) {
+      unknownConnection(res);
+      return;
+    }
+    if (!isUtf8(read.body)) {
+      answerError(res, 400, ErrorCode.BadRequest, 'the body is not valid UTF-8');
+      return;
+    }
+    const body = parseSendBody(read.body.toString());
+    if (!body.ok) {
+      answerError(res, 400, ErrorCode.BadRequest, body.message);
+      return;
+    }
+    connection.touched();
+    for (const frame of body.frames) {
+      if (Buffer.byteLength(frame) > max) {
+        this.tooBig(connection, res, `a frame is larger than maxMessageBytes (${max} bytes)`);
+        return;
+      }
+      connection.receive(frame);
+      if (!connection.isOpen) break;
+    }
+    answerTaken(res);
+  }
+
+  /** As on a WebSocket, a frame over the limit closes the connection with 1009; the client resumes on a new one. */
+  private tooBig(connection: HttpTransport, res: ServerResponse, message: string): void {
+    connection.close(CloseCode.MessageTooBig, ErrorCode.MessageTooBig);
+    answerError(res, 413, ErrorCode.MessageTooBig, `${message}; the connection is closed (1009)`);
+  }
+
+  private async closeConnection(connection: HttpTransport | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (connection === undefined) {
+      unknownConnection(res);
+      return;
+    }
+    const read = await readBody(req, MAX_CLOSE_BODY_BYTES);
+    if (!read.ok) {
+      if (!read.tooBig) return;
+      closeAfterAnswer(res);
+      answerError(res, 400, ErrorCode.BadRequest, `a close body is at most ${MAX_CLOSE_BODY_BYTES} bytes`);
+      return;
+    }
+    const close = parseClose(read.body.toString());
+    if (typeof close === 'string') {
+      answerError(res, 400, ErrorCode.BadRequest, close);
+      return;
+    }
+    connection.closedByClient(close.code, close.reason);
+    answerTaken(res);
+  }
+}
+
+/** A `POST close` body: `{"code":N,"reason":"..."}`, both optional; a string says what is wrong. */
+export function parseClose(text: string): { code: number; reason: string } | string {
+  if (text.trim() === '') return { code: CloseCode.Normal, reason: '' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'the close body is not JSON';
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'the close body must be an object {"code":N,"reason":"..."}';
+  const { code = CloseCode.Normal, reason = '' } = value as { code?: unknown; reason?: unknown };
+  // The codes a WebSocket client may send (RFC 6455 7.4): 1005, 1006 and 1015 only report what happened locally.
+  if (typeof code !== 'number' || !Number.isInteger(code) || code < 1000 || code > 4999 || code === 1005 || code === 1006 || code === 1015) {
+    return `close code ${JSON.stringify(code)} is not one a client may send (1000–4999, not 1005, 1006 or 1015)`;
+  }
+  if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_REASON_BYTES) return `the close reason must be a string of at most ${MAX_REASON_BYTES} bytes`;
+  return { code, reason };
+}
+
+function unknownConnection(res: ServerResponse): void {
+  answerError(res, 404, ErrorCode.UnknownConnection, 'no open connection with this cid here (unknown, closed, or on another server): open a new connection and resume the session');
+}
+
+function describe(endpoint: Endpoint): string {
+  if (endpoint === 'poll') return 'HTTP long-polling';
+  if (endpoint === 'sse') return 'Server-Sent Events';
+  return 'HTTP transports';
+}
