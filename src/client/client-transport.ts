@@ -60,6 +60,14 @@ export interface HttpTransport extends ClientTransport {
   abandon(): void;
 }
 
+/** How an HTTP transport is opened and sends. */
+export interface HttpTransportOptions {
+  /** The server's frame limit (welcome.limits.maxMessageBytes), which bounds a POST body. */
+  maxBatchBytes(): number | undefined;
+  /** The opening request must have opened the connection (a connection id) within this. */
+  openTimeoutMs: number;
+}
+
 export function isHttpTransport(transport: ClientTransport | undefined): transport is HttpTransport {
   return transport !== undefined && transport.kind !== 'websocket';
 }

@@ -4,7 +4,7 @@ import { PROTOCOL_VERSION, ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { ClientFrame, ErrorPayload, EventFrame, HelloFrame, ReauthFrame, ServerFrame, WelcomeFrame } from '../protocol/frames.js';
-import { classifyClose } from './close-outcome.js';
+import { classifyClose, type CloseOutcome } from './close-outcome.js';
 import { type ChangeDetails, ConnectionReason, ConnectionState } from './connection-state.js';
 import { HeartbeatWatchdog } from './heartbeat-watchdog.js';
 import { encodeReply, type HandlerOutcome } from './incoming-requests.js';
@@ -91,10 +91,10 @@ export class Connection {
   /** What the upgrade probe may do with the session: move it from HTTP to a WebSocket. */
   private readonly upgradeHost: UpgradeHost = {
     upgradable: () => (this.phase === 'open' && this.resumeToken !== undefined && isHttpTransport(this.transport) ? this.transport : undefined),
-    openWebSocket: (handlers) => openTransport('websocket', this.options.url, this.options.WebSocket, handlers, () => this.limit),
+    openWebSocket: (handlers) => openTransport('websocket', this.options, handlers, () => this.limit),
     resumeHello: () => encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, ns: this.options.namespace, resume: this.resumeToken, received: this.received }),
     sessionId: () => this.sessionId,
-    welcomeTimeoutMs: () => Math.min(this.options.connectTimeout, MAX_UPGRADE_MS),
+    connectTimeout: () => this.options.connectTimeout,
     upgraded: (webSocket, welcome, held) => this.upgraded(webSocket, welcome, held),
     upgradeFailed: (why) => this.upgradeFailed(why),
   };
@@ -302,7 +302,7 @@ export class Connection {
     try {
       // Before the welcome, outside the pacing: the server does not count the hello.
       const handlers = this.transportHandlers(() => this.transport?.send(hello));
-      this.transport = openTransport(kind, this.options.url, this.options.WebSocket, handlers, () => this.limit);
+      this.transport = openTransport(kind, this.options, handlers, () => this.limit);
     } catch (cause) {
       // A constructor that throws (malformed URL) fails the same way every time: retrying cannot help.
       const error = new SwitchboardError(ErrorCode.Disconnected, `cannot open a ${kind} connection to ${this.options.url}: ${errorText(cause)}`, { cause });
@@ -571,21 +571,23 @@ export class Connection {
       this.sessionLost('another connection took over the session');
     }
     if (this.phase === 'handshaking') {
-      const transportFailed = isTransportFailure(closed, this.lastErrorFrame);
-      if (transportFailed && this.choice.fallBack(outcome, failureText(closed))) {
-        this.nextTransport();
-        return;
-      }
-      outcome = this.choice.roundOutcome(outcome, transportFailed);
+      const round = this.fallBack(outcome, isTransportFailure(closed, this.lastErrorFrame), failureText(closed));
+      if (!round) return;
+      outcome = round;
     }
     this.lose(outcome.reason, outcome.details, outcome.reconnect, outcome.connectError);
   }
 
-  /** The transport failed on its own before the welcome: the next one of the round, now. */
-  private nextTransport(): void {
+  /**
+   * An attempt failed before the welcome. A failure of the transport itself moves on to the
+   * next transport of the round at once (undefined); otherwise, what to report for the round.
+   */
+  private fallBack(outcome: CloseOutcome, transportFailed: boolean, why: string): CloseOutcome | undefined {
+    if (!transportFailed || !this.choice.fallBack(outcome, why)) return this.choice.roundOutcome(outcome, transportFailed);
     this.teardown();
     this.transport = undefined;
     void this.attemptOpen(true);
+    return undefined;
   }
 
   /** The probe moved the session onto a WebSocket: the app notices nothing. */
@@ -629,12 +631,8 @@ export class Connection {
     const error = new SwitchboardError(ErrorCode.Timeout, `no welcome from ${this.options.url} within ${this.options.connectTimeout} ms`);
     // A proxy that buffers an event stream or eats WebSocket frames: another transport may get through.
     const outcome = { reason: ConnectionReason.ConnectTimeout, details: { error }, reconnect: true, connectError: error };
-    if (this.choice.fallBack(outcome, `no welcome within ${this.options.connectTimeout} ms`)) {
-      this.nextTransport();
-      return;
-    }
-    const round = this.choice.roundOutcome(outcome, true);
-    this.lose(round.reason, round.details, round.reconnect, round.connectError);
+    const round = this.fallBack(outcome, true, `no welcome within ${this.options.connectTimeout} ms`);
+    if (round) this.lose(round.reason, round.details, round.reconnect, round.connectError);
   }
 
   /**
@@ -760,9 +758,6 @@ export class Connection {
     }
   }
 }
-
-/** An upgrade holds back what the app sends until the WebSocket's welcome: never for long. */
-const MAX_UPGRADE_MS = 10_000;
 
 function positive(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;

@@ -1,5 +1,6 @@
 import { CloseCode } from '../protocol/close-codes.js';
-import type { HttpTransport, TransportClosed, TransportHandlers } from './client-transport.js';
+import type { HttpTransport, HttpTransportOptions, TransportClosed, TransportHandlers } from './client-transport.js';
+import { OpenDeadline } from './open-deadline.js';
 import { FramePoster } from './frame-poster.js';
 import { describeAnswer, errorText, type HttpEndpoint, REQUEST_DEFAULTS, refusalOf } from './http-endpoint.js';
 
@@ -24,13 +25,15 @@ export class PollingTransport implements HttpTransport {
   private muted = false;
   /** The connection ended while muted: the frames held for the upgrade stay until taken. */
   private lost = false;
+  private readonly deadline: OpenDeadline;
 
   constructor(
     private readonly endpoint: HttpEndpoint,
     private readonly handlers: TransportHandlers,
-    maxBatchBytes: () => number | undefined,
+    private readonly options: HttpTransportOptions,
   ) {
-    void this.run(maxBatchBytes);
+    this.deadline = new OpenDeadline(options.openTimeoutMs, (closed) => this.finish(closed));
+    void this.run();
   }
 
   get isOpen(): boolean {
@@ -46,6 +49,7 @@ export class PollingTransport implements HttpTransport {
   close(code: number, reason: string): void {
     if (this.done) return;
     this.done = true;
+    this.deadline.clear();
     this.aborter.abort();
     // A connection already gone has nobody to tell.
     if (this.lost) this.poster?.abandon();
@@ -70,18 +74,20 @@ export class PollingTransport implements HttpTransport {
 
   abandon(): void {
     this.done = true;
+    this.deadline.clear();
     this.aborter.abort();
     this.poster?.abandon();
   }
 
-  private async run(maxBatchBytes: () => number | undefined): Promise<void> {
+  private async run(): Promise<void> {
     const opening = await this.get(undefined);
     if (!opening) return;
     if (typeof opening.cid !== 'string' || opening.cid === '') {
       this.finish({ code: CloseCode.Abnormal, reason: '', opened: false, errorMessage: 'the server answered the poll without a connection id' });
       return;
     }
-    this.poster = new FramePoster(this.endpoint, opening.cid, maxBatchBytes, (closed) => this.finish(closed));
+    this.poster = new FramePoster(this.endpoint, opening.cid, this.options.maxBatchBytes, (closed) => this.finish(closed));
+    this.deadline.clear();
     this.opened = true;
     if (!this.muted) this.handlers.onOpen();
     let answer: PollAnswer | undefined = opening;
@@ -128,6 +134,7 @@ export class PollingTransport implements HttpTransport {
 
   private finish(closed: TransportClosed): void {
     if (this.done || this.lost) return;
+    this.deadline.clear();
     this.aborter.abort();
     if (this.muted) {
       // Mid-upgrade (the server moved the session away, most likely): sending goes on into the hold.

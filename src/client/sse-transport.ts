@@ -1,7 +1,8 @@
 import { CloseCode } from '../protocol/close-codes.js';
-import type { HttpTransport, TransportClosed, TransportHandlers } from './client-transport.js';
+import type { HttpTransport, HttpTransportOptions, TransportClosed, TransportHandlers } from './client-transport.js';
 import { FramePoster } from './frame-poster.js';
 import { describeAnswer, errorText, type HttpEndpoint, REQUEST_DEFAULTS, refusalOf } from './http-endpoint.js';
+import { OpenDeadline } from './open-deadline.js';
 import { type SseEvent, SseParser } from './sse-parser.js';
 
 /**
@@ -21,12 +22,15 @@ export class SseTransport implements HttpTransport {
   private muted = false;
   /** The connection ended while muted: the frames held for the upgrade stay until taken. */
   private lost = false;
+  /** Until the `open` event, which a proxy that buffers the stream holds back. */
+  private readonly deadline: OpenDeadline;
 
   constructor(
     private readonly endpoint: HttpEndpoint,
     private readonly handlers: TransportHandlers,
-    private readonly maxBatchBytes: () => number | undefined,
+    private readonly options: HttpTransportOptions,
   ) {
+    this.deadline = new OpenDeadline(options.openTimeoutMs, (closed) => this.finish(closed));
     void this.run();
   }
 
@@ -44,6 +48,7 @@ export class SseTransport implements HttpTransport {
   close(code: number, reason: string): void {
     if (this.done) return;
     this.done = true;
+    this.deadline.clear();
     const poster = this.poster;
     if (!poster || this.lost) {
       // Not open yet, or already gone: nobody to tell.
@@ -72,6 +77,7 @@ export class SseTransport implements HttpTransport {
 
   abandon(): void {
     this.done = true;
+    this.deadline.clear();
     this.aborter.abort();
     this.poster?.abandon();
   }
@@ -136,7 +142,8 @@ export class SseTransport implements HttpTransport {
       this.finish({ code: CloseCode.Abnormal, reason: '', opened: false, errorMessage: 'the event stream opened without a connection id' });
       return false;
     }
-    this.poster = new FramePoster(this.endpoint, cid, this.maxBatchBytes, (closed) => this.finish(closed));
+    this.poster = new FramePoster(this.endpoint, cid, this.options.maxBatchBytes, (closed) => this.finish(closed));
+    this.deadline.clear();
     this.opened = true;
     if (!this.muted) this.handlers.onOpen();
     return !this.done;
@@ -144,6 +151,7 @@ export class SseTransport implements HttpTransport {
 
   private finish(closed: TransportClosed): void {
     if (this.done || this.lost) return;
+    this.deadline.clear();
     this.aborter.abort();
     if (this.muted) {
       // Mid-upgrade (the server moved the session away, most likely): sending goes on into the hold.

@@ -115,21 +115,29 @@ export function failureText(closed: TransportClosed): string {
 /** Open a connection of `kind`. Throws when the URL cannot be used. */
 export function openTransport(
   kind: TransportKind,
-  url: string,
-  WebSocketImpl: WebSocketConstructor | undefined,
+  client: { url: string; WebSocket: WebSocketConstructor | undefined; connectTimeout: number },
   handlers: TransportHandlers,
   maxBatchBytes: () => number | undefined,
 ): ClientTransport {
+  const options = { maxBatchBytes, openTimeoutMs: Math.min(client.connectTimeout, HTTP_OPEN_TIMEOUT_MS) };
   switch (kind) {
     case 'websocket':
-      if (!WebSocketImpl) throw new TypeError('no WebSocket implementation');
-      return new WebSocketTransport(WebSocketImpl, url, handlers);
+      if (!client.WebSocket) throw new TypeError('no WebSocket implementation');
+      return new WebSocketTransport(client.WebSocket, client.url, handlers);
     case 'sse':
-      return new SseTransport(new HttpEndpoint(url), handlers, maxBatchBytes);
+      return new SseTransport(new HttpEndpoint(client.url), handlers, options);
     case 'polling':
-      return new PollingTransport(new HttpEndpoint(url), handlers, maxBatchBytes);
+      return new PollingTransport(new HttpEndpoint(client.url), handlers, options);
   }
 }
+
+/**
+ * The server answers an HTTP transport's opening request at once, so one that has not
+ * opened after this is stuck: an event stream a proxy buffers, or a request the runtime
+ * never fails (Node's fetch can hang on a connection closed as it is accepted). Past it
+ * the next transport is tried, well before connectTimeout.
+ */
+const HTTP_OPEN_TIMEOUT_MS = 5000;
 
 /**
  * The transports a client may use, in order: those asked for that this environment has

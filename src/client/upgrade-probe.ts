@@ -12,8 +12,8 @@ export interface UpgradeHost {
   /** The hello that resumes the session at this instant: its token and the frames received so far. */
   resumeHello(): string;
   sessionId(): string | undefined;
-  /** How long a probe may take from opening the WebSocket to the welcome. */
-  welcomeTimeoutMs(): number;
+  /** The client's connectTimeout, which bounds a probe too (and MAX_UPGRADE_MS). */
+  connectTimeout(): number;
   /**
    * The WebSocket resumed the session: carry on there, sending `held` first. Returns the
    * handlers that get everything the WebSocket receives from now on.
@@ -26,6 +26,8 @@ export interface UpgradeHost {
 /** First probe this long after a welcome on HTTP; doubled after each failed probe, up to the cap. */
 const FIRST_PROBE_MS = 1000;
 const MAX_PROBE_MS = 5 * 60_000;
+/** An upgrade holds back what the app sends until the WebSocket's welcome: never for long. */
+const MAX_UPGRADE_MS = 10_000;
 
 type Step = 'opening' | 'holding' | 'hello_sent';
 
@@ -106,7 +108,7 @@ export class UpgradeProbe {
       this.failed(attempt, cause instanceof Error ? cause.message : String(cause));
       return;
     }
-    const timeoutMs = host.welcomeTimeoutMs();
+    const timeoutMs = Math.min(host.connectTimeout(), MAX_UPGRADE_MS);
     attempt.timer = setTimeout(() => this.failed(attempt, `no welcome within ${timeoutMs} ms`), timeoutMs);
   }
 

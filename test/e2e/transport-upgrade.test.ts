@@ -72,7 +72,11 @@ before(async () => {
   base = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
 });
 
-after(() => sb.close({ deadline: 100 }));
+after(async () => {
+  await sb.close({ deadline: 100 });
+  http.closeAllConnections();
+  await new Promise((resolve) => http.close(resolve));
+});
 
 async function until(check: () => boolean | Promise<boolean>, what: string | (() => string), timeout = 15_000): Promise<void> {
   const deadline = Date.now() + timeout;
@@ -121,7 +125,7 @@ test('starts on long-polling, upgrades to WebSocket mid-conversation: nothing lo
     });
     clearInterval(downTimer);
     const sent = await page.evaluate(() => (window as unknown as PageGlobals).rec.sent);
-    await until(() => up.length >= sent, () => `every up event at the server (sent ${sent}, got ${up.length}, missing ${sorted(sent).filter((n) => !up.includes(n)).join(' ')})`);
+    await until(() => up.length >= sent, () => `every up event at the server (sent ${sent}, got ${up.length}, missing ${sorted(sent).filter((n) => !up.includes(n)).join(' ')}; page problems: ${problems.join(' | ') || 'none'})`);
     await until(() => page.evaluate((n) => (window as unknown as PageGlobals).rec.down.length >= n, sentDown), 'every down event in the page');
     await new Promise((resolve) => setTimeout(resolve, 200));
 

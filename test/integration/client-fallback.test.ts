@@ -342,6 +342,34 @@ describe('falling back from a refused WebSocket', { timeout: 30_000 }, () => {
   });
 });
 
+describe('when no transport gets through', { timeout: 30_000 }, () => {
+  test('connect_error reports the preferred transport\'s failure and names the others; each round is one backoff step', async () => {
+    const { sb, url } = await startServer();
+    await sb.close(); // nothing listens on the port any more
+    const client = connect(url, fastReconnect);
+    const errors: (Error & { code: string })[] = [];
+    const retries: { attempt: number; reason: string }[] = [];
+    client.on('connect_error', (error: Error & { code: string }) => void errors.push(error));
+    client.on('reconnecting', (info: { attempt: number; reason: string }) => void retries.push(info));
+    try {
+      await eventually(() => retries.length >= 2, 'two rounds');
+      assert.equal(errors[0]?.code, 'disconnected');
+      assert.match(errors[0]?.message ?? '', /^could not open a WebSocket to ws:\/\/127\.0\.0\.1:\d+\/ws: .*; tried sse \(.+\), polling \(.+\) too$/);
+      assert.deepEqual(
+        retries.slice(0, 2).map((r) => [r.attempt, r.reason]),
+        [
+          [1, 'transport_error'],
+          [2, 'transport_error'],
+        ],
+        'one attempt (and one connect_error) per round of three transports',
+      );
+      assert.equal(errors.length, retries.length);
+    } finally {
+      client.close();
+    }
+  });
+});
+
 describe('moving a live session onto a WebSocket', { timeout: 30_000 }, () => {
   for (const from of ['polling', 'sse'] as const) {
     test(`${from} → websocket while frames flow both ways: none lost, none repeated, order kept; the app notices nothing`, async () => {

@@ -65,7 +65,7 @@ async function freePort(): Promise<number> {
 }
 
 describe('welcome.limits', () => {
-  test('announces the frame rate, the queue bound, pending requests, rooms and the dedupe window', async () => {
+  test('announces the frame rate, the queue bound, pending requests, rooms, the dedupe window and what is kept for a resume', async () => {
     const { sb, url } = await startServer();
     const { sb: custom, url: customUrl } = await startServer({
       rateLimit: { perSecond: 7, burst: 9 },
@@ -74,8 +74,9 @@ describe('welcome.limits', () => {
       maxRoomsPerConnection: 4,
       dedupeWindow: 50,
       maxMessageBytes: 2048,
+      resume: { maxUnackedFrames: 40, maxUnackedBytes: 8192 },
     });
-    const { sb: open, url: openUrl } = await startServer({ rateLimit: false, maxPendingRequests: Infinity, maxRoomsPerConnection: Infinity });
+    const { sb: open, url: openUrl } = await startServer({ rateLimit: false, maxPendingRequests: Infinity, maxRoomsPerConnection: Infinity, resume: false });
     const clients: BareClient[] = [];
     try {
       const limitsOf = async (at: string): Promise<unknown> => {
@@ -90,6 +91,8 @@ describe('welcome.limits', () => {
         maxPendingRequests: 100,
         maxRoomsPerConnection: 1000,
         dedupeWindow: 1000,
+        maxUnackedFrames: 1000,
+        maxUnackedBytes: 1024 * 1024,
       });
       assert.deepEqual(await limitsOf(customUrl), {
         maxMessageBytes: 2048,
@@ -98,6 +101,8 @@ describe('welcome.limits', () => {
         maxPendingRequests: 3,
         maxRoomsPerConnection: 4,
         dedupeWindow: 50,
+        maxUnackedFrames: 40,
+        maxUnackedBytes: 8192,
       });
       // No limit is null: JSON has no Infinity.
       assert.deepEqual(await limitsOf(openUrl), {
@@ -107,6 +112,9 @@ describe('welcome.limits', () => {
         maxPendingRequests: null,
         maxRoomsPerConnection: null,
         dedupeWindow: 1000,
+        // Sessions are not resumable: nothing is kept, nothing needs acknowledging.
+        maxUnackedFrames: null,
+        maxUnackedBytes: null,
       });
     } finally {
       for (const c of clients) c.close();

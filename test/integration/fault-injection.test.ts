@@ -84,7 +84,9 @@ interface Subscriber {
 async function subscriber(serverPort: number, name: string): Promise<Subscriber> {
   const proxy = await TcpProxy.start(serverPort);
   const network = new FakeNetwork();
-  const client = connect(proxy.url(), { reconnect: RECONNECT, network });
+  // WebSocket only: the faults are cut at WebSocket frame boundaries; the HTTP transports
+  // are faulted in transport-conformance.test.ts and client-fallback.test.ts.
+  const client = connect(proxy.url(), { reconnect: RECONNECT, network, transports: ['websocket'] });
   const sub: Subscriber = { name, proxy, network, client, seen: [], highest: 0, plain: [] };
   client.on('p', (n: number) => {
     sub.plain.push({ n, sid: client.id });

@@ -114,7 +114,8 @@ describe('session resume', { timeout: 15_000 }, () => {
     assert.equal((await fifth.nextFrame('hello')).received, 2, 'counted from the new session’s welcome');
   });
 
-  it('acknowledges received frames every 100 frames, and within a second of the last one', async () => {
+  it('acknowledges at a quarter of the bounds the welcome announces, and within a second of the last frame', async () => {
+    server.script.welcome = { limits: { maxMessageBytes: 65_536, maxUnackedFrames: 400, maxUnackedBytes: 1024 * 1024 } };
     const { client, conn } = await server.openConnected();
     for (let i = 0; i < 150; i++) conn.send({ type: 'event', event: 'tick', data: i });
     await sync(client, conn);
@@ -125,6 +126,13 @@ describe('session resume', { timeout: 15_000 }, () => {
     assert.equal(late.received, 151);
     await delay(1100);
     assert.equal(conn.ofType('ack').length, 2, 'nothing new, nothing to acknowledge');
+  });
+
+  it('a welcome without bounds: acknowledges every 250 frames (a quarter of the server defaults)', async () => {
+    const { client, conn } = await server.openConnected();
+    for (let i = 0; i < 260; i++) conn.send({ type: 'event', event: 'tick', data: i });
+    await sync(client, conn);
+    assert.deepEqual(await conn.nextFrame('ack'), { type: 'ack', received: 250 });
   });
 
   it('a server without resume (welcome.resume null) gets no token and no acks', async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { HttpTransport, TransportClosed, TransportHandlers } from '../../src/client/client-transport.js';
+import type { HttpTransport, HttpTransportOptions, TransportClosed, TransportHandlers } from '../../src/client/client-transport.js';
 import { HttpEndpoint } from '../../src/client/http-endpoint.js';
 import { PollingTransport } from '../../src/client/polling-transport.js';
 import { SseTransport } from '../../src/client/sse-transport.js';
@@ -171,9 +171,10 @@ afterEach(async () => {
 });
 
 type Make = (handlers: TransportHandlers, maxBytes?: () => number | undefined) => HttpTransport;
+const options = (maxBatchBytes: () => number | undefined = () => undefined, openTimeoutMs = 2000): HttpTransportOptions => ({ maxBatchBytes, openTimeoutMs });
 const kinds: [string, Make][] = [
-  ['long-polling', (h, max = () => undefined) => track(new PollingTransport(new HttpEndpoint(server.url), h, max))],
-  ['SSE', (h, max = () => undefined) => track(new SseTransport(new HttpEndpoint(server.url), h, max))],
+  ['long-polling', (h, max) => track(new PollingTransport(new HttpEndpoint(server.url), h, options(max)))],
+  ['SSE', (h, max) => track(new SseTransport(new HttpEndpoint(server.url), h, options(max)))],
 ];
 
 function track(transport: HttpTransport): HttpTransport {
@@ -372,6 +373,15 @@ describe('long-polling: receiving', () => {
     assert.deepEqual(r.closes[0]?.refusal, { code: 'server_full', message: 'at capacity' });
   });
 
+  it('an opening request that gets no answer in time fails as not opened', async () => {
+    server.routes.set('/ws/poll', () => {}); // never answered
+    const r = recorder();
+    make('polling', r.handlers, 100);
+    await server.until(() => r.closes.length === 1, 'the close');
+    assert.equal(r.closes[0]?.opened, false);
+    assert.match(r.closes[0]?.errorMessage ?? '', /not open within 100 ms/);
+  });
+
   it('an answer without a cid does not open', async () => {
     server.routes.set('/ws/poll', (_req, res) => json(res, 200, { frames: [] }));
     const r = recorder();
@@ -408,6 +418,19 @@ describe('SSE: receiving', () => {
     server.writeSse('\n\r\nevent: unknown-later\ndata: x\n\n');
     await server.until(() => r.texts.length === 2, 'two frames');
     assert.deepEqual(r.texts, ['{"type":"welcome","n":1}', '{"type":"event","n":2}']);
+  });
+
+  it('a stream whose open event does not come in time (a buffering proxy) fails as not opened', async () => {
+    server.routes.set('/ws/sse', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': buffered somewhere\n');
+      server.streams.push(res);
+    });
+    const r = recorder();
+    make('sse', r.handlers, 100);
+    await server.until(() => r.closes.length === 1, 'the close');
+    assert.equal(r.closes[0]?.opened, false);
+    assert.match(r.closes[0]?.errorMessage ?? '', /not open within 100 ms/);
   });
 
   it('a close event ends the connection with its code', async () => {
@@ -469,7 +492,8 @@ describe('SSE: receiving', () => {
   });
 });
 
-function make(kind: 'polling' | 'sse', handlers: TransportHandlers): HttpTransport {
+function make(kind: 'polling' | 'sse', handlers: TransportHandlers, openTimeoutMs?: number): HttpTransport {
   const endpoint = new HttpEndpoint(server.url);
-  return track(kind === 'polling' ? new PollingTransport(endpoint, handlers, () => undefined) : new SseTransport(endpoint, handlers, () => undefined));
+  const o = options(undefined, openTimeoutMs);
+  return track(kind === 'polling' ? new PollingTransport(endpoint, handlers, o) : new SseTransport(endpoint, handlers, o));
 }

@@ -68,9 +68,11 @@ function typedClient(client: SwitchboardClient<ServerEvents, ClientEvents>): voi
   admin.emit('say', { text: 'hi' });
 }
 
-test('the browser entry refuses to guess a WebSocket when none exists', () => {
+test('the browser entry without a WebSocket: WebSocket only is refused at once; by default HTTP carries the session', () => {
   void typedClient;
   // Node 20 has no global WebSocket: the browser entry must say so instead of failing later.
   if ((globalThis as { WebSocket?: unknown }).WebSocket !== undefined) return;
-  assert.throws(() => connect('ws://127.0.0.1:1/ws'), /no WebSocket implementation/);
+  assert.throws(() => connect('ws://127.0.0.1:1/ws', { transports: ['websocket'] }), /no WebSocket implementation/);
+  const fallback = connect('ws://127.0.0.1:1/ws', { reconnect: false });
+  fallback.close();
 });
