@@ -1,7 +1,6 @@
 import { CloseCode } from '../protocol/close-codes.js';
-import type { HttpTransport, HttpTransportOptions, TransportClosed, TransportHandlers } from './client-transport.js';
-import { OpenDeadline } from './open-deadline.js';
-import { FramePoster } from './frame-poster.js';
+import type { HttpTransportOptions, TransportClosed, TransportHandlers } from './client-transport.js';
+import { HttpTransportBase } from './http-transport-base.js';
 import { describeAnswer, errorText, type HttpEndpoint, REQUEST_DEFAULTS, refusalOf } from './http-endpoint.js';
 
 interface PollAnswer {
@@ -16,67 +15,12 @@ interface PollAnswer {
  * as POSTs (FramePoster). Any failed request is a lost connection (1006): the client
  * resumes the session on a new one, as after a WebSocket drop.
  */
-export class PollingTransport implements HttpTransport {
+export class PollingTransport extends HttpTransportBase {
   readonly kind = 'polling' as const;
-  private poster: FramePoster | undefined;
-  private readonly aborter = new AbortController();
-  private opened = false;
-  private done = false;
-  private muted = false;
-  /** The connection ended while muted: the frames held for the upgrade stay until taken. */
-  private lost = false;
-  private readonly deadline: OpenDeadline;
 
-  constructor(
-    private readonly endpoint: HttpEndpoint,
-    private readonly handlers: TransportHandlers,
-    private readonly options: HttpTransportOptions,
-  ) {
-    this.deadline = new OpenDeadline(options.openTimeoutMs, (closed) => this.finish(closed));
+  constructor(endpoint: HttpEndpoint, handlers: TransportHandlers, options: HttpTransportOptions) {
+    super(endpoint, handlers, options);
     void this.run();
-  }
-
-  get isOpen(): boolean {
-    return this.opened && !this.done;
-  }
-
-  send(text: string): boolean {
-    if (!this.isOpen) return false;
-    this.poster?.send(text);
-    return true;
-  }
-
-  close(code: number, reason: string): void {
-    if (this.done) return;
-    this.done = true;
-    this.deadline.clear();
-    this.aborter.abort();
-    // A connection already gone has nobody to tell.
-    if (this.lost) this.poster?.abandon();
-    else void this.poster?.close(code, reason);
-  }
-
-  hold(): Promise<void> {
-    return this.poster?.hold() ?? Promise.resolve();
-  }
-
-  release(): void {
-    this.poster?.release();
-  }
-
-  mute(): void {
-    this.muted = true;
-  }
-
-  takeHeld(): string[] {
-    return this.poster?.takeHeld() ?? [];
-  }
-
-  abandon(): void {
-    this.done = true;
-    this.deadline.clear();
-    this.aborter.abort();
-    this.poster?.abandon();
   }
 
   private async run(): Promise<void> {
@@ -86,12 +30,9 @@ export class PollingTransport implements HttpTransport {
       this.finish({ code: CloseCode.Abnormal, reason: '', opened: false, errorMessage: 'the server answered the poll without a connection id' });
       return;
     }
-    this.poster = new FramePoster(this.endpoint, opening.cid, this.options.maxBatchBytes, (closed) => this.finish(closed));
-    this.deadline.clear();
-    this.opened = true;
-    if (!this.muted) this.handlers.onOpen();
+    this.openedAs(opening.cid);
     let answer: PollAnswer | undefined = opening;
-    while (answer && this.deliver(answer)) answer = await this.get(opening.cid);
+    while (answer && this.take(answer)) answer = await this.get(opening.cid);
   }
 
   /** One poll. Undefined when it failed (the connection is finished then) or the transport is done. */
@@ -116,11 +57,11 @@ export class PollingTransport implements HttpTransport {
   }
 
   /** Hand the frames of one answer over, in order. False once the connection is over. */
-  private deliver(answer: PollAnswer): boolean {
+  private take(answer: PollAnswer): boolean {
     if (Array.isArray(answer.frames)) {
       for (const frame of answer.frames) {
         if (this.done) return false;
-        if (!this.muted) this.handlers.onText(JSON.stringify(frame));
+        this.deliver(JSON.stringify(frame));
       }
     }
     if (this.done) return false;
@@ -130,19 +71,5 @@ export class PollingTransport implements HttpTransport {
       return false;
     }
     return true;
-  }
-
-  private finish(closed: TransportClosed): void {
-    if (this.done || this.lost) return;
-    this.deadline.clear();
-    this.aborter.abort();
-    if (this.muted) {
-      // Mid-upgrade (the server moved the session away, most likely): sending goes on into the hold.
-      this.lost = true;
-      return;
-    }
-    this.done = true;
-    this.poster?.abandon();
-    this.handlers.onClose(closed);
   }
 }

@@ -1,8 +1,7 @@
 import { CloseCode } from '../protocol/close-codes.js';
-import type { HttpTransport, HttpTransportOptions, TransportClosed, TransportHandlers } from './client-transport.js';
-import { FramePoster } from './frame-poster.js';
+import type { HttpTransportOptions, TransportClosed, TransportHandlers } from './client-transport.js';
+import { HttpTransportBase } from './http-transport-base.js';
 import { describeAnswer, errorText, type HttpEndpoint, REQUEST_DEFAULTS, refusalOf } from './http-endpoint.js';
-import { OpenDeadline } from './open-deadline.js';
 import { type SseEvent, SseParser } from './sse-parser.js';
 
 /**
@@ -13,73 +12,12 @@ import { type SseEvent, SseParser } from './sse-parser.js';
  * and cookies as the other transports and no automatic reconnect gets in the way: a stream
  * that ends without `close` is a lost connection (1006), which the session resumes.
  */
-export class SseTransport implements HttpTransport {
+export class SseTransport extends HttpTransportBase {
   readonly kind = 'sse' as const;
-  private poster: FramePoster | undefined;
-  private readonly aborter = new AbortController();
-  private opened = false;
-  private done = false;
-  private muted = false;
-  /** The connection ended while muted: the frames held for the upgrade stay until taken. */
-  private lost = false;
-  /** Until the `open` event, which a proxy that buffers the stream holds back. */
-  private readonly deadline: OpenDeadline;
 
-  constructor(
-    private readonly endpoint: HttpEndpoint,
-    private readonly handlers: TransportHandlers,
-    private readonly options: HttpTransportOptions,
-  ) {
-    this.deadline = new OpenDeadline(options.openTimeoutMs, (closed) => this.finish(closed));
+  constructor(endpoint: HttpEndpoint, handlers: TransportHandlers, options: HttpTransportOptions) {
+    super(endpoint, handlers, options);
     void this.run();
-  }
-
-  get isOpen(): boolean {
-    return this.opened && !this.done;
-  }
-
-  send(text: string): boolean {
-    if (!this.isOpen) return false;
-    this.poster?.send(text);
-    return true;
-  }
-
-  /** The close request goes first: the server takes an aborted stream for a drop (1006) and would keep the session. */
-  close(code: number, reason: string): void {
-    if (this.done) return;
-    this.done = true;
-    this.deadline.clear();
-    const poster = this.poster;
-    if (!poster || this.lost) {
-      // Not open yet, or already gone: nobody to tell.
-      this.aborter.abort();
-      poster?.abandon();
-      return;
-    }
-    void poster.close(code, reason).finally(() => this.aborter.abort());
-  }
-
-  hold(): Promise<void> {
-    return this.poster?.hold() ?? Promise.resolve();
-  }
-
-  release(): void {
-    this.poster?.release();
-  }
-
-  mute(): void {
-    this.muted = true;
-  }
-
-  takeHeld(): string[] {
-    return this.poster?.takeHeld() ?? [];
-  }
-
-  abandon(): void {
-    this.done = true;
-    this.deadline.clear();
-    this.aborter.abort();
-    this.poster?.abandon();
   }
 
   private async run(): Promise<void> {
@@ -128,7 +66,7 @@ export class SseTransport implements HttpTransport {
         return false;
       }
       case 'message':
-        if (this.opened && !this.muted) this.handlers.onText(event.data);
+        this.deliver(event.data);
         return !this.done;
       default:
         return true; // unknown event types are for later versions
@@ -142,25 +80,8 @@ export class SseTransport implements HttpTransport {
       this.finish({ code: CloseCode.Abnormal, reason: '', opened: false, errorMessage: 'the event stream opened without a connection id' });
       return false;
     }
-    this.poster = new FramePoster(this.endpoint, cid, this.options.maxBatchBytes, (closed) => this.finish(closed));
-    this.deadline.clear();
-    this.opened = true;
-    if (!this.muted) this.handlers.onOpen();
+    this.openedAs(cid);
     return !this.done;
-  }
-
-  private finish(closed: TransportClosed): void {
-    if (this.done || this.lost) return;
-    this.deadline.clear();
-    this.aborter.abort();
-    if (this.muted) {
-      // Mid-upgrade (the server moved the session away, most likely): sending goes on into the hold.
-      this.lost = true;
-      return;
-    }
-    this.done = true;
-    this.poster?.abandon();
-    this.handlers.onClose(closed);
   }
 }
 
