@@ -5,6 +5,8 @@ import type { MemoryPlan } from './scenarios/memory.js';
 import type { RequestAckPlan } from './scenarios/request-ack.js';
 
 export const SERVERS: readonly ServerName[] = ['switchboard', 'ws-naive', 'ws-coalesced', 'socket.io'];
+/** Servers run only when named with --servers= (variants that explain a difference). */
+export const EXTRA_SERVERS: readonly ServerName[] = ['switchboard-noresume'];
 
 export type ScenarioName = 'fanout' | 'memory' | 'request-ack' | 'connect-rate';
 export const SCENARIOS: readonly ScenarioName[] = ['fanout', 'memory', 'request-ack', 'connect-rate'];

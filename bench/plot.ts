@@ -7,12 +7,14 @@ import { count, type BenchResults } from './report.js';
 const CHROMIUM = '/usr/bin/chromium';
 const COLORS: Record<ServerName, string> = {
   switchboard: '#d62728',
+  'switchboard-noresume': '#ff9896',
   'ws-naive': '#7f7f7f',
   'ws-coalesced': '#1f77b4',
   'socket.io': '#2ca02c',
 };
 const LABELS: Record<ServerName, string> = {
   switchboard: 'Switchboard',
+  'switchboard-noresume': 'Switchboard, resume: false',
   'ws-naive': 'ws, naive send loop',
   'ws-coalesced': 'ws, framed once + coalesced writes',
   'socket.io': 'Socket.IO 4.8 (WebSocket)',

@@ -20,11 +20,12 @@ export interface BenchResults {
 
 const LABEL: Record<ServerName, string> = {
   switchboard: 'Switchboard',
+  'switchboard-noresume': 'SB resume off',
   'ws-naive': 'ws naive',
   'ws-coalesced': 'ws coalesced',
   'socket.io': 'Socket.IO',
 };
-const ORDER: ServerName[] = ['switchboard', 'ws-naive', 'ws-coalesced', 'socket.io'];
+const ORDER: ServerName[] = ['switchboard', 'switchboard-noresume', 'ws-naive', 'ws-coalesced', 'socket.io'];
 
 export const count = (n: number): string =>
   !Number.isFinite(n) ? '–' : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e4 ? `${Math.round(n / 1e3)}k` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : `${Math.round(n)}`;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--servers=a,b] [--scenarios=fanout,memory,request-ack,connect-rate]
+ * `npm run bench [-- --quick] [--servers=a,b (switchboard-noresume only when named)] [--scenarios=fanout,memory,request-ack,connect-rate]
  * [--plot=path] [--no-plot] [--update-docs] [--report=results.json]`
  *
  * Runs every server under test as its own process on core 1 and the load generator (this
@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { recordInDocs } from './docs-update.js';
 import { fileURLToPath } from 'node:url';
 import { collectMeta } from './meta.js';
-import { FULL, QUICK, SCENARIOS, SERVERS, type ScenarioName } from './plan.js';
+import { EXTRA_SERVERS, FULL, QUICK, SCENARIOS, SERVERS, type ScenarioName } from './plan.js';
 import { renderFanoutPlot } from './plot.js';
 import { formatReport, type BenchResults } from './report.js';
 import { runConnectRate } from './scenarios/connect-rate.js';
@@ -26,9 +26,10 @@ import type { ServerName } from './load/dialects.js';
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const flag = (name: string): boolean => args.includes(`--${name}`);
-const list = <T extends string>(name: string, all: readonly T[]): T[] => {
+/** `--name=a,b` chosen among `all`; without it, `defaults`. */
+const list = <T extends string>(name: string, all: readonly T[], defaults: readonly T[] = all): T[] => {
   const value = option(name);
-  if (!value) return [...all];
+  if (!value) return [...defaults];
   const chosen = value.split(',') as T[];
   for (const c of chosen) if (!all.includes(c)) throw new Error(`--${name}: unknown "${c}" (one of ${all.join(', ')})`);
   return chosen;
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   }
   const plan = flag('quick') ? QUICK : FULL;
   if (updateDocs && plan.mode !== 'full') throw new Error('--update-docs records full runs only');
-  const servers = list<ServerName>('servers', SERVERS);
+  const servers = list<ServerName>('servers', [...SERVERS, ...EXTRA_SERVERS], SERVERS);
   const scenarios = list<ScenarioName>('scenarios', SCENARIOS);
   // The load generator keeps core 0, every thread of it; the servers get core 1.
   execFileSync('taskset', ['-a', '-p', '-c', String(LOADER_CORE), String(process.pid)], { stdio: 'ignore' });

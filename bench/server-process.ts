@@ -6,6 +6,7 @@ import type { ServerName } from './load/dialects.js';
 
 const SERVER_FILES: Record<ServerName, string> = {
   switchboard: 'servers/switchboard.ts',
+  'switchboard-noresume': 'servers/switchboard-noresume.ts',
   'ws-naive': 'servers/ws-naive.ts',
   'ws-coalesced': 'servers/ws-coalesced.ts',
   'socket.io': 'servers/socketio.ts',

@@ -55,6 +55,8 @@ export class LoadConnection implements FrameSink {
   received = 0;
   /** For dialects that acknowledge (Switchboard's `ack`): received count last acknowledged. */
   acked = 0;
+  /** …and how many frames may arrive between two acks (set from the welcome). */
+  ackEvery = Infinity;
   /** The dialect's per-connection state. */
   state: Record<string, unknown> = {};
   private readonly parser = new FrameParser(this);

@@ -19,7 +19,7 @@ export interface Dialect extends TextHandler {
   onCount?(conn: LoadConnection): void;
 }
 
-export type ServerName = 'switchboard' | 'ws-naive' | 'ws-coalesced' | 'socket.io';
+export type ServerName = 'switchboard' | 'switchboard-noresume' | 'ws-naive' | 'ws-coalesced' | 'socket.io';
 
 const REF = /"ref":(\d+)/;
 const nextRef = (conn: LoadConnection): number => {
@@ -32,8 +32,17 @@ const refOf = (text: string): number | undefined => {
   return m ? Number(m[1]) : undefined;
 };
 
-/** The SDK acknowledges every quarter of the announced maxUnackedFrames (250 by default) and every second; the bench does the first. */
-const SWITCHBOARD_ACK_EVERY = 250;
+const UNACKED_FRAMES = /"maxUnackedFrames":(\d+)/;
+
+/**
+ * As the SDK (src/client/ack-cadence.ts): acknowledge every quarter of the welcome's
+ * `limits.maxUnackedFrames` (250 by default), and never when the session is not resumable
+ * (`resume: null`, `maxUnackedFrames: null`); the SDK's one-second timer is left out.
+ */
+function ackEveryFrom(welcome: string): number {
+  const bound = UNACKED_FRAMES.exec(welcome);
+  return bound ? Math.max(1, Math.floor(Number(bound[1]) / 4)) : Infinity;
+}
 
 /** docs/PROTOCOL.md: hello/welcome, join requests, `{"type":"ping"}` answered with pong, acks. */
 export const switchboardDialect: Dialect = {
@@ -45,7 +54,10 @@ export const switchboardDialect: Dialect = {
       return true;
     }
     // The frame count of the session starts after the welcome.
-    if (text.startsWith('{"type":"welcome"')) conn.received = 0;
+    if (text.startsWith('{"type":"welcome"')) {
+      conn.received = 0;
+      conn.ackEvery = ackEveryFrom(text);
+    }
     return false;
   },
   async handshake(conn) {
@@ -62,7 +74,7 @@ export const switchboardDialect: Dialect = {
   request: (ref, data) => `{"type":"event","ref":${ref},"event":"echo","data":${data}}`,
   replyRef: (text) => (text.startsWith('{"type":"reply"') ? refOf(text) : undefined),
   onCount(conn) {
-    if (conn.received - conn.acked >= SWITCHBOARD_ACK_EVERY) {
+    if (conn.received - conn.acked >= conn.ackEvery) {
       conn.acked = conn.received;
       conn.sendText(`{"type":"ack","received":${conn.received}}`);
     }
@@ -117,6 +129,7 @@ export const socketIoDialect: Dialect = {
 
 export const DIALECTS: Record<ServerName, Dialect> = {
   switchboard: switchboardDialect,
+  'switchboard-noresume': switchboardDialect,
   'ws-naive': wsDialect,
   'ws-coalesced': wsDialect,
   'socket.io': socketIoDialect,
