@@ -239,7 +239,9 @@ describe('closes the SDK makes to come back keep the session', { timeout: 30_000
     sb.on('connection', (socket: Socket) => socket.on('disconnect', (reason) => disconnects.push(reason)));
     const target = new EventTarget();
     let online = true;
-    const client = connect(url, { ...fastReconnect, network: { target, isOnline: () => online } });
+    // capMs is also the period of the slow probe that retries while offline (navigator.onLine
+    // can be wrong): long here, so that only the `online` event brings the client back.
+    const client = connect(url, { ...fastReconnect, reconnect: { baseMs: 20, capMs: 30_000 }, network: { target, isOnline: () => online } });
     try {
       await nextConnect(client);
       const id = client.id;
