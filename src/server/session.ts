@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeClientFrame, encodeFrame, type DecodeResult } from '../protocol/codec.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { PROTOCOL_VERSION, RESERVED_EVENTS, ROOT_NAMESPACE } from '../protocol/constants.js';
+import { PROTOCOL_VERSION, ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type {
@@ -21,19 +21,17 @@ import { PendingReplies } from '../protocol/pending-replies.js';
 import { SharedFrame } from '../transport/shared-frame.js';
 import type { Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
 import type { DeliveryStreams } from './broadcast.js';
-import { DedupeWindow, type StoredReply } from '../delivery/dedupe-window.js';
+import type { StoredReply } from '../delivery/dedupe-window.js';
 import type { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
 import { parseCookies } from './cookies.js';
-import { authorizeEvent } from './event-authorization.js';
 import type { Deadline, DeadlineClock } from './deadline-clock.js';
 import { FrameRate } from './frame-rate.js';
 import { heartbeatNow, type HeartbeatTarget } from './heartbeat.js';
+import { EventDispatch } from './event-dispatch.js';
 import { SentFrames } from './sent-frames.js';
-import { ArrivalOrder } from './arrival-order.js';
 import { NamespaceSockets } from './namespace-sockets.js';
 import { announcedLimits } from './announced-limits.js';
-import { validateEvent, type Validation } from './validation.js';
 import { rejectionPayload } from './middleware.js';
 import type { Namespace } from './namespace.js';
 import type { ResolvedOptions } from './options.js';
@@ -92,10 +90,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   private readonly sockets = new NamespaceSockets<AnySocket>();
   // Created on first use, like the others below: an idle connection carries none of them.
   private pendingReplies: PendingReplies | undefined;
-  /** Reliable publishes seen (`dedupeWindow`). */
-  private dedupeWindow: DedupeWindow | undefined;
-  /** Event handlers start in arrival order, also behind an async schema. */
-  private eventOrder: ArrivalOrder | undefined;
+  /** The client's events and requests (event-dispatch.ts). */
+  private events: EventDispatch | undefined;
   private helloAuth: unknown;
   /** The upgrade's cookies, parsed once for every namespace's handshake. */
   private cookies: Readonly<Record<string, string>> | undefined;
@@ -518,9 +514,11 @@ export class Session implements HeartbeatTarget, TransportHandlers {
       case 'history':
         void this.history(frame);
         return;
-      case 'event':
-        this.handleEvent(frame);
+      case 'event': {
+        const socket = this.socketFor(frame.ns, frame.ref);
+        if (socket) this.eventDispatch().handle(socket, frame);
         return;
+      }
       case 'reply':
         this.pendingReplies?.settle(frame);
         return;
@@ -779,113 +777,22 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.reply(frame.ref, { room: frame.room });
   }
 
-  private handleEvent(frame: EventFrame): void {
-    const socket = this.socketFor(frame.ns, frame.ref);
-    if (!socket) return;
-    const { event, ref } = frame;
-    if (RESERVED_EVENTS.has(event)) {
-      const error = { code: ErrorCode.BadRequest, message: `"${event}" is a reserved event name` };
-      if (ref === undefined) this.sendError(error);
-      else this.replyError(ref, error);
-      return;
-    }
-    const handlers = socket.handlersFor(event);
-    if (ref === undefined) {
-      // Fire-and-forget events without a handler are ignored, as with any event emitter.
-      if (!handlers) return;
-      this.whenValid(socket, frame, (error) => this.sendError(error, socket.nsp.name), (data) => {
-        if (!socket.connected) return;
-        for (const handler of socket.handlersFor(event) ?? []) this.runDetached(handler, data, event);
-      });
-      return;
-    }
-    let answer = (reply: StoredReply): void => this.sendReply(ref, reply);
-    if (frame.seq !== undefined) {
-      // A reliable publish: its handler runs once per sequence number, re-sends share the reply.
-      const seq = frame.seq;
-      const dedupe = (this.dedupeWindow ??= new DedupeWindow(this.host.options.dedupeWindow));
-      const decision = dedupe.claim(seq, ref);
-      if (decision.kind === 'answer') this.sendReply(ref, decision.reply);
-      if (decision.kind !== 'run') return;
-      answer = (reply) => {
-        for (const waiting of dedupe.complete(seq, reply)) this.sendReply(waiting, reply);
-      };
-    }
-    if (!handlers || handlers.length === 0) {
-      answer({ error: { code: ErrorCode.NoHandler, message: `no handler for event "${event}"` } });
-      return;
-    }
-    if (this.host.closing) {
-      answer({ error: { code: ErrorCode.ShuttingDown, message: 'the server is shutting down; retry on another connection' } });
-      return;
-    }
-    if (this.pendingRequests >= this.host.options.maxPendingRequests) {
-      answer({ error: this.tooManyPending() });
-      return;
-    }
-    this.requestStarted();
-    this.whenValid(
-      socket,
-      frame,
-      (error) => {
-        answer({ error });
-        this.requestFinished();
+  private eventDispatch(): EventDispatch {
+    const server = this.host;
+    return (this.events ??= new EventDispatch({
+      id: this.id,
+      options: server.options,
+      get closing(): boolean {
+        return server.closing;
       },
-      (data) => this.runRequest(socket, event, data, answer),
-    );
-  }
-
-  /**
-   * Validate an event's data with its namespace's schema, then start its handlers with
-   * the schema's output — in arrival order, and at once unless a schema is async.
-   */
-  private whenValid(socket: AnySocket, frame: EventFrame, rejected: (error: ErrorPayload) => void, accepted: (data: unknown) => void): void {
-    const schema = socket.nsp.schemaFor(frame.event);
-    const validation: Validation | Promise<Validation> = schema ? validateEvent(schema, frame.event, frame.data) : { ok: true, value: frame.data };
-    const authorized = authorizeEvent(socket.nsp.eventAuthorizer, socket, frame.event, validation, this.host.options.handshakeTimeout);
-    this.eventOrder ??= new ArrivalOrder((err) => this.host.reportError(err, { session: this.id }));
-    this.eventOrder.next(authorized, (outcome) => {
-      if (outcome.ok) {
-        accepted(outcome.value);
-        return;
-      }
-      if (outcome.thrown !== undefined) this.host.reportError(outcome.thrown, { session: this.id, event: frame.event });
-      rejected(outcome.error);
-    });
-  }
-
-  /** Start a request's handlers (looked up now: an async validation may have let them change); the first one's result is the reply. */
-  private runRequest(socket: AnySocket, event: string, data: unknown, answer: (reply: StoredReply) => void): void {
-    const handlers = socket.connected ? socket.handlersFor(event) : undefined;
-    if (!handlers || handlers.length === 0) {
-      const error = socket.connected
-        ? { code: ErrorCode.NoHandler, message: `no handler for event "${event}"` }
-        : { code: ErrorCode.NamespaceNotConnected, message: `namespace "${socket.nsp.name}" was disconnected before "${event}" was handled` };
-      answer({ error });
-      this.requestFinished();
-      return;
-    }
-    const [first, ...rest] = handlers as [(d: unknown) => unknown, ...((d: unknown) => unknown)[]];
-    for (const handler of rest) this.runDetached(handler, data, event);
-    let result: unknown;
-    try {
-      result = first(data);
-    } catch (err) {
-      answer({ error: this.errorFromHandler(err, { event }) });
-      this.requestFinished();
-      return;
-    }
-    if (isThenable(result)) {
-      result
-        .then(
-          (data) => answer({ data }),
-          (err: unknown) => answer({ error: this.errorFromHandler(err, { event }) }),
-        )
-        .then(() => this.requestFinished());
-    } else {
-      answer({ data: result });
-      this.requestFinished();
-    }
+      reportError: (err, context) => this.host.reportError(err, context),
+      sendReply: (ref, reply) => this.sendReply(ref, reply),
+      sendError: (error, ns) => this.sendError(error, ns),
+      errorFromHandler: (err, context) => this.errorFromHandler(err, context),
+      overPendingLimit: () => (this.pendingRequests >= this.host.options.maxPendingRequests ? this.tooManyPending() : undefined),
+      requestStarted: () => this.requestStarted(),
+      requestFinished: () => this.requestFinished(),
+    }));
   }
 
   /** A client request's handler starts: counted for `maxPendingRequests` and for a graceful shutdown. */
@@ -907,15 +814,6 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   private sendReply(ref: number, reply: StoredReply): void {
     if (reply.error) this.replyError(ref, reply.error);
     else this.reply(ref, reply.data);
-  }
-
-  private runDetached(handler: (data: unknown) => unknown, data: unknown, event: string): void {
-    try {
-      const result = handler(data);
-      if (isThenable(result)) result.then(undefined, (err: unknown) => this.host.reportError(err, { session: this.id, event }));
-    } catch (err) {
-      this.host.reportError(err, { session: this.id, event });
-    }
   }
 
   private socketFor(ns: string | undefined, ref: number | undefined): AnySocket | undefined {
@@ -1004,8 +902,4 @@ const FREE_FRAMES: ReadonlySet<ClientFrame['type']> = new Set(['pong', 'ack', 'r
 /** The ref of a request frame (a `reply`'s ref belongs to the server's requests). */
 function requestRef(frame: ClientFrame): number | undefined {
   return frame.type !== 'reply' && 'ref' in frame ? frame.ref : undefined;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
