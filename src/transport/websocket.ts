@@ -82,7 +82,7 @@ export class WebSocketEndpoint {
       clientTracking: false,
       maxPayload: options.maxMessageBytes,
       perMessageDeflate: options.perMessageDeflate,
-      // Pings are answered by onPing below: ws's own answer costs a closure per connection.
+      // Pings are answered in TransportWebSocket.emit: ws's own answer costs a closure per connection.
       autoPong: false,
       WebSocket: TransportWebSocket,
       // Only called when the client offered subprotocols; upgrade() has already refused lists without ours.
