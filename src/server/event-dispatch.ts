@@ -4,15 +4,9 @@ import type { ErrorPayload, EventFrame } from '../protocol/frames.js';
 import { DedupeWindow, type StoredReply } from '../delivery/dedupe-window.js';
 import { ArrivalOrder } from './arrival-order.js';
 import { authorizeEvent } from './event-authorization.js';
-import type { Namespace } from './namespace.js';
 import type { ResolvedOptions } from './options.js';
-import type { Socket } from './socket.js';
+import type { AnySocket } from './socket.js';
 import { validateEvent, type Validation } from './validation.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: inside the server layer the event maps do not matter
-type AnySocket = Socket<any, any, any>;
-// biome-ignore lint/suspicious/noExplicitAny: as above
-type AnyNamespace = Namespace<any, any, any>;
 
 /** What dispatching a client's events needs from its session. */
 export interface EventDispatchHost {
@@ -59,7 +53,7 @@ export class EventDispatch {
     if (ref === undefined) {
       // Fire-and-forget events without a handler are ignored, as with any event emitter.
       if (!handlers) return;
-      this.whenValid(socket, frame, (error) => this.host.sendError(error, (socket.nsp as AnyNamespace).name), (data) => {
+      this.whenValid(socket, frame, (error) => this.host.sendError(error, socket.nsp.name), (data) => {
         if (!socket.connected) return;
         for (const handler of socket.handlersFor(event) ?? []) this.runDetached(handler, data, event);
       });
@@ -107,7 +101,7 @@ export class EventDispatch {
    * the schema's output — in arrival order, and at once unless a schema is async.
    */
   private whenValid(socket: AnySocket, frame: EventFrame, rejected: (error: ErrorPayload) => void, accepted: (data: unknown) => void): void {
-    const nsp = socket.nsp as AnyNamespace;
+    const nsp = socket.nsp;
     const schema = nsp.schemaFor(frame.event);
     const validation: Validation | Promise<Validation> = schema ? validateEvent(schema, frame.event, frame.data) : { ok: true, value: frame.data };
     const authorized = authorizeEvent(nsp.eventAuthorizer, socket, frame.event, validation, this.host.options.handshakeTimeout);
@@ -127,7 +121,7 @@ export class EventDispatch {
     if (!handlers || handlers.length === 0) {
       const error = socket.connected
         ? { code: ErrorCode.NoHandler, message: `no handler for event "${event}"` }
-        : { code: ErrorCode.NamespaceNotConnected, message: `namespace "${(socket.nsp as AnyNamespace).name}" was disconnected before "${event}" was handled` };
+        : { code: ErrorCode.NamespaceNotConnected, message: `namespace "${socket.nsp.name}" was disconnected before "${event}" was handled` };
       answer({ error });
       this.host.requestFinished();
       return;

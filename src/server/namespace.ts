@@ -22,6 +22,13 @@ export type JoinAuthorizer<S> = (socket: S, room: string) => boolean | Promise<b
  * A namespace: its own middleware, connection handlers, sockets and rooms, multiplexed
  * with the others on each client connection.
  */
+/**
+ * A namespace of any event maps: inside the server layer they do not matter.
+ * @internal
+ */
+// biome-ignore lint/suspicious/noExplicitAny: internal, never crosses a layer boundary
+export type AnyNamespace = Namespace<any, any, any>;
+
 export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>> {
   readonly sockets = new Map<string, Socket<CE, SE, SD>>();
   readonly rooms = new RoomRegistry<Socket<CE, SE, SD>>();

@@ -33,15 +33,9 @@ import { SentFrames } from './sent-frames.js';
 import { NamespaceSockets } from './namespace-sockets.js';
 import { announcedLimits } from './announced-limits.js';
 import { rejectionPayload } from './middleware.js';
-import type { Namespace } from './namespace.js';
+import type { AnyNamespace } from './namespace.js';
 import type { ResolvedOptions } from './options.js';
-import { DisconnectReason, type Handshake, type Socket } from './socket.js';
-
-// Inside the server layer the event maps of each namespace do not matter.
-// biome-ignore lint/suspicious/noExplicitAny: internal, never crosses a layer boundary
-type AnyNamespace = Namespace<any, any, any>;
-// biome-ignore lint/suspicious/noExplicitAny: as above
-type AnySocket = Socket<any, any, any>;
+import { type AnySocket, DisconnectReason, type Handshake } from './socket.js';
 
 /** What a session needs from the server that owns it. */
 export interface SessionHost {

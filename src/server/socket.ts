@@ -57,6 +57,13 @@ export type EventHandler<CE extends EventMap, E extends keyof CE> = (
  * One client in one namespace — the object apps hold. Its id is the session id, the same
  * in every namespace, and it is always a member of the room named by its id.
  */
+/**
+ * A socket of any namespace: inside the server layer the event maps do not matter.
+ * @internal
+ */
+// biome-ignore lint/suspicious/noExplicitAny: internal, never crosses a layer boundary
+export type AnySocket = Socket<any, any, any>;
+
 export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>>
   implements Recipient
 {
