@@ -21,6 +21,11 @@ export class RoomSequencer {
     return result;
   }
 
+  /** Nothing is queued for `key`: an operation may run at once without overtaking one. */
+  idle(key: string): boolean {
+    return !this.tails.has(key);
+  }
+
   get busyStreams(): number {
     return this.tails.size;
   }

@@ -1,10 +1,12 @@
 import { encodeFrame } from '../protocol/codec.js';
-import { MAX_NAME_LENGTH, RESERVED_EVENTS, ROOT_NAMESPACE } from '../protocol/constants.js';
+import { ROOT_NAMESPACE } from '../protocol/constants.js';
+import { assertEmittable } from '../protocol/event-names.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
 import type { EventFrame, StreamPosition } from '../protocol/frames.js';
-import { streamKey, withPosition } from '../delivery/durable-rooms.js';
+import type { ClusterAdapter, ClusterQuery } from '../cluster/adapter.js';
+import { streamKey } from '../delivery/durable-rooms.js';
 import type { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
 import { SharedFrame } from '../transport/shared-frame.js';
@@ -16,10 +18,17 @@ export interface Recipient {
   deliver(frame: SharedFrame, volatile: boolean): void;
   /** A publication of a durable room: never dropped, but a recipient too far behind is cut off (4009). */
   deliverDurable(frame: SharedFrame): void;
+  /** Publications of a durable room it is in were lost beyond history: cut it off (4009) so it rejoins and is told. */
+  lostPublications(): void;
+  /** What cluster-wide queries report of it. */
+  describe(node: string): SocketInfo;
+  join(room: string | readonly string[]): void;
+  leave(room: string): void;
+  disconnect(close?: boolean): unknown;
 }
 
 /** What a pass over the recipients does with each. */
-const Hand = { Count: 0, Deliver: 1, DeliverVolatile: 2, DeliverDurable: 3 } as const;
+const Hand = { Count: 0, Deliver: 1, DeliverVolatile: 2, DeliverDurable: 3, Collect: 4 } as const;
 type Hand = (typeof Hand)[keyof typeof Hand];
 
 /** What a broadcast needs of a namespace. */
@@ -30,7 +39,24 @@ export interface BroadcastScope<R extends Recipient> {
   /** History limits of a durable room; undefined for ordinary rooms. */
   durableLimits(room: string): HistoryLimits | undefined;
   readonly streams: DeliveryStreams;
+  /** The other nodes (the in-memory adapter has none). */
+  readonly cluster: ClusterAdapter;
+  /** Milliseconds cluster-wide queries wait for every node. */
+  readonly clusterTimeout: number;
   reportError(err: unknown, context: Record<string, unknown>): void;
+}
+
+/** A socket as a cluster-wide query reports it, wherever it is connected. */
+export interface SocketInfo {
+  id: string;
+  /** Namespace. */
+  ns: string;
+  /** Rooms it is in, including its own id. */
+  rooms: string[];
+  /** Its `socket.data` (as JSON: what JSON cannot carry is left out). */
+  data: unknown;
+  /** The node it is connected to. */
+  node: string;
 }
 
 /** The stream store and the per-stream ordering shared by publications and joins. */
@@ -51,11 +77,12 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
     private readonly rooms: readonly string[] = [],
     private readonly exceptRooms: readonly string[] = [],
     private readonly isVolatile = false,
+    private readonly isLocal = false,
   ) {}
 
   /** Target a room (or several: members of any of them receive the event once). */
   to(room: string | readonly string[]): BroadcastOperator<SE, R> {
-    return new BroadcastOperator(this.scope, this.rooms.concat(room), this.exceptRooms, this.isVolatile);
+    return new BroadcastOperator(this.scope, this.rooms.concat(room), this.exceptRooms, this.isVolatile, this.isLocal);
   }
 
   /** Same as `to`. */
@@ -65,18 +92,24 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
 
   /** Leave out members of a room (a socket id is a room too). */
   except(room: string | readonly string[]): BroadcastOperator<SE, R> {
-    return new BroadcastOperator(this.scope, this.rooms, this.exceptRooms.concat(room), this.isVolatile);
+    return new BroadcastOperator(this.scope, this.rooms, this.exceptRooms.concat(room), this.isVolatile, this.isLocal);
   }
 
   /** Skip recipients whose connection cannot take the event right now instead of queueing it. */
   get volatile(): BroadcastOperator<SE, R> {
-    return new BroadcastOperator(this.scope, this.rooms, this.exceptRooms, true);
+    return new BroadcastOperator(this.scope, this.rooms, this.exceptRooms, true, this.isLocal);
+  }
+
+  /** Only this node's sockets: the event is not sent to the other nodes of the cluster. */
+  get local(): BroadcastOperator<SE, R> {
+    return new BroadcastOperator(this.scope, this.rooms, this.exceptRooms, this.isVolatile, true);
   }
 
   /**
-   * Send to every selected socket. Returns the number of sockets it was handed to. For a
-   * durable room this starts `publish()` and returns the room's current member count;
-   * a failed append goes to the server's `error` event (await `publish()` to see it).
+   * Send to every selected socket, on every node. Returns the number of this node's
+   * sockets it was handed to. For a durable room this starts `publish()` and returns the
+   * room's current member count on this node; a failed append goes to the server's
+   * `error` event (await `publish()` to see it).
    */
   emit<E extends EventNames<SE>>(event: E, data: EventData<SE, E>): number {
     assertEmittable(event);
@@ -89,12 +122,21 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
     const frame: EventFrame = { type: 'event', event, data };
     if (this.scope.name !== ROOT_NAMESPACE) frame.ns = this.scope.name;
     if (this.rooms.length === 1) frame.room = this.rooms[0];
-    return this.each(this.isVolatile ? Hand.DeliverVolatile : Hand.Deliver, new SharedFrame(encodeFrame(frame)));
+    const encoded = encodeFrame(frame);
+    if (!this.isLocal) this.scope.cluster.broadcast({ ns: this.scope.name, rooms: this.rooms, except: this.exceptRooms, volatile: this.isVolatile, frame: encoded });
+    return this.deliverEncoded(encoded);
+  }
+
+  /** @internal A broadcast from another node: deliver it to this node's selected sockets. */
+  deliverEncoded(encoded: string): number {
+    return this.each(this.isVolatile ? Hand.DeliverVolatile : Hand.Deliver, new SharedFrame(encoded));
   }
 
   /**
-   * Publish to one durable room: append to its stream, then deliver to the members with
-   * the position. Resolves with the position once appended and handed to the members.
+   * Publish to one durable room: append to its stream (cluster-wide with a shared store),
+   * then every node delivers it to its members with the position. Resolves with the
+   * position once appended; rejects `cluster_unavailable` (nothing stored, nobody gets it)
+   * when the store cannot be reached.
    */
   publish<E extends EventNames<SE>>(event: E, data: EventData<SE, E>): Promise<StreamPosition> {
     try {
@@ -104,7 +146,7 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
     }
   }
 
-  /** Check and encode now (throwing at the call), append and deliver in the room's sequence later. */
+  /** Check and encode now (throwing at the call), append later. */
   private preparePublish(event: string, data: unknown): () => Promise<StreamPosition> {
     assertEmittable(event);
     const room = this.durableRoom();
@@ -115,14 +157,56 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
     if (this.scope.name !== ROOT_NAMESPACE) frame.ns = this.scope.name;
     const payload = encodeFrame(frame);
     const limits = this.scope.durableLimits(room) as HistoryLimits;
-    const key = streamKey(this.scope.name, room);
-    const { store, sequencer } = this.scope.streams;
-    return () =>
-      sequencer.run(key, async () => {
-        const pos = await store.append(key, payload, limits);
-        this.each(Hand.DeliverDurable, new SharedFrame(withPosition(payload, pos.epoch, pos.offset)));
-        return pos;
-      });
+    const request = { ns: this.scope.name, room, stream: streamKey(this.scope.name, room), payload, limits };
+    return () => this.scope.cluster.publish(request);
+  }
+
+  /** The selected sockets on every node (this one's without asking; `local` asks no other). Rejects `timeout` when a node does not answer. */
+  async fetchSockets(): Promise<SocketInfo[]> {
+    const query: ClusterQuery = { kind: 'sockets', ns: this.scope.name, rooms: this.rooms, except: this.exceptRooms };
+    const answers = await this.ask(query);
+    return answers.flat() as SocketInfo[];
+  }
+
+  /** Make the selected sockets, on every node, join `room` (server-side: no authorization, no limit). */
+  async socketsJoin(room: string | readonly string[]): Promise<void> {
+    await this.ask({ kind: 'join', ns: this.scope.name, rooms: this.rooms, except: this.exceptRooms, target: typeof room === 'string' ? [room] : room });
+  }
+
+  /** Make the selected sockets, on every node, leave `room`. */
+  async socketsLeave(room: string | readonly string[]): Promise<void> {
+    await this.ask({ kind: 'leave', ns: this.scope.name, rooms: this.rooms, except: this.exceptRooms, target: typeof room === 'string' ? [room] : room });
+  }
+
+  /** Disconnect the selected sockets on every node (with `close`, their connections too). */
+  async disconnectSockets(close = false): Promise<void> {
+    await this.ask({ kind: 'disconnect', ns: this.scope.name, rooms: this.rooms, except: this.exceptRooms, close });
+  }
+
+  /** @internal Answer a cluster query about this node's selected sockets. */
+  answer(query: ClusterQuery, node: string): unknown {
+    const selected: R[] = [];
+    this.each(Hand.Collect, undefined, selected);
+    switch (query.kind) {
+      case 'sockets':
+        return selected.map((r) => r.describe(node));
+      case 'join':
+        for (const r of selected) r.join(query.target);
+        return selected.length;
+      case 'leave':
+        for (const r of selected) for (const room of query.target) r.leave(room);
+        return selected.length;
+      case 'disconnect':
+        for (const r of selected) r.disconnect(query.close);
+        return selected.length;
+    }
+  }
+
+  private async ask(query: ClusterQuery): Promise<unknown[]> {
+    const own = this.answer(query, this.scope.cluster.nodeId);
+    if (this.isLocal) return [own];
+    const others = await this.scope.cluster.query(query, this.scope.clusterTimeout);
+    return [own, ...others];
   }
 
   /** The target if it is one durable room. A durable room among several targets is refused: positions are per room. */
@@ -141,14 +225,14 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
    * Members of several target rooms are taken in the first of them they are in: checking
    * the earlier rooms costs a lookup per room instead of a set of those already seen.
    */
-  private each(hand: Hand, frame: SharedFrame | undefined): number {
+  private each(hand: Hand, frame: SharedFrame | undefined, collected?: R[]): number {
     const { sockets, rooms } = this.scope;
     const targets = this.rooms;
     let count = 0;
     if (targets.length === 0) {
       for (const r of sockets.values()) {
         if (this.excepted(r)) continue;
-        handTo(r, hand, frame);
+        handTo(r, hand, frame, collected);
         count++;
       }
       return count;
@@ -160,13 +244,13 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
         // A room of one (a socket's own room, a direct message).
         const r = held as R;
         if (this.excepted(r) || inEarlierRoom(rooms, targets, i, r)) continue;
-        handTo(r, hand, frame);
+        handTo(r, hand, frame, collected);
         count++;
         continue;
       }
       for (const r of held as ReadonlySet<R>) {
         if (this.excepted(r) || inEarlierRoom(rooms, targets, i, r)) continue;
-        handTo(r, hand, frame);
+        handTo(r, hand, frame, collected);
         count++;
       }
     }
@@ -180,8 +264,12 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
   }
 }
 
-function handTo(r: Recipient, hand: Hand, frame: SharedFrame | undefined): void {
+function handTo<R extends Recipient>(r: R, hand: Hand, frame: SharedFrame | undefined, collected: R[] | undefined): void {
   if (hand === Hand.Count) return;
+  if (hand === Hand.Collect) {
+    collected?.push(r);
+    return;
+  }
   if (hand === Hand.DeliverDurable) r.deliverDurable(frame as SharedFrame);
   else r.deliver(frame as SharedFrame, hand === Hand.DeliverVolatile);
 }
@@ -190,12 +278,4 @@ function handTo(r: Recipient, hand: Hand, frame: SharedFrame | undefined): void 
 function inEarlierRoom<R extends object>(rooms: RoomRegistry<R>, targets: readonly string[], i: number, r: R): boolean {
   for (let j = 0; j < i; j++) if (rooms.has(targets[j] as string, r)) return true;
   return false;
-}
-
-/** Same rule and code as the SDK: an event name the protocol would refuse is refused at the call. */
-export function assertEmittable(event: string): void {
-  if (typeof event !== 'string' || event.length === 0 || event.length > MAX_NAME_LENGTH) {
-    throw new SwitchboardError(ErrorCode.BadRequest, `event names are strings of 1 to ${MAX_NAME_LENGTH} characters`);
-  }
-  if (RESERVED_EVENTS.has(event)) throw new SwitchboardError(ErrorCode.BadRequest, `"${event}" is a reserved event name and cannot be emitted`);
 }

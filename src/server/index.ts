@@ -2,7 +2,7 @@ export { Switchboard, type CloseOptions } from './switchboard.js';
 export type { SwitchboardOptions } from './options.js';
 export { Namespace, type JoinAuthorizer } from './namespace.js';
 export { Socket, DisconnectReason, type Handshake, type EventHandler } from './socket.js';
-export { BroadcastOperator } from './broadcast.js';
+export { BroadcastOperator, type SocketInfo } from './broadcast.js';
 export type { Middleware } from './middleware.js';
 export type { EventAuthorizer } from './event-authorization.js';
 export { ReplyError, SwitchboardError } from '../protocol/errors.js';
@@ -17,3 +17,6 @@ export type { StreamPosition, JoinReply, HistoryReply, Publication } from '../pr
 export type { StandardSchemaV1 } from './standard-schema.js';
 export type { EventSchemas, ValidatedEvents } from './validation.js';
 export type { ErrorDetails, PayloadIssue } from '../protocol/frames.js';
+export type { ClusterAdapter, ClusterBroadcast, ClusterPublication, ClusterNode, ClusterQuery, PublishRequest } from '../cluster/adapter.js';
+export { MemoryAdapter } from '../cluster/memory-adapter.js';
+export type { PresenceStore, PresenceEntry, PresenceChange } from '../cluster/presence-store.js';

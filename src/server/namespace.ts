@@ -5,7 +5,8 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
 import type { HistoryReply, Publication, StreamPosition } from '../protocol/frames.js';
-import { BroadcastOperator, type DeliveryStreams } from './broadcast.js';
+import type { ClusterAdapter } from '../cluster/adapter.js';
+import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broadcast.js';
 import type { EventAuthorizer } from './event-authorization.js';
 import { runMiddleware, type Middleware } from './middleware.js';
 import { RoomRegistry } from './rooms.js';
@@ -108,6 +109,26 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   /** @internal */
   get streams(): DeliveryStreams {
     return this.server.streams;
+  }
+
+  /** @internal */
+  get cluster(): ClusterAdapter {
+    return this.server.cluster;
+  }
+
+  /** @internal */
+  get clusterTimeout(): number {
+    return this.server.options.clusterTimeout;
+  }
+
+  /** The sockets of this namespace on every node of the cluster; see BroadcastOperator.fetchSockets. */
+  fetchSockets(): Promise<SocketInfo[]> {
+    return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).fetchSockets();
+  }
+
+  /** Only this node's sockets: broadcasts from it are not sent to the other nodes. */
+  get local(): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).local;
   }
 
   /** @internal */

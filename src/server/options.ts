@@ -1,4 +1,5 @@
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { ClusterAdapter } from '../cluster/adapter.js';
 import type { StreamStore } from '../delivery/stream-store.js';
 import {
   DEFAULT_HEARTBEAT_INTERVAL_MS,
@@ -49,8 +50,16 @@ export interface SwitchboardOptions {
    * connection is closed with 4009 and the client recovers from history. Default 1 MiB.
    */
   maxBufferedBytes?: number;
-  /** Where durable rooms keep their streams. Default: in this process's memory (lost on restart). */
+  /** Where durable rooms keep their streams. Default: in this process's memory (lost on restart). Not with `adapter`, which brings its own. */
   streams?: StreamStore;
+  /**
+   * How this node shares broadcasts, durable streams, presence and queries with others:
+   * `new RedisAdapter(...)` from `switchboard/redis`. Default: a cluster of one, in memory.
+   * The server closes it when it closes.
+   */
+  adapter?: ClusterAdapter;
+  /** Milliseconds cluster-wide queries (fetchSockets, socketsJoin, ...) wait for every node before rejecting with `timeout`. Default 5000. */
+  clusterTimeout?: number;
   /**
    * Session resume: a connection that drops without a close (network loss, missed
    * heartbeats) keeps its session — id, namespaces, rooms, pending replies — for `ttl` ms,
@@ -135,6 +144,7 @@ export interface ResolvedOptions {
   maxRoomsPerConnection: number;
   maxPendingRequests: number;
   reauthTimeout: number;
+  clusterTimeout: number;
   tls: (SecureContextOptions & TlsOptions) | undefined;
 }
 
@@ -172,6 +182,7 @@ export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOption
     maxRoomsPerConnection: options.maxRoomsPerConnection ?? 1000,
     maxPendingRequests: options.maxPendingRequests ?? 100,
     reauthTimeout: options.reauthTimeout ?? 10_000,
+    clusterTimeout: options.clusterTimeout ?? 5000,
     tls: options.tls,
   };
   const positive: [string, number][] = [
@@ -190,6 +201,7 @@ export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOption
     ['maxRoomsPerConnection', resolved.maxRoomsPerConnection],
     ['maxPendingRequests', resolved.maxPendingRequests],
     ['reauthTimeout', resolved.reauthTimeout],
+    ['clusterTimeout', resolved.clusterTimeout],
     ['polling.hold', resolved.polling.hold],
     ['polling.maxResponseBytes', resolved.polling.maxResponseBytes],
     ...(resolved.handshakeRate ? ([['handshakeRate.perSecond', resolved.handshakeRate.perSecond], ['handshakeRate.burst', resolved.handshakeRate.burst]] as [string, number][]) : []),

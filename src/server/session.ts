@@ -16,14 +16,12 @@ import type {
   LeaveFrame,
   ServerFrame,
 } from '../protocol/frames.js';
-import { streamKey, withPosition } from '../delivery/durable-rooms.js';
+import { streamKey } from '../delivery/durable-rooms.js';
 import { PendingReplies } from '../protocol/pending-replies.js';
-import { SharedFrame } from '../transport/shared-frame.js';
+import type { SharedFrame } from '../transport/shared-frame.js';
 import type { Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
-import type { DeliveryStreams } from './broadcast.js';
+import type { DurableFeed } from './durable-feed.js';
 import type { StoredReply } from '../delivery/dedupe-window.js';
-import type { RoomSequencer } from '../delivery/room-sequencer.js';
-import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
 import { parseCookies } from './cookies.js';
 import type { Deadline, DeadlineClock } from './deadline-clock.js';
 import { FrameRate } from './frame-rate.js';
@@ -44,7 +42,8 @@ export interface SessionHost {
   /** One timer for every socket's credential expiry and reauth deadline. */
   readonly deadlines: DeadlineClock;
   namespace(name: string): AnyNamespace | undefined;
-  readonly streams: DeliveryStreams;
+  /** Durable rooms' deliveries on this node, in stream order; joins replay through it. */
+  readonly feed: DurableFeed;
   /** Whether `id` is the id of a live session (its private room must not be joinable by others). */
   hasSession(id: string): boolean;
   /** The session a resume token belongs to, if it is still alive. */
@@ -335,6 +334,21 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     }
     this.sent.add(frame);
     return true;
+  }
+
+  /** Publications of a durable room in namespace `ns` were lost beyond history: like a slow consumer, the client rejoins and is told `recovered: false`. */
+  lostPublications(ns: string): void {
+    if (this.closed) return;
+    if (!this.transport) {
+      this.end(DisconnectReason.SlowConsumer);
+      return;
+    }
+    this.fail(
+      ErrorCode.SlowConsumer,
+      `publications of a durable room of namespace "${ns}" were lost before they reached this node and are no longer in history; rejoin to be told what is recoverable`,
+      CloseCode.SlowConsumer,
+      DisconnectReason.SlowConsumer,
+    );
   }
 
   private cutOffSlowConsumer(): void {
@@ -684,42 +698,20 @@ export class Session implements HeartbeatTarget, TransportHandlers {
       return;
     }
     // In the room's sequence: no publication can slip between the replay and the membership.
-    const key = streamKey(socket.nsp.name, room);
-    const { store, sequencer } = this.host.streams;
     try {
-      await this.replayAndJoin(socket, frame, limits, key, store, sequencer);
+      const joined = await this.host.feed.join(streamKey(socket.nsp.name, room), frame.since, limits, {
+        recipient: socket,
+        get connected() {
+          return socket.connected;
+        },
+        replay: (replayed) => this.sendEncoded(replayed, false),
+        enter: () => socket.join(room),
+      });
+      if (joined) this.reply(frame.ref, { room, durable: true, ...joined } satisfies JoinReply);
     } catch (err) {
       // A failing store must not leave the join unanswered.
       this.replyError(frame.ref, this.errorFromHandler(err, { room }));
     }
-  }
-
-  private replayAndJoin(
-    socket: AnySocket,
-    frame: JoinFrame,
-    limits: HistoryLimits,
-    key: string,
-    store: StreamStore,
-    sequencer: RoomSequencer,
-  ): Promise<void> {
-    const { room } = frame;
-    return sequencer.run(key, async () => {
-      if (!socket.connected) return;
-      let reply: JoinReply;
-      if (frame.since) {
-        const read = await store.read(key, { since: frame.since }, limits);
-        if (!socket.connected) return;
-        // All of the gap or none of it: a partial replay would hide a hole.
-        if (read.ok) for (const e of read.entries) this.sendEncoded(new SharedFrame(withPosition(e.payload, e.pos.epoch, e.pos.offset)), false);
-        reply = { room, durable: true, position: read.position, recovered: read.ok };
-      } else {
-        const position = await store.position(key);
-        if (!socket.connected) return;
-        reply = { room, durable: true, position };
-      }
-      socket.join(room);
-      this.reply(frame.ref, reply);
-    });
   }
 
   /**

@@ -4,7 +4,8 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames, EventReply } from '../protocol/event-map.js';
 import type { EventFrame } from '../protocol/frames.js';
-import { assertEmittable, BroadcastOperator, type Recipient } from './broadcast.js';
+import { assertEmittable } from '../protocol/event-names.js';
+import { BroadcastOperator, type Recipient, type SocketInfo } from './broadcast.js';
 import type { Namespace } from './namespace.js';
 import { handlersOf, withHandlers, type AnyHandler, type HandlerTable } from './handler-table.js';
 import { SocketAuth } from './reauth.js';
@@ -263,6 +264,16 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     this.session.sendDurable(frame);
   }
 
+  /** @internal Publications of a durable room it is in are gone beyond history: the connection is cut off (4009) and the client rejoins. */
+  lostPublications(): void {
+    this.session.lostPublications(this.nsp.name);
+  }
+
+  /** @internal What cluster-wide queries (fetchSockets) report of this socket. */
+  describe(node: string): SocketInfo {
+    return { id: this.id, ns: this.nsp.name, rooms: [...this.rooms], data: jsonSafe(this.appData ?? {}), node };
+  }
+
   /** @internal Entered the namespace: member of its own room. */
   attached(): void {
     this.isConnected = true;
@@ -316,5 +327,14 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
         this.nsp.server.reportError(err, { session: this.id, event });
       }
     }
+  }
+}
+
+/** `socket.data` as another node would see it: through JSON, dropping what JSON cannot carry. */
+function jsonSafe(value: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(value) ?? 'null');
+  } catch {
+    return null;
   }
 }

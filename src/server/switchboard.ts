@@ -12,17 +12,19 @@ import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/eve
 import { rejectUpgrade } from '../transport/http-reject.js';
 import type { Transport, TransportRequestInfo } from '../transport/transport.js';
 import { WebSocketEndpoint } from '../transport/websocket.js';
-import { MemoryStreamStore } from '../delivery/memory-stream-store.js';
+import type { ClusterAdapter, ClusterBroadcast, ClusterQuery } from '../cluster/adapter.js';
+import { MemoryAdapter } from '../cluster/memory-adapter.js';
 import type { RoomMatcher } from '../delivery/durable-rooms.js';
 import { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits } from '../delivery/stream-store.js';
 import type { HistoryReply, StreamPosition } from '../protocol/frames.js';
 import { Admission } from './admission.js';
-import type { BroadcastOperator, DeliveryStreams } from './broadcast.js';
+import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broadcast.js';
 import { clientAddressResolver, type AddressedRequest } from './client-address.js';
 import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js';
 import { Cors } from './cors.js';
 import { DeadlineClock } from './deadline-clock.js';
+import { DurableFeed } from './durable-feed.js';
 import { HeartbeatSweeper } from './heartbeat.js';
 import { HttpTransports } from './http-transports.js';
 import type { Middleware } from './middleware.js';
@@ -77,7 +79,11 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   readonly deadlines = new DeadlineClock();
   /** Streams of durable rooms, and the per-stream ordering of publications and joins. */
   readonly streams: DeliveryStreams;
-  private readonly listening: Promise<void>;
+  /** The other nodes: broadcasts, durable streams, presence and queries across them (`adapter`). */
+  readonly cluster: ClusterAdapter;
+  /** @internal Durable publications to this node's members, in stream order. */
+  readonly feed: DurableFeed;
+  private listening: Promise<void>;
   private inflight = 0;
   private drained: (() => void) | undefined;
   private closePromise: Promise<void> | undefined;
@@ -158,7 +164,21 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     });
     this.httpServer.on('upgrade', this.onUpgrade);
     this.namespaces.set(ROOT_NAMESPACE, new Namespace<CE, SE, SD>(ROOT_NAMESPACE, this));
-    this.streams = { store: options.streams ?? new MemoryStreamStore(), sequencer: new RoomSequencer() };
+    if (options.adapter && options.streams) throw new TypeError('Switchboard options adapter and streams exclude each other: the adapter brings its stream store');
+    this.cluster = options.adapter ?? new MemoryAdapter(options.streams);
+    this.streams = { store: this.cluster.streams, sequencer: new RoomSequencer() };
+    this.feed = new DurableFeed(this.streams, {
+      held: (ns, room) => this.namespaces.get(ns)?.rooms.held(room),
+      durableLimits: (ns, room) => this.namespaces.get(ns)?.durableLimits(room),
+      reportError: (err, context) => this.reportError(err, context),
+    });
+    const joined = this.cluster.start({
+      broadcast: (message) => this.deliverFromCluster(message),
+      publication: (publication) => this.feed.arrive(publication),
+      answer: (query) => this.answerCluster(query),
+      resync: () => this.feed.catchUp(),
+    });
+    this.listening = Promise.all([this.listening, joined]).then(() => undefined);
     this.heartbeat = new HeartbeatSweeper({ [Symbol.iterator]: () => this.sessions.values() }, this.options.heartbeat.interval, this.options.heartbeat.timeout);
     this.heartbeat.start();
   }
@@ -266,6 +286,16 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   get volatile(): BroadcastOperator<SE, Socket<CE, SE, SD>> {
     return this.sockets.volatile;
+  }
+
+  /** Only this node's sockets of the root namespace: broadcasts and queries stay on this node. */
+  get local(): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return this.sockets.local;
+  }
+
+  /** The root namespace's sockets on every node; see BroadcastOperator.fetchSockets. */
+  fetchSockets(): Promise<SocketInfo[]> {
+    return this.sockets.fetchSockets();
   }
 
   /** Send to every socket of the root namespace. */
@@ -379,6 +409,21 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     });
   };
 
+  /** A broadcast another node sent: to this node's selected sockets, without encoding it again. */
+  private deliverFromCluster(message: ClusterBroadcast): void {
+    const nsp = this.namespaces.get(message.ns);
+    // A namespace this node never created has no sockets here.
+    if (!nsp) return;
+    new BroadcastOperator(nsp, message.rooms, message.except, message.volatile, true).deliverEncoded(message.frame);
+  }
+
+  /** Another node asks about (or acts on) this node's sockets. */
+  private answerCluster(query: ClusterQuery): unknown {
+    const nsp = this.namespaces.get(query.ns);
+    if (!nsp) return query.kind === 'sockets' ? [] : 0;
+    return new BroadcastOperator(nsp, query.rooms, query.except, false, true).answer(query, this.cluster.nodeId);
+  }
+
   /** A new connection, on any transport: its session starts with the handshake. */
   private startSession(transport: Transport, info: TransportRequestInfo): void {
     const session = new Session(this, transport, info);
@@ -431,6 +476,11 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     this.httpServer.off('upgrade', this.onUpgrade);
     this.restoreRequestListeners?.();
     this.restoreRequestListeners = undefined;
+    try {
+      await this.cluster.close();
+    } catch (err) {
+      this.reportError(err, { phase: 'close', component: 'adapter' });
+    }
     if (this.ownsHttpServer) {
       await new Promise<void>((resolve) => {
         this.httpServer.close(() => resolve());

@@ -1,0 +1,81 @@
+import type { StreamPosition } from '../protocol/frames.js';
+import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
+import type { PresenceStore } from './presence-store.js';
+
+/**
+ * A broadcast as it travels between nodes: the selection and the frame, encoded once by
+ * the node that sent it and never re-encoded by the nodes that deliver it.
+ */
+export interface ClusterBroadcast {
+  ns: string;
+  rooms: readonly string[];
+  except: readonly string[];
+  volatile: boolean;
+  /** The encoded event frame. */
+  frame: string;
+}
+
+/** A durable room's publication, as every node delivers it to its members. */
+export interface ClusterPublication {
+  ns: string;
+  room: string;
+  /** The stream key (streamKey(ns, room)). */
+  stream: string;
+  pos: StreamPosition;
+  /** The encoded event frame without `pos`. */
+  payload: string;
+}
+
+/** A durable publication to make: where, what, and how much history its room keeps. */
+export interface PublishRequest {
+  ns: string;
+  room: string;
+  stream: string;
+  payload: string;
+  limits: HistoryLimits;
+}
+
+/** A question every node answers about its own sockets (see ClusterNode.answer). */
+export type ClusterQuery =
+  | { kind: 'sockets'; ns: string; rooms: readonly string[]; except: readonly string[] }
+  | { kind: 'join' | 'leave'; ns: string; rooms: readonly string[]; except: readonly string[]; target: readonly string[] }
+  | { kind: 'disconnect'; ns: string; rooms: readonly string[]; except: readonly string[]; close: boolean };
+
+/** What a node gives its adapter: where messages from other nodes go. */
+export interface ClusterNode {
+  /** A broadcast another node sent. */
+  broadcast(message: ClusterBroadcast): void;
+  /** A durable publication, from any node including this one, in stream order per room (gaps are possible after a lost link: the receiver fills them from the stream store). */
+  publication(publication: ClusterPublication): void;
+  /** Answer a query about this node's sockets (and act on it, for join/leave/disconnect). */
+  answer(query: ClusterQuery): unknown;
+  /** The link to the other nodes came back after a loss: catch up on what durable rooms missed meanwhile. */
+  resync?(): void;
+}
+
+/**
+ * How the nodes of a cluster share broadcasts, durable streams, presence and queries. The
+ * in-memory adapter (the default) is a cluster of one; `switchboard/redis` spans processes.
+ */
+export interface ClusterAdapter {
+  /** This node's id, unique in the cluster. */
+  readonly nodeId: string;
+  /** Streams of durable rooms; positions are cluster-wide when the store is shared. */
+  readonly streams: StreamStore;
+  /** Who is in which room, by user, across the cluster. */
+  readonly presence: PresenceStore;
+  /** Start receiving; resolves once this node hears what the others send. */
+  start(node: ClusterNode): Promise<void>;
+  /** Hand a broadcast to the other nodes (this node delivers its own). Fire and forget: at most once. */
+  broadcast(message: ClusterBroadcast): void;
+  /**
+   * Append a durable publication. Every node, this one included, receives it through
+   * `ClusterNode.publication`. Rejects (`cluster_unavailable`) when it could not be stored:
+   * then no node delivers it.
+   */
+  publish(request: PublishRequest): Promise<StreamPosition>;
+  /** Ask every other node; resolves with their answers (this node answers its own). Rejects with `timeout` when one does not answer. */
+  query(query: ClusterQuery, timeoutMs: number): Promise<unknown[]>;
+  /** Stop; leave the cluster cleanly. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import type { StreamPosition } from '../protocol/frames.js';
+import { MemoryStreamStore } from '../delivery/memory-stream-store.js';
+import type { StreamStore } from '../delivery/stream-store.js';
+import type { ClusterAdapter, ClusterBroadcast, ClusterNode, ClusterQuery, PublishRequest } from './adapter.js';
+import { MemoryPresence } from './memory-presence.js';
+import type { PresenceStore } from './presence-store.js';
+
+/**
+ * A cluster of one process: streams and presence in memory, nothing to send anywhere.
+ * The default; a restart starts new stream epochs, so clients are told their gap is gone.
+ */
+export class MemoryAdapter implements ClusterAdapter {
+  readonly nodeId = randomBytes(6).toString('base64url');
+  readonly presence: PresenceStore = new MemoryPresence();
+  private node: ClusterNode | undefined;
+
+  constructor(readonly streams: StreamStore = new MemoryStreamStore()) {}
+
+  async start(node: ClusterNode): Promise<void> {
+    this.node = node;
+  }
+
+  broadcast(_message: ClusterBroadcast): void {}
+
+  async publish(request: PublishRequest): Promise<StreamPosition> {
+    const pos = await this.streams.append(request.stream, request.payload, request.limits);
+    this.node?.publication({ ns: request.ns, room: request.room, stream: request.stream, pos, payload: request.payload });
+    return pos;
+  }
+
+  async query(_query: ClusterQuery, _timeoutMs: number): Promise<unknown[]> {
+    return [];
+  }
+
+  async close(): Promise<void> {
+    await this.presence.close();
+  }
+}

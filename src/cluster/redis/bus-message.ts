@@ -1,0 +1,77 @@
+import type { ClusterBroadcast, ClusterPublication, ClusterQuery } from '../adapter.js';
+
+/**
+ * What travels on a cluster's bus channel (`{prefix}:bus`). Each message starts with a
+ * line of routing — a kind letter and JSON — followed by the frame as the sending node
+ * encoded it, so the nodes that deliver it never parse or re-encode the frame itself.
+ * JSON never holds a raw newline, so the first line ends where it seems to.
+ *
+ *   b{"n":node,"ns":…,"r":[rooms],"x":[except],"v":0|1}\n<event frame>
+ *   d{"ns":…,"room":…,"s":stream}\n<epoch>\n<offset>\n<event frame without pos>   (written by the stream store's append script)
+ *   q{"n":node,"id":…,"q":query}
+ */
+export type BusMessage =
+  | { kind: 'broadcast'; node: string; broadcast: ClusterBroadcast }
+  | { kind: 'publication'; publication: ClusterPublication }
+  | { kind: 'query'; node: string; id: string; query: ClusterQuery };
+
+export function encodeBroadcast(node: string, b: ClusterBroadcast): string {
+  return `b${JSON.stringify({ n: node, ns: b.ns, r: b.rooms, x: b.except, v: b.volatile ? 1 : 0 })}\n${b.frame}`;
+}
+
+/** The header the stream store's append script puts before epoch, offset and payload. */
+export function publicationHeader(ns: string, room: string, stream: string): string {
+  return `d${JSON.stringify({ ns, room, s: stream })}`;
+}
+
+export function encodeQuery(node: string, id: string, query: ClusterQuery): string {
+  return `q${JSON.stringify({ n: node, id, q: query })}`;
+}
+
+/** A reply to a query, on the asking node's own channel. */
+export function encodeAnswer(id: string, answer: unknown): string {
+  return JSON.stringify({ id, a: answer });
+}
+
+/** Undefined for anything malformed (another version, another program on the channel): it is ignored. */
+export function decodeBusMessage(raw: string): BusMessage | undefined {
+  const end = raw.indexOf('\n');
+  const head = raw.slice(1, end === -1 ? undefined : end);
+  let route: Record<string, unknown>;
+  try {
+    route = JSON.parse(head) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (typeof route !== 'object' || route === null) return undefined;
+  switch (raw[0]) {
+    case 'b': {
+      if (end === -1 || typeof route.n !== 'string' || typeof route.ns !== 'string' || !isNames(route.r) || !isNames(route.x)) return undefined;
+      return {
+        kind: 'broadcast',
+        node: route.n,
+        broadcast: { ns: route.ns, rooms: route.r, except: route.x, volatile: route.v === 1, frame: raw.slice(end + 1) },
+      };
+    }
+    case 'd': {
+      const second = end === -1 ? -1 : raw.indexOf('\n', end + 1);
+      const third = second === -1 ? -1 : raw.indexOf('\n', second + 1);
+      if (third === -1 || typeof route.ns !== 'string' || typeof route.room !== 'string' || typeof route.s !== 'string') return undefined;
+      const offset = Number(raw.slice(second + 1, third));
+      if (!Number.isSafeInteger(offset)) return undefined;
+      return {
+        kind: 'publication',
+        publication: { ns: route.ns, room: route.room, stream: route.s, pos: { epoch: raw.slice(end + 1, second), offset }, payload: raw.slice(third + 1) },
+      };
+    }
+    case 'q':
+      if (typeof route.n !== 'string' || typeof route.id !== 'string' || typeof route.q !== 'object' || route.q === null) return undefined;
+      return { kind: 'query', node: route.n, id: route.id, query: route.q as ClusterQuery };
+    default:
+      return undefined;
+  }
+}
+
+function isNames(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}

@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { SwitchboardError } from '../../protocol/errors.js';
+import type { StreamPosition } from '../../protocol/frames.js';
+import type { ClusterAdapter, ClusterBroadcast, ClusterNode, ClusterQuery, PublishRequest } from '../adapter.js';
+import type { PresenceStore } from '../presence-store.js';
+import { decodeBusMessage, encodeAnswer, encodeBroadcast, encodeQuery, publicationHeader } from './bus-message.js';
+import { ClusterQueries } from './cluster-queries.js';
+import { GuardedStreamStore, unavailable } from './guarded-stream-store.js';
+import { RedisPresence } from './redis-presence.js';
+import { RedisStreamStore } from './redis-stream-store.js';
+
+export interface RedisAdapterOptions {
+  /** First part of every key and channel: nodes with the same prefix form one cluster. Default 'sb'. */
+  prefix?: string;
+  /** Milliseconds a Redis command may take before it fails (a hung Redis fails like a lost one). Default 5000. */
+  commandTimeout?: number;
+  /** Presence liveness: a crashed node's presence entries are gone within nodeTtlMs + renewMs. Defaults 15000 and 5000. */
+  presence?: { nodeTtlMs?: number; renewMs?: number };
+  /** How long a durable stream's epoch outlives its last use. Default 7 days. */
+  streamMetaTtlMs?: number;
+  /** Where Redis trouble is reported (once per outage, and when it ends). Default: stderr. */
+  onError?: (err: Error, context: { connection: 'commands' | 'subscriber' | 'presence'; recovered?: boolean }) => void;
+}
+
+/**
+ * The cluster over Redis: Pub/Sub carries broadcasts (one encode per message per node),
+ * durable rooms live in Redis Streams (positions are cluster-wide, and each append is
+ * announced by the same script, so every node sees publications in offset order), presence
+ * and its crash expiry live in hashes, and queries ask every subscribed node.
+ *
+ * Redis down: local delivery keeps working; broadcasts to other nodes are lost (at most
+ * once, as their rooms promise); durable publishes, durable joins, history and queries fail
+ * with `cluster_unavailable` at once — commands are never queued while disconnected, so
+ * memory stays bounded. The connections come back on their own, and each node then fills
+ * what its durable rooms missed from the streams.
+ */
+export class RedisAdapter implements ClusterAdapter {
+  readonly nodeId = `${randomBytes(6).toString('base64url')}`;
+  readonly streams: GuardedStreamStore;
+  private presenceStore: RedisPresence | undefined;
+  private readonly commands: Redis;
+  private readonly subscriber: Redis;
+  private readonly bus: string;
+  private readonly replies: string;
+  private readonly queries = new ClusterQueries();
+  private readonly prefix: string;
+  private node: ClusterNode | undefined;
+  private readonly failing = new Set<string>();
+  private subscribedOnce = false;
+  private closed = false;
+
+  /** `connection`: a Redis URL, or an ioredis client whose settings are copied (it is not used itself). */
+  constructor(
+    connection: string | Redis,
+    private readonly options: RedisAdapterOptions = {},
+  ) {
+    this.prefix = options.prefix ?? 'sb';
+    this.bus = `${this.prefix}:bus`;
+    this.replies = `${this.prefix}:reply:${this.nodeId}`;
+    // Never queue commands while Redis is away: they fail at once (bounded memory, loud errors).
+    const ours: RedisOptions = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeout ?? 5000,
+      retryStrategy: (times) => Math.min(100 * times, 2000),
+    };
+    const open = (): Redis => (typeof connection === 'string' ? new Redis(connection, ours) : connection.duplicate(ours));
+    this.commands = open();
+    this.subscriber = open();
+    this.watch(this.commands, 'commands');
+    this.watch(this.subscriber, 'subscriber');
+    this.streams = new GuardedStreamStore(new RedisStreamStore(this.commands, { prefix: this.prefix, metaTtlMs: options.streamMetaTtlMs }));
+    this.subscriber.on('message', (channel: string, message: string) => this.received(channel, message));
+    this.subscriber.on('ready', () => {
+      // ioredis subscribes again by itself after a reconnect; what was published meanwhile is caught up from the streams.
+      if (this.subscribedOnce) this.node?.resync?.();
+    });
+  }
+
+  get presence(): PresenceStore {
+    if (!this.presenceStore) throw new Error('RedisAdapter: presence is available once the server started the adapter');
+    return this.presenceStore;
+  }
+
+  async start(node: ClusterNode): Promise<void> {
+    this.node = node;
+    try {
+      await Promise.all([this.commands.connect(), this.subscriber.connect()]);
+      await this.subscriber.subscribe(this.bus, this.replies);
+    } catch (err) {
+      throw unavailable(err, 'connect');
+    }
+    this.subscribedOnce = true;
+    this.presenceStore = new RedisPresence(this.commands, {
+      nodeId: this.nodeId,
+      prefix: this.prefix,
+      nodeTtlMs: this.options.presence?.nodeTtlMs,
+      renewMs: this.options.presence?.renewMs,
+      onError: (err) => this.trouble('presence', err),
+    });
+  }
+
+  broadcast(message: ClusterBroadcast): void {
+    this.commands.publish(this.bus, encodeBroadcast(this.nodeId, message)).then(
+      () => this.recovered('commands'),
+      (err: unknown) => this.trouble('commands', err),
+    );
+  }
+
+  publish(request: PublishRequest): Promise<StreamPosition> {
+    return this.streams.append(request.stream, request.payload, request.limits, { channel: this.bus, header: publicationHeader(request.ns, request.room, request.stream) });
+  }
+
+  async query(query: ClusterQuery, timeoutMs: number): Promise<unknown[]> {
+    let listening: number;
+    try {
+      const reply = (await this.commands.call('PUBSUB', 'NUMSUB', this.bus)) as [string, number | string];
+      listening = Number(reply[1]);
+    } catch (err) {
+      throw unavailable(err, 'query');
+    }
+    // Every node listens on the bus; emitters do not. This node answers its own part.
+    return this.queries.ask(listening - 1, timeoutMs, (id) =>
+      this.commands.publish(this.bus, encodeQuery(this.nodeId, id, query)).catch((err: unknown) => {
+        throw unavailable(err, 'query');
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.queries.abandon(new SwitchboardError(ErrorCode.ClusterUnavailable, 'the adapter closed'));
+    try {
+      await this.presenceStore?.close();
+    } catch {
+      // Its entries expire with this node's liveness anyway.
+    }
+    this.subscriber.disconnect();
+    await this.commands.quit().catch(() => this.commands.disconnect());
+  }
+
+  private received(channel: string, raw: string): void {
+    if (channel === this.replies) {
+      try {
+        const { id, a } = JSON.parse(raw) as { id: string; a: unknown };
+        this.queries.answered(id, a);
+      } catch {
+        // Not ours.
+      }
+      return;
+    }
+    const message = decodeBusMessage(raw);
+    const node = this.node;
+    if (!message || !node) return;
+    switch (message.kind) {
+      case 'broadcast':
+        if (message.node !== this.nodeId) node.broadcast(message.broadcast);
+        return;
+      case 'publication':
+        node.publication(message.publication);
+        return;
+      case 'query': {
+        if (message.node === this.nodeId) return;
+        let answer: unknown;
+        try {
+          answer = node.answer(message.query);
+        } catch {
+          answer = null;
+        }
+        this.commands.publish(`${this.prefix}:reply:${message.node}`, encodeAnswer(message.id, answer)).catch((err: unknown) => this.trouble('commands', err));
+        return;
+      }
+    }
+  }
+
+  private watch(redis: Redis, connection: 'commands' | 'subscriber'): void {
+    redis.on('error', (err: Error) => this.trouble(connection, err));
+    redis.on('ready', () => this.recovered(connection));
+  }
+
+  /** Report trouble once per outage of a connection. */
+  private trouble(connection: 'commands' | 'subscriber' | 'presence', err: unknown): void {
+    if (this.closed || this.failing.has(connection)) return;
+    this.failing.add(connection);
+    const error = err instanceof Error ? err : new Error(String(err));
+    if (this.options.onError) this.options.onError(error, { connection });
+    else console.error(`[switchboard] redis (${connection}): ${error.message}; retrying`);
+  }
+
+  private recovered(connection: 'commands' | 'subscriber' | 'presence'): void {
+    if (!this.failing.delete(connection) || this.closed) return;
+    if (this.options.onError) this.options.onError(new Error('reconnected'), { connection, recovered: true });
+    else console.error(`[switchboard] redis (${connection}): reconnected`);
+  }
+}

@@ -1,0 +1,178 @@
+import type { StreamPosition } from '../protocol/frames.js';
+import type { ClusterPublication } from '../cluster/adapter.js';
+import { withPosition } from '../delivery/durable-rooms.js';
+import type { HistoryLimits, StreamRead } from '../delivery/stream-store.js';
+import { SharedFrame } from '../transport/shared-frame.js';
+import type { DeliveryStreams, Recipient } from './broadcast.js';
+
+/** What the feed needs of the node: its members of a durable room, and the room's limits. */
+export interface FeedRooms {
+  /** This node's members of `room` in namespace `ns`: one, a set, or none. */
+  held(ns: string, room: string): Recipient | ReadonlySet<Recipient> | undefined;
+  durableLimits(ns: string, room: string): HistoryLimits | undefined;
+  reportError(err: unknown, context: Record<string, unknown>): void;
+}
+
+/** A client joining a durable room (see DurableFeed.join). */
+export interface FeedJoiner {
+  readonly recipient: Recipient;
+  /** False once the joiner left: the join is dropped. */
+  readonly connected: boolean;
+  /** Send one publication of the replay. */
+  replay(frame: SharedFrame): void;
+  /** Become a member: from now on the feed delivers to it. */
+  enter(): void;
+}
+
+/**
+ * Delivers durable publications to this node's members in stream order, whatever order
+ * and however often they arrive: each stream remembers the last position it delivered, a
+ * repeat is dropped and a gap (a message lost with a Redis link, or one that overtook
+ * another) is filled from the stream store before the publication that revealed it. A
+ * gap history no longer holds cuts the members off (4009): they rejoin and are told
+ * `recovered: false`, never left with a silent hole.
+ *
+ * Joins run in the same per-stream sequence as deliveries, so a replay and the live
+ * publications after it neither overlap nor leave a gap: a joiner whose replay went past
+ * what this node has delivered skips those publications when they arrive.
+ */
+export class DurableFeed {
+  /** Per stream: the last publication handed to this node's members (with its room, for a catch-up). */
+  private readonly delivered = new Map<string, ClusterPublication>();
+  /** Per stream: joiners whose replay reached further than `delivered`, and how far. */
+  private readonly replayedTo = new Map<string, Map<Recipient, StreamPosition>>();
+
+  constructor(
+    private readonly streams: DeliveryStreams,
+    private readonly rooms: FeedRooms,
+  ) {}
+
+  /** A publication arrived (from this node or another): deliver it now, or in its stream's turn. */
+  arrive(publication: ClusterPublication): void {
+    const { sequencer } = this.streams;
+    if (sequencer.idle(publication.stream) && !this.gapBefore(publication)) {
+      this.deliver(publication);
+      return;
+    }
+    sequencer
+      .run(publication.stream, () => this.deliverInOrder(publication))
+      .catch((err: unknown) => this.rooms.reportError(err, { room: publication.room, stream: publication.stream }));
+  }
+
+  /**
+   * Replay a durable room's history after `since` (or none without it), make the joiner a
+   * member, and return the position it is at. A store that fails rejects (the joiner is
+   * not a member then).
+   */
+  join(stream: string, since: StreamPosition | undefined, limits: HistoryLimits, joiner: FeedJoiner): Promise<{ position: StreamPosition; recovered?: boolean } | undefined> {
+    return this.streams.sequencer.run(stream, async () => {
+      if (!joiner.connected) return undefined;
+      const { store } = this.streams;
+      let read: StreamRead | undefined;
+      let position: StreamPosition;
+      if (since) {
+        read = await store.read(stream, { since }, limits);
+        position = read.position;
+      } else {
+        position = await store.position(stream);
+      }
+      if (!joiner.connected) return undefined;
+      // All of the gap or none of it: a partial replay would hide a hole.
+      if (read?.ok) for (const e of read.entries) joiner.replay(new SharedFrame(withPosition(e.payload, e.pos.epoch, e.pos.offset)));
+      joiner.enter();
+      const delivered = this.delivered.get(stream)?.pos;
+      if (!delivered || delivered.epoch !== position.epoch || delivered.offset < position.offset) {
+        let skips = this.replayedTo.get(stream);
+        if (!skips) this.replayedTo.set(stream, (skips = new Map()));
+        skips.set(joiner.recipient, position);
+      }
+      return read ? { position, recovered: read.ok } : { position };
+    });
+  }
+
+  /**
+   * The link to the other nodes was lost and came back: publications made meanwhile never
+   * arrived, and nothing may come to reveal the gap. Read each stream this node delivers
+   * past its last position, in the stream's turn.
+   */
+  catchUp(): void {
+    for (const last of this.delivered.values()) {
+      this.streams.sequencer
+        .run(last.stream, async () => {
+          const current = this.delivered.get(last.stream);
+          if (!current) return;
+          const limits = this.rooms.durableLimits(current.ns, current.room);
+          if (!limits) return;
+          const read = await this.streams.store.read(current.stream, { since: current.pos }, limits);
+          if (!read.ok) {
+            this.forEachMember(current, (r) => r.lostPublications());
+            return;
+          }
+          for (const e of read.entries) this.deliver({ ...current, pos: e.pos, payload: e.payload });
+        })
+        .catch((err: unknown) => this.rooms.reportError(err, { room: last.room, stream: last.stream, phase: 'catch-up' }));
+    }
+  }
+
+  /** Whether publications before this one are missing here. */
+  private gapBefore(p: ClusterPublication): boolean {
+    const last = this.delivered.get(p.stream)?.pos;
+    return last !== undefined && last.epoch === p.pos.epoch && p.pos.offset > last.offset + 1;
+  }
+
+  private async deliverInOrder(p: ClusterPublication): Promise<void> {
+    const last = this.delivered.get(p.stream)?.pos;
+    if (last && last.epoch === p.pos.epoch) {
+      if (p.pos.offset <= last.offset) return; // delivered already (a repeat, or filled from the store)
+      if (p.pos.offset > last.offset + 1) await this.fill(p, last);
+    }
+    this.deliver(p);
+  }
+
+  /** Deliver what is missing between `last` and `p` from the store; cut the members off when history no longer has it. */
+  private async fill(p: ClusterPublication, last: StreamPosition): Promise<void> {
+    const limits = this.rooms.durableLimits(p.ns, p.room);
+    const read = limits ? await this.streams.store.read(p.stream, { since: last, limit: p.pos.offset - last.offset - 1 }, limits) : undefined;
+    if (!read?.ok) {
+      this.forEachMember(p, (r) => r.lostPublications());
+      return;
+    }
+    for (const e of read.entries) {
+      if (e.pos.epoch !== p.pos.epoch || e.pos.offset >= p.pos.offset) break;
+      this.deliver({ ...p, pos: e.pos, payload: e.payload });
+    }
+  }
+
+  /** Hand one publication to this node's members, in its turn. */
+  private deliver(p: ClusterPublication): void {
+    const members = this.rooms.held(p.ns, p.room);
+    if (members === undefined) {
+      // Nobody here: nothing to keep in order (a later joiner starts from the store).
+      this.delivered.delete(p.stream);
+      this.replayedTo.delete(p.stream);
+      return;
+    }
+    this.delivered.set(p.stream, p);
+    const frame = new SharedFrame(withPosition(p.payload, p.pos.epoch, p.pos.offset));
+    const skips = this.replayedTo.get(p.stream);
+    if (!skips) {
+      this.forEachMember(p, (r) => r.deliverDurable(frame), members);
+      return;
+    }
+    this.forEachMember(p, (r) => {
+      const replayed = skips.get(r);
+      if (replayed === undefined || replayed.epoch !== p.pos.epoch || replayed.offset < p.pos.offset) r.deliverDurable(frame);
+    }, members);
+    for (const [r, replayed] of skips) if (replayed.epoch !== p.pos.epoch || replayed.offset <= p.pos.offset) skips.delete(r);
+    if (skips.size === 0) this.replayedTo.delete(p.stream);
+  }
+
+  private forEachMember(p: ClusterPublication, act: (r: Recipient) => void, members = this.rooms.held(p.ns, p.room)): void {
+    if (members === undefined) return;
+    if (!(members instanceof Set)) {
+      act(members as Recipient);
+      return;
+    }
+    for (const r of members as ReadonlySet<Recipient>) act(r);
+  }
+}

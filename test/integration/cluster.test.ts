@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
+import { Emitter, RedisAdapter } from '../../src/cluster/redis/index.js';
+import type { Switchboard } from '../../src/server/index.js';
+import { BareClient } from '../helpers/bare-client.js';
+import { connectRedis, dropKeys, REDIS_URL, testPrefix } from '../helpers/redis.js';
+import { eventually, startServer } from '../helpers/server.js';
+
+type Frame = Record<string, unknown>;
+interface Pos {
+  epoch: string;
+  offset: number;
+}
+
+/** Three servers in this process, one cluster on the real Redis: what the adapter does, without process boundaries. */
+async function startCluster(prefix: string, nodes = 3): Promise<{ servers: Switchboard[]; urls: string[] }> {
+  const servers: Switchboard[] = [];
+  const urls: string[] = [];
+  for (let i = 0; i < nodes; i++) {
+    const { sb, url } = await startServer({ adapter: new RedisAdapter(REDIS_URL, { prefix }) });
+    servers.push(sb);
+    urls.push(url);
+  }
+  return { servers, urls };
+}
+
+/** A bare client that joined `rooms`; its session id is `sid` on it. */
+async function client(url: string, rooms: string[] = []): Promise<BareClient & { sid: string }> {
+  const c = await BareClient.open(url);
+  const welcome = await c.hello();
+  let ref = 100;
+  for (const room of rooms) {
+    ref++;
+    c.send({ type: 'join', ref, room });
+    const reply = await c.next({ type: 'reply', ref });
+    assert.equal(reply.error, undefined, `join ${room}: ${JSON.stringify(reply.error)}`);
+  }
+  return Object.assign(c, { sid: welcome.sid as string });
+}
+
+describe('cluster on Redis (three nodes in one process)', () => {
+  let redis: Redis;
+  const prefixes: string[] = [];
+  const prefix = (name: string): string => {
+    const p = testPrefix(`cluster-${name}`);
+    prefixes.push(p);
+    return p;
+  };
+  before(async () => {
+    redis = await connectRedis();
+  });
+  after(async () => {
+    for (const p of prefixes) await dropKeys(redis, p);
+    redis.disconnect();
+  });
+
+  test('a broadcast from any node reaches the room members on every node once, with except and volatile honoured', async () => {
+    const { servers, urls } = await startCluster(prefix('broadcast'));
+    const members = await Promise.all(urls.map((url) => client(url, ['lobby'])));
+    const outsider = await client(urls[1] as string, ['elsewhere']);
+    servers[0]?.to('lobby').emit('hello', { from: 0 });
+    for (const c of members) assert.deepEqual((await c.next({ event: 'hello' })).data, { from: 0 });
+
+    // except a socket id that lives on another node
+    servers[1]?.to('lobby').except(members[2]?.sid as string).emit('second', 2);
+    await members[0]?.next({ event: 'second' });
+    await members[1]?.next({ event: 'second' });
+    servers[0]?.to('lobby').emit('marker', 3);
+    await members[2]?.next({ event: 'marker' });
+    assert.equal(members[2]?.frames.some((f) => f.event === 'second'), false, 'the excepted socket on node 2 got the event');
+    assert.equal(members.some((c) => c.frames.some((f) => f.event === 'hello')), false, 'a member got the broadcast twice');
+    assert.equal(outsider.frames.some((f) => f.type === 'event'), false);
+
+    // local: only the node's own sockets
+    servers[2]?.local.to('lobby').emit('local-only', 4);
+    await members[2]?.next({ event: 'local-only' });
+    servers[2]?.to('lobby').emit('after-local', 5);
+    await members[0]?.next({ event: 'after-local' });
+    assert.equal(members[0]?.frames.some((f) => f.event === 'local-only'), false, 'local broadcast left its node');
+
+    for (const c of [...members, outsider]) c.close();
+    await Promise.all(servers.map((sb) => sb.close()));
+  });
+
+  test('fetchSockets, socketsJoin, socketsLeave and disconnectSockets span the cluster', async () => {
+    const { servers, urls } = await startCluster(prefix('queries'));
+    const clients = await Promise.all(urls.map((url, i) => client(url, i === 1 ? ['team'] : ['team', 'red'])));
+    await eventually(() => servers.every((sb) => sb.connectionCount === 1), 'one connection per node');
+    for (const sb of servers) for (const s of sb.sockets.sockets.values()) s.data = { node: servers.indexOf(sb) };
+
+    const all = await servers[1]?.in('team').fetchSockets();
+    assert.equal(all?.length, 3);
+    assert.deepEqual(all?.map((s) => (s.data as { node: number }).node).sort(), [0, 1, 2]);
+    assert.equal(new Set(all?.map((s) => s.node)).size, 3, 'each socket reports its own node');
+    const red = await servers[1]?.in('red').fetchSockets();
+    assert.deepEqual(red?.map((s) => (s.data as { node: number }).node).sort(), [0, 2]);
+    assert.equal((await servers[0]?.local.in('team').fetchSockets())?.length, 1);
+
+    await servers[2]?.in('red').socketsJoin('blue');
+    servers[1]?.to('blue').emit('blue', true);
+    await clients[0]?.next({ event: 'blue' });
+    await clients[2]?.next({ event: 'blue' });
+    await servers[0]?.in('team').socketsLeave('team');
+    assert.deepEqual(await servers[0]?.in('team').fetchSockets(), []);
+
+    await servers[1]?.in('red').disconnectSockets(true);
+    const closed = await clients[0]?.closed;
+    assert.equal(closed?.code, 1000);
+    await clients[2]?.closed;
+    assert.equal(servers[1]?.connectionCount, 1, 'node 1 socket was not selected and stays');
+    clients[1]?.close();
+    await Promise.all(servers.map((sb) => sb.close()));
+  });
+
+  test('durable rooms: positions are cluster-wide and every node delivers publications from every node in one order', async () => {
+    const { servers, urls } = await startCluster(prefix('durable'));
+    for (const sb of servers) sb.durable(/^feed/);
+    const members = await Promise.all(urls.map((url) => client(url, ['feed'])));
+    const per = 30;
+    await Promise.all(servers.map(async (sb, i) => {
+      for (let n = 0; n < per; n++) await sb.to('feed').publish('n', { node: i, n });
+    }));
+    const total = per * servers.length;
+    for (const c of members) await eventually(() => c.frames.filter((f) => f.event === 'n').length >= total, 'every publication', 5000);
+    const orders = members.map((c) => c.frames.filter((f) => f.event === 'n').map((f) => (f.pos as Pos).offset));
+    for (const order of orders) assert.deepEqual(order, Array.from({ length: total }, (_, i) => i + 1), 'offsets 1..n, once each, in order');
+    const datas = members.map((c) => JSON.stringify(c.frames.filter((f) => f.event === 'n').map((f) => f.data)));
+    assert.equal(new Set(datas).size, 1, 'every node delivered the same publications in the same order');
+
+    // A client that rejoins on another node with its position gets exactly the gap.
+    const last = members[0]?.frames.filter((f) => f.event === 'n')[9]?.pos as Pos;
+    const late = await BareClient.open(urls[2] as string);
+    await late.hello();
+    late.send({ type: 'join', ref: 1, room: 'feed', since: last });
+    const reply = (await late.next({ type: 'reply', ref: 1 })).data as Frame;
+    assert.equal(reply.recovered, true);
+    assert.deepEqual(late.frames.filter((f) => f.event === 'n').map((f) => (f.pos as Pos).offset), Array.from({ length: total - 10 }, (_, i) => i + 11));
+    for (const c of [...members, late]) c.close();
+    await Promise.all(servers.map((sb) => sb.close()));
+  });
+
+  test('joins during a stream of publications from other nodes: no publication lost or repeated', async () => {
+    const { servers, urls } = await startCluster(prefix('join-race'));
+    for (const sb of servers) sb.durable('ticker');
+    const publishing = (async () => {
+      for (let n = 1; n <= 200; n++) await servers[n % 2]?.to('ticker').publish('tick', n);
+    })();
+    const joiners: { c: BareClient; position: Pos }[] = [];
+    for (let i = 0; i < 6; i++) {
+      const c = await BareClient.open(urls[2] as string);
+      await c.hello();
+      c.send({ type: 'join', ref: 1, room: 'ticker' });
+      joiners.push({ c, position: ((await c.next({ type: 'reply', ref: 1 })).data as Frame).position as Pos });
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    await publishing;
+    for (const { c, position } of joiners) {
+      await eventually(() => c.frames.some((f) => f.event === 'tick' && (f.pos as Pos).offset === 200) || position.offset === 200, 'the last tick', 5000);
+      const offsets = c.frames.filter((f) => f.event === 'tick').map((f) => (f.pos as Pos).offset);
+      assert.deepEqual(offsets, Array.from({ length: 200 - position.offset }, (_, i) => position.offset + i + 1), `joined at ${position.offset}`);
+      c.close();
+    }
+    await Promise.all(servers.map((sb) => sb.close()));
+  });
+
+  test('an Emitter in a process without connections reaches sockets on every node, durable rooms included', async () => {
+    const p = prefix('emitter');
+    const { servers, urls } = await startCluster(p, 2);
+    for (const sb of servers) sb.durable(/^orders:/);
+    const seller = await client(urls[0] as string, ['seller:9', 'orders:9']);
+    const other = await client(urls[1] as string, ['orders:9']);
+    const emitter = new Emitter(REDIS_URL, { prefix: p }).durable(/^orders:/);
+    await emitter.to('seller:9').emit('order-created', { id: 1 });
+    assert.deepEqual((await seller.next({ event: 'order-created' })).data, { id: 1 });
+    const pos = await emitter.to('orders:9').publish('status', 'paid');
+    for (const c of [seller, other]) assert.deepEqual((await c.next({ event: 'status' })).pos, pos);
+    const history = await servers[1]?.history('orders:9');
+    assert.deepEqual(history?.publications.map((x) => x.data), ['paid']);
+    await assert.rejects(emitter.to('nobody').emit('connect', 1), { code: 'bad_request' });
+    await emitter.close();
+    for (const c of [seller, other]) c.close();
+    await Promise.all(servers.map((sb) => sb.close()));
+  });
+});
