@@ -14,7 +14,7 @@ export class DurableRooms {
     if (!(resolved.maxMessages >= 1) || !(resolved.maxAgeMs > 0)) {
       throw new RangeError(`durable room history needs maxMessages >= 1 and maxAgeMs > 0, got ${JSON.stringify(resolved)}`);
     }
-    this.rules.push({ matches: toPredicate(matcher), limits: resolved });
+    this.rules.push({ matches: roomPredicate(matcher), limits: resolved });
   }
 
   /** The history limits of a durable room, or undefined for an ordinary (at-most-once) room. */
@@ -28,7 +28,8 @@ export class DurableRooms {
   }
 }
 
-function toPredicate(matcher: RoomMatcher): (room: string) => boolean {
+/** A room matcher as a predicate. */
+export function roomPredicate(matcher: RoomMatcher): (room: string) => boolean {
   if (typeof matcher === 'string') return (room) => room === matcher;
   if (matcher instanceof RegExp) {
     // A global or sticky RegExp remembers lastIndex between test() calls; a copy without those flags does not.
@@ -41,6 +42,14 @@ function toPredicate(matcher: RoomMatcher): (room: string) => boolean {
 /** The store key of a namespace's room; the length prefix keeps "/a" + "b/c" apart from "/a/b" + "c". */
 export function streamKey(namespace: string, room: string): string {
   return `${namespace.length}:${namespace}${room}`;
+}
+
+/** The namespace and room of a key made by streamKey(). */
+export function parseStreamKey(key: string): { ns: string; room: string } | undefined {
+  const colon = key.indexOf(':');
+  const length = Number(key.slice(0, colon));
+  if (colon < 1 || !Number.isSafeInteger(length) || key.length < colon + 1 + length) return undefined;
+  return { ns: key.slice(colon + 1, colon + 1 + length), room: key.slice(colon + 1 + length) };
 }
 
 /** Add `pos` to an encoded event frame (which ends with "}"): positions are known only after the append. */

@@ -136,6 +136,7 @@ const clientValidators: Readonly<Record<string, Validator>> = {
         ? undefined
         : `"limit" must be an integer from 1 to ${MAX_HISTORY_LIMIT}`,
     ),
+  presence: (f) => first(checkRef(f.ref, true), checkNs(f.ns), checkName('room', f.room)),
   event: clientEvent,
   reply,
   ping: empty,
@@ -161,6 +162,13 @@ const serverValidators: Readonly<Record<string, Validator>> = {
   ping: empty,
   pong: empty,
   reauth: (f) => first(checkRef(f.ref, true), checkNs(f.ns)),
+  presence: (f) =>
+    first(
+      checkNs(f.ns),
+      checkName('room', f.room),
+      f.kind === 'join' || f.kind === 'leave' ? undefined : '"kind" must be "join" or "leave"',
+      typeof f.user === 'string' ? undefined : '"user" must be a string',
+    ),
   error: (f) =>
     first(
       typeof f.code === 'string' ? undefined : '"code" must be a string',

@@ -74,6 +74,8 @@ export const ErrorCode = {
   UnknownConnection: 'unknown_connection',
   /** HTTP 403: the server does not offer this transport (option `transports`). */
   TransportDisabled: 'transport_disabled',
+  /** A presence request for a room without presence tracking (`trackPresence`). */
+  PresenceNotTracked: 'presence_not_tracked',
   /** The cluster's shared store (Redis) cannot be reached: a durable publish, durable join, history or cluster-wide query failed; nothing was stored. */
   ClusterUnavailable: 'cluster_unavailable',
 } as const;

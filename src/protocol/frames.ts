@@ -159,6 +159,36 @@ export interface HistoryReply {
   position: StreamPosition;
 }
 
+/** Client → server: who is in a room with presence tracking (see PresenceReply). */
+export interface PresenceRequestFrame {
+  type: 'presence';
+  ref: number;
+  ns?: string;
+  room: string;
+}
+
+/** One user present in a room: present while any of their connections, on any node, is in it. */
+export interface PresenceMember {
+  user: string;
+  /** What the server tells about the user (from their first connection in the room); null if nothing. */
+  info: unknown;
+}
+
+export interface PresenceReply {
+  room: string;
+  members: PresenceMember[];
+}
+
+/** Server → client: a user came into a room it is in (their first connection) or left it (their last). */
+export interface PresenceFrame {
+  type: 'presence';
+  ns?: string;
+  room: string;
+  kind: 'join' | 'leave';
+  user: string;
+  info: unknown;
+}
+
 export interface LeaveFrame {
   type: 'leave';
   ref: number;
@@ -224,6 +254,7 @@ export type ClientFrame =
   | JoinFrame
   | LeaveFrame
   | HistoryFrame
+  | PresenceRequestFrame
   | AckFrame
   | EventFrame
   | ReplyFrame
@@ -238,7 +269,8 @@ export type ServerFrame =
   | PingFrame
   | PongFrame
   | ErrorFrame
-  | ReauthFrame;
+  | ReauthFrame
+  | PresenceFrame;
 
 export type Frame = ClientFrame | ServerFrame;
 export type FrameType = Frame['type'];

@@ -4,7 +4,7 @@ import { assertEmittable } from '../protocol/event-names.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
-import type { EventFrame, StreamPosition } from '../protocol/frames.js';
+import type { EventFrame, ServerFrame, StreamPosition } from '../protocol/frames.js';
 import type { ClusterAdapter, ClusterQuery } from '../cluster/adapter.js';
 import { streamKey } from '../delivery/durable-rooms.js';
 import type { RoomSequencer } from '../delivery/room-sequencer.js';
@@ -122,6 +122,13 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
     const frame: EventFrame = { type: 'event', event, data };
     if (this.scope.name !== ROOT_NAMESPACE) frame.ns = this.scope.name;
     if (this.rooms.length === 1) frame.room = this.rooms[0];
+    const encoded = encodeFrame(frame);
+    if (!this.isLocal) this.scope.cluster.broadcast({ ns: this.scope.name, rooms: this.rooms, except: this.exceptRooms, volatile: this.isVolatile, frame: encoded });
+    return this.deliverEncoded(encoded);
+  }
+
+  /** @internal Send a frame that is not an app event (presence) to the selected sockets on every node. */
+  sendFrame(frame: ServerFrame): number {
     const encoded = encodeFrame(frame);
     if (!this.isLocal) this.scope.cluster.broadcast({ ns: this.scope.name, rooms: this.rooms, except: this.exceptRooms, volatile: this.isVolatile, frame: encoded });
     return this.deliverEncoded(encoded);

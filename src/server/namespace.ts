@@ -4,7 +4,9 @@ import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from '../protocol/constants.
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
-import type { HistoryReply, Publication, StreamPosition } from '../protocol/frames.js';
+import type { HistoryReply, PresenceMember, Publication, StreamPosition } from '../protocol/frames.js';
+import type { PresenceChange } from '../cluster/presence-store.js';
+import { RoomPresence, type PresenceRule } from './room-presence.js';
 import type { ClusterAdapter } from '../cluster/adapter.js';
 import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broadcast.js';
 import type { EventAuthorizer } from './event-authorization.js';
@@ -39,11 +41,22 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   private authorizer: EventAuthorizer<Socket<CE, SE, SD>> | undefined;
   private readonly durableRules = new DurableRooms();
   private readonly eventSchemas = new Map<string, StandardSchemaV1>();
+  private readonly presenceRooms: RoomPresence<Socket<CE, SE, SD>>;
 
   constructor(
     readonly name: string,
     /** @internal */ readonly server: Switchboard<CE, SE, SD>,
-  ) {}
+  ) {
+    const nsp = this;
+    this.presenceRooms = new RoomPresence<Socket<CE, SE, SD>>({
+      name,
+      get store() {
+        return nsp.server.cluster.presence;
+      },
+      announce: (room, frame) => new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).to(room).sendFrame(frame),
+      reportError: (err, context) => this.server.reportError(err, context),
+    });
+  }
 
   /** Add middleware run for every client connecting to this namespace, in order. */
   use(fn: Middleware<Socket<CE, SE, SD>>): this {
@@ -72,6 +85,40 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   durable(rooms: RoomMatcher, limits: Partial<HistoryLimits> = {}): this {
     this.durableRules.add(rooms, limits);
     return this;
+  }
+
+  /**
+   * Track presence in rooms: who is in them, by user, across the cluster. Members of such
+   * a room receive `presence` frames when a user comes in (their first connection) or
+   * leaves (their last), and clients can ask for the list. `user` names a socket's user
+   * (default: its id, one user per connection); `info` is what members are told about them.
+   */
+  trackPresence(rooms: RoomMatcher, rule: PresenceRule<Socket<CE, SE, SD>> = {}): this {
+    this.presenceRooms.track(rooms, rule);
+    return this;
+  }
+
+  /** The users present in a tracked room, on every node, sorted by user. Rejects `presence_not_tracked` or `cluster_unavailable`. */
+  async presence(room: string): Promise<PresenceMember[]> {
+    if (!this.presenceRooms.tracks(room) || this.server.hasSession(room)) {
+      throw new SwitchboardError(ErrorCode.PresenceNotTracked, `room "${room}" has no presence tracking (trackPresence)`);
+    }
+    return this.presenceRooms.members(room);
+  }
+
+  /** @internal A socket entered a room (it was not in it). */
+  roomEntered(socket: Socket<CE, SE, SD>, room: string): void {
+    if (this.presenceRooms.any) this.presenceRooms.entered(socket, room);
+  }
+
+  /** @internal A socket left a room it was in. */
+  roomLeft(socket: Socket<CE, SE, SD>, room: string): void {
+    if (this.presenceRooms.any) this.presenceRooms.left(socket, room);
+  }
+
+  /** @internal A change no node's socket made (a crashed node's users expired): tell the room. */
+  presenceExpired(change: PresenceChange, room: string): void {
+    this.presenceRooms.announce(change, room);
   }
 
   /** History limits of a durable room; undefined for an ordinary room. */

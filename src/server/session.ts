@@ -14,6 +14,8 @@ import type {
   JoinFrame,
   JoinReply,
   LeaveFrame,
+  PresenceReply,
+  PresenceRequestFrame,
   ServerFrame,
 } from '../protocol/frames.js';
 import { streamKey } from '../delivery/durable-rooms.js';
@@ -522,6 +524,9 @@ export class Session implements HeartbeatTarget, TransportHandlers {
       case 'history':
         void this.history(frame);
         return;
+      case 'presence':
+        void this.presence(frame);
+        return;
       case 'event': {
         const socket = this.socketFor(frame.ns, frame.ref);
         if (socket) this.eventDispatch().handle(socket, frame);
@@ -745,6 +750,30 @@ export class Session implements HeartbeatTarget, TransportHandlers {
       const allowed = await this.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
       if (!allowed) throw new SwitchboardError(ErrorCode.Forbidden, `not allowed to read room "${room}"`);
       this.reply(frame.ref, await socket.nsp.history(room, { since: frame.since, limit: frame.limit }));
+    } catch (err) {
+      this.replyError(frame.ref, this.errorFromHandler(err, { room }));
+    } finally {
+      this.pendingRequests--;
+    }
+  }
+
+  /** Who is in a room: for its members, and for those authorizeJoin would let in. */
+  private async presence(frame: PresenceRequestFrame): Promise<void> {
+    const socket = this.socketFor(frame.ns, frame.ref);
+    if (!socket) return;
+    const { room } = frame;
+    if (this.pendingRequests >= this.host.options.maxPendingRequests) {
+      this.replyError(frame.ref, this.tooManyPending());
+      return;
+    }
+    this.pendingRequests++;
+    try {
+      if (room !== socket.id && this.host.hasSession(room)) throw new SwitchboardError(ErrorCode.Forbidden, 'a socket id room is private');
+      if (!socket.rooms.has(room)) {
+        const allowed = await this.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
+        if (!allowed) throw new SwitchboardError(ErrorCode.Forbidden, `not allowed to see who is in room "${room}"`);
+      }
+      this.reply(frame.ref, { room, members: await socket.nsp.presence(room) } satisfies PresenceReply);
     } catch (err) {
       this.replyError(frame.ref, this.errorFromHandler(err, { room }));
     } finally {

@@ -234,13 +234,13 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     if (!this.isConnected) return;
     for (const r of typeof room === 'string' ? [room] : room) {
       if (r !== this.id || this.joined) this.roomSet().add(r);
-      this.nsp.rooms.add(r, this);
+      if (this.nsp.rooms.add(r, this)) this.nsp.roomEntered(this, r);
     }
   }
 
   leave(room: string): void {
     if (room === this.id || this.joined) this.roomSet().delete(room);
-    this.nsp.rooms.remove(room, this);
+    if (this.nsp.rooms.remove(room, this)) this.nsp.roomLeft(this, room);
   }
 
   /**
@@ -291,8 +291,9 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     if (!this.isConnected) return;
     this.authExpiry?.stop();
     this.emitLifecycle('disconnecting', reason);
-    if (this.joined) for (const room of this.joined) this.nsp.rooms.remove(room, this);
-    else this.nsp.rooms.remove(this.id, this);
+    if (this.joined) {
+      for (const room of this.joined) if (this.nsp.rooms.remove(room, this)) this.nsp.roomLeft(this, room);
+    } else this.nsp.rooms.remove(this.id, this);
     this.joined = undefined;
     this.isConnected = false;
     this.emitLifecycle('disconnect', reason);

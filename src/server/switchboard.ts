@@ -14,10 +14,11 @@ import type { Transport, TransportRequestInfo } from '../transport/transport.js'
 import { WebSocketEndpoint } from '../transport/websocket.js';
 import type { ClusterAdapter, ClusterBroadcast, ClusterQuery } from '../cluster/adapter.js';
 import { MemoryAdapter } from '../cluster/memory-adapter.js';
-import type { RoomMatcher } from '../delivery/durable-rooms.js';
+import { parseStreamKey, type RoomMatcher } from '../delivery/durable-rooms.js';
 import { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits } from '../delivery/stream-store.js';
-import type { HistoryReply, StreamPosition } from '../protocol/frames.js';
+import type { HistoryReply, PresenceMember, StreamPosition } from '../protocol/frames.js';
+import type { PresenceRule } from './room-presence.js';
 import { Admission } from './admission.js';
 import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broadcast.js';
 import { clientAddressResolver, type AddressedRequest } from './client-address.js';
@@ -178,7 +179,15 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       answer: (query) => this.answerCluster(query),
       resync: () => this.feed.catchUp(),
     });
-    this.listening = Promise.all([this.listening, joined]).then(() => undefined);
+    this.listening = Promise.all([this.listening, joined]).then(() => {
+      // Users of a crashed node, expired by whichever node cleaned up: their rooms are told here.
+      this.cluster.presence.onExpired((changes) => {
+        for (const change of changes) {
+          const where = parseStreamKey(change.room);
+          if (where) this.namespaces.get(where.ns)?.presenceExpired(change, where.room);
+        }
+      });
+    });
     this.heartbeat = new HeartbeatSweeper({ [Symbol.iterator]: () => this.sessions.values() }, this.options.heartbeat.interval, this.options.heartbeat.timeout);
     this.heartbeat.start();
   }
@@ -323,6 +332,17 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   durable(rooms: RoomMatcher, limits: Partial<HistoryLimits> = {}): this {
     this.sockets.durable(rooms, limits);
     return this;
+  }
+
+  /** Presence in rooms of the root namespace; see Namespace.trackPresence. */
+  trackPresence(rooms: RoomMatcher, rule: PresenceRule<Socket<CE, SE, SD>> = {}): this {
+    this.sockets.trackPresence(rooms, rule);
+    return this;
+  }
+
+  /** Users present in a room of the root namespace; see Namespace.presence. */
+  presence(room: string): Promise<PresenceMember[]> {
+    return this.sockets.presence(room);
   }
 
   /** History of a durable room of the root namespace; see Namespace.history. */

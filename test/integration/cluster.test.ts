@@ -182,4 +182,39 @@ describe('cluster on Redis (three nodes in one process)', () => {
     for (const c of [seller, other]) c.close();
     await Promise.all(servers.map((sb) => sb.close()));
   });
+  test('presence: a user with connections on two nodes is one member; join on the first, leave after the last', async () => {
+    const { servers, urls } = await startCluster(prefix('presence'), 2);
+    for (const sb of servers) sb.trackPresence(/^room/, { user: (s) => (s.handshake.auth as { user: string }).user, info: (s) => ({ name: (s.handshake.auth as { user: string }).user }) });
+    const open = async (url: string, user: string): Promise<BareClient> => {
+      const c = await BareClient.open(url);
+      await c.hello({ auth: { user } });
+      c.send({ type: 'join', ref: 1, room: 'room:1' });
+      await c.next({ type: 'reply', ref: 1 });
+      return c;
+    };
+    const bob = await open(urls[0] as string, 'bob');
+    const ann1 = await open(urls[0] as string, 'ann');
+    assert.deepEqual(await bob.next({ type: 'presence', user: 'ann' }), { type: 'presence', room: 'room:1', kind: 'join', user: 'ann', info: { name: 'ann' } });
+    const ann2 = await open(urls[1] as string, 'ann');
+    ann2.send({ type: 'presence', ref: 2, room: 'room:1' });
+    assert.deepEqual((await ann2.next({ type: 'reply', ref: 2 })).data, {
+      room: 'room:1',
+      members: [
+        { user: 'ann', info: { name: 'ann' } },
+        { user: 'bob', info: { name: 'bob' } },
+      ],
+    });
+    assert.deepEqual((await servers[1]?.presence('room:1'))?.map((m) => m.user), ['ann', 'bob']);
+    ann1.close();
+    await ann1.closed;
+    await eventually(() => servers[0]?.connectionCount === 1, 'ann1 gone from node 0');
+    ann2.close();
+    const left = await bob.next({ type: 'presence', kind: 'leave' });
+    assert.equal(left.user, 'ann');
+    assert.equal(bob.frames.some((f) => f.type === 'presence' && f.user === 'ann'), false, 'one join and one leave for ann, whatever her tabs');
+    bob.send({ type: 'presence', ref: 3, room: 'other' });
+    assert.equal(((await bob.next({ type: 'reply', ref: 3 })).error as Frame).code, 'presence_not_tracked');
+    bob.close();
+    await Promise.all(servers.map((sb) => sb.close()));
+  });
 });
