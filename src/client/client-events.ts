@@ -1,6 +1,6 @@
 import type { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames, EventReply } from '../protocol/event-map.js';
-import type { HistoryReply, JoinReply, StreamPosition } from '../protocol/frames.js';
+import type { HistoryReply, JoinReply, PresenceMember, StreamPosition } from '../protocol/frames.js';
 import type { TransportKind } from './client-transport.js';
 import type { ChangeDetails, ConnectionReason, ConnectionState, StateChange } from './connection-state.js';
 import type { NamespaceOptions } from './options.js';
@@ -25,6 +25,19 @@ export interface RecoveryInfo {
   recovered: boolean;
   /** The room's stream position after the replay, now tracked by the client. */
   position: StreamPosition;
+}
+
+/**
+ * Payload of the `presence` event: in a room with presence tracking that this namespace is
+ * in, a user came in (their first connection, on any node) or left (their last one).
+ * Several tabs of one user are one member: no event for the second tab, none until the last goes.
+ */
+export interface PresenceEvent {
+  room: string;
+  kind: 'join' | 'leave';
+  user: string;
+  /** What the server tells about the user (from their first connection); null if nothing. */
+  info: unknown;
 }
 
 /** Payload of the `connect` event. */
@@ -52,6 +65,8 @@ export interface ClientLifecycleEvents {
   reconnecting: (info: ReconnectInfo) => void;
   /** A durable room was rejoined after a reconnect; `recovered` false ⇒ reload that room's state. */
   recovery: (info: RecoveryInfo) => void;
+  /** A user came into or left a joined room with presence tracking (see PresenceEvent). */
+  presence: (event: PresenceEvent) => void;
   /**
    * Problems that leave the connection up: an error frame from the server, a buffered
    * emit refused at flush time, a room refused on rejoin, a request handler that threw.
@@ -215,6 +230,14 @@ export interface SwitchboardClient<ServerEvents extends EventMap = AnyEvents, Cl
    * longer in history, or from another epoch), `forbidden`, or `timeout`, `disconnected`, `closed`.
    */
   history(room: string, options?: HistoryOptions): Promise<HistoryReply>;
+  /**
+   * The users present in a room with presence tracking, on every node, sorted by user. Buffered
+   * like emitWithAck() while not connected. Rejects with the server's code:
+   * `presence_not_tracked`, `forbidden` (not in the room and not allowed to join it),
+   * `cluster_unavailable`, or `timeout`, `disconnected`, `closed`. Follow changes with the
+   * `presence` event after join().
+   */
+  presence(room: string): Promise<PresenceMember[]>;
   /** The last stream position seen in a joined durable room; undefined for other rooms. */
   position(room: string): StreamPosition | undefined;
 

@@ -1,5 +1,5 @@
 import type { AnyEvents, EventMap, EventReply } from '../protocol/event-map.js';
-import type { HistoryReply, JoinReply, StreamPosition } from '../protocol/frames.js';
+import type { HistoryReply, JoinReply, PresenceMember, StreamPosition } from '../protocol/frames.js';
 import type {
   AckOptions,
   AppEventNames,
@@ -101,6 +101,10 @@ export class ClientHandle<S extends EventMap = AnyEvents, C extends EventMap = A
 
   history(room: string, options: HistoryOptions = {}): Promise<HistoryReply> {
     return this.channel.history(room, options);
+  }
+
+  presence(room: string): Promise<PresenceMember[]> {
+    return this.channel.presence(room);
   }
 
   position(room: string): StreamPosition | undefined {

@@ -361,6 +361,11 @@ export class Connection {
       case 'event':
         this.routeEvent(frame);
         return;
+      case 'presence': {
+        const member = this.members.get(frame.ns ?? ROOT_NAMESPACE);
+        if (member?.isNamespaceConnected) member.receivePresence(frame);
+        return;
+      }
       case 'disconnect':
         this.members.get(frame.ns ?? ROOT_NAMESPACE)?.serverDisconnected();
         return;

@@ -19,6 +19,7 @@ export type {
   JoinOptions,
   LifecycleEventName,
   LifecycleListener,
+  PresenceEvent,
   ReconnectInfo,
   RecoveryInfo,
   ReliableEmitter,
@@ -36,4 +37,4 @@ export { SwitchboardError } from '../protocol/errors.js';
 export { ErrorCode } from '../protocol/error-codes.js';
 export { CloseCode } from '../protocol/close-codes.js';
 export type { AnyEvents, EventMap } from '../protocol/event-map.js';
-export type { ErrorDetails, HistoryReply, JoinReply, PayloadIssue, Publication, StreamPosition } from '../protocol/frames.js';
+export type { ErrorDetails, HistoryReply, JoinReply, PayloadIssue, PresenceMember, Publication, StreamPosition } from '../protocol/frames.js';

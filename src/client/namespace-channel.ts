@@ -2,8 +2,21 @@ import { encodeFrame, utf8ByteLength } from '../protocol/codec.js';
 import { MAX_HISTORY_LIMIT, MAX_NAME_LENGTH, RESERVED_EVENTS, ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
-import type { ClientFrame, EventFrame, HistoryFrame, HistoryReply, JoinFrame, JoinReply, LeaveFrame, StreamPosition } from '../protocol/frames.js';
-import type { EventMeta, HistoryOptions, JoinOptions, ReconnectInfo } from './client-events.js';
+import type {
+  ClientFrame,
+  EventFrame,
+  HistoryFrame,
+  HistoryReply,
+  JoinFrame,
+  JoinReply,
+  LeaveFrame,
+  PresenceFrame,
+  PresenceMember,
+  PresenceReply,
+  PresenceRequestFrame,
+  StreamPosition,
+} from '../protocol/frames.js';
+import type { EventMeta, HistoryOptions, JoinOptions, PresenceEvent, ReconnectInfo } from './client-events.js';
 import { type Connection, closedError } from './connection.js';
 import { type ChangeDetails, ConnectionReason, ConnectionState } from './connection-state.js';
 import { type BufferedFrame, EmitBuffer } from './emit-buffer.js';
@@ -160,6 +173,20 @@ export class NamespaceChannel implements NamespaceMember {
     return this.bufferedRequest(`history("${room}")`, build, this.connection.options.ackTimeout, true) as Promise<HistoryReply>;
   }
 
+  presence(room: string): Promise<PresenceMember[]> {
+    if (this.closed) return Promise.reject(closedError());
+    const invalid = nameError('room', room);
+    if (invalid) return Promise.reject(invalid);
+    const build = (ref: number): PresenceRequestFrame => {
+      const frame: PresenceRequestFrame = { type: 'presence', ref, room };
+      if (this.namespace !== ROOT_NAMESPACE) frame.ns = this.namespace;
+      return frame;
+    };
+    // Asking twice does no harm, so the request is re-sent when the session resumes.
+    const reply = this.bufferedRequest(`presence("${room}")`, build, this.connection.options.ackTimeout, true);
+    return reply.then((data) => (data as PresenceReply).members);
+  }
+
   position(room: string): StreamPosition | undefined {
     return this.roomSet.position(room);
   }
@@ -284,6 +311,11 @@ export class NamespaceChannel implements NamespaceMember {
       return;
     }
     void this.answer(frame.ref, frame.event, frame.data, meta);
+  }
+
+  receivePresence(frame: PresenceFrame): void {
+    const event: PresenceEvent = { room: frame.room, kind: frame.kind, user: frame.user, info: frame.info ?? null };
+    this.emitter.emit('presence', event);
   }
 
   receiveError(error: SwitchboardError): void {

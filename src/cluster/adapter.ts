@@ -1,6 +1,7 @@
 import type { StreamPosition } from '../protocol/frames.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
 import type { PresenceStore } from './presence-store.js';
+import type { SessionStore } from './session-store.js';
 
 /**
  * A broadcast as it travels between nodes: the selection and the frame, encoded once by
@@ -51,6 +52,8 @@ export interface ClusterNode {
   answer(query: ClusterQuery): unknown;
   /** The link to the other nodes came back after a loss: catch up on what durable rooms missed meanwhile. */
   resync?(): void;
+  /** Another node took over session `sid`: end this node's copy, if it has one. */
+  sessionMoved?(sid: string): void;
 }
 
 /**
@@ -64,6 +67,8 @@ export interface ClusterAdapter {
   readonly streams: StreamStore;
   /** Who is in which room, by user, across the cluster. */
   readonly presence: PresenceStore;
+  /** Sessions any node can take over; undefined when sessions live only in their node's memory. */
+  readonly sessions?: SessionStore;
   /** Start receiving; resolves once this node hears what the others send. */
   start(node: ClusterNode): Promise<void>;
   /** Hand a broadcast to the other nodes (this node delivers its own). Fire and forget: at most once. */
@@ -76,6 +81,8 @@ export interface ClusterAdapter {
   publish(request: PublishRequest): Promise<StreamPosition>;
   /** Ask every other node; resolves with their answers (this node answers its own). Rejects with `timeout` when one does not answer. */
   query(query: ClusterQuery, timeoutMs: number): Promise<unknown[]>;
+  /** Tell the other nodes this node took over session `sid`. */
+  announceTakeover?(sid: string): void;
   /** Stop; leave the cluster cleanly. */
   close(): Promise<void>;
 }

@@ -45,6 +45,19 @@ export class DedupeWindow {
     return entry.waiting;
   }
 
+  /** The handled publishes and their replies, oldest first: what another node needs to go on deduplicating. */
+  handled(): [seq: number, reply: StoredReply][] {
+    const out: [number, StoredReply][] = [];
+    for (const [seq, entry] of this.entries) if (entry.done) out.push([seq, entry.reply]);
+    return out;
+  }
+
+  /** Take over what another node's window handled (see handled()). */
+  restore(handled: readonly (readonly [number, StoredReply])[]): void {
+    for (const [seq, reply] of handled) if (!this.entries.has(seq)) this.entries.set(seq, { done: true, reply });
+    this.evict();
+  }
+
   private evict(): void {
     // Maps iterate in insertion order: the first keys are the oldest sequence numbers.
     for (const seq of this.entries.keys()) {

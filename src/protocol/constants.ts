@@ -30,6 +30,7 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   'state',
   'reconnecting',
   'recovery',
+  'presence',
   'newListener',
   'removeListener',
 ]);

@@ -100,6 +100,14 @@ export interface WelcomeFrame {
   ns: string;
   resume: string | null;
   resumed: boolean;
+  /**
+   * With `resumed: false`: the session moved from another node (it died, or the client came
+   * back through another one) with its id, namespaces, rooms and handled reliable
+   * publishes, but without the frames that node sent and the client did not acknowledge.
+   * The client rejoins durable rooms with `since` and re-sends unanswered reliable
+   * publishes with their `seq` (they are deduplicated); other requests are lost.
+   */
+  restored?: boolean;
   heartbeat: HeartbeatSettings;
   limits: ConnectionLimits;
 }

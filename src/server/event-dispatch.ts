@@ -23,6 +23,8 @@ export interface EventDispatchHost {
   overPendingLimit(): ErrorPayload | undefined;
   requestStarted(): void;
   requestFinished(): void;
+  /** A reliable publish was handled: the session's snapshot is out of date. */
+  changed(): void;
 }
 
 /**
@@ -39,6 +41,17 @@ export class EventDispatch {
 
   constructor(private readonly host: EventDispatchHost) {
     this.order = new ArrivalOrder((err) => host.reportError(err, { session: host.id }));
+  }
+
+  /** Reliable publishes handled so far, for the session's snapshot. */
+  handledPublishes(): [number, StoredReply][] {
+    return this.dedupeWindow?.handled() ?? [];
+  }
+
+  /** Go on deduplicating what another node handled. */
+  restoreHandled(handled: readonly (readonly [number, StoredReply])[]): void {
+    if (handled.length === 0) return;
+    (this.dedupeWindow ??= new DedupeWindow(this.host.options.dedupeWindow)).restore(handled);
   }
 
   handle(socket: AnySocket, frame: EventFrame): void {
@@ -69,6 +82,7 @@ export class EventDispatch {
       if (decision.kind !== 'run') return;
       answer = (reply) => {
         for (const waiting of dedupe.complete(seq, reply)) this.host.sendReply(waiting, reply);
+        this.host.changed();
       };
     }
     if (!handlers || handlers.length === 0) {

@@ -6,6 +6,8 @@ import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
 import type { HistoryReply, PresenceMember, Publication, StreamPosition } from '../protocol/frames.js';
 import type { PresenceChange } from '../cluster/presence-store.js';
+import type { SocketSnapshot } from '../cluster/session-store.js';
+import { parseCookies } from './cookies.js';
 import { RoomPresence, type PresenceRule } from './room-presence.js';
 import type { ClusterAdapter } from '../cluster/adapter.js';
 import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broadcast.js';
@@ -265,10 +267,21 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
     return runMiddleware(this.middleware, socket);
   }
 
-  /** @internal Make an admitted socket live and announce it. */
-  attach(socket: Socket<CE, SE, SD>): void {
+  /** @internal A socket taken over from another node: no middleware (it passed there), its `data` and rooms as they were. */
+  restore(session: Session, snapshot: SocketSnapshot): Socket<CE, SE, SD> {
+    const { auth, headers, address, url, time } = snapshot.handshake;
+    const socket = new Socket<CE, SE, SD>(this, session, { auth, headers, address, url, time, cookies: parseCookieHeader(headers.cookie) });
+    socket.recovered = true;
+    socket.data = snapshot.data as SD;
+    if (snapshot.authExpiresAt !== undefined) socket.expireAuthAt(snapshot.authExpiresAt);
+    return socket;
+  }
+
+  /** @internal Make an admitted socket live (in `rooms` too, for a restored one) and announce it. */
+  attach(socket: Socket<CE, SE, SD>, rooms: readonly string[] = []): void {
     this.sockets.set(socket.id, socket);
     socket.attached();
+    if (rooms.length > 0) socket.join(rooms);
     for (const listener of [...this.connectionListeners]) {
       try {
         listener(socket);
@@ -287,4 +300,8 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   async mayJoin(socket: Socket<CE, SE, SD>, room: string): Promise<boolean> {
     return this.joinAuthorizer ? await this.joinAuthorizer(socket, room) : true;
   }
+}
+
+function parseCookieHeader(header: string | string[] | undefined): Readonly<Record<string, string>> {
+  return typeof header === 'string' ? parseCookies(header) : {};
 }

@@ -17,12 +17,15 @@ import type {
   PresenceReply,
   PresenceRequestFrame,
   ServerFrame,
+  WelcomeFrame,
 } from '../protocol/frames.js';
 import { streamKey } from '../delivery/durable-rooms.js';
 import { PendingReplies } from '../protocol/pending-replies.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
 import type { DurableFeed } from './durable-feed.js';
+import type { SessionSnapshot } from '../cluster/session-store.js';
+import type { SessionSnapshots } from './session-snapshots.js';
 import type { StoredReply } from '../delivery/dedupe-window.js';
 import { parseCookies } from './cookies.js';
 import type { Deadline, DeadlineClock } from './deadline-clock.js';
@@ -46,6 +49,10 @@ export interface SessionHost {
   namespace(name: string): AnyNamespace | undefined;
   /** Durable rooms' deliveries on this node, in stream order; joins replay through it. */
   readonly feed: DurableFeed;
+  /** Where sessions are saved for other nodes to take over; undefined on a single node. */
+  readonly snapshots: SessionSnapshots | undefined;
+  /** This connection took over session `sid` from another node: it goes by that id now. */
+  adopt(session: Session, sid: string, owner: string): void;
   /** Whether `id` is the id of a live session (its private room must not be joinable by others). */
   hasSession(id: string): boolean;
   /** The session a resume token belongs to, if it is still alive. */
@@ -53,7 +60,8 @@ export interface SessionHost {
   /** Issue a new resume token for a session, retiring its previous one. */
   issueResumeToken(session: Session): string;
   retireResumeToken(session: Session, token: string): void;
-  sessionClosed(session: Session): void;
+  /** `why` is undefined for a connection that handed its transport to the session it resumed. */
+  sessionClosed(session: Session, why?: DisconnectReason): void;
   requestStarted(): void;
   requestFinished(): void;
   reportError(err: unknown, context: Record<string, unknown>): void;
@@ -68,8 +76,11 @@ const VOLATILE_BUFFER_LIMIT = 64 * 1024;
  * handshake, namespace connect or join is pending, later frames wait in a bounded queue.
  */
 export class Session implements HeartbeatTarget, TransportHandlers {
-  /** Random, unguessable: it is also the name of each socket's private room. */
-  readonly id = randomBytes(16).toString('base64url');
+  /**
+   * Random, unguessable: it is also the name of each socket's private room. Changes only
+   * when this connection takes over a session another node held (restoreFrom()).
+   */
+  id = randomBytes(16).toString('base64url');
   lastSeen = heartbeatNow();
   lastPing = heartbeatNow();
   handshaken = false;
@@ -110,6 +121,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   private awaiting = false;
   /** The handshake timeout, then the resume TTL while awaiting: on the server's DeadlineClock, only while one runs. */
   private deadline: SessionDeadline | undefined;
+  /** Another node took the session over. */
+  private movedOut = false;
 
   constructor(
     private readonly host: SessionHost,
@@ -171,6 +184,45 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   /** What carries the session now (`websocket`, `sse`, `polling`); undefined while it waits to be resumed. */
   get transportKind(): string | undefined {
     return this.closed ? undefined : this.transport?.kind;
+  }
+
+  /** Something another node could take over: handshaken and not ended. */
+  get saveable(): boolean {
+    return this.handshaken && !this.closed;
+  }
+
+  /** The tokens that resume this session now. */
+  get tokens(): string[] {
+    const tokens: string[] = [];
+    if (this.resumeToken) tokens.push(this.resumeToken);
+    if (this.previousResumeToken) tokens.push(this.previousResumeToken);
+    return tokens;
+  }
+
+  /** What another node needs to take this session over (see SessionSnapshot). */
+  snapshot(): SessionSnapshot {
+    return { sid: this.id, namespaces: [...this.sockets.values()].map((s) => s.snapshot()), dedupe: this.events?.handledPublishes() ?? [] };
+  }
+
+  /** The session's snapshot is out of date (rooms, namespaces, tokens, handled publishes). */
+  changed(): void {
+    if (this.handshaken && !this.closed) this.host.snapshots?.changed(this);
+  }
+
+  /** Another node took this session over: end it here without telling the cluster it ended. */
+  movedAway(): void {
+    if (this.closed) return;
+    this.movedOut = true;
+    if (!this.transport) {
+      this.end(DisconnectReason.TransportClosed);
+      return;
+    }
+    this.fail(ErrorCode.SessionTakenOver, 'a newer connection resumed this session on another node', CloseCode.SessionTakenOver);
+  }
+
+  /** @internal Whether the session ended because another node took it over (its snapshot is that node's now). */
+  get moved(): boolean {
+    return this.movedOut;
   }
 
   /** A live, handshaken connection the heartbeat watches (not a session waiting to resume). */
@@ -237,6 +289,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   private awaitResume(): void {
     this.awaiting = true;
     this.scheduleDeadline(Date.now() + this.host.options.resume.ttl);
+    // What is saved now is what another node restores if this one dies before the client is back.
+    this.changed();
   }
 
   /** Whether a client that received `received` frames can resume this session in namespace `ns` without a hole. */
@@ -438,7 +492,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
       socket.detached(why);
     }
     this.sockets.clear();
-    this.host.sessionClosed(this);
+    this.host.sessionClosed(this, why);
   }
 
   /** Remove a socket from this connection; a server-side disconnect of the last one closes it. */
@@ -447,6 +501,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.sockets.delete(socket.nsp.name);
     socket.nsp.detach(socket);
     socket.detached(reason);
+    this.changed();
     if (reason === DisconnectReason.ServerDisconnect && (closeConnection || this.sockets.size === 0)) {
       this.close(CloseCode.Normal, 'server disconnect', reason);
     }
@@ -581,6 +636,15 @@ export class Session implements HeartbeatTarget, TransportHandlers {
       // Unknown or expired token, or frames the client missed are gone: a new session
       // (`resumed: false`). The old one cannot be resumed any more either.
       if (previous && previous !== this) previous.close(CloseCode.Normal, 'not resumable', DisconnectReason.TransportClosed);
+      else if (!previous && this.host.snapshots) {
+        // Not held here: another node may have held it (and died, or the client came through another route).
+        const taken = await this.host.snapshots.take(hello.resume);
+        if (this.closed) return;
+        if (taken?.snapshot.namespaces.some((s) => s.ns === name)) {
+          this.restoreFrom(taken.snapshot, taken.owner, name);
+          return;
+        }
+      }
     }
     const nsp = this.host.namespace(name);
     if (!nsp) {
@@ -603,9 +667,34 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.sendWelcome(name, false);
     this.sockets.set(name, socket);
     nsp.attach(socket);
+    this.changed();
   }
 
-  private sendWelcome(ns: string, resumed: boolean): void {
+  /**
+   * Take over a session another node saved: its id, namespaces (their connection handlers
+   * run again, with `socket.recovered`), rooms, `data` and handled reliable publishes. The
+   * frames that node sent and the client did not acknowledge are not here: the welcome says
+   * `resumed: false, restored: true`, and the client rejoins its durable rooms with `since`.
+   */
+  private restoreFrom(snapshot: SessionSnapshot, owner: string, ns: string): void {
+    this.host.adopt(this, snapshot.sid, owner);
+    this.cancelDeadline();
+    this.handshaken = true;
+    this.helloAuth = snapshot.namespaces.find((s) => s.ns === ns)?.handshake.auth;
+    this.lastSeen = this.lastPing = heartbeatNow();
+    this.sendWelcome(ns, false, true);
+    this.eventDispatch().restoreHandled(snapshot.dedupe);
+    for (const saved of snapshot.namespaces) {
+      const nsp = this.host.namespace(saved.ns);
+      if (!nsp || this.sockets.has(saved.ns)) continue;
+      const socket = nsp.restore(this, saved);
+      this.sockets.set(saved.ns, socket);
+      nsp.attach(socket, saved.rooms);
+    }
+    this.changed();
+  }
+
+  private sendWelcome(ns: string, resumed: boolean, restored = false): void {
     const { heartbeat, resume } = this.host.options;
     // Only the token of the last welcome and the one before it (until acknowledged) stay valid.
     this.retirePreviousToken();
@@ -613,7 +702,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.resumeToken = resume.ttl > 0 ? this.host.issueResumeToken(this) : undefined;
     if (this.resumeToken && !this.sent) this.sent = new SentFrames(resume.maxUnackedFrames, resume.maxUnackedBytes);
     // Welcomes are not counted: the frames after them are.
-    this.transport?.send(encodeFrame({
+    const welcome: WelcomeFrame = {
       type: 'welcome',
       v: PROTOCOL_VERSION,
       sid: this.id,
@@ -622,13 +711,17 @@ export class Session implements HeartbeatTarget, TransportHandlers {
       resumed,
       heartbeat: { interval: heartbeat.interval, timeout: heartbeat.timeout },
       limits: announcedLimits(this.host.options),
-    }));
+    };
+    if (restored) welcome.restored = true;
+    this.transport?.send(encodeFrame(welcome));
+    this.changed();
   }
 
   private retirePreviousToken(): void {
     if (this.previousResumeToken === undefined) return;
     this.host.retireResumeToken(this, this.previousResumeToken);
     this.previousResumeToken = undefined;
+    this.changed();
   }
 
   /** This connection resumes `previous`: give it the transport and the frames that queued behind the hello. */
@@ -669,6 +762,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.reply(frame.ref, { ns: name });
     this.sockets.set(name, socket);
     nsp.attach(socket);
+    this.changed();
   }
 
   private async join(frame: JoinFrame): Promise<void> {
@@ -794,8 +888,11 @@ export class Session implements HeartbeatTarget, TransportHandlers {
 
   private eventDispatch(): EventDispatch {
     const server = this.host;
+    const session = this;
     return (this.events ??= new EventDispatch({
-      id: this.id,
+      get id(): string {
+        return session.id;
+      },
       options: server.options,
       get closing(): boolean {
         return server.closing;
@@ -807,6 +904,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
       overPendingLimit: () => (this.pendingRequests >= this.host.options.maxPendingRequests ? this.tooManyPending() : undefined),
       requestStarted: () => this.requestStarted(),
       requestFinished: () => this.requestFinished(),
+      changed: () => this.changed(),
     }));
   }
 

@@ -11,6 +11,7 @@ import { handlersOf, withHandlers, type AnyHandler, type HandlerTable } from './
 import { SocketAuth } from './reauth.js';
 import type { Session } from './session.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
+import type { SocketSnapshot } from '../cluster/session-store.js';
 
 /** What the server knew about the client when it connected. */
 export interface Handshake {
@@ -79,6 +80,12 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   private isConnected = false;
   /** Created by the first expireAuthAt(): sockets whose credentials never expire carry none. */
   private authExpiry: SocketAuth | undefined;
+  /**
+   * True for a socket another node held before: its session moved here (that node died, or
+   * the client came back through another one) with its id, rooms and `data`; middleware did
+   * not run again. Events sent to it while it moved may be lost; durable rooms recover them.
+   */
+  recovered = false;
 
   constructor(
     readonly nsp: Namespace<CE, SE, SD>,
@@ -234,13 +241,19 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     if (!this.isConnected) return;
     for (const r of typeof room === 'string' ? [room] : room) {
       if (r !== this.id || this.joined) this.roomSet().add(r);
-      if (this.nsp.rooms.add(r, this)) this.nsp.roomEntered(this, r);
+      if (this.nsp.rooms.add(r, this)) {
+        this.nsp.roomEntered(this, r);
+        this.session.changed();
+      }
     }
   }
 
   leave(room: string): void {
     if (room === this.id || this.joined) this.roomSet().delete(room);
-    if (this.nsp.rooms.remove(room, this)) this.nsp.roomLeft(this, room);
+    if (this.nsp.rooms.remove(room, this)) {
+      this.nsp.roomLeft(this, room);
+      this.session.changed();
+    }
   }
 
   /**
@@ -272,6 +285,19 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   /** @internal What cluster-wide queries (fetchSockets) report of this socket. */
   describe(node: string): SocketInfo {
     return { id: this.id, ns: this.nsp.name, rooms: [...this.rooms], data: jsonSafe(this.appData ?? {}), node };
+  }
+
+  /** @internal What another node needs to take this socket over (see SessionSnapshot). */
+  snapshot(): SocketSnapshot {
+    const { auth, headers, address, url, time } = this.handshake;
+    const snap: SocketSnapshot = {
+      ns: this.nsp.name,
+      handshake: { auth, headers: { ...headers }, address, url, time },
+      rooms: this.joined ? [...this.joined].filter((room) => room !== this.id) : [],
+      data: jsonSafe(this.appData ?? {}),
+    };
+    if (this.authExpiry?.expiresAt !== undefined) snap.authExpiresAt = this.authExpiry.expiresAt;
+    return snap;
   }
 
   /** @internal Entered the namespace: member of its own room. */

@@ -26,6 +26,7 @@ import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js
 import { Cors } from './cors.js';
 import { DeadlineClock } from './deadline-clock.js';
 import { DurableFeed } from './durable-feed.js';
+import { SessionSnapshots } from './session-snapshots.js';
 import { HeartbeatSweeper } from './heartbeat.js';
 import { HttpTransports } from './http-transports.js';
 import type { Middleware } from './middleware.js';
@@ -84,6 +85,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   readonly cluster: ClusterAdapter;
   /** @internal Durable publications to this node's members, in stream order. */
   readonly feed: DurableFeed;
+  /** @internal This node's sessions, saved for other nodes to take over (with a cluster adapter that keeps sessions). */
+  snapshots: SessionSnapshots | undefined;
   private listening: Promise<void>;
   private inflight = 0;
   private drained: (() => void) | undefined;
@@ -178,8 +181,13 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       publication: (publication) => this.feed.arrive(publication),
       answer: (query) => this.answerCluster(query),
       resync: () => this.feed.catchUp(),
+      sessionMoved: (sid) => this.sessions.get(sid)?.movedAway(),
     });
     this.listening = Promise.all([this.listening, joined]).then(() => {
+      const store = this.cluster.sessions;
+      if (store && this.options.resume.ttl > 0) {
+        this.snapshots = new SessionSnapshots(store, this.options.resume.ttl, () => this.sessions.values(), (err, context) => this.reportError(err, context));
+      }
       // Users of a crashed node, expired by whichever node cleaned up: their rooms are told here.
       this.cluster.presence.onExpired((changes) => {
         for (const change of changes) {
@@ -368,9 +376,21 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     return this.sessions.has(id);
   }
 
-  sessionClosed(session: Session): void {
+  adopt(session: Session, sid: string, owner: string): void {
+    // A copy of this session still here (its client came back through another node and then here): the newest wins.
+    const stale = this.sessions.get(sid);
+    if (stale && stale !== session) stale.movedAway();
     this.sessions.delete(session.id);
+    session.id = sid;
+    this.sessions.set(sid, session);
+    if (owner !== this.cluster.nodeId) this.cluster.announceTakeover?.(sid);
+  }
+
+  sessionClosed(session: Session, why?: DisconnectReason): void {
+    if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
     for (const token of [session.resumeToken, session.previousResumeToken]) if (token) this.retireResumeToken(session, token);
+    // Ended for good, unless the server is closing (the client resumes on another node) or another node has it now.
+    if (this.snapshots && why !== undefined && session.handshaken && !session.moved && why !== DisconnectReason.ServerShutdown) this.snapshots.ended(session.id);
   }
 
   requestStarted(): void {
@@ -488,6 +508,11 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       });
     }
     const open = [...this.sessions.values()];
+    if (this.snapshots) {
+      // Saved as they are now, so each client resumes its session on another node.
+      for (const session of open) session.changed();
+      await this.snapshots.close();
+    }
     for (const session of open) session.close(CloseCode.GoingAway, 'server shutting down', DisconnectReason.ServerShutdown);
     await waitUntil(() => this.sessions.size === 0, CLOSE_GRACE_MS);
     for (const session of [...this.sessions.values()]) session.terminate(DisconnectReason.ServerShutdown);

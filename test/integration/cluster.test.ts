@@ -217,4 +217,59 @@ describe('cluster on Redis (three nodes in one process)', () => {
     bob.close();
     await Promise.all(servers.map((sb) => sb.close()));
   });
+  test('a session resumes on another node: same id, namespaces, rooms and data; the old node lets it go', async () => {
+    const { servers, urls } = await startCluster(prefix('resume'), 3);
+    const recovered: { id: string; data: unknown; rooms: string[] }[] = [];
+    let handled = 0;
+    for (const sb of servers) {
+      sb.durable(/^feed/);
+      sb.on('connection', (socket) => {
+        if (socket.recovered) recovered.push({ id: socket.id, data: socket.data, rooms: [...socket.rooms] });
+        else socket.data = { user: (socket.handshake.auth as { user?: string } | undefined)?.user };
+        socket.on('whoami', () => ({ user: (socket.data as { user: string }).user, node: servers.indexOf(sb) }));
+        socket.on('order', () => ++handled);
+      });
+    }
+    const c = await BareClient.open(urls[0] as string);
+    const welcome = await c.hello({ auth: { user: 'ann' } });
+    for (const [ref, room] of [[1, 'lobby'], [2, 'feed']] as const) {
+      c.send({ type: 'join', ref, room });
+      await c.next({ type: 'reply', ref });
+    }
+    for (const s of servers[0]?.sockets.sockets.values() ?? []) s.join('server-side');
+    // A reliable publish handled on node 0 must not run again on node 1.
+    c.send({ type: 'event', event: 'order', data: 1, ref: 4, seq: 1 });
+    assert.equal((await c.next({ type: 'reply', ref: 4 })).data, 1);
+    c.ws.terminate();
+    await eventually(() => servers[0]?.connectionCount === 0, 'node 0 noticed the loss');
+    await new Promise((r) => setTimeout(r, 60)); // the loss is saved within a few milliseconds
+
+    const back = await BareClient.open(urls[1] as string);
+    const again = await back.hello({ resume: welcome.resume, received: c.received });
+    assert.equal(again.sid, welcome.sid, 'same session id');
+    assert.equal(again.resumed, false, 'frames node 0 kept are not here');
+    assert.equal(again.restored, true);
+    assert.equal(recovered.length, 1, 'the connection handlers ran once, on node 1, for the recovered socket');
+    assert.deepEqual({ ...recovered[0], rooms: new Set(recovered[0]?.rooms) }, { id: welcome.sid, data: { user: 'ann' }, rooms: new Set([welcome.sid as string, 'lobby', 'feed', 'server-side']) });
+    await eventually(() => servers[0]?.sessionCount === 0, 'node 0 let the session go');
+
+    back.send({ type: 'event', event: 'whoami', ref: 5 });
+    assert.deepEqual((await back.next({ type: 'reply', ref: 5 })).data, { user: 'ann', node: 1 });
+    servers[2]?.to('server-side').emit('ping-room', 1);
+    await back.next({ event: 'ping-room' });
+    servers[2]?.to(welcome.sid as string).emit('direct', 2);
+    await back.next({ event: 'direct' });
+    // The re-sent reliable publish is answered from the restored window; its handler does not run again.
+    const before = handled;
+    back.send({ type: 'event', event: 'order', data: 1, ref: 6, seq: 1 });
+    assert.equal((await back.next({ type: 'reply', ref: 6 })).data, 1);
+    assert.equal(handled, before);
+    // The token of the welcome on node 1 is the one that resumes now; the old one is spent.
+    const third = await BareClient.open(urls[2] as string);
+    const stale = await third.hello({ resume: welcome.resume, received: 0 });
+    assert.notEqual(stale.sid, welcome.sid, 'a rotated-out token does not take the session');
+    back.close();
+    third.close();
+    await Promise.all(servers.map((sb) => sb.close()));
+  });
 });

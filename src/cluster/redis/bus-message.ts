@@ -9,11 +9,13 @@ import type { ClusterBroadcast, ClusterPublication, ClusterQuery } from '../adap
  *   b{"n":node,"ns":…,"r":[rooms],"x":[except],"v":0|1}\n<event frame>
  *   d{"ns":…,"room":…,"s":stream}\n<epoch>\n<offset>\n<event frame without pos>   (written by the stream store's append script)
  *   q{"n":node,"id":…,"q":query}
+ *   t{"n":node,"sid":…}          (node took over session sid)
  */
 export type BusMessage =
   | { kind: 'broadcast'; node: string; broadcast: ClusterBroadcast }
   | { kind: 'publication'; publication: ClusterPublication }
-  | { kind: 'query'; node: string; id: string; query: ClusterQuery };
+  | { kind: 'query'; node: string; id: string; query: ClusterQuery }
+  | { kind: 'takeover'; node: string; sid: string };
 
 export function encodeBroadcast(node: string, b: ClusterBroadcast): string {
   return `b${JSON.stringify({ n: node, ns: b.ns, r: b.rooms, x: b.except, v: b.volatile ? 1 : 0 })}\n${b.frame}`;
@@ -26,6 +28,10 @@ export function publicationHeader(ns: string, room: string, stream: string): str
 
 export function encodeQuery(node: string, id: string, query: ClusterQuery): string {
   return `q${JSON.stringify({ n: node, id, q: query })}`;
+}
+
+export function encodeTakeover(node: string, sid: string): string {
+  return `t${JSON.stringify({ n: node, sid })}`;
 }
 
 /** A reply to a query, on the asking node's own channel. */
@@ -67,6 +73,9 @@ export function decodeBusMessage(raw: string): BusMessage | undefined {
     case 'q':
       if (typeof route.n !== 'string' || typeof route.id !== 'string' || typeof route.q !== 'object' || route.q === null) return undefined;
       return { kind: 'query', node: route.n, id: route.id, query: route.q as ClusterQuery };
+    case 't':
+      if (typeof route.n !== 'string' || typeof route.sid !== 'string') return undefined;
+      return { kind: 'takeover', node: route.n, sid: route.sid };
     default:
       return undefined;
   }

@@ -5,10 +5,11 @@ import { SwitchboardError } from '../../protocol/errors.js';
 import type { StreamPosition } from '../../protocol/frames.js';
 import type { ClusterAdapter, ClusterBroadcast, ClusterNode, ClusterQuery, PublishRequest } from '../adapter.js';
 import type { PresenceStore } from '../presence-store.js';
-import { decodeBusMessage, encodeAnswer, encodeBroadcast, encodeQuery, publicationHeader } from './bus-message.js';
+import { decodeBusMessage, encodeAnswer, encodeBroadcast, encodeQuery, encodeTakeover, publicationHeader } from './bus-message.js';
 import { ClusterQueries } from './cluster-queries.js';
 import { GuardedStreamStore, unavailable } from './guarded-stream-store.js';
 import { RedisPresence } from './redis-presence.js';
+import { RedisSessionStore } from './redis-session-store.js';
 import { RedisStreamStore } from './redis-stream-store.js';
 
 export interface RedisAdapterOptions {
@@ -39,6 +40,7 @@ export interface RedisAdapterOptions {
 export class RedisAdapter implements ClusterAdapter {
   readonly nodeId = `${randomBytes(6).toString('base64url')}`;
   readonly streams: GuardedStreamStore;
+  readonly sessions: RedisSessionStore;
   private presenceStore: RedisPresence | undefined;
   private readonly commands: Redis;
   private readonly subscriber: Redis;
@@ -73,6 +75,7 @@ export class RedisAdapter implements ClusterAdapter {
     this.watch(this.commands, 'commands');
     this.watch(this.subscriber, 'subscriber');
     this.streams = new GuardedStreamStore(new RedisStreamStore(this.commands, { prefix: this.prefix, metaTtlMs: options.streamMetaTtlMs }));
+    this.sessions = new RedisSessionStore(this.commands, this.nodeId, this.prefix);
     this.subscriber.on('message', (channel: string, message: string) => this.received(channel, message));
     this.subscriber.on('ready', () => {
       // ioredis subscribes again by itself after a reconnect; what was published meanwhile is caught up from the streams.
@@ -112,6 +115,10 @@ export class RedisAdapter implements ClusterAdapter {
 
   publish(request: PublishRequest): Promise<StreamPosition> {
     return this.streams.append(request.stream, request.payload, request.limits, { channel: this.bus, header: publicationHeader(request.ns, request.room, request.stream) });
+  }
+
+  announceTakeover(sid: string): void {
+    this.commands.publish(this.bus, encodeTakeover(this.nodeId, sid)).catch((err: unknown) => this.trouble('commands', err));
   }
 
   async query(query: ClusterQuery, timeoutMs: number): Promise<unknown[]> {
@@ -162,6 +169,9 @@ export class RedisAdapter implements ClusterAdapter {
         return;
       case 'publication':
         node.publication(message.publication);
+        return;
+      case 'takeover':
+        if (message.node !== this.nodeId) node.sessionMoved?.(message.sid);
         return;
       case 'query': {
         if (message.node === this.nodeId) return;
