@@ -38,7 +38,8 @@ export class Emitter {
   /** `connection`: a Redis URL, or an ioredis client whose settings are copied. */
   constructor(connection: string | Redis, options: EmitterOptions = {}) {
     const prefix = options.prefix ?? 'sb';
-    const ours = { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeout ?? 5000 };
+    // As the adapter's: nothing queued while Redis is away, nothing in flight re-sent (it may have run).
+    const ours = { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: options.commandTimeout ?? 5000 };
     this.redis = typeof connection === 'string' ? new Redis(connection, ours) : connection.duplicate(ours);
     // Connection errors surface as rejected sends; the client retries on its own.
     this.redis.on('error', () => {});

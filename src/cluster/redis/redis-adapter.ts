@@ -62,10 +62,12 @@ export class RedisAdapter implements ClusterAdapter {
     this.bus = `${this.prefix}:bus`;
     this.replies = `${this.prefix}:reply:${this.nodeId}`;
     // Never queue commands while Redis is away: they fail at once (bounded memory, loud errors).
+    // Never re-send one that was in flight when the link dropped: Redis may have run it, and a
+    // second append would store a publication twice (the caller is told "not confirmed" instead).
     const ours: RedisOptions = {
       lazyConnect: true,
       enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
+      maxRetriesPerRequest: 0,
       commandTimeout: options.commandTimeout ?? 5000,
       retryStrategy: (times) => Math.min(100 * times, 2000),
     };
