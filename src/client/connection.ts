@@ -423,9 +423,12 @@ export class Connection {
     }
     // Resumed only if this hello asked for it: a server cannot resume what it was not offered.
     const resumed = welcome.resumed === true && this.presentedToken !== undefined && welcome.sid === this.sessionId;
+    // Another node took the session over: it knows the rooms and the handled reliable publishes, not the frames in flight.
+    const restored = !resumed && welcome.restored === true && this.presentedToken !== undefined && welcome.sid === this.sessionId;
     this.resumeToken = typeof welcome.resume === 'string' && welcome.resume !== '' ? welcome.resume : undefined;
     this.presentedToken = undefined;
-    if (!resumed) this.sessionLost('the server did not resume the session (it expired or ended, or the server restarted)');
+    if (restored) this.sessionMoved();
+    else if (!resumed) this.sessionLost('the server did not resume the session (it expired or ended, or the server restarted)');
     this.sessionId = welcome.sid;
     this.phase = 'open';
     this.welcome = welcome;
@@ -445,6 +448,12 @@ export class Connection {
       this.watchdog.start();
     }
     if (resumed) this.resumeSession();
+    else if (restored) {
+      // The restored session still has the namespaces the app closed while away.
+      for (const ns of this.leftWhileAway) if (!this.members.get(ns)?.isNamespaceConnected) this.sendFrame({ type: 'disconnect', ns });
+      this.leftWhileAway.clear();
+      this.requests.resendReliable((text, kind) => this.send(text, kind));
+    }
     // Order matters (see the brief): other namespaces first, then the hello's namespace rejoins its rooms and flushes.
     const primary = this.members.get(this.options.namespace);
     for (const member of [...this.members.values()]) {
@@ -471,6 +480,21 @@ export class Connection {
     for (const ns of this.leftWhileAway) if (!this.members.get(ns)?.isNamespaceConnected) this.sendFrame({ type: 'disconnect', ns });
     this.leftWhileAway.clear();
     this.requests.resume((text, kind) => this.send(text, kind));
+  }
+
+  /**
+   * The session moved to another node, which restored it without the frames the old one
+   * had in flight: the server's requests and the client's plain requests from before are
+   * gone (`disconnected`), reliable publishes are re-sent with their sequence numbers (the
+   * restored dedupe window answers those already handled), and every room is rejoined with
+   * its position so durable rooms replay what was missed.
+   */
+  private sessionMoved(): void {
+    const why = 'the session moved to another server node; frames in flight were lost';
+    this.received = 0;
+    this.heldReplies = [];
+    this.requests.sessionMoved(disconnectedError(why));
+    for (const member of this.members.values()) member.sessionEnded();
   }
 
   /**

@@ -75,6 +75,16 @@ export class OutgoingRequests {
     }
   }
 
+  /** The session moved to another node without its frames in flight: only reliable publishes can still be answered (they are re-sent). */
+  sessionMoved(error: SwitchboardError): void {
+    for (const [ref, wire] of [...this.onWire]) if (!wire.reliable) this.fail(ref, error);
+  }
+
+  /** Re-send the reliable publishes still waiting, with their refs and sequence numbers (see sessionMoved). */
+  resendReliable(send: (text: string, kind: FrameKind) => boolean): void {
+    for (const wire of this.onWire.values()) if (wire.reliable && wire.resend !== undefined) send(wire.resend, wire.kind ?? 'plain');
+  }
+
   /** The server session is gone (a new one started, or another connection took it): nothing sent in it will be answered. */
   sessionLost(error: SwitchboardError, unconfirmed: SwitchboardError): void {
     for (const [ref, wire] of [...this.onWire]) this.fail(ref, wire.reliable ? unconfirmed : error);

@@ -39,6 +39,27 @@ export class Balancer {
     this.backends = this.backends.filter((p) => p !== port);
   }
 
+  /** Add a backend (a node started later). */
+  add(port: number): void {
+    this.backends.push(port);
+  }
+
+  /**
+   * Stop forwarding what clients send on the links made so far: a frame written now reaches
+   * no node (a link that died with data in flight), until cut() ends those links.
+   */
+  freeze(): void {
+    for (const { client } of this.links) client.unpipe();
+  }
+
+  /** End every link made so far: their clients see their node go away and reconnect. */
+  cut(): void {
+    for (const { client, server } of [...this.links]) {
+      client.destroy();
+      server.destroy();
+    }
+  }
+
   async close(): Promise<void> {
     for (const { client, server } of this.links) {
       client.destroy();

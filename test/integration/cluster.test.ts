@@ -3,7 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { Emitter, RedisAdapter } from '../../src/cluster/redis/index.js';
 import type { Switchboard } from '../../src/server/index.js';
+import { connect } from '../../src/client/node.js';
 import { BareClient } from '../helpers/bare-client.js';
+import { Balancer } from '../helpers/balancer.js';
 import { connectRedis, dropKeys, REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { eventually, startServer } from '../helpers/server.js';
 
@@ -270,6 +272,42 @@ describe('cluster on Redis (three nodes in one process)', () => {
     assert.notEqual(stale.sid, welcome.sid, 'a rotated-out token does not take the session');
     back.close();
     third.close();
+    await Promise.all(servers.map((sb) => sb.close()));
+  });
+  test('the SDK on a session another node restored: a reliable publish in flight is re-sent and handled once, durable rooms rejoin without a hole', async () => {
+    const { servers } = await startCluster(prefix('sdk-restore'), 2);
+    const handledOn: number[] = [];
+    for (const sb of servers) {
+      sb.durable('feed');
+      sb.on('connection', (socket) => socket.on('order', (n: unknown) => {
+        handledOn.push(servers.indexOf(sb));
+        return n;
+      }));
+    }
+    const balancer = await Balancer.start([servers[0]?.port as number]);
+    const client = connect(balancer.url(), { reconnect: { baseMs: 20, capMs: 50 }, transports: ['websocket'] });
+    const feed: number[] = [];
+    client.on('tick', (n: unknown) => void feed.push(n as number));
+    await client.join('feed');
+    await servers[0]?.to('feed').publish('tick', 1);
+    await eventually(() => feed.length === 1, 'the first tick');
+    await new Promise((r) => setTimeout(r, 60)); // node 0 saved the session
+
+    balancer.freeze();
+    const order = client.reliable.emit('order', 7);
+    await servers[1]?.to('feed').publish('tick', 2); // published while the client is cut off
+    balancer.remove(servers[0]?.port as number);
+    balancer.add(servers[1]?.port as number);
+    balancer.cut();
+    assert.equal(await order, 7, 'the reliable publish is answered, not failed unconfirmed');
+    await servers[0]?.to('feed').publish('tick', 3);
+    await eventually(() => feed.length === 3, 'ticks 2 and 3');
+    assert.deepEqual(feed, [1, 2, 3], 'every tick once, in order');
+    assert.deepEqual(handledOn, [1], 'the publish node 0 never got ran once, on node 1');
+    assert.equal(servers[1]?.sessionCount, 1);
+    await eventually(() => servers[0]?.sessionCount === 0, 'node 0 let the session go');
+    client.close();
+    await balancer.close();
     await Promise.all(servers.map((sb) => sb.close()));
   });
 });
