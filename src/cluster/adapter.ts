@@ -54,6 +54,8 @@ export interface ClusterNode {
   resync?(): void;
   /** Another node took over session `sid`: end this node's copy, if it has one. */
   sessionMoved?(sid: string): void;
+  /** A request another node forwarded to this one (see ClusterAdapter.forward); what it resolves with goes back. */
+  forwarded?(request: unknown): Promise<unknown>;
 }
 
 /**
@@ -81,6 +83,12 @@ export interface ClusterAdapter {
   publish(request: PublishRequest): Promise<StreamPosition>;
   /** Ask every other node; resolves with their answers (this node answers its own). Rejects with `timeout` when one does not answer. */
   query(query: ClusterQuery, timeoutMs: number): Promise<unknown[]>;
+  /**
+   * Send a request to one node and resolve with its answer (reject `timeout` when none
+   * comes in `timeoutMs`); without `timeoutMs`, a notice that is not answered. The HTTP
+   * transports use it to reach the node that holds a connection.
+   */
+  forward?(node: string, request: unknown, timeoutMs?: number): Promise<unknown>;
   /** Tell the other nodes this node took over session `sid`. */
   announceTakeover?(sid: string): void;
   /** Stop; leave the cluster cleanly. */

@@ -1,13 +1,15 @@
 import { isUtf8 } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloseCode } from '../protocol/close-codes.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { answerError, answerJson, answerTaken } from '../transport/http-answer.js';
+import { answerError, answerJson, answerTaken, type AnswerTarget } from '../transport/http-answer.js';
 import { closeAfterAnswer, readBody } from '../transport/http-body.js';
-import { HttpConnections } from '../transport/http-connections.js';
-import { openingPollBody, parseSendBody } from '../transport/http-frames.js';
+import { cidNode, HttpConnections } from '../transport/http-connections.js';
+import { openingPollBody, parseSendBody, pollBody } from '../transport/http-frames.js';
 import type { HttpTransport } from '../transport/http-transport.js';
 import { PollingTransport } from '../transport/long-polling.js';
+import { type RelayedAnswer, RelayedResponse } from '../transport/relayed-response.js';
 import type { Transport, TransportRequestInfo } from '../transport/transport.js';
 import type { Admission } from './admission.js';
 import { Cors } from './cors.js';
@@ -29,11 +31,28 @@ export interface HttpTransportsHost {
   startSession(transport: Transport, info: TransportRequestInfo): void;
   /** A failure that must not take the server down. */
   reportError(err: unknown, context: Record<string, unknown>): void;
+  /** This node's id in the cluster: it starts every connection id made here. */
+  nodeId(): string;
+  /** Reach another node (a cluster adapter that can); undefined on a single node. */
+  readonly forward: ((node: string, request: unknown, timeoutMs?: number) => Promise<unknown>) | undefined;
 }
+
+/** A request for a connection another node holds, as it travels there (see answerForwarded). */
+type Forwarded =
+  | { kind: 'poll'; cid: string; id: string }
+  | { kind: 'unpoll'; id: string }
+  | { kind: 'lost'; cid: string }
+  | { kind: 'send'; cid: string; body: string | null }
+  | { kind: 'close'; cid: string; body: string };
 
 type Endpoint = 'poll' | 'sse' | 'send' | 'close';
 
 const METHODS: Readonly<Record<Endpoint, readonly string[]>> = { poll: ['GET'], sse: ['GET'], send: ['POST'], close: ['POST'] };
+
+/** Milliseconds a node waits for the node holding a connection to answer a forwarded request (a poll: plus its hold). */
+const FORWARD_TIMEOUT_MS = 5000;
+/** The answer of a poll that carried nothing. */
+const EMPTY_POLL = pollBody([]).toString();
 
 /** The largest `POST close` body: a close code and a reason of at most 123 bytes fit easily. */
 const MAX_CLOSE_BODY_BYTES = 1024;
@@ -50,11 +69,14 @@ export class HttpTransports {
   private readonly connections: HttpConnections;
   private readonly routes = new Map<string, Endpoint>();
   private readonly cors: Cors;
+  /** Polls that arrived at another node and wait here for frames, by request id. */
+  private readonly relayedPolls = new Map<string, RelayedResponse>();
 
   constructor(private readonly host: HttpTransportsHost) {
     const { options, admission } = host;
     this.connections = new HttpConnections({
       polling: options.polling,
+      node: () => host.nodeId(),
       onClosed: (connection) => admission.closed(connection.info.remoteAddress, true),
     });
     const base = options.path.endsWith('/') ? options.path.slice(0, -1) : options.path;
@@ -85,7 +107,9 @@ export class HttpTransports {
       return true;
     }
     const cid = query === -1 ? null : new URLSearchParams(url.slice(query + 1)).get('cid');
-    if (endpoint === 'sse' || (endpoint === 'poll' && cid === null)) this.open(endpoint === 'sse' ? 'sse' : 'polling', req, res);
+    const elsewhere = cid === null || endpoint === 'sse' ? undefined : this.otherNode(cid);
+    if (elsewhere !== undefined) this.settle(this.relay(elsewhere, endpoint, cid as string, req, res), res, endpoint);
+    else if (endpoint === 'sse' || (endpoint === 'poll' && cid === null)) this.open(endpoint === 'sse' ? 'sse' : 'polling', req, res);
     else if (endpoint === 'poll') this.poll(cid as string, res);
     else if (endpoint === 'send') this.settle(this.send(this.openConnection(cid), req, res), res, endpoint);
     else this.settle(this.closeConnection(this.openConnection(cid), req, res), res, endpoint);
@@ -98,6 +122,103 @@ export class HttpTransports {
       this.host.reportError(err, { phase: `http ${endpoint}` });
       answerError(res, 500, ErrorCode.InternalError, 'the request could not be handled; details are in the server log');
     });
+  }
+
+  /** The node a connection id names when it is another node this one can reach: no sticky routing needed. */
+  private otherNode(cid: string): string | undefined {
+    const node = cidNode(cid);
+    return node !== undefined && node !== this.host.nodeId() && this.host.forward !== undefined ? node : undefined;
+  }
+
+  /**
+   * A request for a connection another node holds: read here, answered there, written here.
+   * A poll this node's client gave up on is called off there; one whose frames arrived
+   * after its client left makes that node drop the connection, so the session resumes and
+   * replays them — frames are never silently lost between nodes. A node that does not
+   * answer is a lost connection (404): the client resumes, on whichever node.
+   */
+  private async relay(node: string, endpoint: Endpoint, cid: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const forward = this.host.forward as NonNullable<HttpTransportsHost['forward']>;
+    let request: Forwarded;
+    let timeoutMs = FORWARD_TIMEOUT_MS;
+    if (endpoint === 'poll') {
+      const id = randomBytes(9).toString('base64url');
+      request = { kind: 'poll', cid, id };
+      timeoutMs += this.host.options.polling.hold;
+      res.once('close', () => {
+        if (!res.writableEnded) void forward(node, { kind: 'unpoll', id } satisfies Forwarded).catch(() => {});
+      });
+    } else {
+      const limit = endpoint === 'send' ? 4 * this.host.options.maxMessageBytes : MAX_CLOSE_BODY_BYTES;
+      const read = await readBody(req, limit);
+      if (!read.ok && !read.tooBig) return;
+      if (!read.ok) closeAfterAnswer(res);
+      if (read.ok && !isUtf8(read.body)) {
+        answerError(res, 400, ErrorCode.BadRequest, 'the body is not valid UTF-8');
+        return;
+      }
+      const body = read.ok ? read.body.toString() : null;
+      if (endpoint === 'close' && body === null) {
+        answerError(res, 400, ErrorCode.BadRequest, `a close body is at most ${MAX_CLOSE_BODY_BYTES} bytes`);
+        return;
+      }
+      request = endpoint === 'send' ? { kind: 'send', cid, body } : { kind: 'close', cid, body: body as string };
+    }
+    let answer: RelayedAnswer;
+    try {
+      answer = (await forward(node, request, timeoutMs)) as RelayedAnswer;
+    } catch {
+      unknownConnection(res);
+      return;
+    }
+    if (!answer || answer.status === 0) {
+      unknownConnection(res);
+      return;
+    }
+    if (res.destroyed) {
+      if (endpoint === 'poll' && answer.status === 200 && answer.body !== EMPTY_POLL) void forward(node, { kind: 'lost', cid } satisfies Forwarded).catch(() => {});
+      return;
+    }
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  }
+
+  /** A request that arrived at another node for a connection of this one: answered as if it came here. */
+  async answerForwarded(request: unknown): Promise<RelayedAnswer | null> {
+    const r = request as Forwarded;
+    switch (r.kind) {
+      case 'poll': {
+        const relayed = new RelayedResponse();
+        this.relayedPolls.set(r.id, relayed);
+        this.poll(r.cid, relayed);
+        const answer = await relayed.answered;
+        this.relayedPolls.delete(r.id);
+        return answer;
+      }
+      case 'unpoll':
+        this.relayedPolls.get(r.id)?.destroy();
+        return null;
+      case 'lost':
+        // A poll's frames reached the other node after its client left: a lost connection, which the session resumes from.
+        this.connections.get(r.cid)?.terminate();
+        return null;
+      case 'send': {
+        const relayed = new RelayedResponse();
+        const connection = this.openConnection(r.cid);
+        if (r.body === null) {
+          if (connection) this.tooBig(connection, relayed, `the body is larger than ${4 * this.host.options.maxMessageBytes} bytes (4 × maxMessageBytes)`);
+          else unknownConnection(relayed);
+        } else this.deliver(connection, r.body, relayed);
+        return relayed.answered;
+      }
+      case 'close': {
+        const relayed = new RelayedResponse();
+        this.closeWith(this.openConnection(r.cid), r.body, relayed);
+        return relayed.answered;
+      }
+      default:
+        return null;
+    }
   }
 
   /** Drop every HTTP connection (shutdown, once the sessions were closed). */
@@ -147,7 +268,7 @@ export class HttpTransports {
     host.startSession(connection, connection.info);
   }
 
-  private poll(cid: string, res: ServerResponse): void {
+  private poll(cid: string, res: AnswerTarget): void {
     const connection = this.connections.get(cid);
     if (!(connection instanceof PollingTransport)) {
       unknownConnection(res);
@@ -176,15 +297,21 @@ export class HttpTransports {
       this.tooBig(connection, res, `the body is larger than ${4 * max} bytes (4 × maxMessageBytes)`);
       return;
     }
-    if (!connection.isOpen) {
-      unknownConnection(res);
-      return;
-    }
     if (!isUtf8(read.body)) {
       answerError(res, 400, ErrorCode.BadRequest, 'the body is not valid UTF-8');
       return;
     }
-    const body = parseSendBody(read.body.toString());
+    this.deliver(connection, read.body.toString(), res);
+  }
+
+  /** A POST body's frames, handed to the session in order. */
+  private deliver(connection: HttpTransport | undefined, text: string, res: AnswerTarget): void {
+    if (connection === undefined || !connection.isOpen) {
+      unknownConnection(res);
+      return;
+    }
+    const max = this.host.options.maxMessageBytes;
+    const body = parseSendBody(text);
     if (!body.ok) {
       answerError(res, 400, ErrorCode.BadRequest, body.message);
       return;
@@ -202,7 +329,7 @@ export class HttpTransports {
   }
 
   /** As on a WebSocket, a frame over the limit closes the connection with 1009; the client resumes on a new one. */
-  private tooBig(connection: HttpTransport, res: ServerResponse, message: string): void {
+  private tooBig(connection: HttpTransport, res: AnswerTarget, message: string): void {
     connection.close(CloseCode.MessageTooBig, ErrorCode.MessageTooBig);
     answerError(res, 413, ErrorCode.MessageTooBig, `${message}; the connection is closed (1009)`);
   }
@@ -219,7 +346,15 @@ export class HttpTransports {
       answerError(res, 400, ErrorCode.BadRequest, `a close body is at most ${MAX_CLOSE_BODY_BYTES} bytes`);
       return;
     }
-    const close = parseClose(read.body.toString());
+    this.closeWith(connection, read.body.toString(), res);
+  }
+
+  private closeWith(connection: HttpTransport | undefined, text: string, res: AnswerTarget): void {
+    if (connection === undefined) {
+      unknownConnection(res);
+      return;
+    }
+    const close = parseClose(text);
     if (typeof close === 'string') {
       answerError(res, 400, ErrorCode.BadRequest, close);
       return;
@@ -248,7 +383,7 @@ export function parseClose(text: string): { code: number; reason: string } | str
   return { code, reason };
 }
 
-function unknownConnection(res: ServerResponse): void {
+function unknownConnection(res: AnswerTarget): void {
   answerError(res, 404, ErrorCode.UnknownConnection, 'no open connection with this cid here (unknown, closed, or on another server): open a new connection and resume the session');
 }
 

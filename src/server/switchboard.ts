@@ -114,6 +114,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     this.options = resolveOptions(options);
     this.origins = new OriginPolicy(this.options.allowedOrigins);
     this.clientAddress = clientAddressResolver(this.options.trustProxy);
+    const self = this;
     this.admission = new Admission(this.options);
     const cors = new Cors({
       allowsAny: this.origins.allowsAny,
@@ -130,6 +131,11 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       originRefusal: (origin) => this.origins.refusal(origin),
       startSession: (transport, info) => this.startSession(transport, info),
       reportError: (err, context) => this.reportError(err, context),
+      nodeId: () => this.cluster.nodeId,
+      get forward() {
+        const cluster = self.cluster;
+        return cluster.forward ? (node: string, request: unknown, timeoutMs?: number) => cluster.forward?.(node, request, timeoutMs) as Promise<unknown> : undefined;
+      },
     });
     if (server === undefined || typeof server === 'number') {
       const answer = (req: IncomingMessage, res: ServerResponse): void => this.answerPlainRequest(req, res);
@@ -182,6 +188,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       answer: (query) => this.answerCluster(query),
       resync: () => this.feed.catchUp(),
       sessionMoved: (sid) => this.sessions.get(sid)?.movedAway(),
+      forwarded: (request) => this.httpTransports.answerForwarded(request),
     });
     this.listening = Promise.all([this.listening, joined]).then(() => {
       const store = this.cluster.sessions;

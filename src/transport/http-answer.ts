@@ -1,9 +1,21 @@
-import type { ServerResponse } from 'node:http';
+/**
+ * Where an HTTP transport answer goes: a ServerResponse, or a RelayedResponse that carries
+ * the answer back to the node a request arrived at (see relayed-response.ts).
+ */
+export interface AnswerTarget {
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  writeHead(status: number, headers: Record<string, string | number>): unknown;
+  setHeader(name: string, value: string): unknown;
+  end(body?: Buffer | string): unknown;
+  once(event: 'close', listener: () => void): unknown;
+  destroy(): unknown;
+}
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** A JSON answer of an HTTP transport endpoint. Nothing of them may be cached: every answer is `no-store`. */
-export function answerJson(res: ServerResponse, status: number, body: Buffer | string, headers: Readonly<Record<string, string>> = {}): void {
+export function answerJson(res: AnswerTarget, status: number, body: Buffer | string, headers: Readonly<Record<string, string>> = {}): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, {
     ...headers,
@@ -16,12 +28,12 @@ export function answerJson(res: ServerResponse, status: number, body: Buffer | s
 }
 
 /** A refusal: `{"code":"...","message":"..."}` with the error code of docs/ERRORS.md. */
-export function answerError(res: ServerResponse, status: number, code: string, message: string, headers?: Readonly<Record<string, string>>): void {
+export function answerError(res: AnswerTarget, status: number, code: string, message: string, headers?: Readonly<Record<string, string>>): void {
   answerJson(res, status, JSON.stringify({ code, message }), headers);
 }
 
 /** `204 No Content`: a POST was taken in. */
-export function answerTaken(res: ServerResponse): void {
+export function answerTaken(res: AnswerTarget): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(204, { 'Cache-Control': 'no-store' });
   res.end();

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { AnswerTarget } from './http-answer.js';
 
 /** A request body read up to a limit: its bytes, or why there are none. */
 export type BodyRead = { ok: true; body: Buffer } | { ok: false; tooBig: boolean };
@@ -45,6 +46,6 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyRead>
  * `Connection: close` Node ends the socket once the answer is written, and the rest of
  * the body is never read.
  */
-export function closeAfterAnswer(res: ServerResponse): void {
+export function closeAfterAnswer(res: AnswerTarget): void {
   res.setHeader('Connection', 'close');
 }

@@ -7,6 +7,8 @@ import { SseTransport } from './sse.js';
 
 export interface HttpConnectionsOptions {
   polling: PollingLimits;
+  /** This node's id in a cluster: connection ids start with it, so any node knows where a connection lives. */
+  node?: () => string;
   /** Called once for every connection when it is over (either side closed it, or it dropped). */
   onClosed?: (connection: HttpTransport) => void;
 }
@@ -31,14 +33,14 @@ export class HttpConnections implements HttpConnectionHost {
   constructor(private readonly options: HttpConnectionsOptions) {}
 
   openPolling(url: string, headers: IncomingHttpHeaders, remoteAddress: string): PollingTransport {
-    const connection = new PollingTransport(newCid(), this.requests.record(url, headers, remoteAddress), this, this.options.polling);
+    const connection = new PollingTransport(this.newCid(), this.requests.record(url, headers, remoteAddress), this, this.options.polling);
     this.byCid.set(connection.cid, connection);
     return connection;
   }
 
   /** Start the event stream on `res` (the response of the opening GET). */
   openSse(res: ServerResponse, url: string, headers: IncomingHttpHeaders, remoteAddress: string): SseTransport {
-    const connection = new SseTransport(newCid(), this.requests.record(url, headers, remoteAddress), this, res);
+    const connection = new SseTransport(this.newCid(), this.requests.record(url, headers, remoteAddress), this, res);
     this.byCid.set(connection.cid, connection);
     return connection;
   }
@@ -76,12 +78,21 @@ export class HttpConnections implements HttpConnectionHost {
     this.stopSweeping();
   }
 
+  /** `<node>.<random>`: the node part routes a request that reached another node (see http-relay.ts). */
+  private newCid(): string {
+    const random = randomBytes(CID_BYTES).toString('base64url');
+    const node = this.options.node?.();
+    return node === undefined ? random : `${node}.${random}`;
+  }
+
   private stopSweeping(): void {
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     this.sweeper = undefined;
   }
 }
 
-function newCid(): string {
-  return randomBytes(CID_BYTES).toString('base64url');
+/** The node a connection id names, if it names one. */
+export function cidNode(cid: string): string | undefined {
+  const dot = cid.indexOf('.');
+  return dot > 0 ? cid.slice(0, dot) : undefined;
 }

@@ -1,5 +1,4 @@
-import type { ServerResponse } from 'node:http';
-import { answerJson } from './http-answer.js';
+import { answerJson, type AnswerTarget } from './http-answer.js';
 import { pollBody, type CloseNotice } from './http-frames.js';
 import { DROPPED, HttpTransport, type HttpConnectionHost } from './http-transport.js';
 import type { SharedFrame } from './shared-frame.js';
@@ -26,7 +25,7 @@ export class PollingTransport extends HttpTransport {
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   /** The poll waiting for frames, and its hold timer (the only timer of a connection, and only while a poll waits). */
-  private waiting: ServerResponse | undefined;
+  private waiting: AnswerTarget | undefined;
   private holdTimer: ReturnType<typeof setTimeout> | undefined;
   private flushMarked = false;
   /** A close the client has not been told yet: the next poll carries it. */
@@ -67,7 +66,7 @@ export class PollingTransport extends HttpTransport {
   }
 
   /** A `GET poll` of this connection. */
-  poll(res: ServerResponse): void {
+  poll(res: AnswerTarget): void {
     this.touched();
     // Never two holders: the older one is answered empty and the newer one waits.
     if (this.waiting !== undefined) this.answerEmpty(this.waiting);
@@ -118,7 +117,7 @@ export class PollingTransport extends HttpTransport {
   }
 
   /** Answer `res` with what is queued, up to the response limit, and the close once all frames are out. */
-  private answer(res: ServerResponse): void {
+  private answer(res: AnswerTarget): void {
     if (this.waiting === res) this.stopWaiting();
     // A poll the client already dropped would carry frames nowhere: they wait for the next one.
     if (res.destroyed) return;
@@ -131,7 +130,7 @@ export class PollingTransport extends HttpTransport {
     }
   }
 
-  private answerEmpty(res: ServerResponse): void {
+  private answerEmpty(res: AnswerTarget): void {
     if (this.waiting === res) this.stopWaiting();
     answerJson(res, 200, EMPTY);
   }

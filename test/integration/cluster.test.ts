@@ -310,4 +310,31 @@ describe('cluster on Redis (three nodes in one process)', () => {
     await balancer.close();
     await Promise.all(servers.map((sb) => sb.close()));
   });
+  test('long-polling needs no sticky routing: polls and posts that reach another node are answered by the node holding the connection', async () => {
+    const { servers } = await startCluster(prefix('http-relay'), 2);
+    for (const sb of servers) sb.on('connection', (socket) => socket.on('echo', (data: unknown) => ({ echoed: data })));
+    const base = servers.map((sb) => `http://127.0.0.1:${sb.port}/ws`);
+    const opened = (await (await fetch(`${base[0]}/poll`)).json()) as { cid: string };
+    const cid = encodeURIComponent(opened.cid);
+    const post = (node: number, frames: unknown): Promise<Response> => fetch(`${base[node]}/send?cid=${cid}`, { method: 'POST', body: JSON.stringify(frames) });
+    const poll = async (node: number): Promise<Frame[]> => ((await (await fetch(`${base[node]}/poll?cid=${cid}`)).json()) as { frames: Frame[] }).frames;
+
+    assert.equal((await post(1, { type: 'hello', v: 1 })).status, 204, 'a POST through node 1');
+    const first = await poll(1);
+    assert.equal(first[0]?.type, 'welcome', 'the welcome, polled through node 1');
+    assert.equal(servers[0]?.connectionCount, 1, 'the connection lives on node 0');
+    assert.equal(servers[1]?.connectionCount, 0);
+    const waiting = poll(1); // a poll that waits on node 0 for frames, through node 1
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await post(0, { type: 'event', event: 'echo', data: 'hi', ref: 1 })).status, 204);
+    assert.deepEqual((await waiting).find((f) => f.type === 'reply'), { type: 'reply', ref: 1, data: { echoed: 'hi' } });
+    const tooBig = await fetch(`${base[1]}/send?cid=${cid}`, { method: 'POST', body: 'x'.repeat(4 * 65536 + 1) });
+    assert.equal(tooBig.status, 413, 'the size limit holds through the relay');
+    assert.equal(((await tooBig.json()) as Frame).code, 'message_too_big');
+    const closed = await poll(1);
+    assert.deepEqual(closed, [], 'no frames after the 1009 close');
+    const unknown = await fetch(`${base[1]}/poll?cid=${encodeURIComponent(`${opened.cid.split('.')[0]}.nope`)}`);
+    assert.equal(unknown.status, 404);
+    await Promise.all(servers.map((sb) => sb.close()));
+  });
 });

@@ -188,7 +188,7 @@ describe('long-polling', () => {
       socket.on('echo', (data) => data);
     });
     const c = await PollingClient.open(base);
-    assert.match(c.cid, /^[A-Za-z0-9_-]{24,}$/, 'an unguessable cid');
+    assert.match(c.cid, /^([A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]{24,}$/, 'an unguessable cid, after the node id');
     const welcome = await c.hello({ auth: { token: 't' } });
     assert.equal(welcome.resumed, false);
     assert.equal(typeof welcome.resume, 'string');

@@ -46,7 +46,11 @@ export class RedisAdapter implements ClusterAdapter {
   private readonly subscriber: Redis;
   private readonly bus: string;
   private readonly replies: string;
+  /** Requests forwarded to this node alone. */
+  private readonly inbox: string;
   private readonly queries = new ClusterQueries();
+  /** How this node's broadcasts start on the bus (see encodeBroadcast). */
+  private readonly ownBroadcast: string;
   private readonly prefix: string;
   private node: ClusterNode | undefined;
   private readonly failing = new Set<string>();
@@ -61,6 +65,8 @@ export class RedisAdapter implements ClusterAdapter {
     this.prefix = options.prefix ?? 'sb';
     this.bus = `${this.prefix}:bus`;
     this.replies = `${this.prefix}:reply:${this.nodeId}`;
+    this.inbox = `${this.prefix}:node:${this.nodeId}`;
+    this.ownBroadcast = `b${JSON.stringify({ n: this.nodeId })}`.slice(0, -1) + ',';
     // Never queue commands while Redis is away: they fail at once (bounded memory, loud errors).
     // Never re-send one that was in flight when the link dropped: Redis may have run it, and a
     // second append would store a publication twice (the caller is told "not confirmed" instead).
@@ -94,7 +100,7 @@ export class RedisAdapter implements ClusterAdapter {
     this.node = node;
     try {
       await Promise.all([this.commands.connect(), this.subscriber.connect()]);
-      await this.subscriber.subscribe(this.bus, this.replies);
+      await this.subscriber.subscribe(this.bus, this.replies, this.inbox);
     } catch (err) {
       throw unavailable(err, 'connect');
     }
@@ -117,6 +123,22 @@ export class RedisAdapter implements ClusterAdapter {
 
   publish(request: PublishRequest): Promise<StreamPosition> {
     return this.streams.append(request.stream, request.payload, request.limits, { channel: this.bus, header: publicationHeader(request.ns, request.room, request.stream) });
+  }
+
+  forward(node: string, request: unknown, timeoutMs?: number): Promise<unknown> {
+    const channel = `${this.prefix}:node:${node}`;
+    const send = (id: string | null): Promise<unknown> =>
+      this.commands.publish(channel, JSON.stringify({ n: this.nodeId, id, r: request })).then(
+        (listeners) => {
+          // Nobody subscribed: the node is gone. Fail now rather than at the timeout.
+          if (listeners === 0 && id !== null) throw new SwitchboardError(ErrorCode.ClusterUnavailable, `node ${node} is not in the cluster (any more)`);
+        },
+        (err: unknown) => {
+          throw unavailable(err, 'a forwarded request');
+        },
+      );
+    if (timeoutMs === undefined) return send(null).then(() => undefined);
+    return this.queries.ask(1, timeoutMs, (id) => send(id)).then((answers) => answers[0]);
   }
 
   announceTakeover(sid: string): void {
@@ -153,6 +175,10 @@ export class RedisAdapter implements ClusterAdapter {
   }
 
   private received(channel: string, raw: string): void {
+    if (channel === this.inbox) {
+      void this.answerForwarded(raw);
+      return;
+    }
     if (channel === this.replies) {
       try {
         const { id, a } = JSON.parse(raw) as { id: string; a: unknown };
@@ -162,6 +188,8 @@ export class RedisAdapter implements ClusterAdapter {
       }
       return;
     }
+    // This node's own broadcasts come back from Redis too: recognised by their start, without parsing.
+    if (raw.startsWith(this.ownBroadcast)) return;
     const message = decodeBusMessage(raw);
     const node = this.node;
     if (!message || !node) return;
@@ -187,6 +215,23 @@ export class RedisAdapter implements ClusterAdapter {
         return;
       }
     }
+  }
+
+  private async answerForwarded(raw: string): Promise<unknown> {
+    let message: { n: string; id: string | null; r: unknown };
+    try {
+      message = JSON.parse(raw) as typeof message;
+    } catch {
+      return;
+    }
+    let answer: unknown = null;
+    try {
+      answer = (await this.node?.forwarded?.(message.r)) ?? null;
+    } catch (err) {
+      this.trouble('commands', err);
+    }
+    if (typeof message.id !== 'string') return;
+    await this.commands.publish(`${this.prefix}:reply:${message.n}`, encodeAnswer(message.id, answer)).catch((err: unknown) => this.trouble('commands', err));
   }
 
   private watch(redis: Redis, connection: 'commands' | 'subscriber'): void {
