@@ -448,12 +448,12 @@ export class Connection {
       this.watchdog.start();
     }
     if (resumed) this.resumeSession();
-    else if (restored) {
-      // The restored session still has the namespaces the app closed while away.
-      for (const ns of this.leftWhileAway) if (!this.members.get(ns)?.isNamespaceConnected) this.sendFrame({ type: 'disconnect', ns });
-      this.leftWhileAway.clear();
-      this.requests.resendReliable((text, kind) => this.send(text, kind));
-    }
+    else if (restored) this.continueMoved();
+    this.enterNamespaces(resumed);
+  }
+
+  /** After a welcome: connect (or, resumed, confirm) each namespace the app wants; the hello's namespace rejoins its rooms and flushes. */
+  private enterNamespaces(resumed: boolean): void {
     // Order matters (see the brief): other namespaces first, then the hello's namespace rejoins its rooms and flushes.
     const primary = this.members.get(this.options.namespace);
     for (const member of [...this.members.values()]) {
@@ -480,6 +480,14 @@ export class Connection {
     for (const ns of this.leftWhileAway) if (!this.members.get(ns)?.isNamespaceConnected) this.sendFrame({ type: 'disconnect', ns });
     this.leftWhileAway.clear();
     this.requests.resume((text, kind) => this.send(text, kind));
+  }
+
+  /** What a session another node restored is owed first: the namespaces the app closed meanwhile, and the reliable publishes still unanswered. */
+  private continueMoved(): void {
+    // The restored session still has the namespaces the app closed while away.
+    for (const ns of this.leftWhileAway) if (!this.members.get(ns)?.isNamespaceConnected) this.sendFrame({ type: 'disconnect', ns });
+    this.leftWhileAway.clear();
+    this.requests.resendReliable((text, kind) => this.send(text, kind));
   }
 
   /**
@@ -630,6 +638,12 @@ export class Connection {
     this.watchdog?.touch();
     // Sent on HTTP after the POST the probe waited for: they go first, in order.
     for (const text of held) webSocket.send(text);
+    if (welcome.restored === true) {
+      // The WebSocket reached another node, which took the session over without the frames in flight.
+      this.sessionMoved();
+      this.continueMoved();
+      this.enterNamespaces(false);
+    }
     return this.transportHandlers(() => {});
   }
 

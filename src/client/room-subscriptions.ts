@@ -225,8 +225,8 @@ export class RoomSubscriptions {
         if (current) state.needsJoin = true;
         return;
       }
-      if (error.code === ErrorCode.RateLimited) {
-        // Not processed, so not refused either: the room stays, and its join goes out again after a pause.
+      if (error.code === ErrorCode.RateLimited || error.code === ErrorCode.ClusterUnavailable) {
+        // Not processed (or the cluster's store is away for a moment), so not refused either: the room stays, and its join goes out again after a pause.
         if (current) {
           state.needsJoin = true;
           this.retryLater(room, automatic);

@@ -51,6 +51,8 @@ interface Attempt {
  *    transport (what it still brings is after `received`, so the server sends it again);
  * 3. on `welcome {resumed: true}` the session is the WebSocket's: the frames held in step 1
  *    go out on it and the HTTP transport is let go (the server closed it when it resumed).
+ *    `{restored: true}` (a cluster's other node took the session over) is taken too; the
+ *    connection then rejoins as after any move between nodes.
  *
  * A probe that fails before step 2 changes nothing for the app. After step 2 the HTTP
  * transport is no longer trusted, so a failure there is recovered like a dropped connection.
@@ -136,7 +138,8 @@ export class UpgradeProbe {
     if (!decoded.ok || decoded.frame.type === 'error') return; // the close that follows says it failed
     const frame = decoded.frame;
     const host = this.host as UpgradeHost;
-    if (frame.type !== 'welcome' || frame.resumed !== true || frame.sid !== host.sessionId()) {
+    // Restored: the WebSocket reached another node of a cluster, which took the session over (see Connection.upgraded).
+    if (frame.type !== 'welcome' || (frame.resumed !== true && frame.restored !== true) || frame.sid !== host.sessionId()) {
       // A new session instead (the old one could not resume): it is not wanted; end it.
       this.failed(attempt, frame.type === 'welcome' ? 'the server did not resume the session on the WebSocket' : `a ${frame.type} frame before the welcome`, CloseCode.Normal);
       return;

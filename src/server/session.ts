@@ -10,16 +10,9 @@ import type {
   ErrorPayload,
   EventFrame,
   HelloFrame,
-  HistoryFrame,
-  JoinFrame,
-  JoinReply,
-  LeaveFrame,
-  PresenceReply,
-  PresenceRequestFrame,
   ServerFrame,
   WelcomeFrame,
 } from '../protocol/frames.js';
-import { streamKey } from '../delivery/durable-rooms.js';
 import { PendingReplies } from '../protocol/pending-replies.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
@@ -32,6 +25,7 @@ import type { Deadline, DeadlineClock } from './deadline-clock.js';
 import { FrameRate } from './frame-rate.js';
 import { heartbeatNow, type HeartbeatTarget } from './heartbeat.js';
 import { EventDispatch } from './event-dispatch.js';
+import { RoomRequests } from './room-requests.js';
 import { SentFrames } from './sent-frames.js';
 import { NamespaceSockets } from './namespace-sockets.js';
 import { announcedLimits } from './announced-limits.js';
@@ -53,8 +47,10 @@ export interface SessionHost {
   readonly snapshots: SessionSnapshots | undefined;
   /** This connection took over session `sid` from another node: it goes by that id now. */
   adopt(session: Session, sid: string, owner: string): void;
-  /** Whether `id` is the id of a live session (its private room must not be joinable by others). */
+  /** Whether `id` is the id of a live session on this node (its private room must not be joinable by others). */
   hasSession(id: string): boolean;
+  /** Whether `room` is the id of a live session anywhere in the cluster. */
+  isSessionRoom(room: string): Promise<boolean>;
   /** The session a resume token belongs to, if it is still alive. */
   resumable(token: string): Session | undefined;
   /** Issue a new resume token for a session, retiring its previous one. */
@@ -98,6 +94,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   private pendingReplies: PendingReplies | undefined;
   /** The client's events and requests (event-dispatch.ts). */
   private events: EventDispatch | undefined;
+  /** The client's joins, leaves, history and presence reads (room-requests.ts). */
+  private rooms: RoomRequests | undefined;
   private helloAuth: unknown;
   /** The upgrade's cookies, parsed once for every namespace's handshake. */
   private cookies: Readonly<Record<string, string>> | undefined;
@@ -571,16 +569,16 @@ export class Session implements HeartbeatTarget, TransportHandlers {
         return;
       }
       case 'join':
-        this.exclusive(this.join(frame));
+        this.exclusive(this.roomRequests().join(frame));
         return;
       case 'leave':
-        this.leave(frame);
+        this.roomRequests().leave(frame);
         return;
       case 'history':
-        void this.history(frame);
+        void this.roomRequests().history(frame);
         return;
       case 'presence':
-        void this.presence(frame);
+        void this.roomRequests().presence(frame);
         return;
       case 'event': {
         const socket = this.socketFor(frame.ns, frame.ref);
@@ -640,7 +638,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
         // Not held here: another node may have held it (and died, or the client came through another route).
         const taken = await this.host.snapshots.take(hello.resume);
         if (this.closed) return;
-        if (taken?.snapshot.namespaces.some((s) => s.ns === name)) {
+        if (taken?.snapshot.namespaces.some((s) => s.ns === name) && this.host.namespace(name)) {
           this.restoreFrom(taken.snapshot, taken.owner, name);
           return;
         }
@@ -765,125 +763,34 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.changed();
   }
 
-  private async join(frame: JoinFrame): Promise<void> {
-    const socket = this.socketFor(frame.ns, frame.ref);
-    if (!socket) return;
-    const { room } = frame;
-    // Every session id is a private room in every namespace, whether or not its owner has
-    // connected that namespace yet: no other client may join one.
-    if (room !== socket.id && this.host.hasSession(room)) {
-      this.replyError(frame.ref, { code: ErrorCode.Forbidden, message: 'a socket id room cannot be joined by another client' });
-      return;
-    }
-    if (this.overRoomLimit(socket, room, frame.ref)) return;
-    let allowed: boolean;
-    try {
-      allowed = await this.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
-    } catch (err) {
-      this.replyError(frame.ref, this.errorFromHandler(err, { room }));
-      return;
-    }
-    if (!socket.connected) return;
-    if (!allowed) {
-      this.replyError(frame.ref, { code: ErrorCode.Forbidden, message: `not allowed to join room "${room}"` });
-      return;
-    }
-    // Checked again: the app may have joined the socket to rooms while authorizeJoin ran.
-    if (this.overRoomLimit(socket, room, frame.ref)) return;
-    const limits = socket.nsp.durableLimits(room);
-    if (!limits) {
-      socket.join(room);
-      this.reply(frame.ref, { room } satisfies JoinReply);
-      return;
-    }
-    // In the room's sequence: no publication can slip between the replay and the membership.
-    try {
-      const joined = await this.host.feed.join(streamKey(socket.nsp.name, room), frame.since, limits, {
-        recipient: socket,
-        get connected() {
-          return socket.connected;
-        },
-        replay: (replayed) => this.sendEncoded(replayed, false),
-        enter: () => socket.join(room),
-      });
-      if (joined) this.reply(frame.ref, { room, durable: true, ...joined } satisfies JoinReply);
-    } catch (err) {
-      // A failing store must not leave the join unanswered.
-      this.replyError(frame.ref, this.errorFromHandler(err, { room }));
-    }
-  }
-
-  /**
-   * `maxRoomsPerConnection`: a client join of a new room when the socket is already in that
-   * many (its private room not counted) is answered `too_many_rooms`. A room it is in
-   * already does not count twice; server-side `socket.join()` is trusted and not limited.
-   */
-  private overRoomLimit(socket: AnySocket, room: string, ref: number): boolean {
-    const rooms = socket.rooms;
-    if (rooms.has(room)) return false;
-    const max = this.host.options.maxRoomsPerConnection;
-    if (rooms.size - (rooms.has(socket.id) ? 1 : 0) < max) return false;
-    this.replyError(ref, { code: ErrorCode.TooManyRooms, message: `already in ${max} rooms of namespace "${socket.nsp.name}"; leave one first` });
-    return true;
-  }
-
-  private async history(frame: HistoryFrame): Promise<void> {
-    const socket = this.socketFor(frame.ns, frame.ref);
-    if (!socket) return;
-    const { room } = frame;
-    // History reads run concurrently (authorizeJoin, the store): they count as pending requests.
-    if (this.pendingRequests >= this.host.options.maxPendingRequests) {
-      this.replyError(frame.ref, this.tooManyPending());
-      return;
-    }
-    this.pendingRequests++;
-    try {
-      if (!socket.nsp.durableLimits(room)) throw new SwitchboardError(ErrorCode.NotDurable, `room "${room}" is not durable: it keeps no history`);
-      if (room !== socket.id && this.host.hasSession(room)) throw new SwitchboardError(ErrorCode.Forbidden, 'a socket id room is private');
-      // Reading history is joining the past: the same authorization applies.
-      const allowed = await this.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
-      if (!allowed) throw new SwitchboardError(ErrorCode.Forbidden, `not allowed to read room "${room}"`);
-      this.reply(frame.ref, await socket.nsp.history(room, { since: frame.since, limit: frame.limit }));
-    } catch (err) {
-      this.replyError(frame.ref, this.errorFromHandler(err, { room }));
-    } finally {
-      this.pendingRequests--;
-    }
-  }
-
-  /** Who is in a room: for its members, and for those authorizeJoin would let in. */
-  private async presence(frame: PresenceRequestFrame): Promise<void> {
-    const socket = this.socketFor(frame.ns, frame.ref);
-    if (!socket) return;
-    const { room } = frame;
-    if (this.pendingRequests >= this.host.options.maxPendingRequests) {
-      this.replyError(frame.ref, this.tooManyPending());
-      return;
-    }
-    this.pendingRequests++;
-    try {
-      if (room !== socket.id && this.host.hasSession(room)) throw new SwitchboardError(ErrorCode.Forbidden, 'a socket id room is private');
-      if (!socket.rooms.has(room)) {
-        const allowed = await this.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
-        if (!allowed) throw new SwitchboardError(ErrorCode.Forbidden, `not allowed to see who is in room "${room}"`);
-      }
-      this.reply(frame.ref, { room, members: await socket.nsp.presence(room) } satisfies PresenceReply);
-    } catch (err) {
-      this.replyError(frame.ref, this.errorFromHandler(err, { room }));
-    } finally {
-      this.pendingRequests--;
-    }
-  }
-
-  private leave(frame: LeaveFrame): void {
-    const socket = this.socketFor(frame.ns, frame.ref);
-    if (!socket) return;
-    if (frame.room === socket.id) {
-      this.replyError(frame.ref, { code: ErrorCode.BadRequest, message: 'a socket cannot leave the room named by its own id' });
-      return;
-    }
-    socket.leave(frame.room);
-    this.reply(frame.ref, { room: frame.room });
+  private roomRequests(): RoomRequests {
+    const session = this;
+    return (this.rooms ??= new RoomRequests({
+      get options(): ResolvedOptions {
+        return session.host.options;
+      },
+      get feed(): DurableFeed {
+        return session.host.feed;
+      },
+      isPrivateRoom: (room) => this.host.isSessionRoom(room),
+      socketFor: (ns, ref) => this.socketFor(ns, ref),
+      reply: (ref, data) => this.reply(ref, data),
+      replyError: (ref, error) => this.replyError(ref, error),
+      errorFromHandler: (err, context) => this.errorFromHandler(err, context),
+      bounded: (decision, what) => this.bounded(decision, what),
+      readStarted: (ref) => {
+        if (this.pendingRequests >= this.host.options.maxPendingRequests) {
+          this.replyError(ref, this.tooManyPending());
+          return false;
+        }
+        this.pendingRequests++;
+        return true;
+      },
+      readFinished: () => {
+        this.pendingRequests--;
+      },
+      replay: (frame) => this.sendEncoded(frame, false),
+    }));
   }
 
   private eventDispatch(): EventDispatch {

@@ -14,6 +14,7 @@ import type { Transport, TransportRequestInfo } from '../transport/transport.js'
 import { WebSocketEndpoint } from '../transport/websocket.js';
 import type { ClusterAdapter, ClusterBroadcast, ClusterQuery } from '../cluster/adapter.js';
 import { MemoryAdapter } from '../cluster/memory-adapter.js';
+import type { PresenceChange } from '../cluster/presence-store.js';
 import { parseStreamKey, type RoomMatcher } from '../delivery/durable-rooms.js';
 import { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits } from '../delivery/stream-store.js';
@@ -41,6 +42,9 @@ export interface CloseOptions {
   /** Milliseconds in-flight request handlers get to reply before connections close. Default 5000. */
   deadline?: number;
 }
+
+/** The shape of a session id: 16 random bytes in base64url. */
+const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 
 /** Milliseconds peers get to answer the closing handshake before they are dropped. */
 const CLOSE_GRACE_MS = 1000;
@@ -196,12 +200,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
         this.snapshots = new SessionSnapshots(store, this.options.resume.ttl, () => this.sessions.values(), (err, context) => this.reportError(err, context));
       }
       // Users of a crashed node, expired by whichever node cleaned up: their rooms are told here.
-      this.cluster.presence.onExpired((changes) => {
-        for (const change of changes) {
-          const where = parseStreamKey(change.room);
-          if (where) this.namespaces.get(where.ns)?.presenceExpired(change, where.room);
-        }
-      });
+      this.cluster.presence.onExpired((changes) => this.presenceChanged(changes));
     });
     this.heartbeat = new HeartbeatSweeper({ [Symbol.iterator]: () => this.sessions.values() }, this.options.heartbeat.interval, this.options.heartbeat.timeout);
     this.heartbeat.start();
@@ -383,6 +382,18 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     return this.sessions.has(id);
   }
 
+  async isSessionRoom(room: string): Promise<boolean> {
+    if (this.sessions.has(room)) return true;
+    // A session id of another node: only a cluster that keeps sessions knows them (a 22-character id is the only shape to ask about).
+    if (!this.snapshots || !SESSION_ID.test(room)) return false;
+    try {
+      return await this.snapshots.exists(room);
+    } catch {
+      // Unknown while the store is away: refuse rather than let a client into another's private room.
+      return true;
+    }
+  }
+
   adopt(session: Session, sid: string, owner: string): void {
     // A copy of this session still here (its client came back through another node and then here): the newest wins.
     const stale = this.sessions.get(sid);
@@ -464,6 +475,14 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     new BroadcastOperator(nsp, message.rooms, message.except, message.volatile, true).deliverEncoded(message.frame);
   }
 
+  /** Presence changes no socket of this node made (a crashed node's users expired, this node closing): tell their rooms. */
+  private presenceChanged(changes: readonly PresenceChange[]): void {
+    for (const change of changes) {
+      const where = parseStreamKey(change.room);
+      if (where) this.namespaces.get(where.ns)?.presenceExpired(change, where.room);
+    }
+  }
+
   /** Another node asks about (or acts on) this node's sockets. */
   private answerCluster(query: ClusterQuery): unknown {
     const nsp = this.namespaces.get(query.ns);
@@ -528,6 +547,12 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     this.httpServer.off('upgrade', this.onUpgrade);
     this.restoreRequestListeners?.();
     this.restoreRequestListeners = undefined;
+    try {
+      // This node's users leave presence: announced to the rooms while the cluster still hears it.
+      this.presenceChanged(await this.cluster.presence.close());
+    } catch (err) {
+      this.reportError(err, { phase: 'close', component: 'presence' });
+    }
     try {
       await this.cluster.close();
     } catch (err) {

@@ -77,11 +77,19 @@ describe('presence through the SDK (one node)', () => {
     }
   });
 
-  test('presence of a room without tracking rejects presence_not_tracked; an app event named presence never reaches presence listeners', async () => {
+  test('presence of a room without tracking rejects presence_not_tracked; an app event named presence is refused at the server and never reaches presence listeners', async () => {
     const { sb, url } = await startServer();
     track(sb);
+    const refusals: string[] = [];
     sb.on('connection', (socket) => {
-      socket.on('poke', () => socket.emit('presence', { room: 'room:1', kind: 'join', user: 'mallory', info: null }));
+      socket.on('poke', () => {
+        try {
+          socket.emit('presence', { room: 'room:1', kind: 'join', user: 'mallory', info: null });
+        } catch (err) {
+          refusals.push((err as SwitchboardError).code);
+        }
+        return true;
+      });
     });
     const bob = await tab(url, 'bob');
     try {
@@ -94,7 +102,7 @@ describe('presence through the SDK (one node)', () => {
       assert.ok(error instanceof SwitchboardError);
       assert.equal(error.code, 'presence_not_tracked');
 
-      // The server may send an app event of that name (the protocol does not reserve it yet): the SDK drops it.
+      // `presence` is a reserved name: the server refuses to send it as an app event, and the SDK would drop one.
       await bob.join('room:1');
       const ann = await tab(url, 'ann');
       await ann.join('room:1');
@@ -102,6 +110,7 @@ describe('presence through the SDK (one node)', () => {
       bob.emit('poke');
       await bob.emitWithAck('poke'); // the server emits 'presence' before replying: it has arrived by now
       assert.deepEqual(about(heard, 'mallory'), []);
+      assert.deepEqual(refusals, ['bad_request', 'bad_request'], 'socket.emit("presence") throws bad_request');
       ann.close();
     } finally {
       bob.close();

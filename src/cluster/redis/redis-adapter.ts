@@ -7,6 +7,7 @@ import type { ClusterAdapter, ClusterBroadcast, ClusterNode, ClusterQuery, Publi
 import type { PresenceStore } from '../presence-store.js';
 import { decodeBusMessage, encodeAnswer, encodeBroadcast, encodeQuery, encodeTakeover, publicationHeader } from './bus-message.js';
 import { ClusterQueries } from './cluster-queries.js';
+import { GuardedPresence } from './guarded-presence.js';
 import { GuardedStreamStore, unavailable } from './guarded-stream-store.js';
 import { RedisPresence } from './redis-presence.js';
 import { RedisSessionStore } from './redis-session-store.js';
@@ -41,7 +42,7 @@ export class RedisAdapter implements ClusterAdapter {
   readonly nodeId = `${randomBytes(6).toString('base64url')}`;
   readonly streams: GuardedStreamStore;
   readonly sessions: RedisSessionStore;
-  private presenceStore: RedisPresence | undefined;
+  private presenceStore: PresenceStore | undefined;
   private readonly commands: Redis;
   private readonly subscriber: Redis;
   private readonly bus: string;
@@ -105,13 +106,13 @@ export class RedisAdapter implements ClusterAdapter {
       throw unavailable(err, 'connect');
     }
     this.subscribedOnce = true;
-    this.presenceStore = new RedisPresence(this.commands, {
+    this.presenceStore = new GuardedPresence(new RedisPresence(this.commands, {
       nodeId: this.nodeId,
       prefix: this.prefix,
       nodeTtlMs: this.options.presence?.nodeTtlMs,
       renewMs: this.options.presence?.renewMs,
       onError: (err) => this.trouble('presence', err),
-    });
+    }));
   }
 
   broadcast(message: ClusterBroadcast): void {
@@ -146,15 +147,16 @@ export class RedisAdapter implements ClusterAdapter {
   }
 
   async query(query: ClusterQuery, timeoutMs: number): Promise<unknown[]> {
-    let listening: number;
+    let others: number;
     try {
-      const reply = (await this.commands.call('PUBSUB', 'NUMSUB', this.bus)) as [string, number | string];
-      listening = Number(reply[1]);
+      // The nodes are the inboxes subscribed now: emitters have none, nor does a `redis-cli SUBSCRIBE` watching the bus.
+      const inboxes = (await this.commands.call('PUBSUB', 'CHANNELS', `${this.prefix}:node:*`)) as string[];
+      others = inboxes.filter((channel) => channel !== this.inbox).length;
     } catch (err) {
       throw unavailable(err, 'query');
     }
-    // Every node listens on the bus; emitters do not. This node answers its own part.
-    return this.queries.ask(listening - 1, timeoutMs, (id) =>
+    // This node answers its own part.
+    return this.queries.ask(others, timeoutMs, (id) =>
       this.commands.publish(this.bus, encodeQuery(this.nodeId, id, query)).catch((err: unknown) => {
         throw unavailable(err, 'query');
       }),

@@ -1,0 +1,147 @@
+import { streamKey } from '../delivery/durable-rooms.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { SwitchboardError } from '../protocol/errors.js';
+import type { ErrorPayload, HistoryFrame, JoinFrame, JoinReply, LeaveFrame, PresenceReply, PresenceRequestFrame } from '../protocol/frames.js';
+import type { SharedFrame } from '../transport/shared-frame.js';
+import type { DurableFeed } from './durable-feed.js';
+import type { ResolvedOptions } from './options.js';
+import type { AnySocket } from './socket.js';
+
+/** What a client's room requests need from its session. */
+export interface RoomRequestsHost {
+  readonly options: ResolvedOptions;
+  readonly feed: DurableFeed;
+  /** Whether `room` is a session's private room (its id), anywhere in the cluster. */
+  isPrivateRoom(room: string): Promise<boolean>;
+  /** The socket of the frame's namespace, or undefined after answering `namespace_not_connected`. */
+  socketFor(ns: string | undefined, ref: number): AnySocket | undefined;
+  reply(ref: number, data: unknown): void;
+  replyError(ref: number, error: ErrorPayload): void;
+  errorFromHandler(err: unknown, context: Record<string, unknown>): ErrorPayload;
+  /** An app decision that holds later frames, bounded by the handshake timeout. */
+  bounded<T>(decision: Promise<T>, what: string): Promise<T>;
+  /** Count a read (history, presence) against `maxPendingRequests`; false after answering `too_many_pending`. */
+  readStarted(ref: number): boolean;
+  readFinished(): void;
+  /** Send one publication of a durable room's replay. */
+  replay(frame: SharedFrame): void;
+}
+
+/**
+ * A client's requests about rooms, in one session: join (with the replay of a durable
+ * room's gap), leave, history and presence. Every session id is a private room in every
+ * namespace: no other client joins it, reads its history or its presence.
+ */
+export class RoomRequests {
+  constructor(private readonly host: RoomRequestsHost) {}
+
+  async join(frame: JoinFrame): Promise<void> {
+    const { host } = this;
+    const socket = host.socketFor(frame.ns, frame.ref);
+    if (!socket) return;
+    const { room } = frame;
+    if (room !== socket.id && (await host.isPrivateRoom(room))) {
+      host.replyError(frame.ref, { code: ErrorCode.Forbidden, message: 'a socket id room cannot be joined by another client' });
+      return;
+    }
+    if (this.overRoomLimit(socket, room, frame.ref)) return;
+    let allowed: boolean;
+    try {
+      allowed = await host.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
+    } catch (err) {
+      host.replyError(frame.ref, host.errorFromHandler(err, { room }));
+      return;
+    }
+    if (!socket.connected) return;
+    if (!allowed) {
+      host.replyError(frame.ref, { code: ErrorCode.Forbidden, message: `not allowed to join room "${room}"` });
+      return;
+    }
+    // Checked again: the app may have joined the socket to rooms while authorizeJoin ran.
+    if (this.overRoomLimit(socket, room, frame.ref)) return;
+    const limits = socket.nsp.durableLimits(room);
+    if (!limits) {
+      socket.join(room);
+      host.reply(frame.ref, { room } satisfies JoinReply);
+      return;
+    }
+    // In the room's sequence: no publication can slip between the replay and the membership.
+    try {
+      const joined = await host.feed.join(streamKey(socket.nsp.name, room), frame.since, limits, {
+        recipient: socket,
+        get connected() {
+          return socket.connected;
+        },
+        replay: (replayed) => host.replay(replayed),
+        enter: () => socket.join(room),
+      });
+      if (joined) host.reply(frame.ref, { room, durable: true, ...joined } satisfies JoinReply);
+    } catch (err) {
+      // A failing store must not leave the join unanswered.
+      host.replyError(frame.ref, host.errorFromHandler(err, { room }));
+    }
+  }
+
+  leave(frame: LeaveFrame): void {
+    const socket = this.host.socketFor(frame.ns, frame.ref);
+    if (!socket) return;
+    if (frame.room === socket.id) {
+      this.host.replyError(frame.ref, { code: ErrorCode.BadRequest, message: 'a socket cannot leave the room named by its own id' });
+      return;
+    }
+    socket.leave(frame.room);
+    this.host.reply(frame.ref, { room: frame.room });
+  }
+
+  /** Reading history is joining the past: the same authorization applies. */
+  history(frame: HistoryFrame): Promise<void> {
+    return this.read(frame.ns, frame.ref, frame.room, async (socket, room) => {
+      if (!socket.nsp.durableLimits(room)) throw new SwitchboardError(ErrorCode.NotDurable, `room "${room}" is not durable: it keeps no history`);
+      await this.mayLookInto(socket, room, 'read');
+      return socket.nsp.history(room, { since: frame.since, limit: frame.limit });
+    });
+  }
+
+  /** Who is in a room: for its members, and for those authorizeJoin would let in. */
+  presence(frame: PresenceRequestFrame): Promise<void> {
+    return this.read(frame.ns, frame.ref, frame.room, async (socket, room) => {
+      if (!socket.rooms.has(room)) await this.mayLookInto(socket, room, 'see who is in');
+      else if (room === socket.id) throw new SwitchboardError(ErrorCode.PresenceNotTracked, 'a socket id room has no presence');
+      return { room, members: await socket.nsp.presence(room) } satisfies PresenceReply;
+    });
+  }
+
+  /** A read runs concurrently with later frames (authorizeJoin, the store): it counts as a pending request. */
+  private async read(ns: string | undefined, ref: number, room: string, answer: (socket: AnySocket, room: string) => Promise<unknown>): Promise<void> {
+    const { host } = this;
+    const socket = host.socketFor(ns, ref);
+    if (!socket || !host.readStarted(ref)) return;
+    try {
+      host.reply(ref, await answer(socket, room));
+    } catch (err) {
+      host.replyError(ref, host.errorFromHandler(err, { room }));
+    } finally {
+      host.readFinished();
+    }
+  }
+
+  private async mayLookInto(socket: AnySocket, room: string, what: string): Promise<void> {
+    if (room !== socket.id && (await this.host.isPrivateRoom(room))) throw new SwitchboardError(ErrorCode.Forbidden, 'a socket id room is private');
+    const allowed = await this.host.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
+    if (!allowed) throw new SwitchboardError(ErrorCode.Forbidden, `not allowed to ${what} room "${room}"`);
+  }
+
+  /**
+   * `maxRoomsPerConnection`: a client join of a new room when the socket is already in that
+   * many (its private room not counted) is answered `too_many_rooms`. A room it is in
+   * already does not count twice; server-side `socket.join()` is trusted and not limited.
+   */
+  private overRoomLimit(socket: AnySocket, room: string, ref: number): boolean {
+    const rooms = socket.rooms;
+    if (rooms.has(room)) return false;
+    const max = this.host.options.maxRoomsPerConnection;
+    if (rooms.size - (rooms.has(socket.id) ? 1 : 0) < max) return false;
+    this.host.replyError(ref, { code: ErrorCode.TooManyRooms, message: `already in ${max} rooms of namespace "${socket.nsp.name}"; leave one first` });
+    return true;
+  }
+}
