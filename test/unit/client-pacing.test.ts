@@ -287,13 +287,13 @@ describe('the SDK against a server that announces limits', () => {
     );
   });
 
-  it('a join refused with rate_limited is sent again after a pause: the room stays, the join() resolves, no error event', async () => {
+  for (const code of ['rate_limited', 'cluster_unavailable']) it(`a join refused with ${code} is sent again after a pause: the room stays, the join() resolves, no error event`, async () => {
     const refusedOnce = new Set<string>();
     server.script.room = (conn, frame) => {
       const room = String(frame.room);
       if (frame.type === 'join' && !refusedOnce.has(room)) {
         refusedOnce.add(room);
-        conn.send({ type: 'reply', ref: frame.ref, error: { code: 'rate_limited', message: 'over the rate limit' } });
+        conn.send({ type: 'reply', ref: frame.ref, error: { code, message: 'not now' } });
         return;
       }
       conn.send({ type: 'reply', ref: frame.ref, data: { room } });
@@ -304,7 +304,7 @@ describe('the SDK against a server that announces limits', () => {
     const rejoined = client.join('old'); // joined by the first connection, as a rejoin is
     const conn = await server.nextConnection();
     const first = await conn.nextFrame((f) => f.type === 'join' && f.room === 'old');
-    assert.deepEqual([...client.rooms], ['old'], 'still subscribed after the rate_limited reply');
+    assert.deepEqual([...client.rooms], ['old'], `still subscribed after the ${code} reply`);
     const again = await conn.nextFrame((f) => f.type === 'join' && f.room === 'old');
     assert.notEqual(again.ref, first.ref);
     assert.deepEqual(await rejoined, { room: 'old' });
