@@ -57,7 +57,7 @@ describe('cluster on Redis (three nodes in one process)', () => {
     redis.disconnect();
   });
 
-  test('a broadcast from any node reaches the room members on every node once, with except and volatile honoured', async () => {
+  test('a broadcast from any node reaches the room members on every node once, with except and local honoured', async () => {
     const { servers, urls } = await startCluster(prefix('broadcast'));
     const members = await Promise.all(urls.map((url) => client(url, ['lobby'])));
     const outsider = await client(urls[1] as string, ['elsewhere']);
