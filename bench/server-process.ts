@@ -22,14 +22,14 @@ export const LOADER_CORE = 0;
  * bench/servers/<name>.ts` (taskset execs node, so the pid is the server's). Commands go
  * over IPC; CPU time is read from /proc.
  */
-export class ServerProcess {
+export class ServerProcess<N extends string = ServerName> {
   port = 0;
   private nextId = 1;
   private readonly pending = new Map<number, (reply: Record<string, unknown>) => void>();
   private exited = false;
 
   private constructor(
-    readonly name: ServerName,
+    readonly name: N,
     private readonly child: ChildProcess,
   ) {
     child.on('message', (msg: { id?: number } & Record<string, unknown>) => {
@@ -42,13 +42,20 @@ export class ServerProcess {
     });
   }
 
-  static async start(name: ServerName): Promise<ServerProcess> {
-    const file = fileURLToPath(new URL(SERVER_FILES[name], import.meta.url));
+  static start(name: ServerName): Promise<ServerProcess<ServerName>> {
+    return ServerProcess.startFile(name, fileURLToPath(new URL(SERVER_FILES[name], import.meta.url)));
+  }
+
+  /**
+   * Any server file that speaks the harness's IPC (`ready` with its port, then commands):
+   * the servers above, or the nodes of a bench cluster (bench/cluster/), with `env` added.
+   */
+  static async startFile<N extends string>(name: N, file: string, env: Record<string, string> = {}): Promise<ServerProcess<N>> {
     // BENCH_SERVER_FLAGS adds Node flags to the servers, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile them.
     const extra = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
     const child = spawn('taskset', ['-c', String(SERVER_CORE), process.execPath, '--expose-gc', ...extra, '--import', 'tsx', file], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, NODE_ENV: 'production' },
+      env: { ...process.env, NODE_ENV: 'production', ...env },
     });
     const server = new ServerProcess(name, child);
     server.port = await new Promise<number>((resolve, reject) => {
@@ -85,10 +92,7 @@ export class ServerProcess {
 
   /** CPU seconds (user + system, all threads) the server has used so far. */
   cpuSeconds(): number {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'latin1');
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return processCpuSeconds(this.pid);
   }
 
   /** Close the IPC channel, on which the server exits by itself (writing a profile if asked to); SIGKILL after 5 s. */
@@ -99,5 +103,17 @@ export class ServerProcess {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
     await gone;
     clearTimeout(timer);
+  }
+}
+
+/** CPU seconds (user + system) of any process, from /proc/<pid>/stat; NaN when it cannot be read. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
   }
 }

@@ -4,7 +4,7 @@ import { DIALECTS } from '../load/dialects.js';
 import { closeAll, joinAll, openConnections } from '../load/open-many.js';
 import { LOADER_CORE, SERVER_CORE } from '../server-process.js';
 import { monotonicUs, percentiles, sleep } from '../stats.js';
-import { processCpuSeconds } from './node-process.js';
+import { processCpuSeconds } from '../server-process.js';
 import type { BenchCluster } from './setups.js';
 
 export const ROOM = 'bench';

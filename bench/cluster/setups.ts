@@ -1,5 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import type { ServerName } from '../load/dialects.js';
-import { NodeProcess } from './node-process.js';
+import { ServerProcess } from '../server-process.js';
 
 /** The clusters compared, each node its own process. */
 export type SetupName = 'switchboard-1' | 'switchboard-redis-1' | 'switchboard-redis-3' | 'socket.io-redis-3' | 'socket.io-redis-1';
@@ -31,15 +32,15 @@ export const DEFAULT_SETUPS: readonly SetupName[] = ['switchboard-1', 'switchboa
 export class BenchCluster {
   private constructor(
     readonly setup: Setup,
-    readonly nodes: NodeProcess[],
+    readonly nodes: ServerProcess<string>[],
   ) {}
 
   /** Start the nodes one after another (each is subscribed once it says it is ready). */
   static async start(setup: Setup, redisUrl: string, prefix: string): Promise<BenchCluster> {
     const env: Record<string, string> = setup.redis ? { BENCH_REDIS_URL: redisUrl, BENCH_PREFIX: prefix } : {};
-    const nodes: NodeProcess[] = [];
+    const nodes: ServerProcess<string>[] = [];
     try {
-      for (let i = 0; i < setup.nodes; i++) nodes.push(await NodeProcess.start(`${setup.name} node ${i}`, setup.file, env));
+      for (let i = 0; i < setup.nodes; i++) nodes.push(await ServerProcess.startFile(`${setup.name} node ${i}`, fileURLToPath(new URL(setup.file, import.meta.url)), env));
     } catch (err) {
       await Promise.all(nodes.map((n) => n.stop()));
       throw err;
@@ -47,8 +48,8 @@ export class BenchCluster {
     return new BenchCluster(setup, nodes);
   }
 
-  get publisher(): NodeProcess {
-    return this.nodes[0] as NodeProcess;
+  get publisher(): ServerProcess<string> {
+    return this.nodes[0] as ServerProcess<string>;
   }
 
   cpuSeconds(): number[] {

@@ -209,3 +209,31 @@ function readOr(file: string): string {
     return '';
   }
 }
+
+/** docs/DEPLOYMENT.md, whose nginx blocks the proxy tests run as written. */
+const DEPLOYMENT_MD = new URL('../../docs/DEPLOYMENT.md', import.meta.url);
+
+/** The ```nginx block of docs/DEPLOYMENT.md that follows `marker` (a comment naming the test that runs it). */
+export function documentedNginxBlock(marker: string): string {
+  const doc = readFileSync(DEPLOYMENT_MD, 'utf8');
+  const at = doc.indexOf(marker);
+  if (at === -1) throw new Error(`docs/DEPLOYMENT.md lost its marker comment "${marker}"`);
+  const block = /```nginx\n([\s\S]*?)```/.exec(doc.slice(at));
+  if (!block) throw new Error(`docs/DEPLOYMENT.md has no \`\`\`nginx block after "${marker}"`);
+  return block[1] as string;
+}
+
+/** Replace every line whose text (trimmed) is `line` or matches it, keeping its indent; there must be one. */
+export function replaceLines(text: string, line: string | RegExp, replacement: string[]): string {
+  let found = false;
+  const out = text.split('\n').flatMap((current) => {
+    const trimmed = current.trim();
+    if (typeof line === 'string' ? trimmed !== line : !line.test(trimmed)) return [current];
+    found = true;
+    const indent = current.slice(0, current.length - current.trimStart().length);
+    return replacement.map((r) => indent + r);
+  });
+  if (!found) throw new Error(`the nginx configuration in docs/DEPLOYMENT.md has no line ${String(line)}: the doc changed, update the test with it`);
+  return out.join('\n');
+}
+

@@ -15,7 +15,7 @@ import { type ClientOptions, connect, type ConnectInfo, type PresenceEvent, type
 import { forgetRememberedTransports } from '../../src/client/transport-choice.js';
 import { Emitter } from '../../src/cluster/redis/index.js';
 import { type ClusterProcess, startNodes } from '../helpers/cluster-processes.js';
-import { Nginx } from '../helpers/nginx.js';
+import { documentedNginxBlock, Nginx, replaceLines } from '../helpers/nginx.js';
 import { connectRedis, dropKeys, REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { eventually } from '../helpers/server.js';
 
@@ -35,20 +35,9 @@ const range = (from: number, to: number): number[] => Array.from({ length: to - 
 
 // --- the documented configuration -------------------------------------------------------
 
-const DEPLOYMENT_MD = new URL('../../docs/DEPLOYMENT.md', import.meta.url);
 /** The marker of the single-node configuration (nginx-proxy.test.ts runs it) and of this file's upstream block. */
 const SITE_MARKER = 'read and run by test/integration/nginx-proxy.test.ts';
 const CLUSTER_MARKER = 'in test/integration/nginx-cluster.test.ts';
-
-/** The ```nginx block of docs/DEPLOYMENT.md that follows `marker`. */
-function documentedBlock(marker: string): string {
-  const doc = readFileSync(DEPLOYMENT_MD, 'utf8');
-  const at = doc.indexOf(marker);
-  assert.notEqual(at, -1, `docs/DEPLOYMENT.md lost its marker comment "${marker}"`);
-  const block = /```nginx\n([\s\S]*?)```/.exec(doc.slice(at));
-  assert.ok(block, `docs/DEPLOYMENT.md has no \`\`\`nginx block after "${marker}"`);
-  return block[1] as string;
-}
 
 /**
  * The documented site with the documented three-node upstream in place of its own, on
@@ -56,8 +45,8 @@ function documentedBlock(marker: string): string {
  * the node that answered each request (`upstreamLog`), which only this test needs.
  */
 function clusterConfig(port: number, ports: readonly number[], upstreamLog: string): string {
-  const site = documentedBlock(SITE_MARKER);
-  const upstream = documentedBlock(CLUSTER_MARKER);
+  const site = documentedNginxBlock(SITE_MARKER);
+  const upstream = documentedNginxBlock(CLUSTER_MARKER);
   assert.doesNotMatch(upstream, /^\s*(ip_hash|hash|sticky)\b/m, 'the documented cluster upstream must be plain round-robin');
   const documented = upstream.split('\n').filter((line) => /^server 127\.0\.0\.1:\d+;$/.test(line.trim()));
   assert.equal(documented.length, ports.length, `the documented upstream lists ${documented.length} servers; this test runs ${ports.length} nodes`);
@@ -69,20 +58,6 @@ function clusterConfig(port: number, ports: readonly number[], upstreamLog: stri
   text = replaceLines(text, 'listen 443 ssl;', [`listen 127.0.0.1:${port};`]);
   text = replaceLines(text, /^ssl_certificate(_key)?\s/, []);
   return `log_format upstreams '$request $status $upstream_addr';\naccess_log ${upstreamLog} upstreams;\n\n${text}`;
-}
-
-/** Replace every line whose text (trimmed) is `line` or matches it; there must be one. */
-function replaceLines(text: string, line: string | RegExp, replacement: string[]): string {
-  let found = false;
-  const out = text.split('\n').flatMap((current) => {
-    const trimmed = current.trim();
-    if (typeof line === 'string' ? trimmed !== line : !line.test(trimmed)) return [current];
-    found = true;
-    const indent = current.slice(0, current.length - current.trimStart().length);
-    return replacement.map((r) => indent + r);
-  });
-  assert.ok(found, `the nginx configuration in docs/DEPLOYMENT.md has no line ${String(line)}: the doc changed, update this test with it`);
-  return out.join('\n');
 }
 
 // --- clients ----------------------------------------------------------------------------

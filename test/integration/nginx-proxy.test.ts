@@ -6,7 +6,7 @@
  * or above it) so every case shows in a few seconds.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -16,7 +16,7 @@ import { createServer } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type Socket, Switchboard, type SwitchboardOptions } from '../../src/server/index.js';
-import { Nginx } from '../helpers/nginx.js';
+import { documentedNginxBlock, Nginx, replaceLines } from '../helpers/nginx.js';
 import { selfSignedCertificate } from '../helpers/self-signed.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { eventually, startServer } from '../helpers/server.js';
@@ -34,17 +34,11 @@ const IDLE_MS = 2 * READ_TIMEOUT_S * 1000;
 
 // --- the documented configuration -------------------------------------------------------
 
-const DEPLOYMENT_MD = new URL('../../docs/DEPLOYMENT.md', import.meta.url);
 const MARKER = 'read and run by test/integration/nginx-proxy.test.ts';
 
 /** The nginx block of docs/DEPLOYMENT.md that follows the marker comment. */
 function documentedConfig(): string {
-  const doc = readFileSync(DEPLOYMENT_MD, 'utf8');
-  const at = doc.indexOf(MARKER);
-  assert.notEqual(at, -1, `docs/DEPLOYMENT.md lost its marker comment "${MARKER}"`);
-  const block = /```nginx\n([\s\S]*?)```/.exec(doc.slice(at));
-  assert.ok(block, 'docs/DEPLOYMENT.md has no ```nginx block after its marker comment');
-  return block[1] as string;
+  return documentedNginxBlock(MARKER);
 }
 
 /** What a test changes in the documented configuration: where it runs, and the mistakes it makes on purpose. */
@@ -74,20 +68,6 @@ function siteConfig(port: number, changes: ConfigChanges): string {
   for (const line of changes.drop ?? []) text = replaceLines(text, line, []);
   if (changes.add) text = replaceLines(text, 'location /ws {', ['location /ws {', ...changes.add.map((line) => `    ${line}`)]);
   return text;
-}
-
-/** Replace every line whose text (trimmed) is `line` or matches it; there must be one. */
-function replaceLines(text: string, line: string | RegExp, replacement: string[]): string {
-  let found = false;
-  const out = text.split('\n').flatMap((current) => {
-    const trimmed = current.trim();
-    if (typeof line === 'string' ? trimmed !== line : !line.test(trimmed)) return [current];
-    found = true;
-    const indent = current.slice(0, current.length - current.trimStart().length);
-    return replacement.map((r) => indent + r);
-  });
-  assert.ok(found, `the nginx configuration in docs/DEPLOYMENT.md has no line ${String(line)}: the doc changed, update this test with it`);
-  return out.join('\n');
 }
 
 // --- rigs -------------------------------------------------------------------------------
