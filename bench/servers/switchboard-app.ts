@@ -1,13 +1,14 @@
 import { Switchboard, type SwitchboardOptions } from '../../src/server/index.js';
-import { httpServer, listen, serve } from './harness.js';
+import { type BenchServer, httpServer, listen, serve } from './harness.js';
 
 /**
  * Switchboard from src/, as `node --import tsx` runs it. The safe defaults that would
  * refuse a load generator on one IP are off (per-IP connections 100, handshakes 20/s,
  * frames 100/s per connection, 50,000 connections); everything else is as shipped unless
- * `options` says otherwise: session resume on, heartbeats, no compression.
+ * `options` says otherwise: session resume on, heartbeats, no compression. `more` adds
+ * commands of its own before the runner is told the server is ready.
  */
-export async function serveSwitchboard(options: SwitchboardOptions = {}): Promise<void> {
+export async function serveSwitchboard(options: SwitchboardOptions = {}, more?: (server: BenchServer) => void): Promise<void> {
   const http = httpServer();
   const sb = new Switchboard(http, {
     maxConnectionsPerIp: Infinity,
@@ -21,5 +22,10 @@ export async function serveSwitchboard(options: SwitchboardOptions = {}): Promis
     socket.on('echo', (data: unknown) => data);
   });
   const port = await listen(http);
-  serve({ publish: (room, data) => sb.to(room).emit('tick', data), connections: () => sb.connectionCount }, port);
+  // Ready only once a cluster adapter hears the other nodes, or the first messages would be lost.
+  await sb.ready();
+  const server: BenchServer = { publish: (room, data) => sb.to(room).emit('tick', data), connections: () => sb.connectionCount };
+  // Commands of its own (a bench cluster's node answers `paced` too), before the runner hears it is ready.
+  more?.(server);
+  serve(server, port);
 }
