@@ -1,6 +1,6 @@
 import type { StreamPosition } from '../protocol/frames.js';
 import type { ClusterPublication } from '../cluster/adapter.js';
-import { withPosition } from '../delivery/durable-rooms.js';
+import { streamKey, withPosition } from '../delivery/durable-rooms.js';
 import type { HistoryLimits, StreamRead } from '../delivery/stream-store.js';
 import { SharedFrame } from '../transport/shared-frame.js';
 import type { DeliveryStreams, Recipient } from './broadcast.js';
@@ -64,7 +64,8 @@ export class DurableFeed {
    * member, and return the position it is at. A store that fails rejects (the joiner is
    * not a member then).
    */
-  join(stream: string, since: StreamPosition | undefined, limits: HistoryLimits, joiner: FeedJoiner): Promise<{ position: StreamPosition; recovered?: boolean } | undefined> {
+  join(ns: string, room: string, since: StreamPosition | undefined, limits: HistoryLimits, joiner: FeedJoiner): Promise<{ position: StreamPosition; recovered?: boolean } | undefined> {
+    const stream = streamKey(ns, room);
     return this.streams.sequencer.run(stream, async () => {
       if (!joiner.connected) return undefined;
       const { store } = this.streams;
@@ -84,6 +85,7 @@ export class DurableFeed {
       if (!delivered || delivered.epoch !== position.epoch || delivered.offset < position.offset) {
         let skips = this.replayedTo.get(stream);
         if (!skips) this.replayedTo.set(stream, (skips = new Map()));
+        else this.forgetLeavers(skips, ns, room);
         skips.set(joiner.recipient, position);
       }
       return read ? { position, recovered: read.ok } : { position };
@@ -111,6 +113,15 @@ export class DurableFeed {
           for (const e of read.entries) this.deliver({ ...current, pos: e.pos, payload: e.payload });
         })
         .catch((err: unknown) => this.rooms.reportError(err, { room: last.room, stream: last.stream, phase: 'catch-up' }));
+    }
+  }
+
+  /** Joiners that left the room before a publication came to clear their entry: a quiet room must not hold on to them. */
+  private forgetLeavers(skips: Map<Recipient, StreamPosition>, ns: string, room: string): void {
+    const members = this.rooms.held(ns, room);
+    for (const r of skips.keys()) {
+      const member = members !== undefined && (members instanceof Set ? members.has(r) : members === r);
+      if (!member) skips.delete(r);
     }
   }
 

@@ -1,4 +1,3 @@
-import { streamKey } from '../delivery/durable-rooms.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { ErrorPayload, HistoryFrame, JoinFrame, JoinReply, LeaveFrame, PresenceReply, PresenceRequestFrame } from '../protocol/frames.js';
@@ -67,7 +66,7 @@ export class RoomRequests {
     }
     // In the room's sequence: no publication can slip between the replay and the membership.
     try {
-      const joined = await host.feed.join(streamKey(socket.nsp.name, room), frame.since, limits, {
+      const joined = await host.feed.join(socket.nsp.name, room, frame.since, limits, {
         recipient: socket,
         get connected() {
           return socket.connected;
