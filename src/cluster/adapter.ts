@@ -40,7 +40,12 @@ export interface PublishRequest {
 export type ClusterQuery =
   | { kind: 'sockets'; ns: string; rooms: readonly string[]; except: readonly string[] }
   | { kind: 'join' | 'leave'; ns: string; rooms: readonly string[]; except: readonly string[]; target: readonly string[] }
-  | { kind: 'disconnect'; ns: string; rooms: readonly string[]; except: readonly string[]; close: boolean };
+  | { kind: 'disconnect'; ns: string; rooms: readonly string[]; except: readonly string[]; close: boolean }
+  /** An event for the servers themselves (serverSideEmit): each node's handler answers. */
+  | { kind: 'server-event'; event: string; data: unknown };
+
+/** The queries about a namespace's sockets. */
+export type SocketQuery = Exclude<ClusterQuery, { kind: 'server-event' }>;
 
 /** What a node gives its adapter: where messages from other nodes go. */
 export interface ClusterNode {
@@ -48,7 +53,7 @@ export interface ClusterNode {
   broadcast(message: ClusterBroadcast): void;
   /** A durable publication, from any node including this one, in stream order per room (gaps are possible after a lost link: the receiver fills them from the stream store). */
   publication(publication: ClusterPublication): void;
-  /** Answer a query about this node's sockets (and act on it, for join/leave/disconnect). */
+  /** Answer a query about this node's sockets (and act on it, for join/leave/disconnect), or run a server event's handler; may resolve later. */
   answer(query: ClusterQuery): unknown;
   /** The link to the other nodes came back after a loss: catch up on what durable rooms missed meanwhile. */
   resync?(): void;

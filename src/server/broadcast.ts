@@ -5,7 +5,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
 import type { EventFrame, ServerFrame, StreamPosition } from '../protocol/frames.js';
-import type { ClusterAdapter, ClusterQuery } from '../cluster/adapter.js';
+import type { ClusterAdapter, SocketQuery } from '../cluster/adapter.js';
 import { streamKey } from '../delivery/durable-rooms.js';
 import type { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
@@ -170,7 +170,7 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
 
   /** The selected sockets on every node (this one's without asking; `local` asks no other). Rejects `timeout` when a node does not answer. */
   async fetchSockets(): Promise<SocketInfo[]> {
-    const query: ClusterQuery = { kind: 'sockets', ns: this.scope.name, rooms: this.rooms, except: this.exceptRooms };
+    const query: SocketQuery = { kind: 'sockets', ns: this.scope.name, rooms: this.rooms, except: this.exceptRooms };
     const answers = await this.ask(query);
     return answers.flat() as SocketInfo[];
   }
@@ -191,7 +191,7 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
   }
 
   /** @internal Answer a cluster query about this node's selected sockets. */
-  answer(query: ClusterQuery, node: string): unknown {
+  answer(query: SocketQuery, node: string): unknown {
     const selected: R[] = [];
     this.each(Hand.Collect, undefined, selected);
     switch (query.kind) {
@@ -209,7 +209,7 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
     }
   }
 
-  private async ask(query: ClusterQuery): Promise<unknown[]> {
+  private async ask(query: SocketQuery): Promise<unknown[]> {
     const own = this.answer(query, this.scope.cluster.nodeId);
     if (this.isLocal) return [own];
     const others = await this.scope.cluster.query(query, this.scope.clusterTimeout);

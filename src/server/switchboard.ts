@@ -8,6 +8,7 @@ import { CloseCode } from '../protocol/close-codes.js';
 import { ROOT_NAMESPACE } from '../protocol/constants.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/error-codes.js';
+import { assertEmittable } from '../protocol/event-names.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
 import { rejectUpgrade } from '../transport/http-reject.js';
 import type { Transport, TransportRequestInfo } from '../transport/transport.js';
@@ -108,6 +109,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly refusedFull = new Set<Transport>();
   /** Long-polling and Server-Sent Events under the WebSocket path. */
   private readonly httpTransports: HttpTransports;
+  /** Handlers of events other nodes send with serverSideEmit. */
+  private readonly serverEvents = new Map<string, ((data: unknown) => unknown)[]>();
 
   /**
    * Attach to `server` (http or https), or listen on `port` (0 picks a free one), or on
@@ -420,6 +423,63 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     if (this.inflight === 0) this.drained?.();
   }
 
+  /**
+   * Send an event to the other nodes of the cluster (not to clients, not to this node):
+   * their `onServerEvent(event)` handlers run. `data` travels as JSON. Failures (Redis away,
+   * a node that does not answer in `clusterTimeout`) go to the `error` event. On a single
+   * node there is nobody to send to.
+   */
+  serverSideEmit(event: string, data?: unknown): void {
+    assertEmittable(event); // a bad name throws at the call, as emit() does
+    this.serverSideEmitWithAck(event, data).catch((err: unknown) => this.reportError(err, { phase: 'serverSideEmit', event }));
+  }
+
+  /**
+   * serverSideEmit, resolving with one answer per other node: what its first handler of
+   * `event` returned (or resolved with), null where it has none or it failed. Rejects
+   * `timeout` when a node does not answer within `clusterTimeout`, `cluster_unavailable`
+   * when Redis cannot be reached.
+   */
+  serverSideEmitWithAck(event: string, data?: unknown): Promise<unknown[]> {
+    try {
+      assertEmittable(event);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.cluster.query({ kind: 'server-event', event, data }, this.options.clusterTimeout);
+  }
+
+  /** Handle an event another node sent with serverSideEmit; the first handler's return value is its answer. */
+  onServerEvent(event: string, handler: (data: unknown) => unknown): this {
+    const handlers = this.serverEvents.get(event);
+    if (handlers) handlers.push(handler);
+    else this.serverEvents.set(event, [handler]);
+    return this;
+  }
+
+  offServerEvent(event: string, handler?: (data: unknown) => unknown): this {
+    const rest = handler ? (this.serverEvents.get(event) ?? []).filter((h) => h !== handler) : [];
+    if (rest.length > 0) this.serverEvents.set(event, rest);
+    else this.serverEvents.delete(event);
+    return this;
+  }
+
+  /** Another node's serverSideEmit: every handler runs; the first one's result is the answer. */
+  private async runServerEvent(event: string, data: unknown): Promise<unknown> {
+    const handlers = this.serverEvents.get(event);
+    if (!handlers) return null;
+    let first: unknown = null;
+    for (const [i, handler] of [...handlers].entries()) {
+      try {
+        const result = await handler(data);
+        if (i === 0) first = result ?? null;
+      } catch (err) {
+        this.reportError(err, { phase: 'server event', event });
+      }
+    }
+    return first;
+  }
+
   /** Report a failure in app code without letting it take the server down. */
   reportError(err: unknown, context: Record<string, unknown>): void {
     if (this.listenerCount('error') > 0) super.emit('error', err, context);
@@ -485,6 +545,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   /** Another node asks about (or acts on) this node's sockets. */
   private answerCluster(query: ClusterQuery): unknown {
+    if (query.kind === 'server-event') return this.runServerEvent(query.event, query.data);
     const nsp = this.namespaces.get(query.ns);
     if (!nsp) return query.kind === 'sockets' ? [] : 0;
     return new BroadcastOperator(nsp, query.rooms, query.except, false, true).answer(query, this.cluster.nodeId);

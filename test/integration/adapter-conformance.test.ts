@@ -116,6 +116,15 @@ function conformance(name: string, makeAdapter: () => ClusterAdapter): void {
       await sb.close();
     });
 
+    test('serverSideEmit with no other node: nobody answers, this node\'s handlers do not run', async () => {
+      const { sb } = await start();
+      let ran = 0;
+      sb.onServerEvent('x', () => ++ran);
+      assert.deepEqual(await sb.serverSideEmitWithAck('x', 1), []);
+      assert.equal(ran, 0);
+      await sb.close();
+    });
+
     test('a session resumes on the same node with every frame it missed', async () => {
       const { sb, url } = await start();
       const c = await BareClient.open(url);

@@ -337,4 +337,21 @@ describe('cluster on Redis (three nodes in one process)', () => {
     assert.equal(unknown.status, 404);
     await Promise.all(servers.map((sb) => sb.close()));
   });
+  test('serverSideEmit reaches the other nodes (not this one); with an ack, each answers with its handler\'s result', async () => {
+    const { servers } = await startCluster(prefix('server-side'), 3);
+    const heard: string[] = [];
+    servers.forEach((sb, i) => {
+      sb.onServerEvent('cache:clear', (data) => void heard.push(`${i}:${JSON.stringify(data)}`));
+      if (i === 1) sb.onServerEvent('load', () => 0.5);
+      if (i === 2) sb.onServerEvent('load', async () => 0.25);
+    });
+    servers[0]?.serverSideEmit('cache:clear', { key: 'k' });
+    await eventually(() => heard.length === 2, 'both other nodes');
+    assert.deepEqual(heard.sort(), ['1:{"key":"k"}', '2:{"key":"k"}'], 'not the sending node itself');
+    const loads = (await servers[0]?.serverSideEmitWithAck('load')) as number[];
+    assert.deepEqual(loads.sort(), [0.25, 0.5]);
+    assert.deepEqual(((await servers[1]?.serverSideEmitWithAck('load')) as (number | null)[]).sort(), [0.25, null], 'a node without a handler answers null');
+    assert.throws(() => servers[0]?.serverSideEmit('disconnect'), { code: 'bad_request' });
+    await Promise.all(servers.map((sb) => sb.close()));
+  });
 });

@@ -205,18 +205,27 @@ export class RedisAdapter implements ClusterAdapter {
       case 'takeover':
         if (message.node !== this.nodeId) node.sessionMoved?.(message.sid);
         return;
-      case 'query': {
-        if (message.node === this.nodeId) return;
-        let answer: unknown;
-        try {
-          answer = node.answer(message.query);
-        } catch {
-          answer = null;
-        }
-        this.commands.publish(`${this.prefix}:reply:${message.node}`, encodeAnswer(message.id, answer)).catch((err: unknown) => this.trouble('commands', err));
+      case 'query':
+        if (message.node !== this.nodeId) void this.answerQuery(node, message.node, message.id, message.query);
         return;
-      }
     }
+  }
+
+  private async answerQuery(node: ClusterNode, from: string, id: string, query: ClusterQuery): Promise<void> {
+    let answer: unknown;
+    try {
+      answer = (await node.answer(query)) ?? null;
+    } catch {
+      answer = null;
+    }
+    let encoded: string;
+    try {
+      encoded = encodeAnswer(id, answer);
+    } catch {
+      // An answer JSON cannot carry (a server event handler's return value) is answered null.
+      encoded = encodeAnswer(id, null);
+    }
+    await this.commands.publish(`${this.prefix}:reply:${from}`, encoded).catch((err: unknown) => this.trouble('commands', err));
   }
 
   private async answerForwarded(raw: string): Promise<unknown> {
