@@ -12,6 +12,7 @@ import { PollingTransport } from '../transport/long-polling.js';
 import { type RelayedAnswer, RelayedResponse } from '../transport/relayed-response.js';
 import type { Transport, TransportRequestInfo } from '../transport/transport.js';
 import type { Admission } from './admission.js';
+import type { ClusterAdapter } from '../cluster/adapter.js';
 import { Cors } from './cors.js';
 import type { ResolvedOptions, TransportName } from './options.js';
 
@@ -31,10 +32,8 @@ export interface HttpTransportsHost {
   startSession(transport: Transport, info: TransportRequestInfo): void;
   /** A failure that must not take the server down. */
   reportError(err: unknown, context: Record<string, unknown>): void;
-  /** This node's id in the cluster: it starts every connection id made here. */
-  nodeId(): string;
-  /** Reach another node (a cluster adapter that can); undefined on a single node. */
-  readonly forward: ((node: string, request: unknown, timeoutMs?: number) => Promise<unknown>) | undefined;
+  /** This node's id starts every connection id made here; `forward` (an adapter that can) reaches the node of another's. */
+  readonly cluster: Pick<ClusterAdapter, 'nodeId' | 'forward'>;
 }
 
 /** A request for a connection another node holds, as it travels there (see answerForwarded). */
@@ -76,7 +75,7 @@ export class HttpTransports {
     const { options, admission } = host;
     this.connections = new HttpConnections({
       polling: options.polling,
-      node: () => host.nodeId(),
+      node: () => host.cluster.nodeId,
       onClosed: (connection) => admission.closed(connection.info.remoteAddress, true),
     });
     const base = options.path.endsWith('/') ? options.path.slice(0, -1) : options.path;
@@ -127,7 +126,7 @@ export class HttpTransports {
   /** The node a connection id names when it is another node this one can reach: no sticky routing needed. */
   private otherNode(cid: string): string | undefined {
     const node = cidNode(cid);
-    return node !== undefined && node !== this.host.nodeId() && this.host.forward !== undefined ? node : undefined;
+    return node !== undefined && node !== this.host.cluster.nodeId && this.host.cluster.forward !== undefined ? node : undefined;
   }
 
   /**
@@ -138,7 +137,8 @@ export class HttpTransports {
    * answer is a lost connection (404): the client resumes, on whichever node.
    */
   private async relay(node: string, endpoint: Endpoint, cid: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const forward = this.host.forward as NonNullable<HttpTransportsHost['forward']>;
+    const { cluster } = this.host;
+    const forward = (to: string, request: Forwarded, timeoutMs?: number): Promise<unknown> => (cluster.forward as NonNullable<ClusterAdapter['forward']>).call(cluster, to, request, timeoutMs);
     let request: Forwarded;
     let timeoutMs = FORWARD_TIMEOUT_MS;
     if (endpoint === 'poll') {

@@ -76,7 +76,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
    * Random, unguessable: it is also the name of each socket's private room. Changes only
    * when this connection takes over a session another node held (restoreFrom()).
    */
-  id = randomBytes(16).toString('base64url');
+  id = newSessionId();
   lastSeen = heartbeatNow();
   lastPing = heartbeatNow();
   handshaken = false;
@@ -899,6 +899,16 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.cookies ??= header === undefined ? NO_COOKIES : parseCookies(header);
     return { auth, headers: this.info.headers, cookies: this.cookies, address: this.info.remoteAddress, url: this.info.url, time: Date.now() };
   }
+}
+
+/** 16 random bytes, base64url: 22 characters. */
+function newSessionId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** Whether `name` has the shape of a session id (newSessionId), so it may be another node's session's private room. */
+export function isSessionIdShaped(name: string): boolean {
+  return name.length === 22 && /^[A-Za-z0-9_-]+$/.test(name);
 }
 
 /** A session's entry on the DeadlineClock: made when a deadline starts, dropped when it ends (no timer, no closure). */

@@ -35,7 +35,7 @@ import type { Middleware } from './middleware.js';
 import { Namespace } from './namespace.js';
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
-import { Session, type SessionHost } from './session.js';
+import { isSessionIdShaped, Session, type SessionHost } from './session.js';
 import { DisconnectReason, type Socket } from './socket.js';
 import type { CheckedSchemas, EventSchemas, ValidatedEvents } from './validation.js';
 
@@ -43,9 +43,6 @@ export interface CloseOptions {
   /** Milliseconds in-flight request handlers get to reply before connections close. Default 5000. */
   deadline?: number;
 }
-
-/** The shape of a session id: 16 random bytes in base64url. */
-const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 
 /** Milliseconds peers get to answer the closing handshake before they are dropped. */
 const CLOSE_GRACE_MS = 1000;
@@ -121,7 +118,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     this.options = resolveOptions(options);
     this.origins = new OriginPolicy(this.options.allowedOrigins);
     this.clientAddress = clientAddressResolver(this.options.trustProxy);
-    const self = this;
+    if (options.adapter && options.streams) throw new TypeError('Switchboard options adapter and streams exclude each other: the adapter brings its stream store');
+    this.cluster = options.adapter ?? new MemoryAdapter(options.streams);
     this.admission = new Admission(this.options);
     const cors = new Cors({
       allowsAny: this.origins.allowsAny,
@@ -138,11 +136,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       originRefusal: (origin) => this.origins.refusal(origin),
       startSession: (transport, info) => this.startSession(transport, info),
       reportError: (err, context) => this.reportError(err, context),
-      nodeId: () => this.cluster.nodeId,
-      get forward() {
-        const cluster = self.cluster;
-        return cluster.forward ? (node: string, request: unknown, timeoutMs?: number) => cluster.forward?.(node, request, timeoutMs) as Promise<unknown> : undefined;
-      },
+      cluster: this.cluster,
     });
     if (server === undefined || typeof server === 'number') {
       const answer = (req: IncomingMessage, res: ServerResponse): void => this.answerPlainRequest(req, res);
@@ -181,8 +175,6 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     });
     this.httpServer.on('upgrade', this.onUpgrade);
     this.namespaces.set(ROOT_NAMESPACE, new Namespace<CE, SE, SD>(ROOT_NAMESPACE, this));
-    if (options.adapter && options.streams) throw new TypeError('Switchboard options adapter and streams exclude each other: the adapter brings its stream store');
-    this.cluster = options.adapter ?? new MemoryAdapter(options.streams);
     this.streams = { store: this.cluster.streams, sequencer: new RoomSequencer() };
     this.feed = new DurableFeed(this.streams, {
       held: (ns, room) => this.namespaces.get(ns)?.rooms.held(room),
@@ -387,8 +379,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   async isSessionRoom(room: string): Promise<boolean> {
     if (this.sessions.has(room)) return true;
-    // A session id of another node: only a cluster that keeps sessions knows them (a 22-character id is the only shape to ask about).
-    if (!this.snapshots || !SESSION_ID.test(room)) return false;
+    // A session id of another node: only a cluster that keeps sessions knows them; only names of that shape are asked about.
+    if (!this.snapshots || !isSessionIdShaped(room)) return false;
     try {
       return await this.snapshots.exists(room);
     } catch {

@@ -1,4 +1,5 @@
 import type { ClusterBroadcast, ClusterPublication, ClusterQuery } from '../adapter.js';
+import { decodeStreamAnnouncement } from './redis-stream-store.js';
 
 /**
  * What travels on a cluster's bus channel (`{prefix}:bus`). Each message starts with a
@@ -60,15 +61,10 @@ export function decodeBusMessage(raw: string): BusMessage | undefined {
       };
     }
     case 'd': {
-      const second = end === -1 ? -1 : raw.indexOf('\n', end + 1);
-      const third = second === -1 ? -1 : raw.indexOf('\n', second + 1);
-      if (third === -1 || typeof route.ns !== 'string' || typeof route.room !== 'string' || typeof route.s !== 'string') return undefined;
-      const offset = Number(raw.slice(second + 1, third));
-      if (!Number.isSafeInteger(offset)) return undefined;
-      return {
-        kind: 'publication',
-        publication: { ns: route.ns, room: route.room, stream: route.s, pos: { epoch: raw.slice(end + 1, second), offset }, payload: raw.slice(third + 1) },
-      };
+      // The stream store's append script wrote it: its own format after the routing line.
+      const announced = decodeStreamAnnouncement(raw);
+      if (!announced || typeof route.ns !== 'string' || typeof route.room !== 'string' || typeof route.s !== 'string') return undefined;
+      return { kind: 'publication', publication: { ns: route.ns, room: route.room, stream: route.s, pos: announced.pos, payload: announced.payload } };
     }
     case 'q':
       if (typeof route.n !== 'string' || typeof route.id !== 'string' || typeof route.q !== 'object' || route.q === null) return undefined;
