@@ -10,6 +10,7 @@ import { streamKey } from '../delivery/durable-rooms.js';
 import type { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
 import { SharedFrame } from '../transport/shared-frame.js';
+import type { ResumeLog } from './resume-log.js';
 import type { RoomRegistry } from './rooms.js';
 
 /** What a broadcast needs of a recipient: hand it a frame encoded and framed once for everyone. */
@@ -43,6 +44,8 @@ export interface BroadcastScope<R extends Recipient> {
   readonly cluster: ClusterAdapter;
   /** Milliseconds cluster-wide queries wait for every node. */
   readonly clusterTimeout: number;
+  /** Where broadcasts are kept for sessions waiting to be resumed. */
+  readonly resumeLog: ResumeLog;
   reportError(err: unknown, context: Record<string, unknown>): void;
 }
 
@@ -136,7 +139,12 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
 
   /** @internal A broadcast from another node: deliver it to this node's selected sockets. */
   deliverEncoded(encoded: string): number {
-    return this.each(this.isVolatile ? Hand.DeliverVolatile : Hand.Deliver, new SharedFrame(encoded));
+    const frame = new SharedFrame(encoded);
+    // Volatile events are not kept for anyone: a waiting session skips them.
+    if (this.isVolatile) return this.each(Hand.DeliverVolatile, frame);
+    const log = this.scope.resumeLog;
+    if (log.active) log.append(this.scope.name, this.rooms, this.exceptRooms, frame);
+    return this.each(Hand.Deliver, frame);
   }
 
   /**

@@ -4,12 +4,15 @@ import { streamKey, withPosition } from '../delivery/durable-rooms.js';
 import type { HistoryLimits, StreamRead } from '../delivery/stream-store.js';
 import { SharedFrame } from '../transport/shared-frame.js';
 import type { DeliveryStreams, Recipient } from './broadcast.js';
+import type { ResumeLog } from './resume-log.js';
 
 /** What the feed needs of the node: its members of a durable room, and the room's limits. */
 export interface FeedRooms {
   /** This node's members of `room` in namespace `ns`: one, a set, or none. */
   held(ns: string, room: string): Recipient | ReadonlySet<Recipient> | undefined;
   durableLimits(ns: string, room: string): HistoryLimits | undefined;
+  /** Where publications are kept for members waiting to be resumed. */
+  readonly resumeLog: ResumeLog;
   reportError(err: unknown, context: Record<string, unknown>): void;
 }
 
@@ -165,6 +168,8 @@ export class DurableFeed {
     }
     this.delivered.set(p.stream, p);
     const frame = new SharedFrame(withPosition(p.payload, p.pos.epoch, p.pos.offset));
+    const log = this.rooms.resumeLog;
+    if (log.active) log.append(p.ns, [p.room], NO_EXCEPTIONS, frame);
     const skips = this.replayedTo.get(p.stream);
     if (!skips) {
       this.forEachMember(p, (r) => r.deliverDurable(frame), members);
@@ -187,3 +192,5 @@ export class DurableFeed {
     for (const r of members as ReadonlySet<Recipient>) act(r);
   }
 }
+
+const NO_EXCEPTIONS: readonly string[] = [];

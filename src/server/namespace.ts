@@ -13,6 +13,7 @@ import type { ClusterAdapter } from '../cluster/adapter.js';
 import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broadcast.js';
 import type { EventAuthorizer } from './event-authorization.js';
 import { runMiddleware, type Middleware } from './middleware.js';
+import type { ResumeLog } from './resume-log.js';
 import { RoomRegistry } from './rooms.js';
 import type { Session } from './session.js';
 import { Socket, type Handshake } from './socket.js';
@@ -163,6 +164,11 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   /** @internal */
   get cluster(): ClusterAdapter {
     return this.server.cluster;
+  }
+
+  /** @internal */
+  get resumeLog(): ResumeLog {
+    return this.server.resumeLog;
   }
 
   /** @internal */

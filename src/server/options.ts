@@ -64,12 +64,24 @@ export interface SwitchboardOptions {
    * Session resume: a connection that drops without a close (network loss, missed
    * heartbeats) keeps its session — id, namespaces, rooms, pending replies — for `ttl` ms,
    * and a client that comes back with its resume token and its count of received frames
-   * gets every frame after that count again (`resumed: true`). Frames are kept until the
-   * client acknowledges them, up to `maxUnackedFrames` / `maxUnackedBytes`; a resume from
-   * before the oldest kept frame is refused (`resumed: false`). `false` turns resume off.
-   * Defaults: ttl 120000, 1000 frames, 1 MiB.
+   * gets every frame after that count again (`resumed: true`). `false` turns resume off.
+   * What a waiting session missed is kept by time, not by count: broadcasts (room events,
+   * durable publications, presence) once per node in a log of at most `maxLogBytes`, and
+   * the frames sent to the session alone up to `maxUnackedFrames` / `maxUnackedBytes`,
+   * which also bound what a connected client may leave unacknowledged.
+   * Defaults: ttl 120000, 1000 frames, 1 MiB, log 64 MiB, silentTtl 10000.
    */
-  resume?: { ttl?: number; maxUnackedFrames?: number; maxUnackedBytes?: number } | false;
+  resume?:
+    | {
+        ttl?: number;
+        maxUnackedFrames?: number;
+        maxUnackedBytes?: number;
+        /** Bytes of broadcasts this node keeps for all its waiting sessions together. Default 64 MiB. */
+        maxLogBytes?: number;
+        /** Milliseconds a session is kept whose client sent nothing after its hello (an abandoned connection). Default 10000 (at most `ttl`). */
+        silentTtl?: number;
+      }
+    | false;
   /** Reliable publishes remembered per session for deduplication. Default 1000. */
   dedupeWindow?: number;
   /**
@@ -131,7 +143,7 @@ export interface ResolvedOptions {
   serveClient: boolean;
   maxBufferedBytes: number;
   /** ttl 0: resume is off. */
-  resume: { ttl: number; maxUnackedFrames: number; maxUnackedBytes: number };
+  resume: { ttl: number; maxUnackedFrames: number; maxUnackedBytes: number; maxLogBytes: number; silentTtl: number };
   dedupeWindow: number;
   allowedOrigins: readonly string[] | '*' | ((origin: string, request: OriginRequest) => boolean) | undefined;
   trustProxy: boolean | number | readonly string[];
@@ -171,6 +183,8 @@ export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOption
       ttl: options.resume === false ? 0 : (options.resume?.ttl ?? 120_000),
       maxUnackedFrames: (options.resume || undefined)?.maxUnackedFrames ?? 1000,
       maxUnackedBytes: (options.resume || undefined)?.maxUnackedBytes ?? 1024 * 1024,
+      maxLogBytes: (options.resume || undefined)?.maxLogBytes ?? 64 * 1024 * 1024,
+      silentTtl: (options.resume || undefined)?.silentTtl ?? 10_000,
     },
     dedupeWindow: options.dedupeWindow ?? 1000,
     allowedOrigins: options.allowedOrigins,
@@ -195,6 +209,8 @@ export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOption
     ['maxBufferedBytes', resolved.maxBufferedBytes],
     ['resume.maxUnackedFrames', resolved.resume.maxUnackedFrames],
     ['resume.maxUnackedBytes', resolved.resume.maxUnackedBytes],
+    ['resume.maxLogBytes', resolved.resume.maxLogBytes],
+    ['resume.silentTtl', resolved.resume.silentTtl],
     ['dedupeWindow', resolved.dedupeWindow],
     ['maxConnections', resolved.maxConnections],
     ['maxConnectionsPerIp', resolved.maxConnectionsPerIp],

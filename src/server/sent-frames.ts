@@ -28,6 +28,8 @@ export class SentFrames {
   private bytes = 0;
   /** Frames sent so far. */
   private count = 0;
+  /** Frames up to this number were replayed by a resume: kept, whatever the bounds, until acknowledged. */
+  private pinnedThrough = 0;
 
   constructor(
     private readonly maxFrames: number,
@@ -38,8 +40,13 @@ export class SentFrames {
     return this.count;
   }
 
-  /** Record a frame. Past the bounds the oldest are forgotten (a resume from before them fails). */
-  add(frame: Kept): void {
+  /**
+   * Record a frame. Past the bounds the oldest are forgotten (a resume from before them
+   * fails), except `pinned` ones: a resume's replay may be longer than the bounds (it holds
+   * what the session missed while it waited), and a link that drops again mid-replay must
+   * not cost the session.
+   */
+  add(frame: Kept, pinned = false): void {
     if (this.kept === this.ring.length) this.grow();
     const capacity = this.ring.length;
     let slot = this.start + this.kept;
@@ -48,7 +55,8 @@ export class SentFrames {
     this.kept++;
     this.bytes += frame.length;
     this.count++;
-    while (this.kept > this.maxFrames || (this.bytes > this.maxBytes && this.kept > 1)) this.dropOldest();
+    if (pinned) this.pinnedThrough = this.count;
+    while ((this.kept > this.maxFrames || (this.bytes > this.maxBytes && this.kept > 1)) && this.firstNumber > this.pinnedThrough) this.dropOldest();
   }
 
   /** The client has received the first `received` frames: they need not be kept. */
@@ -75,11 +83,6 @@ export class SentFrames {
     return frames;
   }
 
-  /** Whether a frame beyond the bounds has been forgotten since the last acknowledgement. */
-  get full(): boolean {
-    return this.kept >= this.maxFrames || this.bytes >= this.maxBytes;
-  }
-
   /** The i-th kept frame, 0 being the oldest. */
   private at(i: number): Kept {
     let slot = this.start + i;
@@ -96,9 +99,10 @@ export class SentFrames {
     this.bytes -= frame.length;
   }
 
-  /** Double the ring (up to one slot past the frame bound: add() may hold one over it for a moment), oldest first. */
+  /** Double the ring (up to one slot past the frame bound, unless pinned frames hold more), oldest first. */
   private grow(): void {
-    const capacity = Math.min(Math.max(8, this.ring.length * 2), this.maxFrames + 1);
+    const doubled = Math.max(8, this.ring.length * 2);
+    const capacity = this.kept <= this.maxFrames ? Math.min(doubled, this.maxFrames + 1) : doubled;
     const ring: (Kept | undefined)[] = new Array(capacity);
     for (let i = 0; i < this.kept; i++) ring[i] = this.at(i);
     this.ring = ring;

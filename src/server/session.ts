@@ -27,6 +27,8 @@ import { heartbeatNow, type HeartbeatTarget } from './heartbeat.js';
 import { EventDispatch } from './event-dispatch.js';
 import { RoomRequests } from './room-requests.js';
 import { SentFrames } from './sent-frames.js';
+import type { LoggedBroadcast, ResumeLog } from './resume-log.js';
+import { WaitingFrames } from './waiting-frames.js';
 import { NamespaceSockets } from './namespace-sockets.js';
 import { announcedLimits } from './announced-limits.js';
 import { rejectionPayload } from './middleware.js';
@@ -43,6 +45,8 @@ export interface SessionHost {
   namespace(name: string): AnyNamespace | undefined;
   /** Durable rooms' deliveries on this node, in stream order; joins replay through it. */
   readonly feed: DurableFeed;
+  /** This node's broadcasts, kept once for the sessions waiting to be resumed. */
+  readonly resumeLog: ResumeLog;
   /** Where sessions are saved for other nodes to take over; undefined on a single node. */
   readonly snapshots: SessionSnapshots | undefined;
   /** This connection took over session `sid` from another node: it goes by that id now. */
@@ -117,6 +121,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   private sent: SentFrames | undefined;
   /** Between a lost connection and a resume (or the end of the TTL). */
   private awaiting = false;
+  /** What was produced for the session while it waits (undefined when resume is off). */
+  private waiting: WaitingFrames | undefined;
   /** The handshake timeout, then the resume TTL while awaiting: on the server's DeadlineClock, only while one runs. */
   private deadline: SessionDeadline | undefined;
   /** Another node took the session over. */
@@ -286,6 +292,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   /** Keep the session — sockets, rooms, pending replies, unacknowledged frames — until it resumes or the TTL passes. */
   private awaitResume(): void {
     this.awaiting = true;
+    const { resume } = this.host.options;
+    if (this.sent) this.waiting = new WaitingFrames(this.host.resumeLog, this, resume.maxUnackedFrames, resume.maxUnackedBytes);
     this.scheduleDeadline(Date.now() + this.host.options.resume.ttl);
     // What is saved now is what another node restores if this one dies before the client is back.
     this.changed();
@@ -293,7 +301,27 @@ export class Session implements HeartbeatTarget, TransportHandlers {
 
   /** Whether a client that received `received` frames can resume this session in namespace `ns` without a hole. */
   canResume(ns: string, received: number | undefined): boolean {
-    return !this.closed && this.sockets.has(ns) && received !== undefined && (this.sent?.canReplayAfter(received) ?? false);
+    if (this.closed || !this.sockets.has(ns) || received === undefined || !this.sent?.canReplayAfter(received)) return false;
+    return this.waiting === undefined || this.waiting.frames() !== undefined;
+  }
+
+  /** @internal The frame a broadcast the resume log kept gave this session (see WaitingFrames). */
+  frameOf(entry: LoggedBroadcast): SharedFrame | undefined {
+    return this.sockets.get(entry.ns)?.frameOf(entry);
+  }
+
+  /** @internal Frames this waiting session needs were dropped from the resume log (its byte bound): it cannot be resumed exactly. */
+  resumeLost(): void {
+    if (this.closed || !this.awaiting) return;
+    // Not from inside the log's bookkeeping: ending a session leaves rooms, which may broadcast.
+    queueMicrotask(() => {
+      if (!this.closed && this.awaiting) this.end(this.lossReason ?? DisconnectReason.TransportClosed);
+    });
+  }
+
+  /** @internal A socket of this session is about to join or leave a room: a waiting session settles what the log gave it so far. */
+  membershipChanging(): void {
+    if (this.waiting && !this.waiting.settle()) this.resumeLost();
   }
 
   /**
@@ -312,11 +340,21 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.cancelDeadline();
     this.awaiting = false;
     this.lossReason = undefined;
+    // The client's count is an acknowledgement too: a flapping link that never carried an `ack` must not fill what is kept.
+    this.sent?.acknowledge(received);
     const replay = this.sent?.after(received) ?? [];
+    const missed = this.waiting?.frames() ?? [];
+    this.waiting?.close();
+    this.waiting = undefined;
     this.bind(transport);
     this.lastSeen = this.lastPing = heartbeatNow();
     this.sendWelcome(ns, true);
     for (const frame of replay) transport.send(frame);
+    // Numbered after the frames sent before the loss, and kept (pinned) until acknowledged like them.
+    for (const frame of missed) {
+      transport.send(frame);
+      this.sent?.add(frame, true);
+    }
     // Credentials that expired while the session waited are asked for before anything else goes on.
     for (const socket of this.sockets.values()) socket.resumed();
   }
@@ -353,9 +391,20 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     return this.put(encodeFrame(frame), volatile);
   }
 
-  /** Send a frame encoded once for many recipients. */
+  /** Send a frame encoded once, for this session alone (a join's replay). */
   sendEncoded(frame: SharedFrame, volatile: boolean): boolean {
     if (!this.isOpen) return false;
+    return this.put(frame, volatile);
+  }
+
+  /** A broadcast's frame: while the session waits, the resume log keeps it, and it is only counted here. */
+  sendBroadcast(frame: SharedFrame, volatile: boolean): boolean {
+    if (!this.isOpen) return false;
+    if (!this.transport && this.waiting) {
+      if (volatile) return false;
+      this.waiting.countBroadcast();
+      return true;
+    }
     return this.put(frame, volatile);
   }
 
@@ -366,6 +415,10 @@ export class Session implements HeartbeatTarget, TransportHandlers {
    */
   sendDurable(frame: SharedFrame): void {
     if (!this.isOpen) return;
+    if (!this.transport && this.waiting) {
+      this.waiting.countBroadcast();
+      return;
+    }
     this.put(frame, false);
     if (this.transport && this.transport.bufferedAmount > this.host.options.maxBufferedBytes) this.cutOffSlowConsumer();
   }
@@ -379,14 +432,12 @@ export class Session implements HeartbeatTarget, TransportHandlers {
       this.sent?.add(frame);
       return true;
     }
-    if (volatile || !this.awaiting || !this.sent) return false;
-    if (this.sent.full) {
-      // Keeping more would forget frames the client has not acknowledged: a resume would
-      // have a hole, so end the session now and free its memory.
+    if (volatile || !this.awaiting || !this.waiting) return false;
+    if (!this.waiting.keep(frame)) {
+      // Past the per-session bounds a resume would have a hole: end the session now and free its memory.
       this.end(this.lossReason ?? DisconnectReason.TransportClosed);
       return false;
     }
-    this.sent.add(frame);
     return true;
   }
 
@@ -481,6 +532,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.cancelDeadline();
     this.awaiting = false;
     this.sent = undefined;
+    this.waiting?.close();
+    this.waiting = undefined;
     this.queue = undefined;
     this.transport?.terminate();
     this.transport = undefined;
@@ -496,6 +549,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   /** Remove a socket from this connection; a server-side disconnect of the last one closes it. */
   detach(socket: AnySocket, reason: DisconnectReason, closeConnection: boolean): void {
     if (this.sockets.get(socket.nsp.name) !== socket) return;
+    this.membershipChanging();
     this.sockets.delete(socket.nsp.name);
     socket.nsp.detach(socket);
     socket.detached(reason);

@@ -9,6 +9,7 @@ import { BroadcastOperator, type Recipient, type SocketInfo } from './broadcast.
 import type { Namespace } from './namespace.js';
 import { handlersOf, withHandlers, type AnyHandler, type HandlerTable } from './handler-table.js';
 import { SocketAuth } from './reauth.js';
+import type { LoggedBroadcast } from './resume-log.js';
 import type { Session } from './session.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { SocketSnapshot } from '../cluster/session-store.js';
@@ -239,6 +240,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
 
   join(room: string | readonly string[]): void {
     if (!this.isConnected) return;
+    this.session.membershipChanging();
     for (const r of typeof room === 'string' ? [room] : room) {
       if (r !== this.id || this.joined) this.roomSet().add(r);
       if (this.nsp.rooms.add(r, this)) {
@@ -249,6 +251,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   }
 
   leave(room: string): void {
+    this.session.membershipChanging();
     if (room === this.id || this.joined) this.roomSet().delete(room);
     if (this.nsp.rooms.remove(room, this)) {
       this.nsp.roomLeft(this, room);
@@ -269,12 +272,24 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
 
   /** @internal Broadcast path: a frame encoded and framed once for all recipients. */
   deliver(frame: SharedFrame, volatile: boolean): void {
-    this.session.sendEncoded(frame, volatile);
+    this.session.sendBroadcast(frame, volatile);
   }
 
   /** @internal Durable publication: never skipped; a recipient too far behind is cut off and recovers. */
   deliverDurable(frame: SharedFrame): void {
     this.session.sendDurable(frame);
+  }
+
+  /**
+   * @internal The frame a logged broadcast gave this socket, worked out from its rooms now
+   * (see WaitingFrames): the same choice BroadcastOperator and DurableFeed make when they
+   * hand it out.
+   */
+  frameOf(entry: LoggedBroadcast): SharedFrame | undefined {
+    const rooms = this.nsp.rooms;
+    if (entry.rooms.length > 0 && !entry.rooms.some((room) => rooms.has(room, this))) return undefined;
+    for (const room of entry.except) if (rooms.has(room, this)) return entry.exceptFrame;
+    return entry.frame;
   }
 
   /** @internal Publications of a durable room it is in are gone beyond history: the connection is cut off (4009) and the client rejoins. */

@@ -28,6 +28,7 @@ import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js
 import { Cors } from './cors.js';
 import { DeadlineClock } from './deadline-clock.js';
 import { DurableFeed } from './durable-feed.js';
+import { ResumeLog } from './resume-log.js';
 import { SessionSnapshots } from './session-snapshots.js';
 import { HeartbeatSweeper } from './heartbeat.js';
 import { HttpTransports } from './http-transports.js';
@@ -87,6 +88,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   readonly cluster: ClusterAdapter;
   /** @internal Durable publications to this node's members, in stream order. */
   readonly feed: DurableFeed;
+  /** @internal This node's broadcasts, kept once for every session waiting to be resumed. */
+  readonly resumeLog: ResumeLog;
   /** @internal This node's sessions, saved for other nodes to take over (with a cluster adapter that keeps sessions). */
   snapshots: SessionSnapshots | undefined;
   private listening: Promise<void>;
@@ -176,8 +179,10 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     this.httpServer.on('upgrade', this.onUpgrade);
     this.namespaces.set(ROOT_NAMESPACE, new Namespace<CE, SE, SD>(ROOT_NAMESPACE, this));
     this.streams = { store: this.cluster.streams, sequencer: new RoomSequencer() };
+    this.resumeLog = new ResumeLog(this.options.resume.maxLogBytes);
     this.feed = new DurableFeed(this.streams, {
       held: (ns, room) => this.namespaces.get(ns)?.rooms.held(room),
+      resumeLog: this.resumeLog,
       durableLimits: (ns, room) => this.namespaces.get(ns)?.durableLimits(room),
       reportError: (err, context) => this.reportError(err, context),
     });

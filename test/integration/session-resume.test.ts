@@ -109,18 +109,61 @@ describe('session resume', () => {
     await sb.close();
   });
 
-  test('more unacknowledged frames than the bound: the session ends instead of resuming with a hole', async () => {
+  test('room broadcasts while away are kept by time, not by count: far past maxUnackedFrames, the resume is exact', async () => {
     const { sb, url } = await startServer({ resume: { maxUnackedFrames: 5 } });
     const first = await session(url);
     first.c.send({ type: 'join', ref: 1, room: 'busy' });
     await first.c.next({ ref: 1 });
     await dropLink(first.c);
     await eventually(() => sb.connectionCount === 0, 'the drop');
-    for (let i = 0; i < 10; i++) sb.to('busy').emit('n', i);
+    for (let i = 0; i < 50; i++) sb.to('busy').emit('n', i);
+    const again = await session(url, { resume: first.welcome.resume, received: first.c.received });
+    assert.equal(again.welcome.resumed, true);
+    const got: unknown[] = [];
+    for (let i = 0; i < 50; i++) got.push((await again.c.next({ type: 'event' })).data);
+    assert.deepEqual(got, [...Array(50).keys()]);
+    again.c.close();
+    await sb.close();
+  });
+
+  test('more frames for the session alone than maxUnackedFrames while away: the session ends instead of resuming with a hole', async () => {
+    const { sb, url } = await startServer({ resume: { maxUnackedFrames: 5 } });
+    let socket: { emit(event: string, data: unknown): unknown } | undefined;
+    sb.on('connection', (s) => {
+      socket = s;
+    });
+    const first = await session(url);
+    await dropLink(first.c);
+    await eventually(() => sb.connectionCount === 0, 'the drop');
+    for (let i = 0; i < 10; i++) socket?.emit('n', i);
     await eventually(() => sb.sessionCount === 0, 'the session to end');
     const again = await session(url, { resume: first.welcome.resume, received: first.c.received });
     assert.equal(again.welcome.resumed, false);
     again.c.close();
+    await sb.close();
+  });
+
+  test('broadcasts past the resume log bound end the waiting sessions they were for, and only those', async () => {
+    const { sb, url } = await startServer({ resume: { maxLogBytes: 2000 } });
+    const busy = await session(url);
+    busy.c.send({ type: 'join', ref: 1, room: 'busy' });
+    await busy.c.next({ ref: 1 });
+    const quiet = await session(url);
+    quiet.c.send({ type: 'join', ref: 1, room: 'quiet' });
+    await quiet.c.next({ ref: 1 });
+    await dropLink(busy.c);
+    await dropLink(quiet.c);
+    await eventually(() => sb.connectionCount === 0, 'the drops');
+    for (let i = 0; i < 100; i++) sb.to('busy').emit('n', 'x'.repeat(50));
+    await eventually(() => sb.sessionCount === 1, 'the busy session to end');
+    sb.to('quiet').emit('q', 'kept');
+    const busyAgain = await session(url, { resume: busy.welcome.resume, received: busy.c.received });
+    assert.equal(busyAgain.welcome.resumed, false, 'its broadcasts were dropped from the log');
+    const quietAgain = await session(url, { resume: quiet.welcome.resume, received: quiet.c.received });
+    assert.equal(quietAgain.welcome.resumed, true, 'none of the dropped broadcasts was for it');
+    assert.equal((await quietAgain.c.next({ type: 'event' })).data, 'kept');
+    busyAgain.c.close();
+    quietAgain.c.close();
     await sb.close();
   });
 

@@ -33,14 +33,13 @@ test('frames are numbered from 1; acknowledged ones are forgotten; the rest repl
 test('past the frame or byte bound the oldest are forgotten; shared frames count their payload bytes', () => {
   const byFrames = new SentFrames(3, 1 << 20);
   for (let i = 1; i <= 5; i++) byFrames.add(`f${i}`);
-  assert.equal(byFrames.full, true);
   assert.equal(byFrames.canReplayAfter(1), false);
   assert.deepEqual(byFrames.after(2), ['f3', 'f4', 'f5']);
 
   const byBytes = new SentFrames(100, 10);
   const frame = new SharedFrame('"abcd"'); // 6 bytes of payload
   byBytes.add(frame);
-  assert.equal(byBytes.full, false);
+  assert.deepEqual(byBytes.after(0), [frame]);
   byBytes.add(frame);
   assert.deepEqual(byBytes.after(1), [frame], 'the first was forgotten: 12 bytes > 10');
   assert.equal(byBytes.canReplayAfter(0), false);
@@ -48,4 +47,19 @@ test('past the frame or byte bound the oldest are forgotten; shared frames count
   const big = new SentFrames(100, 4);
   big.add(frame);
   assert.deepEqual(big.after(0), [frame]);
+});
+
+test('pinned frames (a resume replay) are kept past the bounds until acknowledged; then the bounds apply again', () => {
+  const sent = new SentFrames(3, 1 << 20);
+  sent.add('a');
+  for (let i = 1; i <= 20; i++) sent.add(`r${i}`, true);
+  sent.add('b');
+  sent.add('c');
+  assert.equal(sent.canReplayAfter(0), true, 'nothing forgotten while pinned frames are unacknowledged');
+  assert.equal(sent.after(0).length, 23);
+  sent.acknowledge(21);
+  assert.deepEqual(sent.after(21), ['b', 'c']);
+  for (let i = 1; i <= 5; i++) sent.add(`d${i}`);
+  assert.equal(sent.canReplayAfter(22), false, 'past the pins, the oldest go again');
+  assert.deepEqual(sent.after(25), ['d3', 'd4', 'd5']);
 });
