@@ -736,11 +736,10 @@ export class Connection {
     this.waitForNetwork(ConnectionReason.NetworkOffline, {});
   }
 
-  /** Back online: the backoff built up against a missing network says nothing about the server. */
+  /** Back online: an attempt within ONLINE_SPREAD_MS, with the backoff started over (see ReconnectSchedule.afterOnline). */
   private cameOnline(): void {
     if (this.phase !== 'offline' && this.phase !== 'waiting') return;
-    this.schedule.reset();
-    this.retryNow();
+    this.schedule.wait(this.schedule.afterOnline(), () => void this.attemptOpen());
   }
 
   /**
