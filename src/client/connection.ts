@@ -302,7 +302,7 @@ export class Connection {
     try {
       // Before the welcome, outside the pacing: the server does not count the hello.
       const handlers = this.transportHandlers(() => this.transport?.send(hello));
-      this.transport = openTransport(kind, this.options, handlers, () => this.limit);
+      this.transport = openTransport(kind, this.options, handlers, () => this.limit, () => this.resumeToken);
     } catch (cause) {
       // A constructor that throws (malformed URL) fails the same way every time: retrying cannot help.
       const error = new SwitchboardError(ErrorCode.Disconnected, `cannot open a ${kind} connection to ${this.options.url}: ${errorText(cause)}`, { cause });
