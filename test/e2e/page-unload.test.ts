@@ -130,7 +130,7 @@ test('a pagehide that may come back from the bfcache (persisted) keeps the sessi
   // Requests after the event still reach the same session on the same connection.
   for (let i = 0; i < 3; i++) assert.equal(await page.evaluate(() => (window as unknown as PageGlobals).client.emitWithAck('hi')), 'hello');
   assert.equal(await page.evaluate(() => (window as unknown as PageGlobals).client.id), id);
-  assert.deepEqual(disconnects, []);
+  assert.equal(disconnects.length, 0, disconnects.join(', '));
   assert.deepEqual(await present(), ['cached']);
   await page.close();
   await until(() => disconnects.includes('cached client_disconnect'), 'the page to leave when closed for real');
