@@ -66,6 +66,8 @@ export interface HttpTransportOptions {
   maxBatchBytes(): number | undefined;
   /** The opening request must have opened the connection (a connection id) within this. */
   openTimeoutMs: number;
+  /** The session's current resume token, sent with the close when the page goes away (see page-exit.ts). */
+  resumeToken?(): string | undefined;
 }
 
 export function isHttpTransport(transport: ClientTransport | undefined): transport is HttpTransport {

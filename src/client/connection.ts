@@ -302,7 +302,7 @@ export class Connection {
     try {
       // Before the welcome, outside the pacing: the server does not count the hello.
       const handlers = this.transportHandlers(() => this.transport?.send(hello));
-      this.transport = openTransport(kind, this.options, handlers, () => this.limit);
+      this.transport = openTransport(kind, this.options, handlers, () => this.limit, () => this.resumeToken);
     } catch (cause) {
       // A constructor that throws (malformed URL) fails the same way every time: retrying cannot help.
       const error = new SwitchboardError(ErrorCode.Disconnected, `cannot open a ${kind} connection to ${this.options.url}: ${errorText(cause)}`, { cause });
@@ -736,11 +736,10 @@ export class Connection {
     this.waitForNetwork(ConnectionReason.NetworkOffline, {});
   }
 
-  /** Back online: the backoff built up against a missing network says nothing about the server. */
+  /** Back online: an attempt within ONLINE_SPREAD_MS, with the backoff started over (see ReconnectSchedule.afterOnline). */
   private cameOnline(): void {
     if (this.phase !== 'offline' && this.phase !== 'waiting') return;
-    this.schedule.reset();
-    this.retryNow();
+    this.schedule.wait(this.schedule.afterOnline(), () => void this.attemptOpen());
   }
 
   /**

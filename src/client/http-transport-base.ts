@@ -1,7 +1,9 @@
+import { CloseCode } from '../protocol/close-codes.js';
 import type { HttpTransport, HttpTransportOptions, TransportClosed, TransportHandlers } from './client-transport.js';
 import { FramePoster } from './frame-poster.js';
 import type { HttpEndpoint } from './http-endpoint.js';
 import { OpenDeadline } from './open-deadline.js';
+import { onPageExit, postAfterPage } from './page-exit.js';
 
 /**
  * What SSE and long-polling share: frames up go as POSTs (FramePoster) once the server has
@@ -21,6 +23,8 @@ export abstract class HttpTransportBase implements HttpTransport {
   protected lost = false;
   /** Until the server names the connection, which a proxy that buffers the answer holds back. */
   private readonly deadline: OpenDeadline;
+  /** Stops listening for the page's unload (set while open in a browser page). */
+  private stopPageExit: (() => void) | undefined;
 
   constructor(
     protected readonly endpoint: HttpEndpoint,
@@ -49,6 +53,7 @@ export abstract class HttpTransportBase implements HttpTransport {
     if (this.done) return;
     this.done = true;
     this.deadline.clear();
+    this.unwatchPage();
     const poster = this.poster;
     if (!poster || this.lost) {
       // Not open yet, or already gone: nobody to tell.
@@ -78,6 +83,7 @@ export abstract class HttpTransportBase implements HttpTransport {
   abandon(): void {
     this.done = true;
     this.deadline.clear();
+    this.unwatchPage();
     this.aborter.abort();
     this.poster?.abandon();
   }
@@ -87,6 +93,7 @@ export abstract class HttpTransportBase implements HttpTransport {
     this.poster = new FramePoster(this.endpoint, cid, this.options.maxBatchBytes, (closed) => this.finish(closed));
     this.deadline.clear();
     this.opened = true;
+    this.stopPageExit = onPageExit(() => this.pageLeft(cid));
     if (!this.muted) this.handlers.onOpen();
   }
 
@@ -95,9 +102,34 @@ export abstract class HttpTransportBase implements HttpTransport {
     if (this.opened && !this.muted) this.handlers.onText(text);
   }
 
+  /**
+   * The page is unloaded for good: end the session now, with 1001 as a browser closes a
+   * WebSocket. A beacon, since no ordinary request outlives the page; it carries the resume
+   * token because the server may see the stream drop (1006, kept for a resume) before the
+   * beacon arrives, and then finds the session by it. Nothing else is sent or reported: the
+   * page is going, and a reconnect now would only leave an orphan session behind.
+   */
+  private pageLeft(cid: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.deadline.clear();
+    this.unwatchPage();
+    this.poster?.abandon();
+    const close: { code: number; reason: string; resume?: string } = { code: CloseCode.GoingAway, reason: 'page closed' };
+    const token = this.options.resumeToken?.();
+    if (token !== undefined) close.resume = token;
+    postAfterPage(this.endpoint.url('close', cid), JSON.stringify(close));
+  }
+
+  private unwatchPage(): void {
+    this.stopPageExit?.();
+    this.stopPageExit = undefined;
+  }
+
   protected finish(closed: TransportClosed): void {
     if (this.done || this.lost) return;
     this.deadline.clear();
+    this.unwatchPage();
     this.aborter.abort();
     if (this.muted) {
       // Mid-upgrade (the server moved the session away, most likely): sending goes on into the hold.

@@ -13,13 +13,18 @@ import type { WebSocketConstructor } from './websocket-like.js';
 export type AuthOption = unknown | (() => unknown);
 
 export interface ReconnectOptions {
-  /** Backoff window of the first retry, in ms (default 1000). */
+  /** Backoff window of the first retry, in ms (default 1000): a restarted server's clients come back spread over it. */
   baseMs?: number;
-  /** Largest backoff window, in ms (default 30000). */
+  /** Largest backoff window, in ms (default 5000): a client is back at most this long after its server or network is. */
   capMs?: number;
   /** Consecutive failed attempts before giving up with reason `reconnect_exhausted` (default Infinity). */
   maxAttempts?: number;
 }
+
+/** Default `reconnect.baseMs`. */
+export const DEFAULT_BASE_MS = 1000;
+/** Default `reconnect.capMs`. */
+export const DEFAULT_CAP_MS = 5000;
 
 export interface ClientOptions {
   /** Auth payload or a (possibly async) function returning it; see AuthOption. Default: none. */
@@ -104,8 +109,9 @@ export function resolveOptions(url: string, options: ClientOptions): ResolvedOpt
     auth: options.auth,
     reconnect: {
       enabled: reconnect !== false,
-      baseMs: tuning.baseMs ?? 1000,
-      capMs: tuning.capMs ?? 30_000,
+      baseMs: tuning.baseMs ?? DEFAULT_BASE_MS,
+      // Not 30 s: a phone whose network came back without an `online` event would stay away for up to the cap.
+      capMs: tuning.capMs ?? DEFAULT_CAP_MS,
       maxAttempts: tuning.maxAttempts ?? Number.POSITIVE_INFINITY,
     },
     ackTimeout: options.ackTimeout ?? 10_000,

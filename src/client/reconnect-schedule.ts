@@ -2,6 +2,13 @@ import { backoffDelay } from './backoff.js';
 import type { ResolvedReconnect } from './options.js';
 
 /**
+ * The attempt after an `online` event comes within this many ms, drawn at random: the
+ * phones behind one cell or access point get their network back at the same moment, and
+ * should not all reach the server in the same millisecond. Short next to any backoff.
+ */
+export const ONLINE_SPREAD_MS = 300;
+
+/**
  * When to try again. Counts consecutive failed attempts (a welcome resets the count) and
  * holds the one pending retry timer.
  */
@@ -34,6 +41,15 @@ export class ReconnectSchedule {
   cancel(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * The network came back: the failures counted against the missing network say nothing
+   * about the server, so backoff starts over. Returns the delay of the next attempt.
+   */
+  afterOnline(): number {
+    this.reset();
+    return this.random() * ONLINE_SPREAD_MS;
   }
 
   /** The connection succeeded, or the app restarted it: backoff starts over. */

@@ -3,7 +3,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { ErrorPayload } from '../protocol/frames.js';
 import type { CloseOutcome } from './close-outcome.js';
-import { type ClientTransport, TRANSPORT_KINDS, type TransportClosed, type TransportHandlers, type TransportKind } from './client-transport.js';
+import { type ClientTransport, type HttpTransportOptions, TRANSPORT_KINDS, type TransportClosed, type TransportHandlers, type TransportKind } from './client-transport.js';
 import { HttpEndpoint } from './http-endpoint.js';
 import { PollingTransport } from './polling-transport.js';
 import { SseTransport } from './sse-transport.js';
@@ -118,8 +118,10 @@ export function openTransport(
   client: { url: string; WebSocket: WebSocketConstructor | undefined; connectTimeout: number },
   handlers: TransportHandlers,
   maxBatchBytes: () => number | undefined,
+  resumeToken?: () => string | undefined,
 ): ClientTransport {
-  const options = { maxBatchBytes, openTimeoutMs: Math.min(client.connectTimeout, HTTP_OPEN_TIMEOUT_MS) };
+  const options: HttpTransportOptions = { maxBatchBytes, openTimeoutMs: Math.min(client.connectTimeout, HTTP_OPEN_TIMEOUT_MS) };
+  if (resumeToken) options.resumeToken = resumeToken;
   switch (kind) {
     case 'websocket':
       if (!client.WebSocket) throw new TypeError('no WebSocket implementation');

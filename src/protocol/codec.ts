@@ -2,6 +2,7 @@ import { MAX_HISTORY_LIMIT, MAX_NAME_LENGTH } from './constants.js';
 import { ErrorCode } from './error-codes.js';
 import { SwitchboardError } from './errors.js';
 import type { ClientFrame, ErrorPayload, Frame, ServerFrame } from './frames.js';
+import { dropProtoKeys, mayHoldProtoKey } from './proto-keys.js';
 
 /** A decoded frame, or the error to answer it with (`ref` when the bad frame had a usable one). */
 export type DecodeResult<F> =
@@ -38,6 +39,7 @@ function decode(text: string, validators: Readonly<Record<string, Validator>>): 
   } catch {
     return fail(ErrorCode.MalformedFrame, 'frame is not valid JSON');
   }
+  if (mayHoldProtoKey(text)) dropProtoKeys(value);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return fail(ErrorCode.MalformedFrame, 'frame must be a JSON object');
   }

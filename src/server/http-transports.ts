@@ -30,6 +30,11 @@ export interface HttpTransportsHost {
   originRefusal(origin: string): string;
   /** A new connection: start its session. */
   startSession(transport: Transport, info: TransportRequestInfo): void;
+  /**
+   * A client closed on purpose (1000, 1001) a connection that is already gone here, naming
+   * its session by resume token: end that session now. False when no session has the token.
+   */
+  endSessionByToken(token: string, code: number, reason: string): boolean;
   /** A failure that must not take the server down. */
   reportError(err: unknown, context: Record<string, unknown>): void;
   /** This node's id starts every connection id made here; `forward` (an adapter that can) reaches the node of another's. */
@@ -335,10 +340,7 @@ export class HttpTransports {
   }
 
   private async closeConnection(connection: HttpTransport | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (connection === undefined) {
-      unknownConnection(res);
-      return;
-    }
+    // Read even for a connection that is gone: the body may name its session (see closeWith).
     const read = await readBody(req, MAX_CLOSE_BODY_BYTES);
     if (!read.ok) {
       if (!read.tooBig) return;
@@ -350,11 +352,15 @@ export class HttpTransports {
   }
 
   private closeWith(connection: HttpTransport | undefined, text: string, res: AnswerTarget): void {
+    const close = parseClose(text);
     if (connection === undefined) {
-      unknownConnection(res);
+      // A closing page's beacon can arrive after its event stream was seen to drop (1006: the
+      // session waits for a resume); its resume token names the session, which ends now.
+      const leaving = typeof close !== 'string' && close.resume !== undefined && leftOnPurpose(close.code);
+      if (leaving && this.host.endSessionByToken(close.resume as string, close.code, close.reason)) answerTaken(res);
+      else unknownConnection(res);
       return;
     }
-    const close = parseClose(text);
     if (typeof close === 'string') {
       answerError(res, 400, ErrorCode.BadRequest, close);
       return;
@@ -364,8 +370,16 @@ export class HttpTransports {
   }
 }
 
-/** A `POST close` body: `{"code":N,"reason":"..."}`, both optional; a string says what is wrong. */
-export function parseClose(text: string): { code: number; reason: string } | string {
+/** Codes with which a client leaves for good, as on a WebSocket: the session ends. */
+function leftOnPurpose(code: number): boolean {
+  return code === CloseCode.Normal || code === CloseCode.GoingAway;
+}
+
+/**
+ * A `POST close` body: `{"code":N,"reason":"...","resume":"..."}`, all optional; a string
+ * says what is wrong. `resume` is the session's resume token, used when the connection is gone.
+ */
+export function parseClose(text: string): { code: number; reason: string; resume?: string } | string {
   if (text.trim() === '') return { code: CloseCode.Normal, reason: '' };
   let value: unknown;
   try {
@@ -380,7 +394,10 @@ export function parseClose(text: string): { code: number; reason: string } | str
     return `close code ${JSON.stringify(code)} is not one a client may send (1000–4999, not 1005, 1006 or 1015)`;
   }
   if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_REASON_BYTES) return `the close reason must be a string of at most ${MAX_REASON_BYTES} bytes`;
-  return { code, reason };
+  const { resume } = value as { resume?: unknown };
+  if (resume === undefined) return { code, reason };
+  if (typeof resume !== 'string') return 'resume must be a resume token (a string)';
+  return { code, reason, resume };
 }
 
 function unknownConnection(res: AnswerTarget): void {

@@ -92,11 +92,14 @@ export class RoomRequests {
     this.host.reply(frame.ref, { room: frame.room });
   }
 
-  /** Reading history is joining the past: the same authorization applies. */
+  /**
+   * Reading history is joining the past: the same authorization applies. It runs before the
+   * durability check, so a refused client cannot learn which rooms keep history.
+   */
   history(frame: HistoryFrame): Promise<void> {
     return this.read(frame.ns, frame.ref, frame.room, async (socket, room) => {
-      if (!socket.nsp.durableLimits(room)) throw new SwitchboardError(ErrorCode.NotDurable, `room "${room}" is not durable: it keeps no history`);
       await this.mayLookInto(socket, room, 'read');
+      if (!socket.nsp.durableLimits(room)) throw new SwitchboardError(ErrorCode.NotDurable, `room "${room}" is not durable: it keeps no history`);
       return socket.nsp.history(room, { since: frame.since, limit: frame.limit });
     });
   }

@@ -138,6 +138,12 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       originAllowed: (origin, req, address) => this.originAllowed(origin, req, address),
       originRefusal: (origin) => this.origins.refusal(origin),
       startSession: (transport, info) => this.startSession(transport, info),
+      // The session a resume token names ends as if its connection had closed with `code`.
+      endSessionByToken: (token, code, reason) => {
+        const session = this.resumeTokens.get(token);
+        session?.close(code, reason, DisconnectReason.ClientDisconnect);
+        return session !== undefined;
+      },
       reportError: (err, context) => this.reportError(err, context),
       cluster: this.cluster,
     });

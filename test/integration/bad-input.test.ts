@@ -82,6 +82,8 @@ describe('bad input from a raw WebSocket client', () => {
     ({ sb, port } = await startServer({ maxMessageBytes: 256 * 1024, serveClient: false, resume: false }));
     sb.on('connection', (socket) => {
       socket.on('echo', (data: unknown) => data);
+      // What an app does with a payload it trusts the shape of: a shallow copy.
+      socket.on('copy', (data: object) => ({ admin: (Object.assign({}, data) as { admin?: unknown }).admin === true, keys: Object.keys(data) }));
     });
   });
   after(() => sb.close({ deadline: 0 }));
@@ -100,6 +102,15 @@ describe('bad input from a raw WebSocket client', () => {
     c.write(text(`{"type":"event","event":"echo","ref":1,"data":${'['.repeat(depth)}${']'.repeat(depth)}}`));
     assert.equal(((await c.next({ type: 'reply', ref: 1 })).error as Frame).code, 'unserializable');
     await c.stillOpen();
+    await c.ws.close();
+  });
+
+  test('a "__proto__" key in a payload does not reach the handler: Object.assign({}, data) keeps the plain prototype', async () => {
+    const c = await RawClient.open(port);
+    c.write(text('{"type":"event","event":"copy","ref":1,"data":{"__proto__":{"admin":true},"name":"x"}}'));
+    assert.deepEqual((await c.next({ type: 'reply', ref: 1 })).data, { admin: false, keys: ['name'] });
+    c.write(text('{"type":"event","event":"copy","ref":2,"data":{"\\u005f_proto__":{"admin":true}}}'));
+    assert.deepEqual((await c.next({ type: 'reply', ref: 2 })).data, { admin: false, keys: [] });
     await c.ws.close();
   });
 

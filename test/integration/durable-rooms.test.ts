@@ -192,6 +192,23 @@ describe('durable rooms', () => {
     await sb.close();
   });
 
+  test('history of a refused room is forbidden whether or not it is durable: the answer does not tell which rooms keep history', async () => {
+    const { sb, url } = await startServer();
+    sb.durable(/^secret:durable/);
+    sb.sockets.authorizeJoin((_socket, room) => !room.startsWith('secret:'));
+    const c = await BareClient.open(url);
+    await c.hello();
+    c.send({ type: 'history', ref: 1, room: 'secret:durable' });
+    c.send({ type: 'history', ref: 2, room: 'secret:plain' });
+    const [durable, plain] = [await c.next({ ref: 1 }), await c.next({ ref: 2 })];
+    assert.equal((durable.error as Frame).code, 'forbidden');
+    assert.equal((plain.error as Frame).code, 'forbidden', 'not not_durable: authorization runs first');
+    c.send({ type: 'history', ref: 3, room: 'open' });
+    assert.equal(((await c.next({ ref: 3 })).error as Frame).code, 'not_durable', 'a room the client may join still says it keeps no history');
+    c.close();
+    await sb.close();
+  });
+
   test('publishing to a durable room together with other rooms is refused', async () => {
     const { sb } = await startServer();
     sb.durable('d');

@@ -493,6 +493,36 @@ describe('Server-Sent Events', () => {
     await sb.close();
   });
 
+  test('a close that comes after its stream dropped (a closing page\'s beacon) ends the session its resume token names; without the token, or with a code that keeps it, the session waits', async () => {
+    const { sb, base } = await serve();
+    const reasons: string[] = [];
+    sb.on('connection', (socket) => socket.on('disconnect', (reason) => reasons.push(reason)));
+    const dropped = async (): Promise<{ cid: string; resume: string }> => {
+      const s = await SseClient.open(base);
+      const cid = await s.cid();
+      await fetch(`${base}/send?cid=${cid}`, { method: 'POST', body: '{"type":"hello","v":1}' });
+      const welcome = await s.next({ type: 'welcome' });
+      s.controller.abort();
+      await eventually(() => sb.connectionCount === 0, 'the server to notice the drop');
+      return { cid, resume: welcome.resume as string };
+    };
+    // What a beacon sends: text/plain, no custom header, the answer unread.
+    const beacon = (cid: string, body: unknown): Promise<Response> =>
+      fetch(`${base}/close?cid=${cid}`, { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8' }, body: JSON.stringify(body) });
+
+    const a = await dropped();
+    assert.equal((await errorOf(await beacon(a.cid, { code: 1001 }))).code, 'unknown_connection', 'no token: nothing to end');
+    assert.equal((await errorOf(await beacon(a.cid, { code: 4005, resume: a.resume }))).code, 'unknown_connection', '4005 keeps a session');
+    assert.equal((await errorOf(await beacon(a.cid, { code: 1001, resume: 'not-a-token' }))).code, 'unknown_connection');
+    assert.equal(sb.sessionCount, 1);
+    assert.deepEqual(reasons, []);
+    assert.equal((await beacon(a.cid, { code: 1001, reason: 'page closed', resume: a.resume })).status, 204);
+    await eventually(() => reasons.length === 1, 'the session to end');
+    assert.deepEqual(reasons, ['client_disconnect']);
+    assert.equal(sb.sessionCount, 0);
+    await sb.close();
+  });
+
   test('a client ending the stream is a dropped connection (1006): the session waits, and resumes over polling', async () => {
     // One connection per IP: the resume below shows the dropped stream no longer counts.
     const { sb, base } = await serve({ maxConnectionsPerIp: 1 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backoffDelay } from '../../src/client/backoff.js';
-import { ReconnectSchedule } from '../../src/client/reconnect-schedule.js';
+import { resolveOptions } from '../../src/client/options.js';
+import { ONLINE_SPREAD_MS, ReconnectSchedule } from '../../src/client/reconnect-schedule.js';
 
 describe('backoffDelay (full jitter)', () => {
   it('is 0 when random() is 0, whatever the attempt', () => {
@@ -57,5 +58,44 @@ describe('ReconnectSchedule', () => {
     schedule.wait(1, () => runs++);
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(runs, 1);
+  });
+});
+
+describe('the default reconnect policy (issue 13: back within seconds of the network)', () => {
+  const defaults = resolveOptions('ws://localhost/ws', { WebSocket: class {} as never }).reconnect;
+
+  it('is a 1 s first window and a 5 s cap', () => {
+    assert.deepEqual(defaults, { enabled: true, baseMs: 1000, capMs: 5000, maxAttempts: Number.POSITIVE_INFINITY });
+  });
+
+  it('never waits 5 s or more, however many attempts failed', () => {
+    const schedule = new ReconnectSchedule(defaults, () => 0.999_999);
+    const waits = Array.from({ length: 40 }, () => schedule.next()?.delayMs ?? Number.NaN);
+    assert.ok(waits.every((ms) => ms < 5000), waits.join(', '));
+    assert.deepEqual(waits.slice(0, 4).map(Math.round), [1000, 2000, 4000, 5000]);
+  });
+
+  it('still spreads the first retry after a server restart over the whole first window', () => {
+    const draws = [0, 0.25, 0.5, 0.75].map((r) => new ReconnectSchedule(defaults, () => r).next()?.delayMs);
+    assert.deepEqual(draws, [0, 250, 500, 750]);
+  });
+});
+
+describe('ReconnectSchedule.afterOnline', () => {
+  const policy = { enabled: true, baseMs: 100, capMs: 1000, maxAttempts: 3 };
+
+  it('starts the backoff over and spreads the next attempt over ONLINE_SPREAD_MS (a few hundred ms)', () => {
+    let r = 0;
+    const schedule = new ReconnectSchedule(policy, () => r);
+    schedule.next();
+    schedule.next();
+    schedule.next();
+    assert.equal(schedule.next(), undefined, 'exhausted');
+    r = 0.5;
+    assert.equal(schedule.afterOnline(), ONLINE_SPREAD_MS / 2);
+    assert.deepEqual(schedule.next(), { attempt: 1, delayMs: 50 }, 'counted from 1 again');
+    r = 0.999_999;
+    assert.ok(schedule.afterOnline() < ONLINE_SPREAD_MS);
+    assert.ok(ONLINE_SPREAD_MS > 0 && ONLINE_SPREAD_MS <= 500);
   });
 });

@@ -217,6 +217,23 @@ describe('connection and the network', () => {
     assert.equal(client.state, 'connecting');
   });
 
+  it('online cuts a long backoff wait short, and the next failure counts from attempt 1 (any EventTarget: how a Node app signals it)', async () => {
+    const { client, conn: first } = await server.openConnected({ network, reconnect: { baseMs: 60_000, capMs: 60_000 } });
+    const attempts: number[] = [];
+    client.on('reconnecting', (r: ReconnectInfo) => attempts.push(r.attempt));
+    server.script.hello = (conn) => conn.terminate();
+    const scheduled = nextEvent(client, 'reconnecting');
+    first.terminate();
+    await scheduled;
+    // The network never reported itself offline (a dead Wi-Fi uplink): only `online` says it is back.
+    network.fire('online');
+    network.fire('online');
+    const failed = nextEvent(client, 'reconnecting');
+    await server.nextConnection(2000); // within ONLINE_SPREAD_MS, not the 60 s window
+    await failed;
+    assert.deepEqual(attempts, [1, 1], 'the backoff started over');
+  });
+
   it('close() removes the listeners, and a closed client ignores the network', async () => {
     const { client } = await server.openConnected({ network });
     assert.equal(network.target.listenerCount, 5);

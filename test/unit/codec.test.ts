@@ -467,3 +467,48 @@ describe('PendingReplies', () => {
     assert.equal(await b.reply, 'b');
   });
 });
+
+describe('decoded payloads carry no own "__proto__" key (docs/SECURITY.md, "Payload objects")', () => {
+  /** Decode a client event whose data is `dataText`, as a handler would receive it. */
+  function dataOf(dataText: string): Record<string, unknown> {
+    const result = decodeClientFrame(`{"type":"event","event":"e","data":${dataText}}`);
+    assert.ok(result.ok, result.ok ? "" : result.error.message);
+    return (result.frame as { data: Record<string, unknown> }).data;
+  }
+
+  test('Object.assign({}, data) cannot be given another prototype by the client', () => {
+    for (const text of [
+      '{"__proto__":{"admin":true}}',
+      '{"\\u005f_proto__":{"admin":true}}', // the same key spelled with an escape
+      '{"a":[{"b":{"__proto__":{"admin":true}}}]}', // nested, inside an array
+    ]) {
+      const data = dataOf(text);
+      const copy = Object.assign({}, data);
+      assert.equal((copy as { admin?: unknown }).admin, undefined, text);
+      assert.equal(Object.getPrototypeOf(copy), Object.prototype, text);
+      const nested = JSON.stringify(data);
+      assert.ok(!nested.includes('__proto__'), `${text} decoded to ${nested}`);
+      assert.equal(({} as { admin?: unknown }).admin, undefined, 'Object.prototype untouched');
+    }
+  });
+
+  test('everything else arrives as sent, "constructor" and "prototype" keys included', () => {
+    assert.deepEqual(dataOf('{"__proto__":1,"x":{"constructor":"c","prototype":2},"y":"__proto__"}'), { x: { constructor: 'c', prototype: 2 }, y: '__proto__' });
+    assert.deepEqual(dataOf('{"t":"\\u00e9\\n","list":[1,{"k":null}]}'), { t: 'é\n', list: [1, { k: null }] });
+  });
+
+  test('a deep payload is walked without recursion', () => {
+    const depth = 50_000;
+    const data = dataOf(`${'{"a":'.repeat(depth)}{"__proto__":{"admin":true}}${'}'.repeat(depth)}`);
+    let inner: Record<string, unknown> = data;
+    for (let i = 0; i < depth; i++) inner = inner.a as Record<string, unknown>;
+    assert.deepEqual(Object.keys(inner), []);
+    assert.equal((Object.assign({}, inner) as { admin?: unknown }).admin, undefined);
+  });
+
+  test('frames from the server get the same treatment in the SDK', () => {
+    const result = decodeServerFrame('{"type":"event","event":"e","data":{"__proto__":{"admin":true}}}');
+    assert.ok(result.ok);
+    assert.equal((Object.assign({}, (result.frame as { data: object }).data) as { admin?: unknown }).admin, undefined);
+  });
+});
