@@ -447,6 +447,9 @@ export class Connection {
       this.watchdog = new HeartbeatWatchdog(interval + timeout, () => this.heartbeatMissed());
       this.watchdog.start();
     }
+    // At once: it shows the server this client got the new token (the old one is retired) and
+    // that the session is worth keeping if the link drops (resume.silentTtl).
+    if (this.resumeToken !== undefined) this.acknowledge();
     if (resumed) this.resumeSession();
     else if (restored) this.continueMoved();
     this.enterNamespaces(resumed);

@@ -35,6 +35,8 @@ export class Admission {
   /** Sweep idle buckets when the map grows past this; it doubles with the live ones after each sweep. */
   private sweepAt = MIN_SWEEP_SIZE;
   private admitted = 0;
+  /** Sessions waiting to be resumed, oldest first, each holding a connection's place (see hold()). */
+  private readonly waiting = new Map<object, { key: string; end: () => void }>();
 
   constructor(private readonly limits: AdmissionLimits) {}
 
@@ -43,9 +45,51 @@ export class Admission {
     return this.admitted;
   }
 
-  /** The server holds `maxConnections`: the next upgrade gets `server_full`. */
-  get full(): boolean {
-    return this.admitted >= this.limits.maxConnections;
+  /**
+   * The server holds `maxConnections`: the next upgrade gets `server_full`. A session
+   * waiting to be resumed holds a place too, but gives it up: the oldest is ended first.
+   */
+  isFull(): boolean {
+    while (this.admitted >= this.limits.maxConnections) if (!this.endOldestWaiting(undefined)) return true;
+    return false;
+  }
+
+  /** Sessions waiting to be resumed that hold a place now. */
+  get waitingSessions(): number {
+    return this.waiting.size;
+  }
+
+  /**
+   * A session from `address` waits to be resumed: it holds a connection's place, for its IP
+   * and in all, until release() — so abandoned connections cannot pile up unbounded behind
+   * the limits. `end` ends it when a new connection needs the place (it must call release()).
+   */
+  hold(holder: object, address: string, end: () => void): void {
+    const key = limitKey(address);
+    this.perIp.set(key, (this.perIp.get(key) ?? 0) + 1);
+    this.admitted++;
+    this.waiting.set(holder, { key, end });
+  }
+
+  /** The waiting session was resumed or ended: its place is free. */
+  release(holder: object): void {
+    const held = this.waiting.get(holder);
+    if (!held) return;
+    this.waiting.delete(holder);
+    this.admitted--;
+    this.decrement(held.key);
+  }
+
+  /** End the oldest waiting session (of one IP key, or of any); false when there is none. */
+  private endOldestWaiting(key: string | undefined): boolean {
+    for (const [holder, held] of this.waiting) {
+      if (key !== undefined && held.key !== key) continue;
+      held.end();
+      // end() must release; if it did not, release here so the loop cannot spin.
+      this.release(holder);
+      return true;
+    }
+    return false;
   }
 
   /** Connections open from `address`'s limit key (its IP, or its IPv6 /64). */
@@ -65,7 +109,8 @@ export class Admission {
       const wait = Math.max(1, Math.ceil(1 / rate.perSecond));
       return refusal(429, 'Too Many Requests', ErrorCode.RateLimited, `more than ${rate.perSecond} WebSocket handshakes per second (burst ${rate.burst}) from ${address} (option handshakeRate); retry in ${wait} s`, wait);
     }
-    const open = this.perIp.get(key) ?? 0;
+    let open = this.perIp.get(key) ?? 0;
+    while (open >= this.limits.maxConnectionsPerIp && this.endOldestWaiting(key)) open = this.perIp.get(key) ?? 0;
     if (open >= this.limits.maxConnectionsPerIp) {
       return refusal(
         429,
@@ -93,6 +138,10 @@ export class Admission {
   closed(address: string, accepted: boolean): void {
     const key = limitKey(address);
     if (accepted) this.admitted--;
+    this.decrement(key);
+  }
+
+  private decrement(key: string): void {
     const left = (this.perIp.get(key) ?? 1) - 1;
     if (left > 0) this.perIp.set(key, left);
     else this.perIp.delete(key);

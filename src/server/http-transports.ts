@@ -256,7 +256,7 @@ export class HttpTransports {
       answerError(res, refused.status, refused.code, refused.message, refused.headers);
       return;
     }
-    if (host.admission.full) {
+    if (host.admission.isFull()) {
       const max = host.options.maxConnections;
       answerError(res, 503, ErrorCode.ServerFull, `the server holds its maximum of ${max} connections (option maxConnections); try again later`);
       return;

@@ -62,10 +62,16 @@ export interface SessionHost {
   retireResumeToken(session: Session, token: string): void;
   /** `why` is undefined for a connection that handed its transport to the session it resumed. */
   sessionClosed(session: Session, why?: DisconnectReason): void;
+  /** The session waits to be resumed: it holds a connection's place (maxConnections, per IP) until released; `end` gives the place up. */
+  holdPlace(session: Session, address: string, end: () => void): void;
+  releasePlace(session: Session): void;
   requestStarted(): void;
   requestFinished(): void;
   reportError(err: unknown, context: Record<string, unknown>): void;
 }
+
+/** The wire rate (every frame, free ones included) is this many times `rateLimit`. */
+const WIRE_RATE_FACTOR = 10;
 
 /** Volatile frames are skipped while more than this many bytes wait to be written. */
 const VOLATILE_BUFFER_LIMIT = 64 * 1024;
@@ -110,6 +116,13 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   private frameRate: FrameRate | undefined;
   /** The first frame (the hello) has arrived: every later one counts against the rate. */
   private helloReceived = false;
+  /**
+   * The client sent a frame after its hello (the SDK acknowledges every welcome at once):
+   * a session whose client never did is an abandoned connection, kept only `resume.silentTtl`.
+   */
+  private heardAfterHello = false;
+  /** Every frame, free ones included, at ten times `rateLimit`: answers to the server cost little, but not nothing. */
+  private wireRate: FrameRate | undefined;
   /** Client requests whose handlers are running (`maxPendingRequests`). */
   private pendingRequests = 0;
   private closed = false;
@@ -131,9 +144,13 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   constructor(
     private readonly host: SessionHost,
     transport: Transport,
-    private readonly info: TransportRequestInfo,
+    private info: TransportRequestInfo,
   ) {
-    if (host.options.rateLimit) this.frameRate = new FrameRate(host.options.rateLimit);
+    const { rateLimit } = host.options;
+    if (rateLimit) {
+      this.frameRate = new FrameRate(rateLimit);
+      this.wireRate = new FrameRate({ perSecond: rateLimit.perSecond * WIRE_RATE_FACTOR, burst: rateLimit.burst * WIRE_RATE_FACTOR });
+    }
     // One timer for all connections' handshake timeouts (and resume TTLs), not one each.
     this.scheduleDeadline(Date.now() + host.options.handshakeTimeout);
     this.bind(transport);
@@ -245,9 +262,14 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     if (this.closed || this.closeReason === DisconnectReason.RateLimited) return;
     this.lastSeen = heartbeatNow();
     let decoded: DecodeResult<ClientFrame> | undefined;
-    if (this.helloReceived && this.frameRate) {
-      decoded = binary ? undefined : decodeClientFrame(data);
-      if (!this.withinRate(this.frameRate, decoded)) return;
+    if (this.helloReceived) {
+      this.heardAfterHello = true;
+      // Before anything is parsed: a flood of free frames must cost no more than counting them.
+      if (this.wireRate && !this.withinWireRate(this.wireRate, data, binary)) return;
+      if (this.frameRate) {
+        decoded = binary ? undefined : decodeClientFrame(data);
+        if (!this.withinRate(this.frameRate, decoded)) return;
+      }
     }
     this.helloReceived = true;
     this.intake(data, binary, decoded);
@@ -294,7 +316,11 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.awaiting = true;
     const { resume } = this.host.options;
     if (this.sent) this.waiting = new WaitingFrames(this.host.resumeLog, this, resume.maxUnackedFrames, resume.maxUnackedBytes);
-    this.scheduleDeadline(Date.now() + this.host.options.resume.ttl);
+    // A connection opened and abandoned (nothing after its hello) is not worth keeping for long.
+    this.scheduleDeadline(Date.now() + (this.heardAfterHello ? resume.ttl : Math.min(resume.ttl, resume.silentTtl)));
+    this.host.holdPlace(this, this.info.remoteAddress, () => {
+      if (!this.closed && this.awaiting) this.end(this.lossReason ?? DisconnectReason.TransportClosed);
+    });
     // What is saved now is what another node restores if this one dies before the client is back.
     this.changed();
   }
@@ -329,7 +355,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
    * `resumed: true` with a fresh token, then send again every frame after the `received`
    * it reported — frames lost in flight as well as those sent while it was away.
    */
-  resumeOn(transport: Transport, ns: string, received: number): void {
+  resumeOn(transport: Transport, ns: string, received: number, info: TransportRequestInfo): void {
     if (this.transport) {
       // The old connection is half-open or a second tab copied the token: the newest wins.
       const old = this.transport;
@@ -339,7 +365,12 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     }
     this.cancelDeadline();
     this.awaiting = false;
+    this.host.releasePlace(this);
     this.lossReason = undefined;
+    // Whoever resumed is who is connected now (a resume token is a bearer credential): the handshake shows their connection.
+    this.info = info;
+    this.cookies = undefined;
+    for (const socket of this.sockets.values()) socket.reconnected(this.handshakeInfo(socket.handshake.auth));
     // The client's count is an acknowledgement too: a flapping link that never carried an `ack` must not fill what is kept.
     this.sent?.acknowledge(received);
     const replay = this.sent?.after(received) ?? [];
@@ -531,6 +562,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.closed = true;
     this.cancelDeadline();
     this.awaiting = false;
+    this.host.releasePlace(this);
     this.sent = undefined;
     this.waiting?.close();
     this.waiting = undefined;
@@ -588,6 +620,30 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     const ref = frame ? requestRef(frame) : decoded?.ok === false ? decoded.ref : undefined;
     if (ref !== undefined) this.replyError(ref, error);
     else if (verdict === 'reject') this.sendError(error, frame && 'ns' in frame ? frame.ns : undefined);
+    return false;
+  }
+
+  /**
+   * Count any frame against the wire rate (`rateLimit` × WIRE_RATE_FACTOR), before it is
+   * parsed. Past it a frame is dropped — a request among them still gets its `rate_limited`
+   * reply, so nothing waits for a timeout — and a client that keeps on is closed as for
+   * the frame rate.
+   */
+  private withinWireRate(rate: FrameRate, data: string, binary: boolean): boolean {
+    const verdict = rate.take();
+    if (verdict === 'accept') return true;
+    const { rateLimit } = this.host.options;
+    const limit = `${(rateLimit?.perSecond ?? 0) * WIRE_RATE_FACTOR} frames per second of any kind, burst ${(rateLimit?.burst ?? 0) * WIRE_RATE_FACTOR}`;
+    if (verdict === 'abuse') {
+      if (this.closeReason !== undefined) return false;
+      this.fail(ErrorCode.RateLimited, `kept sending past the rate limit (${limit}); closing`, CloseCode.PolicyViolation, DisconnectReason.RateLimited);
+      const timer = setTimeout(() => this.terminate(DisconnectReason.RateLimited), 1000);
+      timer.unref();
+      return false;
+    }
+    const decoded = binary ? undefined : decodeClientFrame(data);
+    const ref = decoded?.ok ? requestRef(decoded.frame) : decoded?.ref;
+    if (ref !== undefined) this.replyError(ref, { code: ErrorCode.RateLimited, message: `over the rate limit (${limit}): frame not processed; slow down` });
     return false;
   }
 
@@ -740,6 +796,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
       const nsp = this.host.namespace(saved.ns);
       if (!nsp || this.sockets.has(saved.ns)) continue;
       const socket = nsp.restore(this, saved);
+      // The saved handshake is the old connection's; this one is who is connected now.
+      socket.reconnected(this.handshakeInfo(socket.handshake.auth));
       this.sockets.set(saved.ns, socket);
       nsp.attach(socket, saved.rooms);
     }
@@ -785,7 +843,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.transport = undefined;
     this.closed = true;
     this.host.sessionClosed(this);
-    previous.resumeOn(transport, ns, received);
+    previous.resumeOn(transport, ns, received, this.info);
     // The rate is per connection: the frames queued here were already counted in its bucket.
     previous.frameRate = this.frameRate;
     for (const frame of queued) if (!previous.closed) previous.intake(frame.data, frame.binary);

@@ -21,12 +21,14 @@ export interface Handshake {
    * re-authentication, the fresh credentials the client sent (see `Socket.expireAuthAt`).
    */
   auth: unknown;
+  /** Request headers of the session's latest connection: a resume replaces them (and `cookies`, `address`, `url`) with the new connection's. */
   headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Cookies of the upgrade request's `Cookie` header, by name (decoded; malformed pairs skipped). */
   cookies: Readonly<Record<string, string>>;
+  /** The client's address (see `trustProxy`) on the latest connection. */
   address: string;
   url: string;
-  /** Epoch ms. */
+  /** Epoch ms of the handshake that started the session (a resume keeps it). */
   time: number;
 }
 
@@ -320,6 +322,19 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     this.isConnected = true;
     this.join(this.id);
     this.authExpiry?.start();
+  }
+
+  /**
+   * @internal The session was resumed on a new connection: the handshake shows that
+   * connection's request (whoever holds a resume token is who is connected now); `auth`
+   * and `time` stay those of the handshake.
+   */
+  reconnected(latest: Handshake): void {
+    const h = this.handshake;
+    h.headers = latest.headers;
+    h.cookies = latest.cookies;
+    h.address = latest.address;
+    h.url = latest.url;
   }
 
   /** @internal The session was resumed on a new connection. */

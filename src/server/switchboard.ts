@@ -417,6 +417,14 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     if (this.snapshots && why !== undefined && session.handshaken && !session.moved && why !== DisconnectReason.ServerShutdown) this.snapshots.ended(session.id);
   }
 
+  holdPlace(session: Session, address: string, end: () => void): void {
+    this.admission.hold(session, address, end);
+  }
+
+  releasePlace(session: Session): void {
+    this.admission.release(session);
+  }
+
   requestStarted(): void {
     this.inflight++;
   }
@@ -519,7 +527,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       return;
     }
     this.endpoint.upgrade(req, socket, head, address, (transport, info) => {
-      const accepted = !this.admission.full;
+      const accepted = !this.admission.isFull();
       this.admission.open(info.remoteAddress, accepted);
       if (!accepted) {
         this.refusedFull.add(transport);

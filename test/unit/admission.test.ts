@@ -30,13 +30,13 @@ test('IPv6 clients are counted by their /64 network', () => {
 test('maxConnections counts accepted connections only; a server_full one still counts for its IP', () => {
   const admission = new Admission({ maxConnections: 1, maxConnectionsPerIp: 5, handshakeRate: undefined });
   const accepted = admission.opened('10.0.0.1', true);
-  assert.equal(admission.full, true);
+  assert.equal(admission.isFull(), true);
   const refused = admission.opened('10.0.0.1', false);
   assert.equal(admission.connections, 1);
   assert.equal(admission.connectionsFrom('10.0.0.1'), 2);
   refused();
   accepted();
-  assert.equal(admission.full, false);
+  assert.equal(admission.isFull(), false);
   assert.equal(admission.connectionsFrom('10.0.0.1'), 0);
 });
 
@@ -61,4 +61,32 @@ test('buckets of idle IPs are forgotten: memory stays bounded while a busy IP st
   assert.equal(admission.check('192.0.2.1', 20_000), undefined);
   for (let i = 0; i < 2000; i++) admission.check(`172.16.${(i >> 8) & 255}.${i & 255}`, 20_050);
   assert.equal(admission.check('192.0.2.1', 20_050)?.code, 'rate_limited', 'a bucket that is not full is kept through sweeps');
+});
+
+test('sessions waiting to be resumed hold a place per IP and in all; a new connection that needs it ends the oldest', () => {
+  const admission = new Admission({ maxConnections: 3, maxConnectionsPerIp: 2, handshakeRate: undefined });
+  const ended: string[] = [];
+  const hold = (name: string, address: string): void => {
+    const holder = { name };
+    admission.hold(holder, address, () => {
+      ended.push(name);
+      admission.release(holder);
+    });
+  };
+  hold('a1', '10.0.0.1');
+  hold('a2', '10.0.0.1');
+  assert.equal(admission.connectionsFrom('10.0.0.1'), 2);
+  assert.equal(admission.check('10.0.0.1'), undefined, 'a place was made for the new connection');
+  assert.deepEqual(ended, ['a1'], 'the oldest waiting session of that IP gave it up');
+  admission.open('10.0.0.1', true);
+  hold('b1', '10.0.0.2');
+  assert.equal(admission.connections, 3);
+  assert.equal(admission.isFull(), false, 'the oldest waiting session gives up its place');
+  assert.deepEqual(ended, ['a1', 'a2']);
+  admission.open('10.0.0.3', true);
+  admission.release({ name: 'unknown' });
+  assert.equal(admission.isFull(), false, 'b1 gives its place up too');
+  admission.open('10.0.0.4', true);
+  assert.equal(admission.isFull(), true, 'only live connections left');
+  assert.equal(admission.waitingSessions, 0);
 });
