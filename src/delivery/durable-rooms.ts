@@ -3,7 +3,12 @@ import type { HistoryLimits } from './stream-store.js';
 /** Which rooms are durable: an exact name, a RegExp, or a predicate. */
 export type RoomMatcher = string | RegExp | ((room: string) => boolean);
 
-export const DEFAULT_HISTORY_LIMITS: HistoryLimits = { maxMessages: 1000, maxAgeMs: 5 * 60_000 };
+/**
+ * Sized by age first: five minutes covers a client away for the resume TTL (2 minutes) and
+ * the heartbeat's detection delay, and 100,000 publications hold those five minutes at
+ * over 300 per second, so a busy room's history is not cut by count before it is by age.
+ */
+export const DEFAULT_HISTORY_LIMITS: HistoryLimits = { maxMessages: 100_000, maxAgeMs: 5 * 60_000 };
 
 /** The durable-room rules of one namespace; the first rule that matches a room wins. */
 export class DurableRooms {

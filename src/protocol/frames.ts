@@ -62,6 +62,10 @@ export interface ConnectionLimits {
   maxUnackedFrames?: number | null;
   /** Most bytes of frames kept for a resume until acknowledged; `null`: sessions are not resumable. */
   maxUnackedBytes?: number | null;
+  /** Milliseconds a session is kept for a resume after its connection is lost; `null`: sessions are not resumable. */
+  resumeTtl?: number | null;
+  /** Bytes of broadcasts the server keeps for all the sessions waiting to be resumed together; `null`: sessions are not resumable. */
+  resumeLogBytes?: number | null;
 }
 
 /** A token bucket: `perSecond` frames per second, `burst` at once. */

@@ -21,6 +21,9 @@ export function announcedLimits(options: ResolvedOptions): ConnectionLimits {
     // A client that acknowledges more rarely than these would have the server forget frames it may need again.
     maxUnackedFrames: resumable ? options.resume.maxUnackedFrames : null,
     maxUnackedBytes: resumable ? options.resume.maxUnackedBytes : null,
+    // What is kept while a session waits is bounded by time (and one shared byte bound), not by count.
+    resumeTtl: resumable ? options.resume.ttl : null,
+    resumeLogBytes: resumable ? options.resume.maxLogBytes : null,
   };
 }
 

@@ -252,6 +252,131 @@ describe('session resume', () => {
     await eventually(() => sb.sessionCount === 0, 'the session to end');
     await sb.close();
   });
+
+  test('a link that flaps faster than the client acknowledges: each resuming hello acknowledges, so the kept frames never fill', async () => {
+    // The issue's finding: sub-second connections carried no ack, and the server counted the kept frames until it ended the session.
+    const { sb, url } = await startServer({ resume: { maxUnackedFrames: 20 } });
+    let current = await session(url);
+    current.c.send({ type: 'join', ref: 1, room: 'r' });
+    await current.c.next({ ref: 1 });
+    const sid = current.welcome.sid;
+    let token = current.welcome.resume;
+    let received = current.c.received;
+    const got: unknown[] = [];
+    for (let flap = 0; flap < 10; flap++) {
+      // Ten frames on each short connection, fewer than any ack cadence: the client never sends an ack.
+      for (let i = 0; i < 10; i++) sb.to('r').emit('n', flap * 10 + i);
+      for (let i = 0; i < 10; i++) got.push((await current.c.next({ type: 'event', event: 'n' })).data);
+      received += 10;
+      await dropLink(current.c);
+      current = await session(url, { resume: token, received });
+      assert.equal(current.welcome.resumed, true, `resume ${flap + 1} of 10`);
+      assert.equal(current.welcome.sid, sid);
+      token = current.welcome.resume;
+    }
+    assert.deepEqual(got, [...Array(100).keys()]);
+    // The last hello acknowledged everything up to its count: those frames are let go.
+    await dropLink(current.c);
+    const stale = await session(url, { resume: token, received: received - 5 });
+    assert.equal(stale.welcome.resumed, false, 'frames the resuming hello counted were acknowledged and forgotten');
+    stale.c.close();
+    await sb.close();
+  });
+
+  test('a server-side join and leave while the session waits: the resume replays exactly what each membership gave it', async () => {
+    const { sb, url } = await startServer();
+    const sockets: Socket[] = [];
+    sb.on('connection', (socket) => {
+      sockets.push(socket);
+    });
+    const first = await session(url);
+    first.c.send({ type: 'join', ref: 1, room: 'a' });
+    await first.c.next({ ref: 1 });
+    await dropLink(first.c);
+    await eventually(() => sb.connectionCount === 0, 'the drop');
+    const socket = sockets[0] as Socket;
+    sb.to('a').emit('e', 'a1');
+    sb.to('b').emit('e', 'b-before-join');
+    socket.join('b');
+    socket.emit('e', 'direct');
+    sb.to('b').emit('e', 'b1');
+    sb.to('a').emit('e', 'a2');
+    socket.leave('a');
+    sb.to('a').emit('e', 'a-after-leave');
+    sb.to(['a', 'b']).except('nobody').emit('e', 'b2');
+    const again = await session(url, { resume: first.welcome.resume, received: first.c.received });
+    assert.equal(again.welcome.resumed, true);
+    const got: unknown[] = [];
+    for (let i = 0; i < 5; i++) got.push((await again.c.next({ type: 'event', event: 'e' })).data);
+    assert.deepEqual(got, ['a1', 'direct', 'b1', 'a2', 'b2']);
+    sb.to('b').emit('e', 'live');
+    assert.equal((await again.c.next({ type: 'event', event: 'e' })).data, 'live');
+    assert.deepEqual(again.c.frames.filter((f) => f.type === 'event'), [], 'nothing else: no frame of a room it was not in');
+    again.c.close();
+    await sb.close();
+  });
+
+  test('a resume from another address: the handshake shows the connection that resumed (a token is a bearer credential)', async () => {
+    const { sb, url } = await startServer({ trustProxy: true });
+    const sockets: Socket[] = [];
+    sb.on('connection', (socket) => {
+      sockets.push(socket);
+    });
+    const victim = await BareClient.open(url, 'switchboard.v1', { 'x-forwarded-for': '198.51.100.7' });
+    const welcome = await victim.hello();
+    await eventually(() => sockets.length === 1, 'the connection');
+    const socket = sockets[0] as Socket;
+    assert.equal(socket.handshake.address, '198.51.100.7');
+    const started = socket.handshake.time;
+    await dropLink(victim);
+    await eventually(() => sb.connectionCount === 0, 'the drop');
+    const thief = await BareClient.open(url, 'switchboard.v1', { 'x-forwarded-for': '203.0.113.9', 'user-agent': 'thief' });
+    const resumed = await thief.hello({ resume: welcome.resume, received: victim.received });
+    assert.equal(resumed.resumed, true);
+    assert.equal(socket.handshake.address, '203.0.113.9');
+    assert.equal(socket.handshake.headers['user-agent'], 'thief');
+    assert.equal(socket.handshake.time, started, 'time stays that of the handshake that started the session');
+    thief.close();
+    await sb.close();
+  });
+
+  test('an abandoned connection (nothing sent after its hello) is kept resume.silentTtl, not the whole TTL', async () => {
+    const { sb, url } = await startServer({ resume: { silentTtl: 150 } });
+    const abandoned = await session(url);
+    const used = await session(url);
+    used.c.send({ type: 'ack', received: 0 });
+    await eventually(() => sb.sessionCount === 2, 'both sessions');
+    await new Promise((r) => setTimeout(r, 20));
+    await dropLink(abandoned.c);
+    await dropLink(used.c);
+    await eventually(() => sb.sessionCount === 1, 'the abandoned one to end', 3000);
+    const again = await session(url, { resume: used.welcome.resume, received: used.c.received });
+    assert.equal(again.welcome.resumed, true, 'a client that spoke after its hello keeps the full TTL');
+    const gone = await session(url, { resume: abandoned.welcome.resume, received: 0 });
+    assert.equal(gone.welcome.resumed, false);
+    again.c.close();
+    gone.c.close();
+    await sb.close();
+  });
+
+  test('sessions waiting to be resumed count against maxConnections; a new connection ends the oldest instead of being refused', async () => {
+    const { sb, url } = await startServer({ maxConnections: 5 });
+    const flood: { c: BareClient; welcome: Frame }[] = [];
+    for (let i = 0; i < 5; i++) flood.push(await session(url));
+    for (const f of flood) await dropLink(f.c);
+    await eventually(() => sb.connectionCount === 0, 'the drops');
+    assert.equal(sb.sessionCount, 5);
+    const live = await session(url);
+    assert.equal(typeof live.welcome.sid, 'string', 'the new connection is served');
+    assert.equal(sb.sessionCount, 5, 'the oldest waiting session made room');
+    const oldest = await session(url, { resume: flood[0]?.welcome.resume, received: 0 });
+    assert.equal(oldest.welcome.resumed, false, 'the oldest was ended');
+    assert.ok(sb.sessionCount <= 5);
+    live.c.close();
+    oldest.c.close();
+    await sb.close();
+  });
+
 });
 
 describe('reliable publishes (seq)', () => {
