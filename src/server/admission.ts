@@ -37,6 +37,7 @@ export class Admission {
   private admitted = 0;
   /** Sessions waiting to be resumed, oldest first, each holding a connection's place (see hold()). */
   private readonly waiting = new Map<object, { key: string; end: () => void }>();
+  private readonly waitingPerIp = new Map<string, number>();
 
   constructor(private readonly limits: AdmissionLimits) {}
 
@@ -60,13 +61,17 @@ export class Admission {
   }
 
   /**
-   * A session from `address` waits to be resumed: it holds a connection's place, for its IP
-   * and in all, until release() — so abandoned connections cannot pile up unbounded behind
-   * the limits. `end` ends it when a new connection needs the place (it must call release()).
+   * A session from `address` waits to be resumed: it holds a place against `maxConnections`
+   * until release() — so abandoned connections cannot pile up unbounded behind the limits —
+   * and at most `maxConnectionsPerIp` sessions of one IP wait at once (the oldest of them
+   * ends first). Its IP's count of live connections is not charged: the client's own
+   * reconnect must never be refused because its old session waits. `end` ends the session
+   * when its place is needed (it must call release()).
    */
   hold(holder: object, address: string, end: () => void): void {
     const key = limitKey(address);
-    this.perIp.set(key, (this.perIp.get(key) ?? 0) + 1);
+    while ((this.waitingPerIp.get(key) ?? 0) >= this.limits.maxConnectionsPerIp && this.endOldestWaiting(key));
+    this.waitingPerIp.set(key, (this.waitingPerIp.get(key) ?? 0) + 1);
     this.admitted++;
     this.waiting.set(holder, { key, end });
   }
@@ -77,7 +82,9 @@ export class Admission {
     if (!held) return;
     this.waiting.delete(holder);
     this.admitted--;
-    this.decrement(held.key);
+    const left = (this.waitingPerIp.get(held.key) ?? 1) - 1;
+    if (left > 0) this.waitingPerIp.set(held.key, left);
+    else this.waitingPerIp.delete(held.key);
   }
 
   /** End the oldest waiting session (of one IP key, or of any); false when there is none. */
@@ -109,8 +116,7 @@ export class Admission {
       const wait = Math.max(1, Math.ceil(1 / rate.perSecond));
       return refusal(429, 'Too Many Requests', ErrorCode.RateLimited, `more than ${rate.perSecond} WebSocket handshakes per second (burst ${rate.burst}) from ${address} (option handshakeRate); retry in ${wait} s`, wait);
     }
-    let open = this.perIp.get(key) ?? 0;
-    while (open >= this.limits.maxConnectionsPerIp && this.endOldestWaiting(key)) open = this.perIp.get(key) ?? 0;
+    const open = this.perIp.get(key) ?? 0;
     if (open >= this.limits.maxConnectionsPerIp) {
       return refusal(
         429,
@@ -138,10 +144,6 @@ export class Admission {
   closed(address: string, accepted: boolean): void {
     const key = limitKey(address);
     if (accepted) this.admitted--;
-    this.decrement(key);
-  }
-
-  private decrement(key: string): void {
     const left = (this.perIp.get(key) ?? 1) - 1;
     if (left > 0) this.perIp.set(key, left);
     else this.perIp.delete(key);

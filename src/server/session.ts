@@ -70,8 +70,8 @@ export interface SessionHost {
   reportError(err: unknown, context: Record<string, unknown>): void;
 }
 
-/** The wire rate (every frame, free ones included) is this many times `rateLimit`. */
-const WIRE_RATE_FACTOR = 10;
+/** Free frames a client may send beyond what they answer (see Session.freeCredit). */
+const FREE_CREDIT_MAX = 1000;
 
 /** Volatile frames are skipped while more than this many bytes wait to be written. */
 const VOLATILE_BUFFER_LIMIT = 64 * 1024;
@@ -121,8 +121,12 @@ export class Session implements HeartbeatTarget, TransportHandlers {
    * a session whose client never did is an abandoned connection, kept only `resume.silentTtl`.
    */
   private heardAfterHello = false;
-  /** Every frame, free ones included, at ten times `rateLimit`: answers to the server cost little, but not nothing. */
-  private wireRate: FrameRate | undefined;
+  /**
+   * Free frames (`pong`, `ack`, `reply`) the client may still send without a token: one per
+   * frame the server sent (what they answer), up to FREE_CREDIT_MAX. Past it they take
+   * tokens of the frame rate like any frame, so a flood of them is cut off as abuse.
+   */
+  private freeCredit = FREE_CREDIT_MAX;
   /** Client requests whose handlers are running (`maxPendingRequests`). */
   private pendingRequests = 0;
   private closed = false;
@@ -146,11 +150,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     transport: Transport,
     private info: TransportRequestInfo,
   ) {
-    const { rateLimit } = host.options;
-    if (rateLimit) {
-      this.frameRate = new FrameRate(rateLimit);
-      this.wireRate = new FrameRate({ perSecond: rateLimit.perSecond * WIRE_RATE_FACTOR, burst: rateLimit.burst * WIRE_RATE_FACTOR });
-    }
+    if (host.options.rateLimit) this.frameRate = new FrameRate(host.options.rateLimit);
     // One timer for all connections' handshake timeouts (and resume TTLs), not one each.
     this.scheduleDeadline(Date.now() + host.options.handshakeTimeout);
     this.bind(transport);
@@ -264,8 +264,6 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     let decoded: DecodeResult<ClientFrame> | undefined;
     if (this.helloReceived) {
       this.heardAfterHello = true;
-      // Before anything is parsed: a flood of free frames must cost no more than counting them.
-      if (this.wireRate && !this.withinWireRate(this.wireRate, data, binary)) return;
       if (this.frameRate) {
         decoded = binary ? undefined : decodeClientFrame(data);
         if (!this.withinRate(this.frameRate, decoded)) return;
@@ -460,6 +458,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     if (transport) {
       if (volatile && transport.bufferedAmount > VOLATILE_BUFFER_LIMIT) return false;
       transport.send(frame);
+      if (this.freeCredit < FREE_CREDIT_MAX) this.freeCredit++;
       this.sent?.add(frame);
       return true;
     }
@@ -595,13 +594,18 @@ export class Session implements HeartbeatTarget, TransportHandlers {
 
   /**
    * Count a frame after the hello against the connection's rate; false when it must not be
-   * processed. Frames that answer the server (`pong`, `ack`, `reply`) are free: their number
-   * follows what the server sends, and they make it send nothing. A request over the rate
+   * processed. Frames that answer the server (`pong`, `ack`, `reply`) are free while they
+   * answer something: their number follows what the server sends, and they make it send
+   * nothing. Beyond one per frame the server sent (see freeCredit) they take tokens like any
+   * frame, so a client flooding acks is rate limited and closed like any flooder. A request over the rate
    * always gets its `rate_limited` reply (nothing waits for a timeout); of the other frames
    * only the first rejected since the last accepted one gets an error frame.
    */
   private withinRate(rate: FrameRate, decoded: DecodeResult<ClientFrame> | undefined): boolean {
-    if (decoded?.ok && FREE_FRAMES.has(decoded.frame.type)) return true;
+    if (decoded?.ok && FREE_FRAMES.has(decoded.frame.type) && this.freeCredit > 0) {
+      this.freeCredit--;
+      return true;
+    }
     const verdict = rate.take();
     if (verdict === 'accept') return true;
     const { rateLimit } = this.host.options;
@@ -620,30 +624,6 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     const ref = frame ? requestRef(frame) : decoded?.ok === false ? decoded.ref : undefined;
     if (ref !== undefined) this.replyError(ref, error);
     else if (verdict === 'reject') this.sendError(error, frame && 'ns' in frame ? frame.ns : undefined);
-    return false;
-  }
-
-  /**
-   * Count any frame against the wire rate (`rateLimit` × WIRE_RATE_FACTOR), before it is
-   * parsed. Past it a frame is dropped — a request among them still gets its `rate_limited`
-   * reply, so nothing waits for a timeout — and a client that keeps on is closed as for
-   * the frame rate.
-   */
-  private withinWireRate(rate: FrameRate, data: string, binary: boolean): boolean {
-    const verdict = rate.take();
-    if (verdict === 'accept') return true;
-    const { rateLimit } = this.host.options;
-    const limit = `${(rateLimit?.perSecond ?? 0) * WIRE_RATE_FACTOR} frames per second of any kind, burst ${(rateLimit?.burst ?? 0) * WIRE_RATE_FACTOR}`;
-    if (verdict === 'abuse') {
-      if (this.closeReason !== undefined) return false;
-      this.fail(ErrorCode.RateLimited, `kept sending past the rate limit (${limit}); closing`, CloseCode.PolicyViolation, DisconnectReason.RateLimited);
-      const timer = setTimeout(() => this.terminate(DisconnectReason.RateLimited), 1000);
-      timer.unref();
-      return false;
-    }
-    const decoded = binary ? undefined : decodeClientFrame(data);
-    const ref = decoded?.ok ? requestRef(decoded.frame) : decoded?.ref;
-    if (ref !== undefined) this.replyError(ref, { code: ErrorCode.RateLimited, message: `over the rate limit (${limit}): frame not processed; slow down` });
     return false;
   }
 

@@ -45,6 +45,8 @@ describe('a bare WebSocket client speaking docs/PROTOCOL.md', () => {
       dedupeWindow: 1000,
       maxUnackedFrames: 1000,
       maxUnackedBytes: 1024 * 1024,
+      resumeTtl: 120000,
+      resumeLogBytes: 64 * 1024 * 1024,
     });
 
     c.send({ type: 'join', ref: 1, room: 'lobby' });

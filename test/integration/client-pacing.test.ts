@@ -74,7 +74,7 @@ describe('welcome.limits', () => {
       maxRoomsPerConnection: 4,
       dedupeWindow: 50,
       maxMessageBytes: 2048,
-      resume: { maxUnackedFrames: 40, maxUnackedBytes: 8192 },
+      resume: { maxUnackedFrames: 40, maxUnackedBytes: 8192, ttl: 30000, maxLogBytes: 1 << 20 },
     });
     const { sb: open, url: openUrl } = await startServer({ rateLimit: false, maxPendingRequests: Infinity, maxRoomsPerConnection: Infinity, resume: false });
     const clients: BareClient[] = [];
@@ -93,6 +93,8 @@ describe('welcome.limits', () => {
         dedupeWindow: 1000,
         maxUnackedFrames: 1000,
         maxUnackedBytes: 1024 * 1024,
+        resumeTtl: 120000,
+        resumeLogBytes: 64 * 1024 * 1024,
       });
       assert.deepEqual(await limitsOf(customUrl), {
         maxMessageBytes: 2048,
@@ -103,6 +105,8 @@ describe('welcome.limits', () => {
         dedupeWindow: 50,
         maxUnackedFrames: 40,
         maxUnackedBytes: 8192,
+        resumeTtl: 30000,
+        resumeLogBytes: 1 << 20,
       });
       // No limit is null: JSON has no Infinity.
       assert.deepEqual(await limitsOf(openUrl), {
@@ -115,6 +119,8 @@ describe('welcome.limits', () => {
         // Sessions are not resumable: nothing is kept, nothing needs acknowledging.
         maxUnackedFrames: null,
         maxUnackedBytes: null,
+        resumeTtl: null,
+        resumeLogBytes: null,
       });
     } finally {
       for (const c of clients) c.close();
