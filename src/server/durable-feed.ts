@@ -1,7 +1,7 @@
 import type { StreamPosition } from '../protocol/frames.js';
 import type { ClusterPublication } from '../cluster/adapter.js';
 import { streamKey, withPosition } from '../delivery/durable-rooms.js';
-import type { HistoryLimits, StreamRead } from '../delivery/stream-store.js';
+import type { HistoryLimits, StreamEntry, StreamRead } from '../delivery/stream-store.js';
 import { SharedFrame } from '../transport/shared-frame.js';
 import type { DeliveryStreams, Recipient } from './broadcast.js';
 
@@ -82,7 +82,10 @@ export class DurableFeed {
       if (read?.ok) for (const e of read.entries) joiner.replay(new SharedFrame(withPosition(e.payload, e.pos.epoch, e.pos.offset)));
       joiner.enter();
       const delivered = this.delivered.get(stream)?.pos;
-      if (!delivered || delivered.epoch !== position.epoch || delivered.offset < position.offset) {
+      if (!delivered) {
+        // The stream's place here: a later arrival past it is a gap to fill, one of another epoch a restart.
+        this.delivered.set(stream, { ns, room, stream, pos: position, payload: '' });
+      } else if (delivered.epoch !== position.epoch || delivered.offset < position.offset) {
         let skips = this.replayedTo.get(stream);
         if (!skips) this.replayedTo.set(stream, (skips = new Map()));
         else this.forgetLeavers(skips, ns, room);
@@ -105,12 +108,17 @@ export class DurableFeed {
           if (!current) return;
           const limits = this.rooms.durableLimits(current.ns, current.room);
           if (!limits) return;
-          const read = await this.streams.store.read(current.stream, { since: current.pos }, limits);
+          const { store } = this.streams;
+          let read = await store.read(current.stream, { since: current.pos }, limits);
+          if (!read.ok && read.position.epoch !== current.pos.epoch) {
+            // The stream restarted while the link was down: its new epoch from the start.
+            read = await store.read(current.stream, { since: this.restarted(current, read.position.epoch) }, limits);
+          }
           if (!read.ok) {
             this.forEachMember(current, (r) => r.lostPublications());
             return;
           }
-          for (const e of read.entries) this.deliver({ ...current, pos: e.pos, payload: e.payload });
+          for (const e of read.entries) this.deliver(stored(current, e));
         })
         .catch((err: unknown) => this.rooms.reportError(err, { room: last.room, stream: last.stream, phase: 'catch-up' }));
     }
@@ -125,19 +133,40 @@ export class DurableFeed {
     }
   }
 
-  /** Whether publications before this one are missing here. */
+  /** Whether publications before this one are missing here: a gap in its epoch, or the start of a new epoch. */
   private gapBefore(p: ClusterPublication): boolean {
     const last = this.delivered.get(p.stream)?.pos;
-    return last !== undefined && last.epoch === p.pos.epoch && p.pos.offset > last.offset + 1;
+    return last !== undefined && (last.epoch !== p.pos.epoch || p.pos.offset > last.offset + 1);
   }
 
   private async deliverInOrder(p: ClusterPublication): Promise<void> {
-    const last = this.delivered.get(p.stream)?.pos;
-    if (last && last.epoch === p.pos.epoch) {
+    let last = this.delivered.get(p.stream)?.pos;
+    // Offsets of two epochs say nothing about each other: the new epoch's publications before this one are a gap too.
+    if (last && last.epoch !== p.pos.epoch) last = this.restarted(p, p.pos.epoch);
+    if (last) {
       if (p.pos.offset <= last.offset) return; // delivered already (a repeat, or filled from the store)
       if (p.pos.offset > last.offset + 1) await this.fill(p, last);
     }
     this.deliver(p);
+  }
+
+  /**
+   * The stream restarted under `epoch` (its history was lost: Redis restarted without
+   * persistence, or its meta expired). What this node's members missed of the old epoch is
+   * gone and cannot be told apart from nothing, so every member positioned in an older
+   * epoch is cut off (4009) to rejoin and be told `recovered: false`; joiners whose join
+   * already placed them in the new epoch go on from there. Returns the new epoch's start,
+   * from which the caller fills what came before its publication.
+   */
+  private restarted(info: ClusterPublication, epoch: string): StreamPosition {
+    const skips = this.replayedTo.get(info.stream);
+    this.forEachMember(info, (r) => {
+      if (skips?.get(r)?.epoch !== epoch) r.lostPublications();
+    });
+    if (skips) for (const [r, at] of skips) if (at.epoch !== epoch) skips.delete(r);
+    const start = { epoch, offset: 0 };
+    this.delivered.set(info.stream, { ...info, pos: start });
+    return start;
   }
 
   /** Deliver what is missing between `last` and `p` from the store; cut the members off when history no longer has it. */
@@ -150,7 +179,7 @@ export class DurableFeed {
     }
     for (const e of read.entries) {
       if (e.pos.epoch !== p.pos.epoch || e.pos.offset >= p.pos.offset) break;
-      this.deliver({ ...p, pos: e.pos, payload: e.payload });
+      this.deliver(stored(p, e));
     }
   }
 
@@ -186,4 +215,9 @@ export class DurableFeed {
     }
     for (const r of members as ReadonlySet<Recipient>) act(r);
   }
+}
+
+/** A publication read back from the store, in the room of `like`. */
+function stored(like: ClusterPublication, e: StreamEntry): ClusterPublication {
+  return { ns: like.ns, room: like.room, stream: like.stream, pos: e.pos, payload: e.payload };
 }
