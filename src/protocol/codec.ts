@@ -169,6 +169,7 @@ const serverValidators: Readonly<Record<string, Validator>> = {
       f.kind === 'join' || f.kind === 'leave' ? undefined : '"kind" must be "join" or "leave"',
       typeof f.user === 'string' ? undefined : '"user" must be a string',
     ),
+  position: (f) => first(checkNs(f.ns), checkName('room', f.room), checkPosition('pos', f.pos, true)),
   error: (f) =>
     first(
       typeof f.code === 'string' ? undefined : '"code" must be a string',

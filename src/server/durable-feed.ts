@@ -4,11 +4,14 @@ import { streamKey, withPosition } from '../delivery/durable-rooms.js';
 import type { HistoryLimits, StreamEntry, StreamRead } from '../delivery/stream-store.js';
 import { SharedFrame } from '../transport/shared-frame.js';
 import type { DeliveryStreams, Recipient } from './broadcast.js';
+import { durableFrameFor, type InRoom, PublicationFrames } from './durable-frames.js';
 
 /** What the feed needs of the node: its members of a durable room, and the room's limits. */
 export interface FeedRooms {
   /** This node's members of `room` in namespace `ns`: one, a set, or none. */
   held(ns: string, room: string): Recipient | ReadonlySet<Recipient> | undefined;
+  /** Whether `member` is in `room` of namespace `ns` (a socket id is a room): how exclusions are checked. */
+  has: InRoom;
   durableLimits(ns: string, room: string): HistoryLimits | undefined;
   reportError(err: unknown, context: Record<string, unknown>): void;
 }
@@ -183,7 +186,7 @@ export class DurableFeed {
     }
   }
 
-  /** Hand one publication to this node's members, in its turn. */
+  /** Hand one publication to this node's members, in its turn: each gets the frame durableFrameFor chooses. */
   private deliver(p: ClusterPublication): void {
     const members = this.rooms.held(p.ns, p.room);
     if (members === undefined) {
@@ -193,15 +196,15 @@ export class DurableFeed {
       return;
     }
     this.delivered.set(p.stream, p);
-    const frame = new SharedFrame(withPosition(p.payload, p.pos.epoch, p.pos.offset));
+    const frames = new PublicationFrames(p, this.rooms.has);
     const skips = this.replayedTo.get(p.stream);
     if (!skips) {
-      this.forEachMember(p, (r) => r.deliverDurable(frame), members);
+      this.forEachMember(p, (r) => r.deliverDurable(durableFrameFor(frames, r)), members);
       return;
     }
     this.forEachMember(p, (r) => {
       const replayed = skips.get(r);
-      if (replayed === undefined || replayed.epoch !== p.pos.epoch || replayed.offset < p.pos.offset) r.deliverDurable(frame);
+      if (replayed === undefined || replayed.epoch !== p.pos.epoch || replayed.offset < p.pos.offset) r.deliverDurable(durableFrameFor(frames, r));
     }, members);
     for (const [r, replayed] of skips) if (replayed.epoch !== p.pos.epoch || replayed.offset <= p.pos.offset) skips.delete(r);
     if (skips.size === 0) this.replayedTo.delete(p.stream);
@@ -219,5 +222,8 @@ export class DurableFeed {
 
 /** A publication read back from the store, in the room of `like`. */
 function stored(like: ClusterPublication, e: StreamEntry): ClusterPublication {
-  return { ns: like.ns, room: like.room, stream: like.stream, pos: e.pos, payload: e.payload };
+  const p: ClusterPublication = { ns: like.ns, room: like.room, stream: like.stream, pos: e.pos, payload: e.payload };
+  // Its own exclusions, stored with it: a filled gap leaves out the members its live delivery would have.
+  if (e.except) p.except = e.except;
+  return p;
 }

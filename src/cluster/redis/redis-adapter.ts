@@ -126,7 +126,9 @@ export class RedisAdapter implements ClusterAdapter {
   }
 
   publish(request: PublishRequest): Promise<StreamPosition> {
-    return this.streams.append(request.stream, request.payload, request.limits, { channel: this.bus, header: publicationHeader(request.ns, request.room, request.stream) });
+    const { except } = request;
+    const header = publicationHeader(request.ns, request.room, request.stream, except);
+    return this.streams.append(request.stream, request.payload, request.limits, { announce: { channel: this.bus, header }, ...(except && { except }) });
   }
 
   forward(node: string, request: unknown, timeoutMs?: number): Promise<unknown> {
