@@ -85,10 +85,11 @@ export class DurableFeed {
       if (read?.ok) for (const e of read.entries) joiner.replay(new SharedFrame(withPosition(e.payload, e.pos.epoch, e.pos.offset)));
       joiner.enter();
       const delivered = this.delivered.get(stream)?.pos;
-      if (!delivered) {
+      if (!delivered && this.alone(ns, room, joiner.recipient)) {
         // The stream's place here: a later arrival past it is a gap to fill, one of another epoch a restart.
+        // (With other members, which the server joined, publications still on their way are theirs: not yet.)
         this.delivered.set(stream, { ns, room, stream, pos: position, payload: '' });
-      } else if (delivered.epoch !== position.epoch || delivered.offset < position.offset) {
+      } else if (!delivered || delivered.epoch !== position.epoch || delivered.offset < position.offset) {
         let skips = this.replayedTo.get(stream);
         if (!skips) this.replayedTo.set(stream, (skips = new Map()));
         else this.forgetLeavers(skips, ns, room);
@@ -125,6 +126,12 @@ export class DurableFeed {
         })
         .catch((err: unknown) => this.rooms.reportError(err, { room: last.room, stream: last.stream, phase: 'catch-up' }));
     }
+  }
+
+  /** Whether `r` is this node's only member of the room. */
+  private alone(ns: string, room: string, r: Recipient): boolean {
+    const members = this.rooms.held(ns, room);
+    return members === r || (members instanceof Set && members.size === 1 && members.has(r));
   }
 
   /** Joiners that left the room before a publication came to clear their entry: a quiet room must not hold on to them. */
