@@ -178,6 +178,10 @@ const serverValidators: Readonly<Record<string, Validator>> = {
     ),
 };
 
+/** Every frame type a client may send, and every one a server may send (what the decoders accept). */
+export const CLIENT_FRAME_TYPES: readonly string[] = Object.keys(clientValidators);
+export const SERVER_FRAME_TYPES: readonly string[] = Object.keys(serverValidators);
+
 function truncate(s: string): string {
   return s.length > 64 ? `${s.slice(0, 64)}…` : s;
 }
