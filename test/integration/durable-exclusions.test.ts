@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { connect } from '../../src/client/node.js';
-import { RedisAdapter } from '../../src/cluster/redis/index.js';
+import { Emitter, RedisAdapter } from '../../src/cluster/redis/index.js';
 import type { Switchboard } from '../../src/server/index.js';
 import { BareClient } from '../helpers/bare-client.js';
 import { connectRedis, dropKeys, REDIS_URL, testPrefix } from '../helpers/redis.js';
@@ -158,6 +158,19 @@ describe('durable rooms: exclusions', () => {
 
     test('socket.to, except(socket id on another node) and except(room) are honoured on every node', async () => {
       await exclusionsScenario(servers, urls);
+    });
+
+    test('an Emitter publication with except() is honoured too', async () => {
+      const left = await member(urls[1] as string, ['chat']);
+      const other = await member(urls[2] as string, ['chat']);
+      const emitter = new Emitter(REDIS_URL, { prefix }).durable('chat');
+      const pos = await emitter.to('chat').except(left.sid).publish('n', 'not for left');
+      await emitter.close();
+      assert.deepEqual(await left.next({ type: 'position' }), { type: 'position', room: 'chat', pos });
+      assert.deepEqual((await other.next({ type: 'event' })).pos, pos);
+      assert.equal(left.frames.some((f) => f.type === 'event'), false);
+      left.close();
+      other.close();
     });
   });
 });
