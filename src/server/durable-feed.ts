@@ -33,7 +33,11 @@ export interface FeedJoiner {
  * repeat is dropped and a gap (a message lost with a Redis link, or one that overtook
  * another) is filled from the stream store before the publication that revealed it. A
  * gap history no longer holds cuts the members off (4009): they rejoin and are told
- * `recovered: false`, never left with a silent hole.
+ * `recovered: false`, never left with a silent hole. A publication of another epoch is
+ * such a gap: what was missed of the old epoch cannot be known (see restarted).
+ *
+ * Each member gets the frame durableFrameFor chooses: the event, or a `position` frame
+ * when the publication's exclusions leave it out of live delivery.
  *
  * Joins run in the same per-stream sequence as deliveries, so a replay and the live
  * publications after it neither overlap nor leave a gap: a joiner whose replay went past
