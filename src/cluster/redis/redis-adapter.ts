@@ -82,7 +82,7 @@ export class RedisAdapter implements ClusterAdapter {
     };
     const open = (extra: RedisOptions = {}): Redis => (typeof connection === 'string' ? new Redis(connection, { ...ours, ...extra }) : connection.duplicate({ ...ours, ...extra }));
     this.commands = open();
-    // The node subscribes again itself after a reconnect, so it knows when the bus is heard again (see resubscribed).
+    // The node subscribes again itself after a reconnect, so it knows when the bus is heard again (see resubscribe).
     this.subscriber = open({ autoResubscribe: false });
     this.watch(this.commands, 'commands');
     this.watch(this.subscriber, 'subscriber');
