@@ -366,6 +366,11 @@ export class Connection {
         if (member?.isNamespaceConnected) member.receivePresence(frame);
         return;
       }
+      case 'position': {
+        const member = this.members.get(frame.ns ?? ROOT_NAMESPACE);
+        if (member?.isNamespaceConnected) member.receivePosition(frame);
+        return;
+      }
       case 'disconnect':
         this.members.get(frame.ns ?? ROOT_NAMESPACE)?.serverDisconnected();
         return;

@@ -10,6 +10,7 @@ import type {
   JoinFrame,
   JoinReply,
   LeaveFrame,
+  PositionFrame,
   PresenceFrame,
   PresenceMember,
   PresenceReply,
@@ -311,6 +312,16 @@ export class NamespaceChannel implements NamespaceMember {
       return;
     }
     void this.answer(frame.ref, frame.event, frame.data, meta);
+  }
+
+  /**
+   * A publication of a durable room that left this client out (`except`, `socket.to`): no
+   * handler runs, but the room's tracked position moves past it as if the event had come, so
+   * a rejoin with `since` neither replays it nor sees a gap. Out of order, it is handled as an
+   * event would be (a repeat is ignored, a gap rejoins the room).
+   */
+  receivePosition(frame: PositionFrame): void {
+    this.roomSet.accept(frame.room, frame.pos);
   }
 
   receivePresence(frame: PresenceFrame): void {

@@ -1,5 +1,5 @@
 import type { SwitchboardError } from '../protocol/errors.js';
-import type { EventFrame, PresenceFrame } from '../protocol/frames.js';
+import type { EventFrame, PositionFrame, PresenceFrame } from '../protocol/frames.js';
 import type { ReconnectInfo } from './client-events.js';
 import type { ChangeDetails, ConnectionReason, ConnectionState } from './connection-state.js';
 import type { AuthOption } from './options.js';
@@ -40,6 +40,8 @@ export interface NamespaceMember {
   receiveEvent(frame: EventFrame): void;
   /** A user came into or left one of the namespace's rooms. */
   receivePresence(frame: PresenceFrame): void;
+  /** A durable room's stream moved past a publication this client was excluded from. */
+  receivePosition(frame: PositionFrame): void;
   receiveError(error: SwitchboardError): void;
   /** A `disconnect` frame from the server for this namespace. */
   serverDisconnected(): void;

@@ -25,6 +25,8 @@ export interface ClusterPublication {
   pos: StreamPosition;
   /** The encoded event frame without `pos`. */
   payload: string;
+  /** Rooms (a socket id is one) whose members the publication leaves out of live delivery: they get a `position` frame instead. */
+  except?: readonly string[];
 }
 
 /** A durable publication to make: where, what, and how much history its room keeps. */
@@ -34,6 +36,8 @@ export interface PublishRequest {
   stream: string;
   payload: string;
   limits: HistoryLimits;
+  /** Rooms whose members live delivery leaves out (see ClusterPublication.except); stored with the publication. */
+  except?: readonly string[];
 }
 
 /** A question every node answers about its own sockets (see ClusterNode.answer). */

@@ -24,8 +24,9 @@ export class MemoryAdapter implements ClusterAdapter {
   broadcast(_message: ClusterBroadcast): void {}
 
   async publish(request: PublishRequest): Promise<StreamPosition> {
-    const pos = await this.streams.append(request.stream, request.payload, request.limits);
-    this.node?.publication({ ns: request.ns, room: request.room, stream: request.stream, pos, payload: request.payload });
+    const { except } = request;
+    const pos = await this.streams.append(request.stream, request.payload, request.limits, except && { except });
+    this.node?.publication({ ns: request.ns, room: request.room, stream: request.stream, pos, payload: request.payload, ...(except && { except }) });
     return pos;
   }
 

@@ -1,13 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import type { StreamPosition } from '../protocol/frames.js';
-import type { HistoryLimits, StreamEntry, StreamRead, StreamStore } from './stream-store.js';
+import type { AppendOptions, HistoryLimits, StreamEntry, StreamRead, StreamStore } from './stream-store.js';
+
+interface StoredEntry {
+  offset: number;
+  time: number;
+  payload: string;
+  except?: readonly string[];
+}
 
 interface MemoryStream {
   epoch: string;
   /** Offset of the last publication. */
   offset: number;
   /** Oldest first; offsets contiguous. */
-  entries: { offset: number; time: number; payload: string }[];
+  entries: StoredEntry[];
 }
 
 /**
@@ -19,10 +26,12 @@ export class MemoryStreamStore implements StreamStore {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async append(stream: string, payload: string, limits: HistoryLimits): Promise<StreamPosition> {
+  async append(stream: string, payload: string, limits: HistoryLimits, options?: AppendOptions): Promise<StreamPosition> {
     const s = this.stream(stream);
     s.offset++;
-    s.entries.push({ offset: s.offset, time: this.now(), payload });
+    const stored: StoredEntry = { offset: s.offset, time: this.now(), payload };
+    if (options?.except?.length) stored.except = [...options.except];
+    s.entries.push(stored);
     this.trim(s, limits);
     return { epoch: s.epoch, offset: s.offset };
   }
@@ -63,6 +72,8 @@ export class MemoryStreamStore implements StreamStore {
   }
 }
 
-function entry(epoch: string, e: { offset: number; payload: string }): StreamEntry {
-  return { pos: { epoch, offset: e.offset }, payload: e.payload };
+function entry(epoch: string, e: StoredEntry): StreamEntry {
+  const out: StreamEntry = { pos: { epoch, offset: e.offset }, payload: e.payload };
+  if (e.except) out.except = e.except;
+  return out;
 }

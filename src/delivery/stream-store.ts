@@ -12,6 +12,18 @@ export interface HistoryLimits {
 export interface StreamEntry {
   pos: StreamPosition;
   payload: string;
+  /** Rooms its live delivery left out (see AppendOptions), when there were any. */
+  except?: readonly string[];
+}
+
+/** What a publication carries besides its payload. */
+export interface AppendOptions {
+  /**
+   * Rooms (a socket id is one) whose members live delivery leaves out. Stored with the
+   * entry so that a node filling a gap from the store leaves out the same members; replays
+   * and history ignore it.
+   */
+  except?: readonly string[];
 }
 
 export type StreamRead =
@@ -26,7 +38,7 @@ export type StreamRead =
  */
 export interface StreamStore {
   /** Append a publication and return its position. */
-  append(stream: string, payload: string, limits: HistoryLimits): Promise<StreamPosition>;
+  append(stream: string, payload: string, limits: HistoryLimits, options?: AppendOptions): Promise<StreamPosition>;
   /**
    * Read a stream. With `since`: every entry after it (up to `limit`), or `ok: false` when
    * any of them is gone. Without: the last `limit` entries.

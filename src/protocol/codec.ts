@@ -171,6 +171,7 @@ const serverValidators: Readonly<Record<string, Validator>> = {
       f.kind === 'join' || f.kind === 'leave' ? undefined : '"kind" must be "join" or "leave"',
       typeof f.user === 'string' ? undefined : '"user" must be a string',
     ),
+  position: (f) => first(checkNs(f.ns), checkName('room', f.room), checkPosition('pos', f.pos, true)),
   error: (f) =>
     first(
       typeof f.code === 'string' ? undefined : '"code" must be a string',
@@ -178,6 +179,10 @@ const serverValidators: Readonly<Record<string, Validator>> = {
       checkNs(f.ns),
     ),
 };
+
+/** Every frame type a client may send, and every one a server may send (what the decoders accept). */
+export const CLIENT_FRAME_TYPES: readonly string[] = Object.keys(clientValidators);
+export const SERVER_FRAME_TYPES: readonly string[] = Object.keys(serverValidators);
 
 function truncate(s: string): string {
   return s.length > 64 ? `${s.slice(0, 64)}…` : s;

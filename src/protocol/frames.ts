@@ -227,6 +227,18 @@ export interface EventFrame {
   seq?: number;
 }
 
+/**
+ * Server → client: a durable room's stream moved to `pos` with a publication this member was
+ * excluded from (`except`, `socket.to(room)`). The client tracks `pos` as the last position
+ * seen in `room`, as if it had received the event, and delivers nothing to handlers.
+ */
+export interface PositionFrame {
+  type: 'position';
+  ns?: string;
+  room: string;
+  pos: StreamPosition;
+}
+
 /** Either direction: the answer to a frame that carried `ref`. */
 export type ReplyFrame =
   | { type: 'reply'; ref: number; data?: unknown; error?: undefined }
@@ -282,7 +294,8 @@ export type ServerFrame =
   | PongFrame
   | ErrorFrame
   | ReauthFrame
-  | PresenceFrame;
+  | PresenceFrame
+  | PositionFrame;
 
 export type Frame = ClientFrame | ServerFrame;
 export type FrameType = Frame['type'];

@@ -5,7 +5,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
 import type { EventFrame, ServerFrame, StreamPosition } from '../protocol/frames.js';
-import type { ClusterAdapter, SocketQuery } from '../cluster/adapter.js';
+import type { ClusterAdapter, PublishRequest, SocketQuery } from '../cluster/adapter.js';
 import { streamKey } from '../delivery/durable-rooms.js';
 import type { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
@@ -172,7 +172,9 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
     if (this.scope.name !== ROOT_NAMESPACE) frame.ns = this.scope.name;
     const payload = encodeFrame(frame);
     const limits = this.scope.durableLimits(room) as HistoryLimits;
-    const request = { ns: this.scope.name, room, stream: streamKey(this.scope.name, room), payload, limits };
+    const request: PublishRequest = { ns: this.scope.name, room, stream: streamKey(this.scope.name, room), payload, limits };
+    // Live delivery leaves these members out (they get a `position` frame); the stream keeps the publication for everyone.
+    if (this.exceptRooms.length > 0) request.except = this.exceptRooms;
     return () => this.scope.cluster.publish(request);
   }
 

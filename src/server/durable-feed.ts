@@ -1,15 +1,18 @@
 import type { StreamPosition } from '../protocol/frames.js';
 import type { ClusterPublication } from '../cluster/adapter.js';
 import { streamKey, withPosition } from '../delivery/durable-rooms.js';
-import type { HistoryLimits, StreamRead } from '../delivery/stream-store.js';
+import type { HistoryLimits, StreamEntry, StreamRead } from '../delivery/stream-store.js';
 import { SharedFrame } from '../transport/shared-frame.js';
 import type { DeliveryStreams, Recipient } from './broadcast.js';
+import { durableFrameFor, type InRoom, PublicationFrames } from './durable-frames.js';
 import type { ResumeLog } from './resume-log.js';
 
 /** What the feed needs of the node: its members of a durable room, and the room's limits. */
 export interface FeedRooms {
   /** This node's members of `room` in namespace `ns`: one, a set, or none. */
   held(ns: string, room: string): Recipient | ReadonlySet<Recipient> | undefined;
+  /** Whether `member` is in `room` of namespace `ns` (a socket id is a room): how exclusions are checked. */
+  has: InRoom;
   durableLimits(ns: string, room: string): HistoryLimits | undefined;
   /** Where publications are kept for members waiting to be resumed. */
   readonly resumeLog: ResumeLog;
@@ -33,7 +36,11 @@ export interface FeedJoiner {
  * repeat is dropped and a gap (a message lost with a Redis link, or one that overtook
  * another) is filled from the stream store before the publication that revealed it. A
  * gap history no longer holds cuts the members off (4009): they rejoin and are told
- * `recovered: false`, never left with a silent hole.
+ * `recovered: false`, never left with a silent hole. A publication of another epoch is
+ * such a gap: what was missed of the old epoch cannot be known (see restarted).
+ *
+ * Each member gets the frame durableFrameFor chooses: the event, or a `position` frame
+ * when the publication's exclusions leave it out of live delivery.
  *
  * Joins run in the same per-stream sequence as deliveries, so a replay and the live
  * publications after it neither overlap nor leave a gap: a joiner whose replay went past
@@ -85,7 +92,11 @@ export class DurableFeed {
       if (read?.ok) for (const e of read.entries) joiner.replay(new SharedFrame(withPosition(e.payload, e.pos.epoch, e.pos.offset)));
       joiner.enter();
       const delivered = this.delivered.get(stream)?.pos;
-      if (!delivered || delivered.epoch !== position.epoch || delivered.offset < position.offset) {
+      if (!delivered && this.alone(ns, room, joiner.recipient)) {
+        // The stream's place here: a later arrival past it is a gap to fill, one of another epoch a restart.
+        // (With other members, which the server joined, publications still on their way are theirs: not yet.)
+        this.delivered.set(stream, { ns, room, stream, pos: position, payload: '' });
+      } else if (!delivered || delivered.epoch !== position.epoch || delivered.offset < position.offset) {
         let skips = this.replayedTo.get(stream);
         if (!skips) this.replayedTo.set(stream, (skips = new Map()));
         else this.forgetLeavers(skips, ns, room);
@@ -108,15 +119,26 @@ export class DurableFeed {
           if (!current) return;
           const limits = this.rooms.durableLimits(current.ns, current.room);
           if (!limits) return;
-          const read = await this.streams.store.read(current.stream, { since: current.pos }, limits);
+          const { store } = this.streams;
+          let read = await store.read(current.stream, { since: current.pos }, limits);
+          if (!read.ok && read.position.epoch !== current.pos.epoch) {
+            // The stream restarted while the link was down: its new epoch from the start.
+            read = await store.read(current.stream, { since: this.restarted(current, read.position.epoch) }, limits);
+          }
           if (!read.ok) {
             this.forEachMember(current, (r) => r.lostPublications());
             return;
           }
-          for (const e of read.entries) this.deliver({ ...current, pos: e.pos, payload: e.payload });
+          for (const e of read.entries) this.deliver(stored(current, e));
         })
         .catch((err: unknown) => this.rooms.reportError(err, { room: last.room, stream: last.stream, phase: 'catch-up' }));
     }
+  }
+
+  /** Whether `r` is this node's only member of the room. */
+  private alone(ns: string, room: string, r: Recipient): boolean {
+    const members = this.rooms.held(ns, room);
+    return members === r || (members instanceof Set && members.size === 1 && members.has(r));
   }
 
   /** Joiners that left the room before a publication came to clear their entry: a quiet room must not hold on to them. */
@@ -128,19 +150,40 @@ export class DurableFeed {
     }
   }
 
-  /** Whether publications before this one are missing here. */
+  /** Whether publications before this one are missing here: a gap in its epoch, or the start of a new epoch. */
   private gapBefore(p: ClusterPublication): boolean {
     const last = this.delivered.get(p.stream)?.pos;
-    return last !== undefined && last.epoch === p.pos.epoch && p.pos.offset > last.offset + 1;
+    return last !== undefined && (last.epoch !== p.pos.epoch || p.pos.offset > last.offset + 1);
   }
 
   private async deliverInOrder(p: ClusterPublication): Promise<void> {
-    const last = this.delivered.get(p.stream)?.pos;
-    if (last && last.epoch === p.pos.epoch) {
+    let last = this.delivered.get(p.stream)?.pos;
+    // Offsets of two epochs say nothing about each other: the new epoch's publications before this one are a gap too.
+    if (last && last.epoch !== p.pos.epoch) last = this.restarted(p, p.pos.epoch);
+    if (last) {
       if (p.pos.offset <= last.offset) return; // delivered already (a repeat, or filled from the store)
       if (p.pos.offset > last.offset + 1) await this.fill(p, last);
     }
     this.deliver(p);
+  }
+
+  /**
+   * The stream restarted under `epoch` (its history was lost: Redis restarted without
+   * persistence, or its meta expired). What this node's members missed of the old epoch is
+   * gone and cannot be told apart from nothing, so every member positioned in an older
+   * epoch is cut off (4009) to rejoin and be told `recovered: false`; joiners whose join
+   * already placed them in the new epoch go on from there. Returns the new epoch's start,
+   * from which the caller fills what came before its publication.
+   */
+  private restarted(info: ClusterPublication, epoch: string): StreamPosition {
+    const skips = this.replayedTo.get(info.stream);
+    this.forEachMember(info, (r) => {
+      if (skips?.get(r)?.epoch !== epoch) r.lostPublications();
+    });
+    if (skips) for (const [r, at] of skips) if (at.epoch !== epoch) skips.delete(r);
+    const start = { epoch, offset: 0 };
+    this.delivered.set(info.stream, { ...info, pos: start });
+    return start;
   }
 
   /** Deliver what is missing between `last` and `p` from the store; cut the members off when history no longer has it. */
@@ -153,11 +196,11 @@ export class DurableFeed {
     }
     for (const e of read.entries) {
       if (e.pos.epoch !== p.pos.epoch || e.pos.offset >= p.pos.offset) break;
-      this.deliver({ ...p, pos: e.pos, payload: e.payload });
+      this.deliver(stored(p, e));
     }
   }
 
-  /** Hand one publication to this node's members, in its turn. */
+  /** Hand one publication to this node's members, in its turn: each gets the frame durableFrameFor chooses. */
   private deliver(p: ClusterPublication): void {
     const members = this.rooms.held(p.ns, p.room);
     if (members === undefined) {
@@ -167,17 +210,18 @@ export class DurableFeed {
       return;
     }
     this.delivered.set(p.stream, p);
-    const frame = new SharedFrame(withPosition(p.payload, p.pos.epoch, p.pos.offset));
+    const frames = new PublicationFrames(p, this.rooms.has);
     const log = this.rooms.resumeLog;
-    if (log.active) log.append(p.ns, [p.room], NO_EXCEPTIONS, frame);
+    // Kept once for members waiting to be resumed: they are handed it like the others (see Socket.frameOf).
+    if (log.active) log.append(p.ns, [p.room], p.except ?? NO_EXCEPTIONS, frames.eventFrame(), p.except?.length ? frames.positionFrame() : undefined);
     const skips = this.replayedTo.get(p.stream);
     if (!skips) {
-      this.forEachMember(p, (r) => r.deliverDurable(frame), members);
+      this.forEachMember(p, (r) => r.deliverDurable(durableFrameFor(frames, r)), members);
       return;
     }
     this.forEachMember(p, (r) => {
       const replayed = skips.get(r);
-      if (replayed === undefined || replayed.epoch !== p.pos.epoch || replayed.offset < p.pos.offset) r.deliverDurable(frame);
+      if (replayed === undefined || replayed.epoch !== p.pos.epoch || replayed.offset < p.pos.offset) r.deliverDurable(durableFrameFor(frames, r));
     }, members);
     for (const [r, replayed] of skips) if (replayed.epoch !== p.pos.epoch || replayed.offset <= p.pos.offset) skips.delete(r);
     if (skips.size === 0) this.replayedTo.delete(p.stream);
@@ -194,3 +238,11 @@ export class DurableFeed {
 }
 
 const NO_EXCEPTIONS: readonly string[] = [];
+
+/** A publication read back from the store, in the room of `like`. */
+function stored(like: ClusterPublication, e: StreamEntry): ClusterPublication {
+  const p: ClusterPublication = { ns: like.ns, room: like.room, stream: like.stream, pos: e.pos, payload: e.payload };
+  // Its own exclusions, stored with it: a filled gap leaves out the members its live delivery would have.
+  if (e.except) p.except = e.except;
+  return p;
+}

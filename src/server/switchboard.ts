@@ -189,6 +189,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     this.feed = new DurableFeed(this.streams, {
       held: (ns, room) => this.namespaces.get(ns)?.rooms.held(room),
       resumeLog: this.resumeLog,
+      has: (ns, room, member) => this.namespaces.get(ns)?.rooms.has(room, member as Socket<CE, SE, SD>) ?? false,
       durableLimits: (ns, room) => this.namespaces.get(ns)?.durableLimits(room),
       reportError: (err, context) => this.reportError(err, context),
     });

@@ -137,10 +137,12 @@ export class PrivateRedis {
   private constructor(
     readonly port: number,
     readonly dir: string,
+    /** Append-only file with `appendfsync always`; without, a restart starts empty. */
+    readonly persistent: boolean,
   ) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort(), mkdtempSync(join(tmpdir(), 'sb-redis-')));
+  static async start(options: { persistent?: boolean } = {}): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), mkdtempSync(join(tmpdir(), 'sb-redis-')), options.persistent ?? true);
     await redis.startAgain();
     return redis;
   }
@@ -156,7 +158,7 @@ export class PrivateRedis {
   /** Start (again) on the same port and dir; resolves once it accepts connections. */
   async startAgain(): Promise<void> {
     if (this.child) return;
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no'];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...(this.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']), '--save', '', '--daemonize', 'no'];
     const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));

@@ -76,6 +76,17 @@ function streamStoreConformance(backend: Backend): void {
     assert.deepEqual(entriesOf(read).map((e) => e.payload), AWKWARD_PAYLOADS);
   });
 
+  test('an entry keeps the exclusions it was appended with (a gap filled from the store leaves out the same members)', async () => {
+    const stream = fresh();
+    await store().append(stream, 'to all', LIMITS);
+    await store().append(stream, 'not to two rooms', LIMITS, { except: ['sid-1', 'room "b"'] });
+    await store().append(stream, 'empty list', LIMITS, { except: [] });
+    const read = await store().read(stream, { since: { epoch: (await store().position(stream)).epoch, offset: 0 } }, LIMITS);
+    assert.equal(read.ok, true);
+    if (!read.ok) return;
+    assert.deepEqual(read.entries.map((e) => e.except), [undefined, ['sid-1', 'room "b"'], undefined]);
+  });
+
   test('read since a position returns exactly the gap, oldest first', async () => {
     const stream = fresh();
     const positions = await appendMany(store(), stream, 10);
@@ -296,7 +307,7 @@ describe('redis stream store: cluster-wide streams', { timeout: 60_000 }, () => 
       Promise.all(
         range(1, 200).map(async (i) => {
           const payload = awkward(who, i);
-          return { pos: await store.append(stream, payload, LIMITS, { channel, header }), payload };
+          return { pos: await store.append(stream, payload, LIMITS, { announce: { channel, header } }), payload };
         }),
       );
     const [fromA, fromB] = await Promise.all([appends('A', a), appends('B', b)]);
@@ -382,7 +393,7 @@ describe('redis stream store: cluster-wide streams', { timeout: 60_000 }, () => 
   test('an announce header with a newline is refused before anything is stored', async () => {
     const store = await node();
     const stream = '9:/confroom-header';
-    await assert.rejects(store.append(stream, 'x', LIMITS, { channel: `${prefix}:announce`, header: 'a\nb' }), RangeError);
+    await assert.rejects(store.append(stream, 'x', LIMITS, { announce: { channel: `${prefix}:announce`, header: 'a\nb' } }), RangeError);
     assert.equal((await store.position(stream)).offset, 0);
   });
 });

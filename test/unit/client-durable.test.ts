@@ -118,6 +118,44 @@ describe('durable rooms: positions', () => {
     assert.deepEqual(client.position('news'), at(2, 'e2'));
   });
 
+  it('a position frame advances the tracked position and reaches no handler; the rejoin carries it as since', async () => {
+    durableRooms(() => at(5));
+    const { client, conn } = await server.openConnected();
+    const { log } = record(client);
+    await client.join('news');
+
+    publish(conn, 'news', at(6));
+    conn.send({ type: 'position', room: 'news', pos: at(7) }); // a publication this client was excluded from
+    conn.send({ type: 'position', room: 'news', pos: at(7) }); // a repeat: nothing changes
+    conn.send({ type: 'position', room: 'news', pos: at(6) }); // older: nothing changes
+    conn.send({ type: 'position', room: 'elsewhere', pos: at(9) }); // a room it does not track
+    publish(conn, 'news', at(8));
+    await sync(client, conn);
+    assert.deepEqual(log, ['chat news e1:6', 'chat news e1:8'], 'the excluded publication reaches no handler, and 8 is no gap');
+    assert.deepEqual(client.position('news'), at(8));
+    assert.equal(client.position('elsewhere'), undefined);
+    conn.send({ type: 'position', room: 'news', pos: at(9) });
+    await sync(client, conn);
+    assert.deepEqual(client.position('news'), at(9));
+    assert.equal(conn.ofType('join').length, 1, 'no rejoin: the position frames left no gap');
+
+    // A new session rejoins from past the excluded publication.
+    const second = await reconnect(client, conn);
+    assert.deepEqual((await second.nextFrame('join')).since, at(9));
+  });
+
+  it('a position frame further ahead than the next offset is a gap: the room is joined again with since', async () => {
+    durableRooms(() => at(5));
+    const { client, conn } = await server.openConnected();
+    await client.join('news');
+    await conn.nextFrame('join');
+    conn.send({ type: 'position', room: 'news', pos: at(8) });
+    await sync(client, conn);
+    assert.deepEqual(client.position('news'), at(5));
+    const rejoin = await conn.nextFrame('join');
+    assert.deepEqual(rejoin.since, at(5));
+  });
+
   it('tracks positions per room', async () => {
     durableRooms(() => at(5));
     const { client, conn } = await server.openConnected();

@@ -1,11 +1,13 @@
 /**
  * Keeps facts of docs/PROTOCOL.md that are data in the code in step with it:
  * - the "Reserved event names" section lists exactly RESERVED_EVENTS;
- * - the `history` frame table gives the default and largest `limit` of constants.ts.
+ * - the `history` frame table gives the default and largest `limit` of constants.ts;
+ * - the "Frames" table lists, per direction, exactly the frame types the codec decodes.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { CLIENT_FRAME_TYPES, SERVER_FRAME_TYPES } from '../../src/protocol/codec.js';
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, RESERVED_EVENTS } from '../../src/protocol/constants.js';
 
 const protocolMd = readFileSync(new URL('../../docs/PROTOCOL.md', import.meta.url), 'utf8');
@@ -31,6 +33,18 @@ describe('docs/PROTOCOL.md', () => {
   test('"Reserved event names" lists exactly RESERVED_EVENTS', () => {
     const documented = reservedNames(section(protocolMd, 'Reserved event names'));
     assert.deepEqual([...documented].sort(), [...RESERVED_EVENTS].sort());
+  });
+
+  test('the "Frames" table lists exactly the frame types the codec decodes, in each direction', () => {
+    const rows = section(protocolMd, 'Frames')
+      .split('\n')
+      .map((line) => /^\| `([a-z]+)` \| ([^|]+) \|/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ type: m[1] as string, direction: (m[2] as string).trim() }));
+    const documented = (from: 'client' | 'server'): string[] =>
+      [...new Set(rows.filter((r) => r.direction === 'both' || r.direction.startsWith(from)).map((r) => r.type))].sort();
+    assert.deepEqual(documented('client'), [...CLIENT_FRAME_TYPES].sort(), 'client → server');
+    assert.deepEqual(documented('server'), [...SERVER_FRAME_TYPES].sort(), 'server → client');
   });
 
   test('the history frame table gives the limits of constants.ts', () => {

@@ -8,7 +8,7 @@ import { decodeStreamAnnouncement } from './redis-stream-store.js';
  * JSON never holds a raw newline, so the first line ends where it seems to.
  *
  *   b{"n":node,"ns":…,"r":[rooms],"x":[except],"v":0|1}\n<event frame>
- *   d{"ns":…,"room":…,"s":stream}\n<epoch>\n<offset>\n<event frame without pos>   (written by the stream store's append script)
+ *   d{"ns":…,"room":…,"s":stream[,"x":[except]]}\n<epoch>\n<offset>\n<event frame without pos>   (written by the stream store's append script)
  *   q{"n":node,"id":…,"q":query}
  *   t{"n":node,"sid":…}          (node took over session sid)
  */
@@ -22,9 +22,9 @@ export function encodeBroadcast(node: string, b: ClusterBroadcast): string {
   return `b${JSON.stringify({ n: node, ns: b.ns, r: b.rooms, x: b.except, v: b.volatile ? 1 : 0 })}\n${b.frame}`;
 }
 
-/** The header the stream store's append script puts before epoch, offset and payload. */
-export function publicationHeader(ns: string, room: string, stream: string): string {
-  return `d${JSON.stringify({ ns, room, s: stream })}`;
+/** The header the stream store's append script puts before epoch, offset and payload; `except`: the rooms live delivery leaves out. */
+export function publicationHeader(ns: string, room: string, stream: string, except?: readonly string[]): string {
+  return `d${JSON.stringify(except?.length ? { ns, room, s: stream, x: except } : { ns, room, s: stream })}`;
 }
 
 export function encodeQuery(node: string, id: string, query: ClusterQuery): string {
@@ -64,7 +64,10 @@ export function decodeBusMessage(raw: string): BusMessage | undefined {
       // The stream store's append script wrote it: its own format after the routing line.
       const announced = decodeStreamAnnouncement(raw);
       if (!announced || typeof route.ns !== 'string' || typeof route.room !== 'string' || typeof route.s !== 'string') return undefined;
-      return { kind: 'publication', publication: { ns: route.ns, room: route.room, stream: route.s, pos: announced.pos, payload: announced.payload } };
+      if (route.x !== undefined && !isNames(route.x)) return undefined;
+      const publication: ClusterPublication = { ns: route.ns, room: route.room, stream: route.s, pos: announced.pos, payload: announced.payload };
+      if (route.x !== undefined && route.x.length > 0) publication.except = route.x;
+      return { kind: 'publication', publication };
     }
     case 'q':
       if (typeof route.n !== 'string' || typeof route.id !== 'string' || typeof route.q !== 'object' || route.q === null) return undefined;

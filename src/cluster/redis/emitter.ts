@@ -87,10 +87,11 @@ export class Emitter {
   }
 
   /** @internal */
-  async append(ns: string, room: string, payload: string, limits: HistoryLimits): Promise<StreamPosition> {
+  async append(ns: string, room: string, payload: string, limits: HistoryLimits, except: readonly string[]): Promise<StreamPosition> {
     await this.connected();
     const stream = streamKey(ns, room);
-    return this.streams.append(stream, payload, limits, { channel: this.bus, header: publicationHeader(ns, room, stream) });
+    const header = publicationHeader(ns, room, stream, except);
+    return this.streams.append(stream, payload, limits, { announce: { channel: this.bus, header }, except });
   }
 
   /** Connect on first use; later, a lost connection fails sends at once while ioredis reconnects. */
@@ -178,7 +179,7 @@ export class EmitterOperator {
     if (room === undefined) throw new SwitchboardError(ErrorCode.BadRequest, 'publish() needs exactly one durable room: to(room) with a room made durable by durable()');
     const frame: EventFrame = { type: 'event', event, data, room };
     if (this.nsp.name !== ROOT_NAMESPACE) frame.ns = this.nsp.name;
-    return this.nsp.emitter.append(this.nsp.name, room, encodeFrame(frame), this.nsp.rules.limitsFor(room) as HistoryLimits);
+    return this.nsp.emitter.append(this.nsp.name, room, encodeFrame(frame), this.nsp.rules.limitsFor(room) as HistoryLimits, this.exceptRooms);
   }
 
   private durableRoom(): string | undefined {

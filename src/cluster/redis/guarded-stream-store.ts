@@ -2,7 +2,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { SwitchboardError } from '../../protocol/errors.js';
 import type { StreamPosition } from '../../protocol/frames.js';
 import type { HistoryLimits, StreamRead, StreamStore } from '../../delivery/stream-store.js';
-import type { RedisStreamStore, StreamAnnounce } from './redis-stream-store.js';
+import type { RedisAppendOptions, RedisStreamStore } from './redis-stream-store.js';
 
 /** A Redis failure as the client and the app see it: `cluster_unavailable`, with what failed. */
 export function unavailable(err: unknown, what: string): SwitchboardError {
@@ -15,8 +15,8 @@ export function unavailable(err: unknown, what: string): SwitchboardError {
 export class GuardedStreamStore implements StreamStore {
   constructor(private readonly store: RedisStreamStore) {}
 
-  append(stream: string, payload: string, limits: HistoryLimits, announce?: StreamAnnounce): Promise<StreamPosition> {
-    return this.store.append(stream, payload, limits, announce).catch((err: unknown) => {
+  append(stream: string, payload: string, limits: HistoryLimits, options?: RedisAppendOptions): Promise<StreamPosition> {
+    return this.store.append(stream, payload, limits, options).catch((err: unknown) => {
       throw unavailable(err, 'a durable publish (it was not confirmed stored)');
     });
   }

@@ -56,6 +56,8 @@ export class RedisAdapter implements ClusterAdapter {
   private node: ClusterNode | undefined;
   private readonly failing = new Set<string>();
   private subscribedOnce = false;
+  /** The bus is heard again after a loss; the durable rooms catch up once the command connection is ready. */
+  private resyncDue = false;
   private closed = false;
 
   /** `connection`: a Redis URL, or an ioredis client whose settings are copied (it is not used itself). */
@@ -78,18 +80,19 @@ export class RedisAdapter implements ClusterAdapter {
       commandTimeout: options.commandTimeout ?? 5000,
       retryStrategy: (times) => Math.min(100 * times, 2000),
     };
-    const open = (): Redis => (typeof connection === 'string' ? new Redis(connection, ours) : connection.duplicate(ours));
+    const open = (extra: RedisOptions = {}): Redis => (typeof connection === 'string' ? new Redis(connection, { ...ours, ...extra }) : connection.duplicate({ ...ours, ...extra }));
     this.commands = open();
-    this.subscriber = open();
+    // The node subscribes again itself after a reconnect, so it knows when the bus is heard again (see resubscribe).
+    this.subscriber = open({ autoResubscribe: false });
     this.watch(this.commands, 'commands');
     this.watch(this.subscriber, 'subscriber');
     this.streams = new GuardedStreamStore(new RedisStreamStore(this.commands, { prefix: this.prefix, metaTtlMs: options.streamMetaTtlMs }));
     this.sessions = new RedisSessionStore(this.commands, this.nodeId, this.prefix);
     this.subscriber.on('message', (channel: string, message: string) => this.received(channel, message));
     this.subscriber.on('ready', () => {
-      // ioredis subscribes again by itself after a reconnect; what was published meanwhile is caught up from the streams.
-      if (this.subscribedOnce) this.node?.resync?.();
+      if (this.subscribedOnce) this.resubscribe();
     });
+    this.commands.on('ready', () => this.resyncIfDue());
   }
 
   get presence(): PresenceStore {
@@ -123,7 +126,9 @@ export class RedisAdapter implements ClusterAdapter {
   }
 
   publish(request: PublishRequest): Promise<StreamPosition> {
-    return this.streams.append(request.stream, request.payload, request.limits, { channel: this.bus, header: publicationHeader(request.ns, request.room, request.stream) });
+    const { except } = request;
+    const header = publicationHeader(request.ns, request.room, request.stream, except);
+    return this.streams.append(request.stream, request.payload, request.limits, { announce: { channel: this.bus, header }, ...(except && { except }) });
   }
 
   forward(node: string, request: unknown, timeoutMs?: number): Promise<unknown> {
@@ -174,6 +179,28 @@ export class RedisAdapter implements ClusterAdapter {
     }
     this.subscriber.disconnect();
     await this.commands.quit().catch(() => this.commands.disconnect());
+  }
+
+  /**
+   * The subscriber is back after a loss: subscribe again, then catch up from the streams
+   * what was published meanwhile. In that order — a catch-up read before the SUBSCRIBE took
+   * effect would miss what is appended between the two — and only once the command
+   * connection is back too (it reads the streams): a catch-up that fails is not retried.
+   */
+  private resubscribe(): void {
+    this.subscriber.subscribe(this.bus, this.replies, this.inbox).then(
+      () => {
+        this.resyncDue = true;
+        this.resyncIfDue();
+      },
+      (err: unknown) => this.trouble('subscriber', err), // the next 'ready' tries again
+    );
+  }
+
+  private resyncIfDue(): void {
+    if (!this.resyncDue || this.closed || this.commands.status !== 'ready') return;
+    this.resyncDue = false;
+    this.node?.resync?.();
   }
 
   private received(channel: string, raw: string): void {

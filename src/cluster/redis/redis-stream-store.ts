@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { StreamPosition } from '../../protocol/frames.js';
-import type { HistoryLimits, StreamEntry, StreamRead, StreamStore } from '../../delivery/stream-store.js';
+import type { AppendOptions, HistoryLimits, StreamEntry, StreamRead, StreamStore } from '../../delivery/stream-store.js';
 
 /** Where an append is announced to the cluster: a pub/sub channel and a header the subscribers recognise (no newline). */
 export interface StreamAnnounce {
@@ -14,6 +14,11 @@ export interface StreamAnnouncement {
   header: string;
   pos: StreamPosition;
   payload: string;
+}
+
+/** An append's options in Redis: the exclusions, and where to announce it. */
+export interface RedisAppendOptions extends AppendOptions {
+  announce?: StreamAnnounce;
 }
 
 export interface RedisStreamStoreOptions {
@@ -59,23 +64,30 @@ end
  * from 1), an entry with id "<offset>-0" holding Redis time and payload, exact MAXLEN trim,
  * TTLs (an idle stream past maxAgeMs has nothing recoverable; the meta outlives it), and —
  * when asked — a PUBLISH from inside the script, so the channel carries the appends in offset
- * order cluster-wide.
+ * order cluster-wide. The entry keeps the publication's exclusions (field x, JSON) when it has
+ * any, so a node that fills a gap from the stream leaves out the same members.
  * KEYS: stream, meta. ARGV: epoch candidate, payload, maxMessages, maxAgeMs (both '0' = unbounded),
- * meta ttl[, channel, header].
+ * meta ttl, exclusions ('' = none)[, channel, header].
  */
 const APPEND_LUA = `${PRELUDE}
 local epoch = open_meta(KEYS[1], KEYS[2], ARGV[1], ARGV[5])
 local offset = redis.call('HINCRBY', KEYS[2], 'offset', 1)
 local t = string.format('%d', now_ms())
-if ARGV[3] == '0' then
-  redis.call('XADD', KEYS[1], id(offset), 't', t, 'p', ARGV[2])
-else
-  redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], id(offset), 't', t, 'p', ARGV[2])
+local add = {'XADD', KEYS[1]}
+if ARGV[3] ~= '0' then
+  add[#add + 1] = 'MAXLEN'
+  add[#add + 1] = ARGV[3]
 end
+for _, v in ipairs({id(offset), 't', t, 'p', ARGV[2]}) do add[#add + 1] = v end
+if ARGV[6] ~= '' then
+  add[#add + 1] = 'x'
+  add[#add + 1] = ARGV[6]
+end
+redis.call(unpack(add))
 -- No age limit: the entries live as long as the epoch.
 if ARGV[4] == '0' then redis.call('PEXPIRE', KEYS[1], ARGV[5]) else redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
-if ARGV[6] then
-  redis.call('PUBLISH', ARGV[6], ARGV[7] .. '\\n' .. epoch .. '\\n' .. string.format('%d', offset) .. '\\n' .. ARGV[2])
+if ARGV[7] then
+  redis.call('PUBLISH', ARGV[7], ARGV[8] .. '\\n' .. epoch .. '\\n' .. string.format('%d', offset) .. '\\n' .. ARGV[2])
 end
 return {epoch, offset}
 `;
@@ -88,7 +100,7 @@ return {epoch, offset}
  * KEYS: stream, meta. ARGV: epoch candidate, maxMessages, maxAgeMs (both '0' = unbounded), meta ttl,
  * has since ('1'|'0'),
  * since epoch, since offset, limit (0 = none).
- * Returns {epoch, offset, ok (1|0), {id, payload, id, payload, ...}}.
+ * Returns {epoch, offset, ok (1|0), {id, payload, exclusions ('' = none), id, payload, ...}}.
  */
 const READ_LUA = `${PRELUDE}
 local function entry_time(stream, offset)
@@ -140,11 +152,14 @@ end
 local out = {}
 for _, e in ipairs(range) do
   local fields = e[2]
+  local payload, except = nil, ''
   for i = 1, #fields, 2 do
-    if fields[i] == 'p' then
-      out[#out + 1] = e[1]
-      out[#out + 1] = fields[i + 1]
-    end
+    if fields[i] == 'p' then payload = fields[i + 1] elseif fields[i] == 'x' then except = fields[i + 1] end
+  end
+  if payload then
+    out[#out + 1] = e[1]
+    out[#out + 1] = payload
+    out[#out + 1] = except
   end
 end
 return {epoch, offset, 1, out}
@@ -189,8 +204,9 @@ export class RedisStreamStore implements StreamStore {
   }
 
   /** Append a publication; with `announce`, also PUBLISH it, in offset order, as `${header}\n${epoch}\n${offset}\n${payload}`. */
-  async append(stream: string, payload: string, limits: HistoryLimits, announce?: StreamAnnounce): Promise<StreamPosition> {
-    const args = [newEpoch(), payload, ...limitArgs(limits), String(this.metaTtl(limits))];
+  async append(stream: string, payload: string, limits: HistoryLimits, options: RedisAppendOptions = {}): Promise<StreamPosition> {
+    const { announce, except } = options;
+    const args = [newEpoch(), payload, ...limitArgs(limits), String(this.metaTtl(limits)), except?.length ? JSON.stringify(except) : ''];
     if (announce) {
       if (announce.header.includes('\n')) throw new RangeError(`a stream announce header cannot contain a newline: ${JSON.stringify(announce.header)}`);
       args.push(announce.channel, announce.header);
@@ -216,8 +232,11 @@ export class RedisStreamStore implements StreamStore {
     const position = { epoch, offset };
     if (ok !== 1) return { ok: false, position };
     const entries: StreamEntry[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      entries.push({ pos: { epoch, offset: Number.parseInt(flat[i] as string, 10) }, payload: flat[i + 1] as string });
+    for (let i = 0; i < flat.length; i += 3) {
+      const entry: StreamEntry = { pos: { epoch, offset: Number.parseInt(flat[i] as string, 10) }, payload: flat[i + 1] as string };
+      const except = decodeExcept(flat[i + 2] as string);
+      if (except) entry.except = except;
+      entries.push(entry);
     }
     return { ok: true, entries, position };
   }
@@ -247,6 +266,17 @@ export function decodeStreamAnnouncement(message: string): StreamAnnouncement | 
   const offset = Number(message.slice(b + 1, c));
   if (!Number.isSafeInteger(offset) || offset < 1) return undefined;
   return { header: message.slice(0, a), pos: { epoch: message.slice(a + 1, b), offset }, payload: message.slice(c + 1) };
+}
+
+/** An entry's stored exclusions; anything but a JSON list of names is none. */
+function decodeExcept(stored: string): string[] | undefined {
+  if (stored === '') return undefined;
+  try {
+    const value: unknown = JSON.parse(stored);
+    return Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === 'string') ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A candidate epoch; the script keeps it only when the stream has none. */
