@@ -145,3 +145,31 @@ test('a message flood from one client: it gets rate_limited and is closed with 1
   await eventually(() => sb.connectionCount === 0 && sb.sessionCount === 0, 'every connection to be gone');
   await sb.close();
 });
+
+test('a flood of free frames (acks, pongs, replies nobody asked for) is rate limited and closed like any flood', { timeout: 30_000 }, async () => {
+  // The issue's finding: ~150k acks per second were never cut off and stalled the event loop for bystanders.
+  const { sb, url } = await startServer();
+  sb.on('connection', (socket) => {
+    socket.on('say', (n: number) => n);
+  });
+  try {
+    const flooder = await BareClient.open(url);
+    await flooder.hello();
+    const bystander = await BareClient.open(url);
+    await bystander.hello();
+    const ack = Buffer.from(JSON.stringify({ type: 'ack', received: 0 }));
+    const pong = Buffer.from(JSON.stringify({ type: 'pong' }));
+    const reply = Buffer.from(JSON.stringify({ type: 'reply', ref: 999, data: null }));
+    const kinds = [ack, pong, reply];
+    for (let i = 0; i < 20_000; i++) flooder.ws.send(kinds[i % 3] as Buffer, { binary: false });
+    const closed = await flooder.closed;
+    assert.equal(closed.code, 1008);
+    const error = await flooder.next({ type: 'error', code: 'rate_limited' });
+    assert.match(String(error.message), /rate limit/);
+    bystander.send({ type: 'event', event: 'say', ref: 1, data: 7 });
+    assert.equal((await bystander.next({ ref: 1 })).data, 7, 'the bystander is served');
+    bystander.close();
+  } finally {
+    await sb.close();
+  }
+});
