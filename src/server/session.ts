@@ -59,6 +59,8 @@ export interface SessionHost {
   resumable(token: string): Session | undefined;
   /** Issue a new resume token for a session, retiring its previous one. */
   issueResumeToken(session: Session): string;
+  /** Make a token taken over from another node resume `session` here; returns it. */
+  adoptResumeToken(session: Session, token: string): string;
   retireResumeToken(session: Session, token: string): void;
   /** `why` is undefined for a connection that handed its transport to the session it resumed. */
   sessionClosed(session: Session, why?: DisconnectReason): void;
@@ -144,6 +146,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   private deadline: SessionDeadline | undefined;
   /** Another node took the session over. */
   private movedOut = false;
+  /** The token this node took the session over with, until the client acknowledges the restoring welcome. */
+  private restoredWith: string | undefined;
 
   constructor(
     private readonly host: SessionHost,
@@ -329,6 +333,11 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     return this.waiting === undefined || this.waiting.frames() !== undefined;
   }
 
+  /** Whether `token` is the one this session was taken over with and the client has not yet shown it got the restoring welcome. */
+  awaitsRestoreAck(token: string): boolean {
+    return this.restoredWith !== undefined && token === this.restoredWith && token === this.previousResumeToken;
+  }
+
   /** @internal The frame a broadcast the resume log kept gave this session (see WaitingFrames). */
   frameOf(entry: LoggedBroadcast): SharedFrame | undefined {
     return this.sockets.get(entry.ns)?.frameOf(entry);
@@ -353,7 +362,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
    * `resumed: true` with a fresh token, then send again every frame after the `received`
    * it reported — frames lost in flight as well as those sent while it was away.
    */
-  resumeOn(transport: Transport, ns: string, received: number, info: TransportRequestInfo): void {
+  resumeOn(transport: Transport, ns: string, received: number, info: TransportRequestInfo, restored = false): void {
     if (this.transport) {
       // The old connection is half-open or a second tab copied the token: the newest wins.
       const old = this.transport;
@@ -377,7 +386,14 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.waiting = undefined;
     this.bind(transport);
     this.lastSeen = this.lastPing = heartbeatNow();
-    this.sendWelcome(ns, true);
+    if (restored && this.restoredWith !== undefined) {
+      // Restored again: the token the client holds stays the one it may present next time
+      // (the one issued by the lost welcome never reached it).
+      if (this.resumeToken !== undefined) this.host.retireResumeToken(this, this.resumeToken);
+      this.resumeToken = this.restoredWith;
+      this.previousResumeToken = undefined;
+    }
+    this.sendWelcome(ns, !restored, restored);
     for (const frame of replay) transport.send(frame);
     // Numbered after the frames sent before the loss, and kept (pinned) until acknowledged like them.
     for (const frame of missed) {
@@ -680,6 +696,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
         return;
       case 'ack':
         this.sent?.acknowledge(frame.received);
+        this.restoredWith = undefined;
         this.retirePreviousToken();
         return;
       case 'ping':
@@ -717,7 +734,14 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     const name = hello.ns ?? ROOT_NAMESPACE;
     if (hello.resume !== undefined) {
       const previous = this.host.resumable(hello.resume);
-      if (previous && previous !== this && previous.canResume(name, hello.received)) {
+      if (previous && previous !== this && previous.awaitsRestoreAck(hello.resume)) {
+        // The client never got this node's restoring welcome: its count is the old node's.
+        // Restored again, here: it counts from 0, and every frame since is sent again.
+        if (previous.canResume(name, 0)) {
+          this.handOver(previous, name, 0, true);
+          return;
+        }
+      } else if (previous && previous !== this && previous.canResume(name, hello.received)) {
         this.handOver(previous, name, hello.received as number);
         return;
       }
@@ -729,7 +753,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
         const taken = await this.host.snapshots.take(hello.resume);
         if (this.closed) return;
         if (taken?.snapshot.namespaces.some((s) => s.ns === name) && this.host.namespace(name)) {
-          this.restoreFrom(taken.snapshot, taken.owner, name);
+          this.restoreFrom(taken.snapshot, taken.owner, name, hello.resume);
           return;
         }
       }
@@ -764,8 +788,13 @@ export class Session implements HeartbeatTarget, TransportHandlers {
    * frames that node sent and the client did not acknowledge are not here: the welcome says
    * `resumed: false, restored: true`, and the client rejoins its durable rooms with `since`.
    */
-  private restoreFrom(snapshot: SessionSnapshot, owner: string, ns: string): void {
+  private restoreFrom(snapshot: SessionSnapshot, owner: string, ns: string, presented: string): void {
     this.host.adopt(this, snapshot.sid, owner);
+    this.restoredWith = presented;
+    // The presented token stays valid, on any node, until the client shows it got the new
+    // one (its first ack), as after a resume: a welcome lost with a link that died right
+    // after the takeover must not cost the client its session.
+    this.resumeToken = this.host.adoptResumeToken(this, presented);
     this.cancelDeadline();
     this.handshaken = true;
     this.helloAuth = snapshot.namespaces.find((s) => s.ns === ns)?.handshake.auth;
@@ -815,7 +844,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   }
 
   /** This connection resumes `previous`: give it the transport and the frames that queued behind the hello. */
-  private handOver(previous: Session, ns: string, received: number): void {
+  private handOver(previous: Session, ns: string, received: number, restored = false): void {
     const transport = this.transport as Transport;
     const queued = this.queue ?? [];
     this.cancelDeadline();
@@ -823,7 +852,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.transport = undefined;
     this.closed = true;
     this.host.sessionClosed(this);
-    previous.resumeOn(transport, ns, received, this.info);
+    previous.resumeOn(transport, ns, received, this.info, restored);
     // The rate is per connection: the frames queued here were already counted in its bucket.
     previous.frameRate = this.frameRate;
     for (const frame of queued) if (!previous.closed) previous.intake(frame.data, frame.binary);

@@ -381,6 +381,11 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     return token;
   }
 
+  adoptResumeToken(session: Session, token: string): string {
+    this.resumeTokens.set(token, session);
+    return token;
+  }
+
   retireResumeToken(session: Session, token: string): void {
     if (this.resumeTokens.get(token) === session) this.resumeTokens.delete(token);
   }

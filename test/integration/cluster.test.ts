@@ -28,7 +28,7 @@ async function startCluster(prefix: string, nodes = 3): Promise<{ servers: Switc
 }
 
 /** A bare client that joined `rooms`; its session id is `sid` on it. */
-async function client(url: string, rooms: string[] = []): Promise<BareClient & { sid: string }> {
+async function client(url: string, rooms: string[] = []): Promise<BareClient & { sid: string; token: string }> {
   const c = await BareClient.open(url);
   const welcome = await c.hello();
   let ref = 100;
@@ -38,7 +38,7 @@ async function client(url: string, rooms: string[] = []): Promise<BareClient & {
     const reply = await c.next({ type: 'reply', ref });
     assert.equal(reply.error, undefined, `join ${room}: ${JSON.stringify(reply.error)}`);
   }
-  return Object.assign(c, { sid: welcome.sid as string });
+  return Object.assign(c, { sid: welcome.sid as string, token: welcome.resume as string });
 }
 
 describe('cluster on Redis (three nodes in one process)', () => {
@@ -266,7 +266,9 @@ describe('cluster on Redis (three nodes in one process)', () => {
     back.send({ type: 'event', event: 'order', data: 1, ref: 6, seq: 1 });
     assert.equal((await back.next({ type: 'reply', ref: 6 })).data, 1);
     assert.equal(handled, before);
-    // The token of the welcome on node 1 is the one that resumes now; the old one is spent.
+    // Once the client acknowledged node 1's welcome, its token is the one that resumes; the old one is spent.
+    back.send({ type: 'ack', received: back.received });
+    await new Promise((r) => setTimeout(r, 60)); // the retired token is saved within a few milliseconds
     const third = await BareClient.open(urls[2] as string);
     const stale = await third.hello({ resume: welcome.resume, received: 0 });
     assert.notEqual(stale.sid, welcome.sid, 'a rotated-out token does not take the session');
@@ -274,6 +276,47 @@ describe('cluster on Redis (three nodes in one process)', () => {
     third.close();
     await Promise.all(servers.map((sb) => sb.close()));
   });
+  test('a restoring welcome lost with the link: the token the client still holds restores the session again, on that node or another', async () => {
+    const { servers, urls } = await startCluster(prefix('lost-restore'), 3);
+    const connections: number[] = [];
+    for (const [i, sb] of servers.entries()) sb.on('connection', () => connections.push(i));
+    const c = await client(urls[0] as string, ['lobby']);
+    c.ws.terminate();
+    await eventually(() => servers[0]?.connectionCount === 0, 'node 0 noticed the loss');
+    await new Promise((r) => setTimeout(r, 60));
+    const token = c.token;
+    // Node 1 takes the session over, but the link dies before the client reads the welcome.
+    const lost = await BareClient.open(urls[1] as string);
+    lost.send({ type: 'hello', v: 1, resume: token, received: c.received });
+    await eventually(() => servers[1]?.sockets.sockets.has(c.sid) === true, 'node 1 took the session');
+    servers[2]?.to('lobby').emit('while-lost', 1);
+    await lost.next({ event: 'while-lost' }); // written to the link the client never reads
+    lost.ws.terminate();
+    await eventually(() => servers[1]?.connectionCount === 0, 'node 1 noticed the loss');
+    await new Promise((r) => setTimeout(r, 60));
+    // The client presents the only token it has, with the count of node 0's frames.
+    const again = await BareClient.open(urls[1] as string);
+    const second = await again.hello({ resume: token, received: c.received });
+    assert.equal(second.sid, c.sid, 'the same session, not a new one');
+    assert.equal(second.restored, true, 'restored again: the client counts from 0');
+    assert.equal((await again.next({ event: 'while-lost' })).data, 1, 'what node 1 sent since its lost welcome is sent again');
+    // And if that welcome is lost too, another node takes the session with the same token.
+    again.ws.terminate();
+    await eventually(() => servers[1]?.connectionCount === 0, 'node 1 noticed the second loss');
+    await new Promise((r) => setTimeout(r, 60));
+    const elsewhere = await BareClient.open(urls[2] as string);
+    const third = await elsewhere.hello({ resume: token, received: c.received });
+    assert.equal(third.sid, c.sid);
+    assert.equal(third.restored, true);
+    elsewhere.send({ type: 'ack', received: 0 });
+    await new Promise((r) => setTimeout(r, 60));
+    const stale = await BareClient.open(urls[0] as string);
+    assert.notEqual((await stale.hello({ resume: token, received: 0 })).sid, c.sid, 'acknowledged: the old token is spent');
+    stale.close();
+    elsewhere.close();
+    await Promise.all(servers.map((sb) => sb.close()));
+  });
+
   test('the SDK on a session another node restored: a reliable publish in flight is re-sent and handled once, durable rooms rejoin without a hole', async () => {
     const { servers } = await startCluster(prefix('sdk-restore'), 2);
     const handledOn: number[] = [];
