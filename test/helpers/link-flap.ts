@@ -19,16 +19,19 @@ export interface FlapStats {
 
 type PipeState = 'open' | 'blackholed' | 'closed';
 
+/** Chunks (or an end) waiting out their delay in one direction, in order: one timer for the head. */
+interface Lane {
+  queue: { due: number; action: () => void }[];
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
 /** One TCP connection through the link: the client's socket, the upstream one, and what is in flight each way. */
 interface Pipe {
   client: Socket;
   upstream: Socket;
   state: PipeState;
-  /** Pending delayed writes, cancelled when the pipe is cut. */
-  timers: Set<ReturnType<typeof setTimeout>>;
-  /** When the last chunk each way is due: later chunks never overtake it. */
-  dueUp: number;
-  dueDown: number;
+  up: Lane;
+  down: Lane;
 }
 
 /**
@@ -152,7 +155,7 @@ export class FlapLink {
     upstream.on('error', () => {});
     client.setNoDelay(true);
     upstream.setNoDelay(true);
-    const pipe: Pipe = { client, upstream, state: 'open', timers: new Set(), dueUp: 0, dueDown: 0 };
+    const pipe: Pipe = { client, upstream, state: 'open', up: { queue: [], timer: undefined }, down: { queue: [], timer: undefined } };
     this.pipes.add(pipe);
     client.on('data', (chunk: Buffer) => this.forward(pipe, chunk, 'up'));
     upstream.on('data', (chunk: Buffer) => this.forward(pipe, chunk, 'down'));
@@ -173,34 +176,49 @@ export class FlapLink {
     this.later(pipe, direction, () => target.write(chunk));
   }
 
-  /** Run `action` after latency + jitter, never before the previous action of the same direction. */
+  /**
+   * Run `action` after latency + jitter, never before the previous action of the same
+   * direction: one queue and one timer per direction, since timers of different delays
+   * due in the same millisecond may fire in any order.
+   */
   private later(pipe: Pipe, direction: 'up' | 'down', action: () => void): void {
     if (pipe.state !== 'open') return;
-    const now = Date.now();
+    const lane = pipe[direction];
     const delay = this.profile.latencyMs + (this.profile.jitterMs > 0 ? this.jitter.int(0, this.profile.jitterMs) : 0);
-    const previous = direction === 'up' ? pipe.dueUp : pipe.dueDown;
-    const due = Math.max(previous, now + delay);
-    if (direction === 'up') pipe.dueUp = due;
-    else pipe.dueDown = due;
-    const timer = setTimeout(() => {
-      pipe.timers.delete(timer);
-      if (pipe.state === 'open') action();
-    }, due - now);
-    pipe.timers.add(timer);
+    const last = lane.queue[lane.queue.length - 1];
+    lane.queue.push({ due: Math.max(last?.due ?? 0, Date.now() + delay), action });
+    if (lane.timer === undefined) this.arm(pipe, lane);
+  }
+
+  private arm(pipe: Pipe, lane: Lane): void {
+    const head = lane.queue[0];
+    if (!head) return;
+    lane.timer = setTimeout(() => {
+      lane.timer = undefined;
+      while (pipe.state === 'open' && (lane.queue[0]?.due ?? Infinity) <= Date.now()) lane.queue.shift()?.action();
+      if (pipe.state === 'open') this.arm(pipe, lane);
+    }, Math.max(0, head.due - Date.now()));
+  }
+
+  /** Drop what is in flight both ways. */
+  private drop(pipe: Pipe): void {
+    for (const lane of [pipe.up, pipe.down]) {
+      if (lane.timer !== undefined) clearTimeout(lane.timer);
+      lane.timer = undefined;
+      lane.queue = [];
+    }
   }
 
   private blackhole(pipe: Pipe): void {
     pipe.state = 'blackholed';
-    for (const t of pipe.timers) clearTimeout(t);
-    pipe.timers.clear();
+    this.drop(pipe);
     // Bytes still arriving are read and dropped, so neither peer sees back-pressure either.
     if (pipe.client.destroyed && pipe.upstream.destroyed) this.forget(pipe);
   }
 
   private cut(pipe: Pipe, reset: boolean): void {
     pipe.state = 'closed';
-    for (const t of pipe.timers) clearTimeout(t);
-    pipe.timers.clear();
+    this.drop(pipe);
     for (const socket of [pipe.upstream, pipe.client]) {
       if (socket.destroyed) continue;
       if (reset && !socket.connecting) socket.resetAndDestroy();

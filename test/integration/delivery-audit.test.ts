@@ -77,6 +77,16 @@ function audit(nodes: number): void {
           assert.equal(row().reordered, 0, `${name}: reordered ${row().reordered}`);
         });
 
+        test(`${name}: every reconnect kept the session (new sessions = 0 for clients away less than the TTL)`, () => {
+          // GUARANTEES.md, Session resume: a client back within the TTL gets its session back, on
+          // any node (resumed, or restored by another node). A new session is what loses ordinary
+          // events and sends durable rooms back to their history.
+          const within = caseOf().clients.filter((a) => a.sessions.longestAwayMs < RESUME_TTL_MS);
+          const fresh = within.reduce((s, a) => s + a.sessions.fresh, 0);
+          const longest = Math.max(0, ...caseOf().clients.map((a) => a.sessions.longestAwayMs));
+          assert.equal(fresh, 0, `${name}: ${fresh} new sessions of ${row().reconnects} reconnects (longest time away ${(longest / 1000).toFixed(1)} s; TTL ${RESUME_TTL_MS / 1000} s)`);
+        });
+
         if (mechanism === 'ordinary') {
           test(`${name}: lost = 0 for clients whose sessions all resumed`, () => {
             const r = row();
