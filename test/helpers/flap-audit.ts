@@ -107,7 +107,6 @@ function watch(client: SwitchboardClient): AuditClient {
   client.on('disconnect', () => audit.sessions.disconnected());
   client.on('n', (data: { n: number }, meta) => {
     audit.tally.record(data.n);
-    ((audit as unknown as { seq?: number[] }).seq ??= []).push(data.n);
     if (meta.pos) audit.lastOffset = meta.pos.offset;
   });
   client.on('fence', () => {
