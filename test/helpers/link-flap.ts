@@ -2,7 +2,7 @@ import { createConnection, createServer, type AddressInfo, type Server, type Soc
 import { flapTimeline, type FlapPeriod, type FlapProfile, type OutageKind } from './flap-profile.js';
 import { deriveSeed, seededRandom, type SeededRandom } from './seeded-random.js';
 
-export { HARSH_PROFILE, profile, type FlapProfile } from './flap-profile.js';
+export { HARSH_PROFILE, profile, type FlapProfile, type OutageKind } from './flap-profile.js';
 
 /** What a link did to its client's connections so far. */
 export interface FlapStats {
@@ -115,6 +115,17 @@ export class FlapLink {
       }, Math.max(0, t0 + period.outAt - Date.now()));
     };
     run(0);
+  }
+
+  /**
+   * Take the link down for good, now: the timeline stops and the connections open go the
+   * way `kind` says (a memory benchmark holds sessions away with this).
+   */
+  down(kind: OutageKind): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.goOut(kind);
+    this.finished();
   }
 
   /** Stop the timeline and destroy every connection, the dead ones included, and the listener. */
