@@ -59,7 +59,8 @@ export interface AuditCase {
   /** Reliable: per client, the k of each handler run, in the order the server ran them. */
   readonly handled: Map<number, number[]>;
   published: number;
-  publishErrors: number;
+  /** Durable: numbers whose publish() rejected: sent to nobody and reported to the publisher, so owed to no client. */
+  readonly failed: Set<number>;
 }
 
 /** The server side of one audit: nodes, and what the clients reach them by. */
@@ -135,7 +136,7 @@ async function openCase(d: Deployment, plan: AuditPlan, transport: TransportKind
       else if (!client.connected) await new Promise<void>((resolve) => client.once('connect', () => resolve()));
     }),
   );
-  return { name, mechanism, transport, room, clients, flapper, offsets: new Map(), handled: new Map(), published: 0, publishErrors: 0 };
+  return { name, mechanism, transport, room, clients, flapper, offsets: new Map(), handled: new Map(), published: 0, failed: new Set() };
 }
 
 /** Publish room messages and reliable publishes at their rates for `ms`. */
@@ -174,7 +175,7 @@ async function traffic(d: Deployment, plan: AuditPlan, cases: AuditCase[]): Prom
             .publish('n', { n })
             .then(
               (pos) => c.offsets.set(n, pos.offset),
-              () => c.publishErrors++,
+              () => c.failed.add(n),
             );
       }
     }
@@ -249,7 +250,7 @@ export function figures(c: AuditCase): CaseFigures & { unsettled: number; reject
     const gaps = Object.entries(rejections).reduce((s, [code, n]) => s + (code === 'buffer_full' ? 0 : n), 0);
     return { ...base, expected, lost, duplicated, reordered, gaps, silent, unsettled, rejections };
   }
-  const missing = c.clients.map((a) => a.tally.missing(c.published));
+  const missing = c.clients.map((a) => a.tally.missing(c.published).filter((n) => !c.failed.has(n)));
   const lost = missing.reduce((s, m) => s + m.length, 0);
   const silent =
     c.mechanism === 'durable'
@@ -257,7 +258,7 @@ export function figures(c: AuditCase): CaseFigures & { unsettled: number; reject
       : c.clients.reduce((s, a, i) => s + (a.sessions.allResumed ? (missing[i] as number[]).length : 0), 0);
   return {
     ...base,
-    expected: c.published * c.clients.length,
+    expected: (c.published - c.failed.size) * c.clients.length,
     lost,
     duplicated: sum((a) => a.tally.duplicates),
     reordered: sum((a) => a.tally.reordered),

@@ -67,6 +67,9 @@ function audit(nodes: number): void {
         };
         const caseOf = (): AuditCase => cases.find((c) => c.name === name) as AuditCase;
 
+        test(`${name}: the links flapped (reconnects > 0), or the audit proves nothing`, () => {
+          assert.ok(row().reconnects > 0 && row().cuts > 0, `${name}: ${row().reconnects} reconnects, ${row().cuts} connections cut`);
+        });
         test(`${name}: every client caught up before the audit counted`, () => {
           assert.equal(row().unsettled, 0, `${name}: ${row().unsettled} clients (or publishes) still waiting after the settle time`);
         });
