@@ -2,6 +2,7 @@ import type { ReportedGap } from '../../test/helpers/delivery-tally.js';
 import { type FlapProfile, type FlapStats, LinkFlapper, profile as withChanges } from '../../test/helpers/link-flap.js';
 import { ServerProcess } from '../server-process.js';
 import type { FlapClient } from './clients.js';
+import { flapHeartbeat } from './heartbeat.js';
 import type { FlapSystem, SystemName } from './systems.js';
 
 export interface FlapPlan {
@@ -74,11 +75,16 @@ export async function runFlap(system: FlapSystem, plan: FlapPlan, log: Log): Pro
     flapper.start();
     const { published } = await server.command<{ published: number }>('paced', { room: ROOM, rate: plan.rate, durationMs }, durationMs + 60_000);
     await flapper.done;
-    // Settled: everyone back and nothing arrived for 3 s (replays after a late resume included), or the deadline.
+    // Settled: every client connected and holding the last number, or connected and nothing
+    // arrived for longer than a heartbeat needs to notice a dead link (a client may sit on a
+    // blackholed connection at the end, its tail still to come), or the deadline.
+    const { interval, timeout } = flapHeartbeat();
+    const quietMs = interval + timeout + 3000;
     const deadline = Date.now() + plan.settleMs;
     while (Date.now() < deadline) {
       const quietFor = Date.now() - Math.max(...clients.map((c) => c.lastArrival));
-      if (clients.every((c) => c.connected()) && quietFor > 3000) break;
+      const done = clients.every((c) => c.connected() && (c.tally.has(published - 1) || quietFor > quietMs));
+      if (done) break;
       await sleep(250);
     }
     return count(system, clients, published, flapper.totals(), (Date.now() - started) / 1000);
