@@ -35,6 +35,11 @@ export interface FlapFigures {
   /** Switchboard durable rooms: `recovered: false` events, and the missing numbers inside them. */
   gaps: number;
   lostInGaps: number;
+  /**
+   * Switchboard durable rooms: per client with missing numbers outside every reported gap,
+   * those runs of numbers, its gaps and its sessions, to find out why (a silent loss breaks the promise).
+   */
+  silent: { client: number; missing: string[]; gaps: ReportedGap[]; resumed: number; fresh: number; connected: boolean }[];
   /** Clients not connected when the run was counted. */
   away: number;
   flap: FlapStats;
@@ -114,10 +119,30 @@ function count(system: FlapSystem, clients: FlapClient[], published: number, fla
     fresh: sum((c) => c.sessions.fresh + c.sessions.restored),
     gaps: sum((c) => c.gaps.length),
     lostInGaps: clients.reduce((s, c, i) => s + (missing[i] as number[]).filter((n) => inGap(n, c.gaps)).length, 0),
+    silent: system.reportsGaps
+      ? clients.flatMap((c, i) => {
+          const outside = (missing[i] as number[]).filter((n) => !inGap(n, c.gaps));
+          if (outside.length === 0) return [];
+          const { resumed, fresh } = c.sessions;
+          return [{ client: i, missing: runs(outside), gaps: c.gaps, resumed, fresh, connected: c.connected() }];
+        })
+      : [],
     away: sum((c) => (c.connected() ? 0 : 1)),
     flap,
     seconds: Math.round(seconds),
   };
+}
+
+/** Sorted numbers as runs: [1, 2, 3, 7] → ['1-3', '7']. */
+function runs(numbers: number[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < numbers.length; ) {
+    let j = i;
+    while (j + 1 < numbers.length && (numbers[j + 1] as number) === (numbers[j] as number) + 1) j++;
+    out.push(i === j ? `${numbers[i]}` : `${numbers[i]}-${numbers[j]}`);
+    i = j + 1;
+  }
+  return out;
 }
 
 /**
