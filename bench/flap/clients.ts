@@ -11,6 +11,8 @@ export interface FlapClient {
   readonly gaps: ReportedGap[];
   /** When the handler last got a message (ms, Date.now()). */
   lastArrival: number;
+  /** Switchboard: what the SDK's `error` event reported (a room refused on rejoin, say), as `code: message`. */
+  readonly errors: string[];
   connected(): boolean;
   close(): void;
 }
@@ -20,7 +22,7 @@ interface Tick {
 }
 
 function blank(): Omit<FlapClient, 'connected' | 'close'> {
-  return { tally: new NumberTally(), sessions: new SessionLog(), gaps: [], lastArrival: 0 };
+  return { tally: new NumberTally(), sessions: new SessionLog(), gaps: [], lastArrival: 0, errors: [] };
 }
 
 /**
@@ -63,7 +65,7 @@ export async function openSwitchboard(link: FlapLink, room: string): Promise<Fla
     if (!info.recovered) state.gaps.push({ fromOffset: lastOffset, toOffset: info.position.offset });
     lastOffset = info.position.offset;
   });
-  client.on('error', () => {});
+  client.on('error', (err: Error & { code?: string }) => state.errors.push(`${err.code ?? 'error'}: ${err.message}`));
   await client.join(room);
   return Object.assign(state, { connected: () => client.connected, close: () => client.close() });
 }

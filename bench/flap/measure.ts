@@ -39,7 +39,7 @@ export interface FlapFigures {
    * Switchboard durable rooms: per client with missing numbers outside every reported gap,
    * those runs of numbers, its gaps and its sessions, to find out why (a silent loss breaks the promise).
    */
-  silent: { client: number; missing: string[]; gaps: ReportedGap[]; resumed: number; fresh: number; connected: boolean }[];
+  silent: { client: number; missing: string[]; gaps: ReportedGap[]; resumed: number; fresh: number; connected: boolean; errors: string[] }[];
   /** Clients not connected when the run was counted. */
   away: number;
   flap: FlapStats;
@@ -124,7 +124,7 @@ function count(system: FlapSystem, clients: FlapClient[], published: number, fla
           const outside = (missing[i] as number[]).filter((n) => !inGap(n, c.gaps));
           if (outside.length === 0) return [];
           const { resumed, fresh } = c.sessions;
-          return [{ client: i, missing: runs(outside), gaps: c.gaps, resumed, fresh, connected: c.connected() }];
+          return [{ client: i, missing: runs(outside), gaps: c.gaps, resumed, fresh, connected: c.connected(), errors: c.errors }];
         })
       : [],
     away: sum((c) => (c.connected() ? 0 : 1)),

@@ -42,7 +42,7 @@ export function formatFlapReport(results: FlapResults): string {
   const first = results.flap[0];
   const outages = first ? `${first.flap.outages} outages (${first.flap.blackholed} blackholed, ${first.flap.resets} RST, ${first.flap.fins} FIN), ${first.flap.refused} attempts refused` : '';
   const held = results.memory[0];
-  const silent = results.flap.flatMap((f) => f.silent.map((c) => `  ${f.system} client ${c.client}: missing ${c.missing.join(' ')} outside its recovered:false gaps ${JSON.stringify(c.gaps.map((g) => [g.fromOffset, g.toOffset]))} (resumed ${c.resumed}, new ${c.fresh}${c.connected ? '' : ', not connected'})`));
+  const silent = results.flap.flatMap((f) => f.silent.map((c) => `  ${f.system} client ${c.client}: missing ${c.missing.join(' ')} outside its recovered:false gaps ${JSON.stringify(c.gaps.map((g) => [g.fromOffset, g.toOffset]))} (resumed ${c.resumed}, new ${c.fresh}${c.connected ? '' : ', not connected'}; errors ${JSON.stringify(c.errors)})`));
   return [
     ...(silent.length > 0 ? ['SILENT LOSS in a durable room (numbers n at offset n + 1):', ...silent] : []),
     `${plan.clients} clients in one room, ${plan.messages} numbered messages at ${plan.rate}/s, seed ${plan.seed}, heartbeat ${plan.heartbeatMs} ms + ${plan.heartbeatMs} ms; links per client: ${outages}`,
