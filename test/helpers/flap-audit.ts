@@ -43,6 +43,8 @@ export interface AuditClient {
   readonly gaps: ReportedGap[];
   lastOffset: number;
   fenced: boolean;
+  /** What the SDK's `error` event reported (a room refused on rejoin, say), as `code: message`. */
+  errors: string[];
   /** Reliable publishes: how each one ended (index k = the k-th publish). */
   outcomes: ('pending' | 'ok' | string)[];
 }
@@ -103,7 +105,7 @@ async function deploy(nodes: number, label: string): Promise<Deployment> {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function watch(client: SwitchboardClient): AuditClient {
-  const audit: AuditClient = { client, tally: new NumberTally(), sessions: new SessionLog(), gaps: [], lastOffset: 0, fenced: false, outcomes: [] };
+  const audit: AuditClient = { client, tally: new NumberTally(), sessions: new SessionLog(), gaps: [], lastOffset: 0, fenced: false, errors: [], outcomes: [] };
   client.on('connect', (info) => audit.sessions.connected(info?.resumed === true, client.id));
   client.on('disconnect', () => audit.sessions.disconnected());
   client.on('n', (data: { n: number }, meta) => {
@@ -118,7 +120,7 @@ function watch(client: SwitchboardClient): AuditClient {
     if (!info.recovered) audit.gaps.push({ fromOffset: audit.lastOffset, toOffset: info.position.offset });
     audit.lastOffset = info.position.offset;
   });
-  client.on('error', () => {}); // counted through outcomes and sessions; the audit must not crash on them
+  client.on('error', (err: Error & { code?: string }) => audit.errors.push(`${err.code ?? 'error'}: ${err.message}`));
   return audit;
 }
 
