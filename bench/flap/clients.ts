@@ -9,8 +9,8 @@ export interface FlapClient {
   readonly sessions: SessionLog;
   /** Switchboard durable rooms: the `recovered: false` gaps (offsets). */
   readonly gaps: ReportedGap[];
-  /** When the handler last got a message (ms, Date.now()). */
-  lastArrival: number;
+  /** When the client last connected or its handler last got a message (ms, Date.now()). */
+  lastActivity: number;
   /** Switchboard: what the SDK's `error` event reported (a room refused on rejoin, say), as `code: message`. */
   readonly errors: string[];
   connected(): boolean;
@@ -22,7 +22,7 @@ interface Tick {
 }
 
 function blank(): Omit<FlapClient, 'connected' | 'close'> {
-  return { tally: new NumberTally(), sessions: new SessionLog(), gaps: [], lastArrival: 0, errors: [] };
+  return { tally: new NumberTally(), sessions: new SessionLog(), gaps: [], lastActivity: 0, errors: [] };
 }
 
 /**
@@ -37,12 +37,13 @@ export async function openSocketIo(link: FlapLink, room: string): Promise<FlapCl
   const inRoom = new Promise<void>((resolve) => (joined = resolve));
   socket.on('connect', () => {
     state.sessions.connected(socket.recovered, socket.id);
+    state.lastActivity = Date.now();
     if (!socket.recovered) socket.emit('join', room, () => joined());
   });
   socket.on('disconnect', () => state.sessions.disconnected());
   socket.on('tick', (data: Tick) => {
     state.tally.record(data.s);
-    state.lastArrival = Date.now();
+    state.lastActivity = Date.now();
   });
   await inRoom;
   return Object.assign(state, { connected: () => socket.connected, close: () => void socket.disconnect() });
@@ -53,11 +54,14 @@ export async function openSwitchboard(link: FlapLink, room: string): Promise<Fla
   const state = blank();
   let lastOffset = 0;
   const client = connect(link.url(), { transports: ['websocket'], network: false });
-  client.on('connect', (info) => state.sessions.connected(info?.resumed === true, client.id));
+  client.on('connect', (info) => {
+    state.sessions.connected(info?.resumed === true, client.id);
+    state.lastActivity = Date.now();
+  });
   client.on('disconnect', () => state.sessions.disconnected());
   client.on('tick', (data: Tick, meta) => {
     state.tally.record(data.s);
-    state.lastArrival = Date.now();
+    state.lastActivity = Date.now();
     if (meta.pos) lastOffset = meta.pos.offset;
   });
   client.on('recovery', (info) => {

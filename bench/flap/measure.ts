@@ -80,18 +80,15 @@ export async function runFlap(system: FlapSystem, plan: FlapPlan, log: Log): Pro
     flapper.start();
     const { published } = await server.command<{ published: number }>('paced', { room: ROOM, rate: plan.rate, durationMs }, durationMs + 60_000);
     await flapper.done;
-    // Settled: every client connected and holding the last number, or connected and nothing
-    // arrived for longer than a heartbeat needs to notice a dead link (a client may sit on a
-    // blackholed connection at the end, its tail still to come), or the deadline.
+    // Settled: every client connected and holding the last number, or connected and quiet
+    // since its last connect for longer than a heartbeat needs to notice a dead link (one may
+    // sit on a blackholed connection, or have just come back with its rejoin still on the way),
+    // or the deadline.
     const { interval, timeout } = flapHeartbeat();
     const quietMs = interval + timeout + 3000;
     const deadline = Date.now() + plan.settleMs;
-    while (Date.now() < deadline) {
-      const quietFor = Date.now() - Math.max(...clients.map((c) => c.lastArrival));
-      const done = clients.every((c) => c.connected() && (c.tally.has(published - 1) || quietFor > quietMs));
-      if (done) break;
-      await sleep(250);
-    }
+    const settled = (c: FlapClient): boolean => c.connected() && (c.tally.has(published - 1) || Date.now() - c.lastActivity > quietMs);
+    while (Date.now() < deadline && !clients.every(settled)) await sleep(250);
     return count(system, clients, published, flapper.totals(), (Date.now() - started) / 1000);
   } finally {
     for (const c of clients) c.close();
