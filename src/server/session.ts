@@ -791,6 +791,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   private restoreFrom(snapshot: SessionSnapshot, owner: string, ns: string, presented: string): void {
     this.host.adopt(this, snapshot.sid, owner);
     this.restoredWith = presented;
+    // A session in use on another node, not an abandoned connection: it keeps the whole TTL.
+    this.heardAfterHello = true;
     // The presented token stays valid, on any node, until the client shows it got the new
     // one (its first ack), as after a resume: a welcome lost with a link that died right
     // after the takeover must not cost the client its session.
