@@ -60,7 +60,7 @@ export class DurableFeed {
   /** A publication arrived (from this node or another): deliver it now, or in its stream's turn. */
   arrive(publication: ClusterPublication): void {
     const { sequencer } = this.streams;
-    if (sequencer.idle(publication.stream) && !this.gapBefore(publication)) {
+    if (sequencer.idle(publication.stream) && !this.outOfTurn(publication)) {
       this.deliver(publication);
       return;
     }
@@ -151,9 +151,10 @@ export class DurableFeed {
   }
 
   /** Whether publications before this one are missing here: a gap in its epoch, or the start of a new epoch. */
-  private gapBefore(p: ClusterPublication): boolean {
+  /** Whether `p` is not simply the next one: publications before it are missing here, or it was delivered already (a joiner recorded a position past it). */
+  private outOfTurn(p: ClusterPublication): boolean {
     const last = this.delivered.get(p.stream)?.pos;
-    return last !== undefined && (last.epoch !== p.pos.epoch || p.pos.offset > last.offset + 1);
+    return last !== undefined && (last.epoch !== p.pos.epoch || p.pos.offset !== last.offset + 1);
   }
 
   private async deliverInOrder(p: ClusterPublication): Promise<void> {
