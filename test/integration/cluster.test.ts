@@ -156,14 +156,18 @@ describe('cluster on Redis (three nodes in one process)', () => {
       joiners.push({ c, position: ((await c.next({ type: 'reply', ref: 1 })).data as Frame).position as Pos });
       await new Promise((r) => setTimeout(r, 15));
     }
-    await publishing;
-    for (const { c, position } of joiners) {
-      await eventually(() => c.frames.some((f) => f.event === 'tick' && (f.pos as Pos).offset === 200) || position.offset === 200, 'the last tick', 5000);
-      const offsets = c.frames.filter((f) => f.event === 'tick').map((f) => (f.pos as Pos).offset);
-      assert.deepEqual(offsets, Array.from({ length: 200 - position.offset }, (_, i) => position.offset + i + 1), `joined at ${position.offset}`);
-      c.close();
+    try {
+      await publishing;
+      for (const { c, position } of joiners) {
+        await eventually(() => c.frames.some((f) => f.event === 'tick' && (f.pos as Pos).offset === 200) || position.offset === 200, 'the last tick', 5000);
+        const offsets = c.frames.filter((f) => f.event === 'tick').map((f) => (f.pos as Pos).offset);
+        assert.deepEqual(offsets, Array.from({ length: 200 - position.offset }, (_, i) => position.offset + i + 1), `joined at ${position.offset}`);
+      }
+    } finally {
+      // A failure must end the file, not leave it waiting on open servers.
+      for (const { c } of joiners) c.close();
+      await Promise.all(servers.map((sb) => sb.close()));
     }
-    await Promise.all(servers.map((sb) => sb.close()));
   });
 
   test('an Emitter in a process without connections reaches sockets on every node, durable rooms included', async () => {
