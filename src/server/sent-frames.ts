@@ -28,8 +28,6 @@ export class SentFrames {
   private bytes = 0;
   /** Frames sent so far. */
   private count = 0;
-  /** Frames up to this number were replayed by a resume: kept, whatever the bounds, until acknowledged. */
-  private pinnedThrough = 0;
 
   constructor(
     private readonly maxFrames: number,
@@ -41,12 +39,11 @@ export class SentFrames {
   }
 
   /**
-   * Record a frame. Past the bounds the oldest are forgotten (a resume from before them
-   * fails), except `pinned` ones: a resume's replay may be longer than the bounds (it holds
-   * what the session missed while it waited), and a link that drops again mid-replay must
-   * not cost the session.
+   * Record a frame. Nothing is forgotten until acknowledged: past the bounds (`over`) the
+   * session keeps what follows elsewhere (ResumeFrames), and a resume's replay, which may be
+   * longer than the bounds, stays whole until acknowledged.
    */
-  add(frame: Kept, pinned = false): void {
+  add(frame: Kept): void {
     if (this.kept === this.ring.length) this.grow();
     const capacity = this.ring.length;
     let slot = this.start + this.kept;
@@ -55,8 +52,20 @@ export class SentFrames {
     this.kept++;
     this.bytes += frame.length;
     this.count++;
-    if (pinned) this.pinnedThrough = this.count;
-    while ((this.kept > this.maxFrames || (this.bytes > this.maxBytes && this.kept > 1)) && this.firstNumber > this.pinnedThrough) this.dropOldest();
+  }
+
+  /** The bounds are reached: what follows must be kept another way. */
+  get over(): boolean {
+    return this.kept >= this.maxFrames || this.bytes >= this.maxBytes;
+  }
+
+  /** Forget every kept frame and count on from `total` frames sent (those not kept cannot be replayed). */
+  skipTo(total: number): void {
+    while (this.kept > 0) this.dropOldest();
+    this.count = Math.max(this.count, total);
+    this.firstNumber = this.count + 1;
+    this.start = 0;
+    if (this.ring.length > IDLE_RING_SLOTS) this.ring = NO_SLOTS;
   }
 
   /** The client has received the first `received` frames: they need not be kept. */
@@ -99,7 +108,7 @@ export class SentFrames {
     this.bytes -= frame.length;
   }
 
-  /** Double the ring (up to one slot past the frame bound, unless pinned frames hold more), oldest first. */
+  /** Double the ring (up to one slot past the frame bound, unless a replay holds more), oldest first. */
   private grow(): void {
     const doubled = Math.max(8, this.ring.length * 2);
     const capacity = this.kept <= this.maxFrames ? Math.min(doubled, this.maxFrames + 1) : doubled;

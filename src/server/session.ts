@@ -26,9 +26,8 @@ import { FrameRate } from './frame-rate.js';
 import { heartbeatNow, type HeartbeatTarget } from './heartbeat.js';
 import { EventDispatch } from './event-dispatch.js';
 import { RoomRequests } from './room-requests.js';
-import { SentFrames } from './sent-frames.js';
 import type { LoggedBroadcast, ResumeLog } from './resume-log.js';
-import { WaitingFrames } from './waiting-frames.js';
+import { ResumeFrames } from './resume-frames.js';
 import { NamespaceSockets } from './namespace-sockets.js';
 import { announcedLimits } from './announced-limits.js';
 import { rejectionPayload } from './middleware.js';
@@ -137,11 +136,9 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   /** Why the connection was lost, reported if the session is never resumed. */
   private lossReason: DisconnectReason | undefined;
   /** Frames sent since the first welcome and not yet acknowledged: what a resume replays. */
-  private sent: SentFrames | undefined;
+  private kept: ResumeFrames | undefined;
   /** Between a lost connection and a resume (or the end of the TTL). */
   private awaiting = false;
-  /** What was produced for the session while it waits (undefined when resume is off). */
-  private waiting: WaitingFrames | undefined;
   /** The handshake timeout, then the resume TTL while awaiting: on the server's DeadlineClock, only while one runs. */
   private deadline: SessionDeadline | undefined;
   /** Another node took the session over. */
@@ -198,7 +195,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     if (this.closed) return false;
     if (this.awaiting) return true;
     if (!this.transport) return false;
-    return this.transport.isOpen || (this.sent !== undefined && this.closeReason === undefined);
+    return this.transport.isOpen || (this.kept !== undefined && this.closeReason === undefined);
   }
 
   /** The session has a connection (it is not waiting to be resumed). */
@@ -317,7 +314,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   private awaitResume(): void {
     this.awaiting = true;
     const { resume } = this.host.options;
-    if (this.sent) this.waiting = new WaitingFrames(this.host.resumeLog, this, resume.maxUnackedFrames, resume.maxUnackedBytes);
+    this.kept?.linkLost();
     // A connection opened and abandoned (nothing after its hello) is not worth keeping for long.
     this.scheduleDeadline(Date.now() + (this.heardAfterHello ? resume.ttl : Math.min(resume.ttl, resume.silentTtl)));
     this.host.holdPlace(this, this.info.remoteAddress, () => {
@@ -329,8 +326,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
 
   /** Whether a client that received `received` frames can resume this session in namespace `ns` without a hole. */
   canResume(ns: string, received: number | undefined): boolean {
-    if (this.closed || !this.sockets.has(ns) || received === undefined || !this.sent?.canReplayAfter(received)) return false;
-    return this.waiting === undefined || this.waiting.frames() !== undefined;
+    return !this.closed && this.sockets.has(ns) && received !== undefined && (this.kept?.canReplayAfter(received) ?? false);
   }
 
   /** Whether `token` is the one this session was taken over with and the client has not yet shown it got the restoring welcome. */
@@ -354,7 +350,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
 
   /** @internal A socket of this session is about to join or leave a room: a waiting session settles what the log gave it so far. */
   membershipChanging(): void {
-    if (this.waiting && !this.waiting.settle()) this.resumeLost();
+    if (this.kept && !this.kept.membershipChanging()) this.resumeLost();
   }
 
   /**
@@ -379,11 +375,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.cookies = undefined;
     for (const socket of this.sockets.values()) socket.reconnected(this.handshakeInfo(socket.handshake.auth));
     // The client's count is an acknowledgement too: a flapping link that never carried an `ack` must not fill what is kept.
-    this.sent?.acknowledge(received);
-    const replay = this.sent?.after(received) ?? [];
-    const missed = this.waiting?.frames() ?? [];
-    this.waiting?.close();
-    this.waiting = undefined;
+    const replay = this.kept?.replayAfter(received) ?? [];
     this.bind(transport);
     this.lastSeen = this.lastPing = heartbeatNow();
     if (restored && this.restoredWith !== undefined) {
@@ -394,12 +386,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
       this.previousResumeToken = undefined;
     }
     this.sendWelcome(ns, !restored, restored);
+    // Still kept until acknowledged: a link that drops again mid-replay costs nothing.
     for (const frame of replay) transport.send(frame);
-    // Numbered after the frames sent before the loss, and kept (pinned) until acknowledged like them.
-    for (const frame of missed) {
-      transport.send(frame);
-      this.sent?.add(frame, true);
-    }
     // Credentials that expired while the session waited are asked for before anything else goes on.
     for (const socket of this.sockets.values()) socket.resumed();
   }
@@ -445,12 +433,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   /** A broadcast's frame: while the session waits, the resume log keeps it, and it is only counted here. */
   sendBroadcast(frame: SharedFrame, volatile: boolean): boolean {
     if (!this.isOpen) return false;
-    if (!this.transport && this.waiting) {
-      if (volatile) return false;
-      this.waiting.countBroadcast();
-      return true;
-    }
-    return this.put(frame, volatile);
+    return this.put(frame, volatile, true);
   }
 
   /**
@@ -460,26 +443,26 @@ export class Session implements HeartbeatTarget, TransportHandlers {
    */
   sendDurable(frame: SharedFrame): void {
     if (!this.isOpen) return;
-    if (!this.transport && this.waiting) {
-      this.waiting.countBroadcast();
-      return;
-    }
-    this.put(frame, false);
+    this.put(frame, false, true);
     if (this.transport && this.transport.bufferedAmount > this.host.options.maxBufferedBytes) this.cutOffSlowConsumer();
   }
 
-  /** Onto the connection (kept until acknowledged), or only kept while waiting for a resume. */
-  private put(frame: string | SharedFrame, volatile: boolean): boolean {
+  /**
+   * Onto the connection (kept until acknowledged), or only kept while waiting for a resume.
+   * A `broadcast` is one the resume log holds (BroadcastOperator, DurableFeed): past the
+   * per-session bounds it is only counted here.
+   */
+  private put(frame: string | SharedFrame, volatile: boolean, broadcast = false): boolean {
     const transport = this.transport;
     if (transport) {
       if (volatile && transport.bufferedAmount > VOLATILE_BUFFER_LIMIT) return false;
       transport.send(frame);
       if (this.freeCredit < FREE_CREDIT_MAX) this.freeCredit++;
-      this.sent?.add(frame);
+      this.kept?.sentOnLink(frame, broadcast);
       return true;
     }
-    if (volatile || !this.awaiting || !this.waiting) return false;
-    if (!this.waiting.keep(frame)) {
+    if (volatile || !this.awaiting || !this.kept) return false;
+    if (!this.kept.keptWhileAway(frame, broadcast)) {
       // Past the per-session bounds a resume would have a hole: end the session now and free its memory.
       this.end(this.lossReason ?? DisconnectReason.TransportClosed);
       return false;
@@ -578,9 +561,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.cancelDeadline();
     this.awaiting = false;
     this.host.releasePlace(this);
-    this.sent = undefined;
-    this.waiting?.close();
-    this.waiting = undefined;
+    this.kept?.close();
+    this.kept = undefined;
     this.queue = undefined;
     this.transport?.terminate();
     this.transport = undefined;
@@ -695,7 +677,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
         this.pendingReplies?.settle(frame);
         return;
       case 'ack':
-        this.sent?.acknowledge(frame.received);
+        this.kept?.acknowledge(frame.received);
         this.restoredWith = undefined;
         this.retirePreviousToken();
         return;
@@ -821,7 +803,14 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     this.retirePreviousToken();
     this.previousResumeToken = this.resumeToken;
     this.resumeToken = resume.ttl > 0 ? this.host.issueResumeToken(this) : undefined;
-    if (this.resumeToken && !this.sent) this.sent = new SentFrames(resume.maxUnackedFrames, resume.maxUnackedBytes);
+    if (this.resumeToken && !this.kept) {
+      this.kept = new ResumeFrames(this.host.resumeLog, this, {
+        maxFrames: resume.maxUnackedFrames,
+        maxBytes: resume.maxUnackedBytes,
+        // The longest a dead link goes unnoticed (see Heartbeats in docs/PROTOCOL.md).
+        maxUnackedMs: heartbeat.interval + heartbeat.timeout + Math.min(heartbeat.interval, heartbeat.timeout) / 4,
+      });
+    }
     // Welcomes are not counted: the frames after them are.
     const welcome: WelcomeFrame = {
       type: 'welcome',

@@ -283,6 +283,41 @@ describe('session resume', () => {
     await sb.close();
   });
 
+  test('a link gone silent: far more than maxUnackedFrames written into it before the loss is noticed, and the resume still replays them all', async () => {
+    // A blackholed link takes the heartbeat's time to notice; everything written meanwhile is lost in it.
+    const { sb, url } = await startServer({ resume: { maxUnackedFrames: 5 } });
+    let socket: Socket | undefined;
+    sb.on('connection', (s) => {
+      socket = s;
+    });
+    const first = await session(url);
+    first.c.send({ type: 'join', ref: 1, room: 'busy' });
+    await first.c.next({ ref: 1 });
+    const before = first.c.received;
+    for (let i = 0; i < 40; i++) {
+      sb.to('busy').emit('n', i);
+      if (i % 10 === 0) socket?.emit('direct', i);
+    }
+    await first.c.next({ event: 'n', data: 39 });
+    await dropLink(first.c);
+    // The client got none of them: its count is from before.
+    const again = await session(url, { resume: first.welcome.resume, received: before });
+    assert.equal(again.welcome.resumed, true);
+    const got: unknown[] = [];
+    for (let i = 0; i < 44; i++) got.push((await again.c.next({ type: 'event' })).data);
+    const expected: number[] = [];
+    for (let i = 0; i < 40; i++) expected.push(...(i % 10 === 0 ? [i, i] : [i]));
+    assert.deepEqual(got, expected, 'every frame, in the order sent');
+    // Acknowledged past them all, the session keeps nothing old: a resume from before is refused.
+    again.c.send({ type: 'ack', received: again.c.received });
+    await new Promise((r) => setTimeout(r, 30));
+    await dropLink(again.c);
+    const stale = await session(url, { resume: again.welcome.resume, received: 0 });
+    assert.equal(stale.welcome.resumed, false);
+    stale.c.close();
+    await sb.close();
+  });
+
   test('a server-side join and leave while the session waits: the resume replays exactly what each membership gave it', async () => {
     const { sb, url } = await startServer();
     const sockets: Socket[] = [];

@@ -30,36 +30,33 @@ test('frames are numbered from 1; acknowledged ones are forgotten; the rest repl
   assert.deepEqual(sent.after(n - 1), [`f${n}`]);
 });
 
-test('past the frame or byte bound the oldest are forgotten; shared frames count their payload bytes', () => {
+test('nothing is forgotten before it is acknowledged; `over` says the bounds are reached; shared frames count their payload bytes', () => {
   const byFrames = new SentFrames(3, 1 << 20);
-  for (let i = 1; i <= 5; i++) byFrames.add(`f${i}`);
-  assert.equal(byFrames.canReplayAfter(1), false);
-  assert.deepEqual(byFrames.after(2), ['f3', 'f4', 'f5']);
+  for (let i = 1; i <= 2; i++) byFrames.add(`f${i}`);
+  assert.equal(byFrames.over, false);
+  for (let i = 3; i <= 5; i++) byFrames.add(`f${i}`);
+  assert.equal(byFrames.over, true);
+  assert.deepEqual(byFrames.after(0), ['f1', 'f2', 'f3', 'f4', 'f5'], 'a replay longer than the bound stays whole');
+  byFrames.acknowledge(4);
+  assert.equal(byFrames.over, false);
 
   const byBytes = new SentFrames(100, 10);
   const frame = new SharedFrame('"abcd"'); // 6 bytes of payload
   byBytes.add(frame);
-  assert.deepEqual(byBytes.after(0), [frame]);
+  assert.equal(byBytes.over, false);
   byBytes.add(frame);
-  assert.deepEqual(byBytes.after(1), [frame], 'the first was forgotten: 12 bytes > 10');
-  assert.equal(byBytes.canReplayAfter(0), false);
-  // A single frame over the byte bound is still kept (a resume replays it).
-  const big = new SentFrames(100, 4);
-  big.add(frame);
-  assert.deepEqual(big.after(0), [frame]);
+  assert.equal(byBytes.over, true, '12 bytes >= 10');
+  assert.deepEqual(byBytes.after(0), [frame, frame]);
 });
 
-test('pinned frames (a resume replay) are kept past the bounds until acknowledged; then the bounds apply again', () => {
-  const sent = new SentFrames(3, 1 << 20);
+test('skipTo forgets what is kept and counts on: a resume from before is refused', () => {
+  const sent = new SentFrames(10, 1 << 20);
   sent.add('a');
-  for (let i = 1; i <= 20; i++) sent.add(`r${i}`, true);
   sent.add('b');
-  sent.add('c');
-  assert.equal(sent.canReplayAfter(0), true, 'nothing forgotten while pinned frames are unacknowledged');
-  assert.equal(sent.after(0).length, 23);
-  sent.acknowledge(21);
-  assert.deepEqual(sent.after(21), ['b', 'c']);
-  for (let i = 1; i <= 5; i++) sent.add(`d${i}`);
-  assert.equal(sent.canReplayAfter(22), false, 'past the pins, the oldest go again');
-  assert.deepEqual(sent.after(25), ['d3', 'd4', 'd5']);
+  sent.skipTo(7);
+  assert.equal(sent.sent, 7);
+  assert.equal(sent.canReplayAfter(1), false);
+  assert.equal(sent.canReplayAfter(7), true);
+  sent.add('h');
+  assert.deepEqual(sent.after(7), ['h']);
 });
