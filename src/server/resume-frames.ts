@@ -36,8 +36,8 @@ export class ResumeFrames implements WaitingSession {
   private beyond: WaitingFrames | undefined;
   /** Frames handed to `beyond`, intact or not (they are numbered all the same). */
   private beyondCount = 0;
-  /** When `beyond` opened on a live link. */
-  private beyondSince = 0;
+  /** When the client last acknowledged (or resumed): a live link silent past maxUnackedMs gives exact resume up. */
+  private lastAck = Date.now();
   private away = false;
 
   constructor(
@@ -57,10 +57,10 @@ export class ResumeFrames implements WaitingSession {
   sentOnLink(frame: Kept, broadcast: boolean): void {
     if (this.beyond === undefined) {
       this.ring.add(frame);
-      if (this.ring.over) this.openBeyond(Date.now());
+      if (this.ring.over) this.openBeyond();
       return;
     }
-    if (!this.beyond.intact || Date.now() - this.beyondSince > this.bounds.maxUnackedMs) {
+    if (!this.beyond.intact || Date.now() - this.lastAck > this.bounds.maxUnackedMs) {
       // Unacknowledged for longer than a dead link can go unnoticed: the client does not acknowledge, and gives up exact resume.
       this.forget();
       this.sentOnLink(frame, broadcast);
@@ -72,7 +72,7 @@ export class ResumeFrames implements WaitingSession {
   /** The link was lost: from now on frames wait in the log and here. */
   linkLost(): void {
     this.away = true;
-    if (this.beyond === undefined) this.openBeyond(0);
+    if (this.beyond === undefined) this.openBeyond();
   }
 
   /** A frame while the session waits. False when it passed the bounds: the session cannot be resumed exactly. */
@@ -84,6 +84,7 @@ export class ResumeFrames implements WaitingSession {
 
   /** The client received the first `received` frames. */
   acknowledge(received: number): void {
+    this.lastAck = Date.now();
     if (received <= this.ring.sent || this.beyond === undefined) {
       this.ring.acknowledge(received);
       return;
@@ -111,6 +112,7 @@ export class ResumeFrames implements WaitingSession {
   /** The frames after `received`, in order, for a resume (check canReplayAfter first); they stay kept until acknowledged. */
   replayAfter(received: number): Kept[] {
     this.away = false;
+    this.lastAck = Date.now();
     const first = received <= this.ring.sent ? this.ring.after(received) : [];
     let rest = this.beyond?.frames() ?? [];
     if (received > this.ring.sent) rest = rest.slice(received - this.ring.sent);
@@ -149,10 +151,9 @@ export class ResumeFrames implements WaitingSession {
     else beyond.keep(frame);
   }
 
-  private openBeyond(since: number): void {
+  private openBeyond(): void {
     this.beyond = new WaitingFrames(this.log, this, this.bounds.maxFrames, this.bounds.maxBytes);
     this.beyondCount = 0;
-    this.beyondSince = since;
   }
 
   private closeBeyond(): void {

@@ -458,7 +458,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
       if (volatile && transport.bufferedAmount > VOLATILE_BUFFER_LIMIT) return false;
       transport.send(frame);
       if (this.freeCredit < FREE_CREDIT_MAX) this.freeCredit++;
-      this.kept?.sentOnLink(frame, broadcast);
+      // A volatile broadcast is not in the resume log: kept as the session's own if it must be kept at all.
+      this.kept?.sentOnLink(frame, broadcast && !volatile);
       return true;
     }
     if (volatile || !this.awaiting || !this.kept) return false;
