@@ -808,8 +808,9 @@ export class Session implements HeartbeatTarget, TransportHandlers {
       this.kept = new ResumeFrames(this.host.resumeLog, this, {
         maxFrames: resume.maxUnackedFrames,
         maxBytes: resume.maxUnackedBytes,
-        // The longest a dead link goes unnoticed (see Heartbeats in docs/PROTOCOL.md).
-        maxUnackedMs: heartbeat.interval + heartbeat.timeout + Math.min(heartbeat.interval, heartbeat.timeout) / 4,
+        // Twice the longest a dead link goes unnoticed (see Heartbeats in docs/PROTOCOL.md): a
+        // link still up after that answers pings but does not acknowledge.
+        maxUnackedMs: 2 * (heartbeat.interval + heartbeat.timeout + Math.min(heartbeat.interval, heartbeat.timeout) / 4),
       });
     }
     // Welcomes are not counted: the frames after them are.
