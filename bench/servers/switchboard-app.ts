@@ -6,9 +6,14 @@ import { type BenchServer, httpServer, listen, serve } from './harness.js';
  * refuse a load generator on one IP are off (per-IP connections 100, handshakes 20/s,
  * frames 100/s per connection, 50,000 connections); everything else is as shipped unless
  * `options` says otherwise: session resume on, heartbeats, no compression. `more` adds
- * commands of its own before the runner is told the server is ready.
+ * commands of its own before the runner is told the server is ready; `prepare` sets the
+ * server up (durable rooms, say) before it listens.
  */
-export async function serveSwitchboard(options: SwitchboardOptions = {}, more?: (server: BenchServer) => void): Promise<void> {
+export async function serveSwitchboard(
+  options: SwitchboardOptions = {},
+  more?: (server: BenchServer) => void,
+  prepare?: (sb: Switchboard) => void,
+): Promise<void> {
   const http = httpServer();
   const sb = new Switchboard(http, {
     maxConnectionsPerIp: Infinity,
@@ -21,6 +26,7 @@ export async function serveSwitchboard(options: SwitchboardOptions = {}, more?: 
   sb.on('connection', (socket) => {
     socket.on('echo', (data: unknown) => data);
   });
+  prepare?.(sb);
   const port = await listen(http);
   // Ready only once a cluster adapter hears the other nodes, or the first messages would be lost.
   await sb.ready();
