@@ -100,7 +100,7 @@ export function installChat(sb: ChatSwitchboard, directory = new RoomDirectory()
     socket.leave(room.channel);
     if (!room.removeMember(socket.id)) return;
     sb.to(room.channel).emit('left', { room: room.name, name: socket.data.name, online: room.online, time: Date.now() });
-    directory.forgetIfIdle(room);
+    directory.forgetIfEmpty(room);
     roomList.changed();
   }
 

@@ -66,8 +66,8 @@ export class ChatRoom {
     return this.members.size;
   }
 
-  get isIdle(): boolean {
-    return this.members.size === 0 && this.history.size === 0;
+  get isEmpty(): boolean {
+    return this.members.size === 0;
   }
 
   /** Returns false when the connection was already in. */
@@ -107,7 +107,8 @@ export class ChatRoom {
 
 /**
  * Every room of the server, looked up case-insensitively ("Lobby" is "lobby"). The
- * default room always exists; a room nobody is in and nobody wrote in is forgotten.
+ * default room always exists; any other room is forgotten, history and all, once its last
+ * member leaves, so the room list shows only rooms someone is in (and the default room).
  */
 export class RoomDirectory {
   private readonly rooms = new Map<string, ChatRoom>();
@@ -140,9 +141,9 @@ export class RoomDirectory {
     return { room, created: true };
   }
 
-  /** Forget a room if it is empty and silent (never the default room). Returns whether it went. */
-  forgetIfIdle(room: ChatRoom): boolean {
-    if (!room.isIdle || keyOf(room.name) === keyOf(this.defaultRoom)) return false;
+  /** Forget a room nobody is in (never the default room). Returns whether it went. */
+  forgetIfEmpty(room: ChatRoom): boolean {
+    if (!room.isEmpty || keyOf(room.name) === keyOf(this.defaultRoom)) return false;
     return this.rooms.delete(keyOf(room.name));
   }
 

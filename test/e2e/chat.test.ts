@@ -184,6 +184,29 @@ describe('chat in the browser', () => {
     noProblems(ada, grace);
   });
 
+  test('a room fades from every sidebar once its last member leaves; the lobby stays', async () => {
+    const ada = await openChat(url, 'Ada');
+    const grace = await openChat(url, 'Grace', 'Short Lived');
+    await send(grace.page, 'brief visit');
+    await message(grace.page, 'brief visit').waitFor();
+    const entry = (page: Page, room: string) => page.locator(`#room-list [data-room="${room}"]`);
+    await entry(ada.page, 'Short Lived').locator('[data-testid="room-count"]', { hasText: /^1$/ }).waitFor();
+
+    await grace.page.locator('[data-room="lobby"] button').click();
+    await roomShown(grace.page, 'lobby');
+    await entry(ada.page, 'Short Lived').waitFor({ state: 'detached' });
+    await entry(grace.page, 'Short Lived').waitFor({ state: 'detached' });
+    await entry(ada.page, 'lobby').locator('[data-testid="room-count"]', { hasText: /^2$/ }).waitFor();
+
+    await grace.page.close();
+    await ada.page.locator('[data-room="lobby"] [data-testid="room-count"]', { hasText: /^1$/ }).waitFor();
+    await ada.page.fill('#room-input', 'Elsewhere');
+    await ada.page.click('#room-submit');
+    await roomShown(ada.page, 'Elsewhere');
+    await entry(ada.page, 'lobby').locator('[data-testid="room-count"]', { hasText: /^0$/ }).waitFor();
+    noProblems(ada, grace);
+  });
+
   test('the name form shows the server’s reason for refusing a name', async () => {
     const { page, problems } = await browser.newPage();
     await page.goto(url);

@@ -175,7 +175,7 @@ describe('chat server', () => {
     assert.deepEqual(update.rooms.find((r) => r.name === 'Brand New'), { name: 'Brand New', online: 1 });
   });
 
-  test('room names are matched without case and spaces are tidied; an idle room is forgotten', async () => {
+  test('room names are matched without case and spaces are tidied; a room its last member leaves is forgotten', async () => {
     const a = await member('Ada');
     const first = await a.client.emitWithAck('joinRoom', { room: '  Night   Owls ' });
     assert.equal(first.room, 'Night Owls');
@@ -184,7 +184,25 @@ describe('chat server', () => {
     assert.equal((await b.client.emitWithAck('joinRoom', { room: 'lobby' })).room, 'lobby');
     await a.client.emitWithAck('joinRoom', { room: 'lobby' });
     const { rooms } = await a.client.emitWithAck('listRooms');
-    assert.equal(rooms.some((r) => r.name === 'Night Owls'), false, 'nobody in it and nothing said: forgotten');
+    assert.equal(rooms.some((r) => r.name === 'Night Owls'), false, 'nobody in it: forgotten');
+  });
+
+  test('a room its last member leaves is no longer listed, even after messages; the lobby stays listed when empty', async () => {
+    const watcher = await member('FadeWatcher');
+    const ada = await member('Ada', 'fading');
+    await ada.client.emitWithAck('sendMessage', { room: 'fading', text: 'anyone?' });
+    await watcher.next('rooms', ({ rooms }) => rooms.some((r) => r.name === 'fading' && r.online === 1));
+
+    await ada.client.emitWithAck('joinRoom', { room: 'lobby' });
+    const pushed = await watcher.next('rooms', ({ rooms }) => !rooms.some((r) => r.name === 'fading'));
+    assert.equal(pushed.rooms[0]?.name, 'lobby');
+    const { rooms } = await watcher.client.emitWithAck('listRooms');
+    assert.equal(rooms.some((r) => r.name === 'fading'), false, 'nobody in it: not listed, though something was said');
+    assert.equal(rooms.every((r) => r.online > 0 || r.name === 'lobby'), true, `only occupied rooms besides the lobby: ${JSON.stringify(rooms)}`);
+
+    await ada.client.emitWithAck('joinRoom', { room: 'fading-too' });
+    const emptyLobby = await watcher.next('rooms', ({ rooms: list }) => list.some((r) => r.name === 'fading-too'));
+    assert.equal(emptyLobby.rooms[0]?.name, 'lobby', 'the default room is listed whoever is in it');
   });
 
   test('joining returns the recent history, oldest first and at most 50 messages', async () => {
