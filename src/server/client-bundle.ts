@@ -4,6 +4,8 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import { Cors } from './cors.js';
 
 /** Where pages import the browser client from: `import { connect } from '/switchboard/client.js'`. */
@@ -24,7 +26,18 @@ interface Asset {
   body: Buffer;
   etag: string;
   type: string;
+  /** The same bytes compressed, made on the first request that accepts each encoding. */
+  encoded: Map<ContentCoding, Promise<Buffer>>;
 }
+
+/** The compressions served, best first: brotli is ~10% smaller than gzip on the bundle. */
+type ContentCoding = 'br' | 'gzip';
+const CODINGS: readonly ContentCoding[] = ['br', 'gzip'];
+const compressors: Record<ContentCoding, (body: Buffer) => Promise<Buffer>> = {
+  // Once per process and file, off the event loop: the best compression is worth its ~150 ms.
+  br: (body) => promisify(brotliCompress)(body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length } }),
+  gzip: (body) => promisify(gzip)(body, { level: 9 }),
+};
 
 /** The built bundle as read from disk, once. */
 interface Build {
@@ -88,7 +101,7 @@ export class ClientBundle {
     return this.version === undefined ? undefined : `/switchboard/client-${this.version}.js`;
   }
 
-  /** Answer `req` if it asks for the bundle; false (and `res` untouched) for any other path. */
+  /** Answer `req` if it asks for the bundle; false (and `res` untouched) for any other path. Compressed when Accept-Encoding allows. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const pathname = (req.url ?? '/').split('?', 1)[0] as string;
     const route = this.routes.get(pathname);
@@ -221,22 +234,78 @@ class BundleError extends Error {
 }
 
 function toAsset(body: Buffer, type: string): Asset {
-  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, encoded: new Map() };
 }
 
-function send(req: IncomingMessage, res: ServerResponse, asset: Asset, cacheControl: string): void {
+/** One form of an asset: its bytes as sent, their coding (none: as is) and their ETag. */
+interface Representation {
+  body: Buffer;
+  coding: ContentCoding | undefined;
+  etag: string;
+}
+
+/** The asset as `req` accepts it: brotli or gzip when Accept-Encoding allows (and compressing worked), else as is. */
+async function representation(req: IncomingMessage, asset: Asset): Promise<Representation> {
+  const coding = preferredCoding(req.headers['accept-encoding']);
+  if (coding !== undefined) {
+    let encoded = asset.encoded.get(coding);
+    if (!encoded) {
+      encoded = compressors[coding](asset.body);
+      asset.encoded.set(coding, encoded);
+    }
+    const body = await encoded.catch(() => undefined);
+    if (body) return { body, coding, etag: variantTag(asset.etag, coding) };
+  }
+  return { body: asset.body, coding: undefined, etag: asset.etag };
+}
+
+/** A compressed form is another representation (RFC 9110 8.8.3): it gets its own strong ETag. */
+function variantTag(etag: string, coding: ContentCoding): string {
+  return `${etag.slice(0, -1)}-${coding}"`;
+}
+
+async function send(req: IncomingMessage, res: ServerResponse, asset: Asset, cacheControl: string): Promise<void> {
+  const sent = await representation(req, asset);
   const headers = {
-    ETag: asset.etag,
+    ETag: sent.etag,
     'Cache-Control': cacheControl,
+    // The answer depends on Accept-Encoding: a shared cache must not give brotli to a client without it.
+    Vary: 'Accept-Encoding',
     'X-Content-Type-Options': 'nosniff',
   };
-  if (etagMatches(req.headers['if-none-match'], asset.etag)) {
+  // Any form of the same bytes is still fresh: the client keeps whichever it has.
+  if (etagMatches(req.headers['if-none-match'], [asset.etag, ...CODINGS.map((coding) => variantTag(asset.etag, coding))])) {
     res.writeHead(304, headers);
     res.end();
     return;
   }
-  res.writeHead(200, { ...headers, 'Content-Type': asset.type, 'Content-Length': asset.body.length });
-  res.end(req.method === 'HEAD' ? undefined : asset.body);
+  const coding = sent.coding === undefined ? {} : { 'Content-Encoding': sent.coding };
+  res.writeHead(200, { ...headers, ...coding, 'Content-Type': asset.type, 'Content-Length': sent.body.length });
+  res.end(req.method === 'HEAD' ? undefined : sent.body);
+}
+
+/**
+ * The best coding an Accept-Encoding header accepts (RFC 9110 12.5.3), brotli before gzip
+ * at equal weight: `q=0` refuses a coding, `*` stands for any coding not named.
+ */
+function preferredCoding(header: string | undefined): ContentCoding | undefined {
+  if (!header) return undefined;
+  const weights = new Map<string, number>();
+  for (const part of header.split(',')) {
+    const [name = '', ...params] = part.toLowerCase().split(';').map((piece) => piece.trim());
+    const q = params.find((param) => param.startsWith('q='));
+    weights.set(name, q === undefined ? 1 : Number(q.slice(2)) || 0);
+  }
+  let best: ContentCoding | undefined;
+  let bestWeight = 0;
+  for (const coding of CODINGS) {
+    const weight = weights.get(coding) ?? weights.get('*') ?? 0;
+    if (weight > bestWeight) {
+      best = coding;
+      bestWeight = weight;
+    }
+  }
+  return best;
 }
 
 function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
@@ -246,11 +315,11 @@ function sendText(res: ServerResponse, status: number, text: string, headers: Re
 }
 
 /** If-None-Match uses the weak comparison (RFC 9110 13.1.2): `W/` is ignored, `*` matches anything. */
-function etagMatches(header: string | undefined, etag: string): boolean {
+function etagMatches(header: string | undefined, etags: readonly string[]): boolean {
   if (header === undefined) return false;
   return header.split(',').some((tag) => {
     const t = tag.trim();
-    return t === '*' || (t.startsWith('W/') ? t.slice(2) : t) === etag;
+    return t === '*' || etags.includes(t.startsWith('W/') ? t.slice(2) : t);
   });
 }
 

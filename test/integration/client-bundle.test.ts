@@ -2,16 +2,19 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, get as httpGet, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { ClientBundle, interceptRequests } from '../../src/server/client-bundle.js';
 import { Switchboard } from '../../src/server/index.js';
 
 const BUNDLE = new URL('../../dist/browser/switchboard-client.js', import.meta.url);
+/** fetch asks for gzip by itself and unpacks it: tests that count bytes ask for them as they are. */
+const IDENTITY = { 'Accept-Encoding': 'identity' };
 const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** The app: answers every path itself, 404 for the ones it does not know, like express would. */
@@ -29,6 +32,18 @@ async function listen(server: Server): Promise<string> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A GET whose body comes back exactly as sent (fetch would unpack it). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
 }
 
 async function closeServer(server: Server): Promise<void> {
@@ -60,7 +75,7 @@ describe('the browser client on the app’s own HTTP server', () => {
   });
 
   test('GET /switchboard/client.js: the bundle, revalidated by ETag, pointing at its own source map', async () => {
-    const res = await fetch(`${base}/switchboard/client.js`);
+    const res = await fetch(`${base}/switchboard/client.js`, { headers: IDENTITY });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'text/javascript; charset=utf-8');
     assert.equal(res.headers.get('cache-control'), 'no-cache');
@@ -114,10 +129,49 @@ describe('the browser client on the app’s own HTTP server', () => {
     assert.match(await wrongVersion.text(), /^app: no route/);
   });
 
+  test('compressed when Accept-Encoding allows: brotli first, else gzip, the same bytes, each with its own ETag and Vary', async () => {
+    const plain = await rawGet(`${base}/switchboard/client.js`, { 'Accept-Encoding': 'identity' });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.headers.vary, 'Accept-Encoding');
+    const cases: [string, string | undefined][] = [
+      ['gzip, deflate, br, zstd', 'br'],
+      ['gzip', 'gzip'],
+      ['br;q=0.5, gzip', 'gzip'],
+      ['gzip;q=0, br;q=0', undefined],
+      ['*', 'br'],
+      ['*;q=0.1, br;q=0', 'gzip'],
+      ['deflate', undefined],
+    ];
+    for (const [accept, coding] of cases) {
+      const res = await rawGet(`${base}/switchboard/client.js`, { 'Accept-Encoding': accept });
+      assert.equal(res.status, 200, accept);
+      assert.equal(res.headers['content-encoding'], coding, accept);
+      assert.equal(res.headers.vary, 'Accept-Encoding', accept);
+      assert.equal(Number(res.headers['content-length']), res.body.length, accept);
+      const unpacked = coding === 'br' ? brotliDecompressSync(res.body) : coding === 'gzip' ? gunzipSync(res.body) : res.body;
+      assert.ok(unpacked.equals(plain.body), `${accept}: the same bytes`);
+      if (coding !== undefined) {
+        assert.ok(res.body.length < plain.body.length / 3, `${accept}: ${res.body.length} bytes`);
+        assert.notEqual(res.headers.etag, plain.headers.etag, 'another representation, another ETag');
+      }
+    }
+    const map = await rawGet(`${base}/switchboard/client.js.map`, { 'Accept-Encoding': 'gzip' });
+    assert.equal(map.headers['content-encoding'], 'gzip');
+    assert.equal(JSON.parse(gunzipSync(map.body).toString()).version, 3);
+
+    // A page holding either form revalidates with its tag: still fresh.
+    const gzipped = await rawGet(`${base}/switchboard/client.js`, { 'Accept-Encoding': 'gzip' });
+    for (const tag of [plain.headers.etag, gzipped.headers.etag]) {
+      const again = await rawGet(`${base}/switchboard/client.js`, { 'Accept-Encoding': 'gzip', 'If-None-Match': String(tag) });
+      assert.equal(again.status, 304, String(tag));
+      assert.equal(again.headers.etag, gzipped.headers.etag);
+    }
+  });
+
   test('HEAD has the headers and no body; POST is 405', async () => {
-    const get = await fetch(`${base}/switchboard/client.js`);
+    const get = await fetch(`${base}/switchboard/client.js`, { headers: IDENTITY });
     const length = Buffer.byteLength(await get.text());
-    const head = await fetch(`${base}/switchboard/client.js`, { method: 'HEAD' });
+    const head = await fetch(`${base}/switchboard/client.js`, { method: 'HEAD', headers: IDENTITY });
     assert.equal(head.status, 200);
     assert.equal(head.headers.get('content-type'), 'text/javascript; charset=utf-8');
     assert.equal(head.headers.get('etag'), get.headers.get('etag'));
@@ -305,4 +359,22 @@ describe('when the build is missing or stale', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+test('the bundle is as small as README.md and docs/API.md say (about N KB gzipped, M KB with brotli)', async () => {
+  const js = await readFile(BUNDLE).catch(() => assert.fail('dist/browser/switchboard-client.js is missing: run `npm run build:client`'));
+  // Compressed as the server compresses it.
+  const gzipped = gzipSync(js, { level: 9 }).length;
+  const brotli = brotliCompressSync(js, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: js.length } }).length;
+  for (const doc of ['README.md', 'docs/API.md']) {
+    const text = await readFile(new URL(`../../${doc}`, import.meta.url), 'utf8');
+    const claims = [...text.matchAll(/about (\d+) KB gzipped, (\d+) KB with brotli/g)];
+    assert.equal(claims.length, 1, `${doc} states the browser client's size once, as "about N KB gzipped, M KB with brotli"`);
+    const [claim] = claims as [RegExpExecArray];
+    const line = text.slice(0, claim.index).split('\n').length;
+    // "About N KB" holds up to N.5 KB (1 KB = 1024 bytes).
+    const kb = (bytes: number): string => (bytes / 1024).toFixed(1);
+    assert.ok(gzipped <= (Number(claim[1]) + 0.5) * 1024, `${doc}:${line} says about ${claim[1]} KB gzipped; the build is ${kb(gzipped)} KB`);
+    assert.ok(brotli <= (Number(claim[2]) + 0.5) * 1024, `${doc}:${line} says about ${claim[2]} KB with brotli; the build is ${kb(brotli)} KB`);
+  }
 });
