@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { CLOSE_CODES } from '../../src/protocol/close-codes.js';
+import { CLOSE_CODES, shouldReconnectAfter } from '../../src/protocol/close-codes.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 
 interface DocCloseCode {
@@ -96,6 +96,14 @@ describe('docs/ERRORS.md', () => {
     const source = CLOSE_CODES.map((c) => closeKey({ code: c.code, name: c.name, reconnect: c.reconnect }));
     assert.ok(documented.length > 0, 'the "Close codes" table has no rows');
     assert.deepEqual(compare(documented, source), { missing: [], extra: [], duplicated: [] });
+  });
+
+  test('the codes its prose says the SDK reconnects after are codes it reconnects after', () => {
+    const prose = /After any code not in\s+this table,([^.]*)the SDK\s+reconnects\./.exec(section(errorsMd, 'Close codes'));
+    assert.ok(prose, 'the "Close codes" section says what the SDK does after a code not in the table');
+    for (const [code] of (prose[1] ?? '').matchAll(/\b[1-4]\d{3}\b/g)) {
+      assert.equal(shouldReconnectAfter(Number(code)), true, `ERRORS.md says the SDK reconnects after ${code}`);
+    }
   });
 });
 
