@@ -269,8 +269,9 @@ async function send(req: IncomingMessage, res: ServerResponse, asset: Asset, cac
   const headers = {
     ETag: sent.etag,
     'Cache-Control': cacheControl,
-    // The answer depends on Accept-Encoding: a shared cache must not give brotli to a client without it.
-    Vary: 'Accept-Encoding',
+    // The answer depends on Accept-Encoding (as on Origin, which CORS put there): a shared
+    // cache must not give brotli to a client without it.
+    Vary: varyAlso(res, 'Accept-Encoding'),
     'X-Content-Type-Options': 'nosniff',
   };
   // Any form of the same bytes is still fresh: the client keeps whichever it has.
@@ -282,6 +283,13 @@ async function send(req: IncomingMessage, res: ServerResponse, asset: Asset, cac
   const coding = sent.coding === undefined ? {} : { 'Content-Encoding': sent.coding };
   res.writeHead(200, { ...headers, ...coding, 'Content-Type': asset.type, 'Content-Length': sent.body.length });
   res.end(req.method === 'HEAD' ? undefined : sent.body);
+}
+
+/** The Vary already set on `res` with `header` added: headers given to writeHead replace those set before. */
+function varyAlso(res: ServerResponse, header: string): string {
+  const earlier = res.getHeader('Vary');
+  const names = earlier === undefined ? [] : String(earlier).split(',').map((name) => name.trim());
+  return [...names.filter((name) => name !== '' && name.toLowerCase() !== header.toLowerCase()), header].join(', ');
 }
 
 /**

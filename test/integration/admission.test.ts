@@ -369,13 +369,13 @@ describe('CORS on the served browser client', () => {
     for (const path of ['/switchboard/client.js', versioned]) {
       const allowed = await bundle(port, path, { headers: { Origin: 'https://app.example.com' } });
       assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example.com', path);
-      assert.equal(allowed.headers.get('vary'), 'Origin');
+      assert.equal(allowed.headers.get('vary'), 'Origin, Accept-Encoding');
       const refused = await bundle(port, path, { headers: { Origin: 'https://evil.example' } });
       assert.equal(refused.headers.get('access-control-allow-origin'), null, path);
-      assert.equal(refused.headers.get('vary'), 'Origin');
+      assert.equal(refused.headers.get('vary'), 'Origin, Accept-Encoding');
       const sameOrigin = await bundle(port, path);
       assert.equal(sameOrigin.headers.get('access-control-allow-origin'), null);
-      assert.equal(sameOrigin.headers.get('vary'), 'Origin');
+      assert.equal(sameOrigin.headers.get('vary'), 'Origin, Accept-Encoding');
     }
   });
 

@@ -132,7 +132,7 @@ describe('the browser client on the app’s own HTTP server', () => {
   test('compressed when Accept-Encoding allows: brotli first, else gzip, the same bytes, each with its own ETag and Vary', async () => {
     const plain = await rawGet(`${base}/switchboard/client.js`, { 'Accept-Encoding': 'identity' });
     assert.equal(plain.headers['content-encoding'], undefined);
-    assert.equal(plain.headers.vary, 'Accept-Encoding');
+    assert.equal(plain.headers.vary, 'Origin, Accept-Encoding', 'for caches: CORS answers by Origin, compression by Accept-Encoding');
     const cases: [string, string | undefined][] = [
       ['gzip, deflate, br, zstd', 'br'],
       ['gzip', 'gzip'],
@@ -146,7 +146,7 @@ describe('the browser client on the app’s own HTTP server', () => {
       const res = await rawGet(`${base}/switchboard/client.js`, { 'Accept-Encoding': accept });
       assert.equal(res.status, 200, accept);
       assert.equal(res.headers['content-encoding'], coding, accept);
-      assert.equal(res.headers.vary, 'Accept-Encoding', accept);
+      assert.equal(res.headers.vary, 'Origin, Accept-Encoding', accept);
       assert.equal(Number(res.headers['content-length']), res.body.length, accept);
       const unpacked = coding === 'br' ? brotliDecompressSync(res.body) : coding === 'gzip' ? gunzipSync(res.body) : res.body;
       assert.ok(unpacked.equals(plain.body), `${accept}: the same bytes`);
