@@ -17,7 +17,7 @@ import { pacingLimits } from './pacing-limits.js';
 import { ACK_DELAY_MS, ackCadence, type AckCadence } from './ack-cadence.js';
 import { ReliableOutbox } from './reliable-outbox.js';
 import { type FrameKind, type OutgoingFrame, SendPacer } from './send-pacer.js';
-import { unrefTimer } from '../protocol/pending-replies.js';
+import { unrefTimer } from './timers.js';
 import { type ClientTransport, isHttpTransport, type TransportClosed, type TransportHandlers, type TransportKind } from './client-transport.js';
 import { failureText, isTransportFailure, openTransport, TransportChoice } from './transport-choice.js';
 import { type UpgradeHost, UpgradeProbe } from './upgrade-probe.js';

@@ -1,4 +1,4 @@
-import { unrefTimer } from '../protocol/pending-replies.js';
+import { unrefTimer } from './timers.js';
 
 /**
  * Declares the connection dead when the server has been silent for longer than

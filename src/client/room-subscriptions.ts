@@ -1,4 +1,4 @@
-import { unrefTimer } from '../protocol/pending-replies.js';
+import { unrefTimer } from './timers.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { JoinReply, StreamPosition } from '../protocol/frames.js';

@@ -14,6 +14,7 @@ import type {
   WelcomeFrame,
 } from '../protocol/frames.js';
 import { PendingReplies } from '../protocol/pending-replies.js';
+import { replyTimers } from './reply-timers.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
 import type { DurableFeed } from './durable-feed.js';
@@ -182,7 +183,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   }
 
   private get pending(): PendingReplies {
-    return (this.pendingReplies ??= new PendingReplies());
+    return (this.pendingReplies ??= new PendingReplies(replyTimers));
   }
 
   /**

@@ -5,6 +5,8 @@ import { SwitchboardError } from '../../protocol/errors.js';
 import type { StreamPosition } from '../../protocol/frames.js';
 import type { ClusterAdapter, ClusterBroadcast, ClusterNode, ClusterQuery, PublishRequest } from '../adapter.js';
 import type { PresenceStore } from '../presence-store.js';
+import type { SessionStore } from '../session-store.js';
+import type { StreamStore } from '../../delivery/stream-store.js';
 import { decodeBusMessage, encodeAnswer, encodeBroadcast, encodeQuery, encodeTakeover, publicationHeader } from './bus-message.js';
 import { ClusterQueries } from './cluster-queries.js';
 import { GuardedPresence } from './guarded-presence.js';
@@ -40,8 +42,10 @@ export interface RedisAdapterOptions {
  */
 export class RedisAdapter implements ClusterAdapter {
   readonly nodeId = `${randomBytes(6).toString('base64url')}`;
-  readonly streams: GuardedStreamStore;
-  readonly sessions: RedisSessionStore;
+  readonly streams: StreamStore;
+  readonly sessions: SessionStore;
+  /** `streams` as Redis's own store: publish() announces each append on the bus in the same script. */
+  private readonly redisStreams: GuardedStreamStore;
   private presenceStore: PresenceStore | undefined;
   private readonly commands: Redis;
   private readonly subscriber: Redis;
@@ -86,7 +90,7 @@ export class RedisAdapter implements ClusterAdapter {
     this.subscriber = open({ autoResubscribe: false });
     this.watch(this.commands, 'commands');
     this.watch(this.subscriber, 'subscriber');
-    this.streams = new GuardedStreamStore(new RedisStreamStore(this.commands, { prefix: this.prefix, metaTtlMs: options.streamMetaTtlMs }));
+    this.streams = this.redisStreams = new GuardedStreamStore(new RedisStreamStore(this.commands, { prefix: this.prefix, metaTtlMs: options.streamMetaTtlMs }));
     this.sessions = new RedisSessionStore(this.commands, this.nodeId, this.prefix);
     this.subscriber.on('message', (channel: string, message: string) => this.received(channel, message));
     this.subscriber.on('ready', () => {
@@ -128,7 +132,7 @@ export class RedisAdapter implements ClusterAdapter {
   publish(request: PublishRequest): Promise<StreamPosition> {
     const { except } = request;
     const header = publicationHeader(request.ns, request.room, request.stream, except);
-    return this.streams.append(request.stream, request.payload, request.limits, { announce: { channel: this.bus, header }, ...(except && { except }) });
+    return this.redisStreams.append(request.stream, request.payload, request.limits, { announce: { channel: this.bus, header }, ...(except && { except }) });
   }
 
   forward(node: string, request: unknown, timeoutMs?: number): Promise<unknown> {
