@@ -41,8 +41,8 @@ export class HeartbeatWatchdog {
     this.timer = undefined;
   }
 
-  private arm(delayMs: number): void {
-    this.timer = setTimeout(() => this.check(), delayMs);
+  private arm(delay: number): void {
+    this.timer = setTimeout(() => this.check(), delay);
     // The socket keeps the process alive while connected; the watchdog alone should not.
     unrefTimer(this.timer);
   }

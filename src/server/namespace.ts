@@ -153,7 +153,7 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
     }
     const publications = read.entries.map((e): Publication => {
       const { event, data } = JSON.parse(e.payload) as { event: string; data?: unknown };
-      return { event, data, pos: e.pos };
+      return { event, data, position: e.position };
     });
     return { publications, position: read.position };
   }

@@ -20,10 +20,10 @@ export interface RedisAdapterOptions {
   prefix?: string;
   /** Milliseconds a Redis command may take before it fails (a hung Redis fails like a lost one). Default 5000. */
   commandTimeout?: number;
-  /** Presence liveness: a crashed node's presence entries are gone within nodeTtlMs + renewMs. Defaults 15000 and 5000. */
-  presence?: { nodeTtlMs?: number; renewMs?: number };
+  /** Presence liveness: a crashed node's presence entries are gone within nodeTtl + renewInterval. Defaults 15000 and 5000. */
+  presence?: { nodeTtl?: number; renewInterval?: number };
   /** How long a durable stream's epoch outlives its last use. Default 7 days. */
-  streamMetaTtlMs?: number;
+  streamMetaTtl?: number;
   /** Where Redis trouble is reported (once per outage, and when it ends). Default: stderr. */
   onError?: (err: Error, context: { connection: 'commands' | 'subscriber' | 'presence'; recovered?: boolean }) => void;
 }
@@ -90,7 +90,7 @@ export class RedisAdapter implements ClusterAdapter {
     this.subscriber = open({ autoResubscribe: false });
     this.watch(this.commands, 'commands');
     this.watch(this.subscriber, 'subscriber');
-    this.streams = this.redisStreams = new GuardedStreamStore(new RedisStreamStore(this.commands, { prefix: this.prefix, metaTtlMs: options.streamMetaTtlMs }));
+    this.streams = this.redisStreams = new GuardedStreamStore(new RedisStreamStore(this.commands, { prefix: this.prefix, metaTtl: options.streamMetaTtl }));
     this.sessions = new RedisSessionStore(this.commands, this.nodeId, this.prefix);
     this.subscriber.on('message', (channel: string, message: string) => this.received(channel, message));
     this.subscriber.on('ready', () => {
@@ -116,8 +116,8 @@ export class RedisAdapter implements ClusterAdapter {
     this.presenceStore = new GuardedPresence(new RedisPresence(this.commands, {
       nodeId: this.nodeId,
       prefix: this.prefix,
-      nodeTtlMs: this.options.presence?.nodeTtlMs,
-      renewMs: this.options.presence?.renewMs,
+      nodeTtl: this.options.presence?.nodeTtl,
+      renewInterval: this.options.presence?.renewInterval,
       onError: (err) => this.trouble('presence', err),
     }));
   }
