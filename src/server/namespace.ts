@@ -126,7 +126,7 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
     this.presenceRooms.announce(change, room);
   }
 
-  /** History limits of a durable room; undefined for an ordinary room. */
+  /** @internal History limits of a durable room; undefined for an ordinary room. */
   durableLimits(room: string): HistoryLimits | undefined {
     // A socket's private room is never durable, whatever a broad matcher says.
     if (this.server.hasSession(room)) return undefined;
