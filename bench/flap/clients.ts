@@ -62,7 +62,7 @@ export async function openSwitchboard(link: FlapLink, room: string): Promise<Fla
   client.on('tick', (data: Tick, meta) => {
     state.tally.record(data.s);
     state.lastActivity = Date.now();
-    if (meta.pos) lastOffset = meta.pos.offset;
+    if (meta.position) lastOffset = meta.position.offset;
   });
   client.on('recovery', (info) => {
     // Fired before the room's next live event: lastOffset is the last one seen before the gap.

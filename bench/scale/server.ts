@@ -93,7 +93,7 @@ const sb = new Switchboard(http, {
   maxConnections: Infinity,
   maxConnectionsPerIp: Infinity,
   handshakeRate: false,
-  // rateLimit stays at its default: idle clients only send pong and ack, which it does not count.
+  // frameRate stays at its default: idle clients only send pong and ack, which it does not count.
   serveClient: false,
 });
 /** Connections that completed the handshake; those that left since are the difference with connectionCount. */

@@ -18,7 +18,7 @@ export async function serveSwitchboard(
   const sb = new Switchboard(http, {
     maxConnectionsPerIp: Infinity,
     handshakeRate: false,
-    rateLimit: false,
+    frameRate: false,
     maxConnections: Infinity,
     serveClient: false,
     ...options,

@@ -10,7 +10,7 @@ export interface ReconnectInfo {
   /** 1 for the first retry after a drop or failed attempt; reset by a successful handshake. */
   attempt: number;
   /** How long the client waits before the attempt (full-jitter backoff). */
-  delayMs: number;
+  delay: number;
   reason: ConnectionReason;
 }
 
@@ -61,7 +61,7 @@ export interface ClientLifecycleEvents {
   connect_error: (error: SwitchboardError) => void;
   /** Every state change, with its reason. */
   state: (change: StateChange) => void;
-  /** A reconnect attempt is scheduled after `delayMs`. */
+  /** A reconnect attempt is scheduled after `delay`. */
   reconnecting: (info: ReconnectInfo) => void;
   /** A durable room was rejoined after a reconnect; `recovered` false ⇒ reload that room's state. */
   recovery: (info: RecoveryInfo) => void;
@@ -87,7 +87,7 @@ export interface EventMeta {
   /** The room the server published to, when it published to exactly one. */
   room?: string;
   /** The publication's stream position, for events of durable rooms. */
-  pos?: StreamPosition;
+  position?: StreamPosition;
 }
 
 /** App event names of a map, without the reserved lifecycle names. */

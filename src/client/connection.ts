@@ -17,7 +17,7 @@ import { pacingLimits } from './pacing-limits.js';
 import { ACK_DELAY_MS, ackCadence, type AckCadence } from './ack-cadence.js';
 import { ReliableOutbox } from './reliable-outbox.js';
 import { type FrameKind, type OutgoingFrame, SendPacer } from './send-pacer.js';
-import { unrefTimer } from '../protocol/pending-replies.js';
+import { unrefTimer } from './timers.js';
 import { type ClientTransport, isHttpTransport, type TransportClosed, type TransportHandlers, type TransportKind } from './client-transport.js';
 import { failureText, isTransportFailure, openTransport, TransportChoice } from './transport-choice.js';
 import { type UpgradeHost, UpgradeProbe } from './upgrade-probe.js';
@@ -701,15 +701,15 @@ export class Connection {
     const generation = this.generation;
     const retry = reconnect ? this.schedule.next() : undefined;
     if (retry) {
-      if (immediate) retry.delayMs = 0;
+      if (immediate) retry.delay = 0;
       this.phase = 'waiting';
       this.forEachMember((m) => m.connectionChanged(ConnectionState.Connecting, reason, details), generation);
       if (connectError) this.forEachMember((m) => m.connectFailed(connectError), generation);
       this.forEachMember((m) => m.reconnecting({ ...retry, reason }), generation);
       // A listener may have closed the client or called reconnectNow() meanwhile.
       if (this.generation !== generation || this.phase !== 'waiting') return;
-      if (retry.delayMs === 0) void this.attemptOpen();
-      else this.schedule.wait(retry.delayMs, () => void this.attemptOpen());
+      if (retry.delay === 0) void this.attemptOpen();
+      else this.schedule.wait(retry.delay, () => void this.attemptOpen());
       return;
     }
     this.phase = 'stopped';
@@ -722,7 +722,7 @@ export class Connection {
 
   /**
    * No network: an attempt now would fail and only burn a backoff step, so none is counted.
-   * `online` brings the next attempt; a slow probe (every reconnect.capMs) covers a wrong
+   * `online` brings the next attempt; a slow probe (every reconnect.maxDelay) covers a wrong
    * navigator.onLine, which reads false on a machine whose only network is loopback.
    */
   private waitForNetwork(reason: ConnectionReason, details: ChangeDetails, connectError?: SwitchboardError): void {
@@ -730,7 +730,7 @@ export class Connection {
     this.phase = 'offline';
     this.forEachMember((m) => m.connectionChanged(ConnectionState.Connecting, reason, details), generation);
     if (connectError) this.forEachMember((m) => m.connectFailed(connectError), generation);
-    if (this.generation === generation && this.phase === 'offline') this.schedule.wait(this.options.reconnect.capMs, () => void this.attemptOpen());
+    if (this.generation === generation && this.phase === 'offline') this.schedule.wait(this.options.reconnect.maxDelay, () => void this.attemptOpen());
   }
 
   private wentOffline(): void {

@@ -1,4 +1,4 @@
-import { unrefTimer } from '../protocol/pending-replies.js';
+import { unrefTimer } from './timers.js';
 
 /**
  * Declares the connection dead when the server has been silent for longer than
@@ -41,8 +41,8 @@ export class HeartbeatWatchdog {
     this.timer = undefined;
   }
 
-  private arm(delayMs: number): void {
-    this.timer = setTimeout(() => this.check(), delayMs);
+  private arm(delay: number): void {
+    this.timer = setTimeout(() => this.check(), delay);
     // The socket keeps the process alive while connected; the watchdog alone should not.
     unrefTimer(this.timer);
   }

@@ -304,10 +304,10 @@ export class NamespaceChannel implements NamespaceMember {
       return;
     }
     const meta: EventMeta = frame.room === undefined ? {} : { room: frame.room };
-    if (frame.pos !== undefined) meta.pos = frame.pos;
+    if (frame.position !== undefined) meta.position = frame.position;
     if (frame.ref === undefined) {
       // A publication of a durable room the client has already seen (a replay overlapping live delivery).
-      if (frame.room !== undefined && frame.pos !== undefined && !this.roomSet.accept(frame.room, frame.pos)) return;
+      if (frame.room !== undefined && frame.position !== undefined && !this.roomSet.accept(frame.room, frame.position)) return;
       this.emitter.emit(frame.event, frame.data, meta);
       return;
     }
@@ -321,7 +321,7 @@ export class NamespaceChannel implements NamespaceMember {
    * event would be (a repeat is ignored, a gap rejoins the room).
    */
   receivePosition(frame: PositionFrame): void {
-    this.roomSet.accept(frame.room, frame.pos);
+    this.roomSet.accept(frame.room, frame.position);
   }
 
   receivePresence(frame: PresenceFrame): void {

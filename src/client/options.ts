@@ -14,16 +14,16 @@ export type AuthOption = unknown | (() => unknown);
 
 export interface ReconnectOptions {
   /** Backoff window of the first retry, in ms (default 1000): a restarted server's clients come back spread over it. */
-  baseMs?: number;
+  delay?: number;
   /** Largest backoff window, in ms (default 5000): a client is back at most this long after its server or network is. */
-  capMs?: number;
+  maxDelay?: number;
   /** Consecutive failed attempts before giving up with reason `reconnect_exhausted` (default Infinity). */
   maxAttempts?: number;
 }
 
-/** Default `reconnect.baseMs`. */
+/** Default `reconnect.delay`. */
 export const DEFAULT_BASE_MS = 1000;
-/** Default `reconnect.capMs`. */
+/** Default `reconnect.maxDelay`. */
 export const DEFAULT_CAP_MS = 5000;
 
 export interface ClientOptions {
@@ -44,7 +44,7 @@ export interface ClientOptions {
   bufferLimit?: Partial<BufferLimit>;
   /**
    * Caps on reliable publishes (client.reliable.emit) awaiting the server's acknowledgement,
-   * over all namespaces of the connection (default 100 publishes, 1 MiB). `count` is at most
+   * over all namespaces of the client (default 100 publishes, 1 MiB). `count` is at most
    * 999: the server remembers the last 1000 sequence numbers (its default dedupe window).
    */
   outboxLimit?: Partial<OutboxLimit>;
@@ -74,8 +74,8 @@ export interface NamespaceOptions {
 
 export interface ResolvedReconnect {
   enabled: boolean;
-  baseMs: number;
-  capMs: number;
+  delay: number;
+  maxDelay: number;
   maxAttempts: number;
 }
 
@@ -109,9 +109,9 @@ export function resolveOptions(url: string, options: ClientOptions): ResolvedOpt
     auth: options.auth,
     reconnect: {
       enabled: reconnect !== false,
-      baseMs: tuning.baseMs ?? DEFAULT_BASE_MS,
+      delay: tuning.delay ?? DEFAULT_BASE_MS,
       // Not 30 s: a phone whose network came back without an `online` event would stay away for up to the cap.
-      capMs: tuning.capMs ?? DEFAULT_CAP_MS,
+      maxDelay: tuning.maxDelay ?? DEFAULT_CAP_MS,
       maxAttempts: tuning.maxAttempts ?? Number.POSITIVE_INFINITY,
     },
     ackTimeout: options.ackTimeout ?? 10_000,
@@ -127,8 +127,8 @@ export function resolveOptions(url: string, options: ClientOptions): ResolvedOpt
   const checks: [string, number, boolean][] = [
     ['ackTimeout', resolved.ackTimeout, true],
     ['connectTimeout', resolved.connectTimeout, true],
-    ['reconnect.baseMs', r.baseMs, false],
-    ['reconnect.capMs', r.capMs, false],
+    ['reconnect.delay', r.delay, false],
+    ['reconnect.maxDelay', r.maxDelay, false],
     ['bufferLimit.count', b.count, true],
     ['bufferLimit.bytes', b.bytes, true],
     ['outboxLimit.count', resolved.outboxLimit.count, false],

@@ -2,6 +2,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { ReplyFrame } from '../protocol/frames.js';
 import { PendingReplies } from '../protocol/pending-replies.js';
+import { replyTimers } from './timers.js';
 import type { FrameKind } from './send-pacer.js';
 
 /** How a sent request fares when its socket is replaced. */
@@ -28,7 +29,7 @@ export interface WireOptions {
  * replies come after it) or starts a new one (they can never be answered and fail).
  */
 export class OutgoingRequests {
-  private readonly pending = new PendingReplies();
+  private readonly pending = new PendingReplies(replyTimers);
   /** Refs sent in the current server session and not answered yet, in the order sent. */
   private readonly onWire = new Map<number, WireOptions>();
   /** Callbacks run synchronously with a successful reply, by ref. */

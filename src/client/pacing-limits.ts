@@ -28,8 +28,8 @@ const RATE_SHARE = 0.9;
  *   `join` can be answered twice (the first reply may free its place early).
  */
 export function pacingLimits(limits: unknown): PacingLimits {
-  const announced = (typeof limits === 'object' && limits !== null ? limits : {}) as { rate?: unknown; maxQueuedFrames?: unknown };
-  const rate = (typeof announced.rate === 'object' && announced.rate !== null ? announced.rate : {}) as { perSecond?: unknown; burst?: unknown };
+  const announced = (typeof limits === 'object' && limits !== null ? limits : {}) as { frameRate?: unknown; maxQueuedFrames?: unknown };
+  const rate = (typeof announced.frameRate === 'object' && announced.frameRate !== null ? announced.frameRate : {}) as { perSecond?: unknown; burst?: unknown };
   const perSecond = positive(rate.perSecond);
   const burst = positive(rate.burst);
   const queued = positive(announced.maxQueuedFrames);

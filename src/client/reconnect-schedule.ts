@@ -22,20 +22,20 @@ export class ReconnectSchedule {
   ) {}
 
   /** Count a failure and return the retry it earns, or undefined when reconnecting is off or exhausted. */
-  next(): { attempt: number; delayMs: number } | undefined {
+  next(): { attempt: number; delay: number } | undefined {
     if (!this.policy.enabled || this.failures >= this.policy.maxAttempts) return undefined;
     this.failures++;
-    return { attempt: this.failures, delayMs: backoffDelay(this.failures - 1, this.policy.baseMs, this.policy.capMs, this.random) };
+    return { attempt: this.failures, delay: backoffDelay(this.failures - 1, this.policy.delay, this.policy.maxDelay, this.random) };
   }
 
-  /** Run `retry` after `delayMs`. */
-  wait(delayMs: number, retry: () => void): void {
+  /** Run `retry` after `delay`. */
+  wait(delay: number, retry: () => void): void {
     this.cancel();
     // Left referenced on purpose: a reconnecting client should keep a Node process alive, as an open socket does.
     this.timer = setTimeout(() => {
       this.timer = undefined;
       retry();
-    }, delayMs);
+    }, delay);
   }
 
   cancel(): void {

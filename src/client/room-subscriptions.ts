@@ -1,4 +1,4 @@
-import { unrefTimer } from '../protocol/pending-replies.js';
+import { unrefTimer } from './timers.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { JoinReply, StreamPosition } from '../protocol/frames.js';
@@ -170,7 +170,7 @@ export class RoomSubscriptions {
   }
 
   /**
-   * Whether an event published to `room` at `pos` is the next one. A durable room's tracked
+   * Whether an event published to `room` at `position` is the next one. A durable room's tracked
    * position advances one offset at a time: an event not newer than it in the same epoch is
    * a duplicate; one further ahead means publications went missing on the way (which a
    * server that replays what a resume missed never causes), so it is dropped too and the
@@ -178,18 +178,18 @@ export class RoomSubscriptions {
    * order: never a silent hole. An event of another epoch is taken as is: the server's
    * stream restarted (a rejoin reports it as recovered false).
    */
-  accept(room: string, pos: StreamPosition): boolean {
+  accept(room: string, position: StreamPosition): boolean {
     const state = this.subscribed.get(room);
     if (!state?.position) return true;
-    if (pos.epoch === state.position.epoch) {
-      if (pos.offset <= state.position.offset) return false;
-      if (pos.offset > state.position.offset + 1) {
+    if (position.epoch === state.position.epoch) {
+      if (position.offset <= state.position.offset) return false;
+      if (position.offset > state.position.offset + 1) {
         // A join already on its way replays from a position at or before this one.
         if (!state.awaiting && this.port.isConnected()) this.sendJoin(room, true);
         return false;
       }
     }
-    state.position = copy(pos);
+    state.position = copy(position);
     return true;
   }
 

@@ -1,4 +1,4 @@
-import { unrefTimer } from '../protocol/pending-replies.js';
+import { unrefTimer } from './timers.js';
 import type { PacingLimits } from './pacing-limits.js';
 import { SendBudget } from './send-budget.js';
 

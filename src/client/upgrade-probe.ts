@@ -1,7 +1,7 @@
 import { CloseCode } from '../protocol/close-codes.js';
 import { decodeServerFrame } from '../protocol/codec.js';
 import type { WelcomeFrame } from '../protocol/frames.js';
-import { unrefTimer } from '../protocol/pending-replies.js';
+import { unrefTimer } from './timers.js';
 import type { ClientTransport, HttpTransport, TransportClosed, TransportHandlers } from './client-transport.js';
 
 /** What the probe needs from the connection whose session it moves. */

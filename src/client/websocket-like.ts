@@ -6,7 +6,7 @@
 
 // Handlers are declared through a method so parameters compare bivariantly: `ws` and the
 // DOM pass richer event objects than the fields the SDK reads, and both must fit.
-type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
+export type WebSocketListener<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
 
 export interface MessageEventLike {
   data: unknown;
@@ -22,10 +22,10 @@ export interface WebSocketLike {
   /** The subprotocol the server selected ('' when none). */
   readonly protocol: string;
   readonly bufferedAmount: number;
-  onopen: Handler<unknown> | null;
-  onmessage: Handler<MessageEventLike> | null;
-  onclose: Handler<CloseEventLike> | null;
-  onerror: Handler<unknown> | null;
+  onopen: WebSocketListener<unknown> | null;
+  onmessage: WebSocketListener<MessageEventLike> | null;
+  onclose: WebSocketListener<CloseEventLike> | null;
+  onerror: WebSocketListener<unknown> | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }

@@ -22,8 +22,8 @@ export interface ClusterPublication {
   room: string;
   /** The stream key (streamKey(ns, room)). */
   stream: string;
-  pos: StreamPosition;
-  /** The encoded event frame without `pos`. */
+  position: StreamPosition;
+  /** The encoded event frame without `position`. */
   payload: string;
   /** Rooms (a socket id is one) whose members the publication leaves out of live delivery: they get a `position` frame instead. */
   except?: readonly string[];

@@ -25,9 +25,9 @@ export class MemoryAdapter implements ClusterAdapter {
 
   async publish(request: PublishRequest): Promise<StreamPosition> {
     const { except } = request;
-    const pos = await this.streams.append(request.stream, request.payload, request.limits, except && { except });
-    this.node?.publication({ ns: request.ns, room: request.room, stream: request.stream, pos, payload: request.payload, ...(except && { except }) });
-    return pos;
+    const position = await this.streams.append(request.stream, request.payload, request.limits, except && { except });
+    this.node?.publication({ ns: request.ns, room: request.room, stream: request.stream, position, payload: request.payload, ...(except && { except }) });
+    return position;
   }
 
   async query(_query: ClusterQuery, _timeoutMs: number): Promise<unknown[]> {

@@ -8,7 +8,7 @@ export type RoomMatcher = string | RegExp | ((room: string) => boolean);
  * the heartbeat's detection delay, and 100,000 publications hold those five minutes at
  * over 300 per second, so a busy room's history is not cut by count before it is by age.
  */
-export const DEFAULT_HISTORY_LIMITS: HistoryLimits = { maxMessages: 100_000, maxAgeMs: 5 * 60_000 };
+export const DEFAULT_HISTORY_LIMITS: HistoryLimits = { maxMessages: 100_000, maxAge: 5 * 60_000 };
 
 /** The durable-room rules of one namespace; the first rule that matches a room wins. */
 export class DurableRooms {
@@ -16,8 +16,8 @@ export class DurableRooms {
 
   add(matcher: RoomMatcher, limits: Partial<HistoryLimits> = {}): void {
     const resolved = { ...DEFAULT_HISTORY_LIMITS, ...limits };
-    if (!(resolved.maxMessages >= 1) || !(resolved.maxAgeMs > 0)) {
-      throw new RangeError(`durable room history needs maxMessages >= 1 and maxAgeMs > 0, got ${JSON.stringify(resolved)}`);
+    if (!(resolved.maxMessages >= 1) || !(resolved.maxAge > 0)) {
+      throw new RangeError(`durable room history needs maxMessages >= 1 and maxAge > 0, got ${JSON.stringify(resolved)}`);
     }
     this.rules.push({ matches: roomPredicate(matcher), limits: resolved });
   }
@@ -57,7 +57,7 @@ export function parseStreamKey(key: string): { ns: string; room: string } | unde
   return { ns: key.slice(colon + 1, colon + 1 + length), room: key.slice(colon + 1 + length) };
 }
 
-/** Add `pos` to an encoded event frame (which ends with "}"): positions are known only after the append. */
+/** Add `position` to an encoded event frame (which ends with "}"): positions are known only after the append. */
 export function withPosition(payload: string, epoch: string, offset: number): string {
-  return `${payload.slice(0, -1)},"pos":{"epoch":${JSON.stringify(epoch)},"offset":${offset}}}`;
+  return `${payload.slice(0, -1)},"position":{"epoch":${JSON.stringify(epoch)},"offset":${offset}}}`;
 }

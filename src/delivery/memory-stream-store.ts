@@ -65,7 +65,7 @@ export class MemoryStreamStore implements StreamStore {
   }
 
   private trim(s: MemoryStream, limits: HistoryLimits): void {
-    const tooOld = this.now() - limits.maxAgeMs;
+    const tooOld = this.now() - limits.maxAge;
     let drop = Math.max(0, s.entries.length - limits.maxMessages);
     while (drop < s.entries.length && (s.entries[drop] as { time: number }).time < tooOld) drop++;
     if (drop > 0) s.entries.splice(0, drop);
@@ -73,7 +73,7 @@ export class MemoryStreamStore implements StreamStore {
 }
 
 function entry(epoch: string, e: StoredEntry): StreamEntry {
-  const out: StreamEntry = { pos: { epoch, offset: e.offset }, payload: e.payload };
+  const out: StreamEntry = { position: { epoch, offset: e.offset }, payload: e.payload };
   if (e.except) out.except = e.except;
   return out;
 }

@@ -5,12 +5,12 @@ export interface HistoryLimits {
   /** Most publications kept. Default 1000. */
   maxMessages: number;
   /** Oldest publication kept, in milliseconds. Default 300000 (5 minutes). */
-  maxAgeMs: number;
+  maxAge: number;
 }
 
-/** One stored publication: its position and the encoded event frame without `pos`. */
+/** One stored publication: its position and the encoded event frame without `position`. */
 export interface StreamEntry {
-  pos: StreamPosition;
+  position: StreamPosition;
   payload: string;
   /** Rooms its live delivery left out (see AppendOptions), when there were any. */
   except?: readonly string[];

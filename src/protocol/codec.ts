@@ -159,7 +159,7 @@ const serverValidators: Readonly<Record<string, Validator>> = {
     );
   },
   disconnect,
-  event: (f) => first(event(f), checkPosition('pos', f.pos, false)),
+  event: (f) => first(event(f), checkPosition('position', f.position, false)),
   reply,
   ping: empty,
   pong: empty,
@@ -171,7 +171,7 @@ const serverValidators: Readonly<Record<string, Validator>> = {
       f.kind === 'join' || f.kind === 'leave' ? undefined : '"kind" must be "join" or "leave"',
       typeof f.user === 'string' ? undefined : '"user" must be a string',
     ),
-  position: (f) => first(checkNs(f.ns), checkName('room', f.room), checkPosition('pos', f.pos, true)),
+  position: (f) => first(checkNs(f.ns), checkName('room', f.room), checkPosition('position', f.position, true)),
   error: (f) =>
     first(
       typeof f.code === 'string' ? undefined : '"code" must be a string',

@@ -58,11 +58,11 @@ export const ErrorCode = {
   OriginNotAllowed: 'origin_not_allowed',
   /** HTTP 429 before the upgrade: this client IP already holds `maxConnectionsPerIp` connections. */
   TooManyConnections: 'too_many_connections',
-  /** Too fast: HTTP 429 for handshakes over `handshakeRate` per IP; a reply or error frame for frames over `rateLimit` per connection (close 1008 if it goes on). */
+  /** Too fast: HTTP 429 for handshakes over `handshakeRate` per IP; a reply or error frame for frames over `frameRate` per connection (close 1008 if it goes on). */
   RateLimited: 'rate_limited',
   /** The server holds `maxConnections` connections. Error frame, then close 1013. */
   ServerFull: 'server_full',
-  /** A join past `maxRoomsPerConnection` rooms for this socket. */
+  /** A join past `maxRoomsPerSocket` rooms for this socket. */
   TooManyRooms: 'too_many_rooms',
   /** A request while `maxPendingRequests` of this connection's requests are still being handled. */
   TooManyPending: 'too_many_pending',

@@ -48,14 +48,14 @@ export interface HeartbeatSettings {
 export interface ConnectionLimits {
   /** Largest frame the server accepts, in bytes (UTF-8). */
   maxMessageBytes: number;
-  /** The frame rate (`rateLimit`); `null` when the server does not limit it. */
-  rate?: FrameRateLimit | null;
+  /** The frame rate (`frameRate`); `null` when the server does not limit it. */
+  frameRate?: FrameRateLimit | null;
   /** Most frames queued behind a pending `hello`, `connect` or `join`. */
   maxQueuedFrames?: number;
   /** Most client requests being handled at once; `null`: no limit. */
   maxPendingRequests?: number | null;
-  /** Most rooms a client may join per namespace; `null`: no limit. */
-  maxRoomsPerConnection?: number | null;
+  /** Most rooms one socket (the session in one namespace) may be in; `null`: no limit. */
+  maxRoomsPerSocket?: number | null;
   /** How many reliable publishes (sequence numbers) the server remembers per session. */
   dedupeWindow?: number;
   /** Most frames the server keeps for a resume until the client acknowledges them; `null`: sessions are not resumable. */
@@ -163,7 +163,7 @@ export interface HistoryFrame {
 export interface Publication {
   event: string;
   data?: unknown;
-  pos: StreamPosition;
+  position: StreamPosition;
 }
 
 export interface HistoryReply {
@@ -218,7 +218,7 @@ export interface EventFrame {
   /** Server → client only: the room the event was published to, if exactly one. */
   room?: string;
   /** Server → client only: the publication's position, for events of durable rooms. */
-  pos?: StreamPosition;
+  position?: StreamPosition;
   /**
    * Client → server only, with `ref`: a reliable publish's sequence number (per session,
    * from 1). The server runs the handler once per sequence number and answers re-sends
@@ -228,15 +228,15 @@ export interface EventFrame {
 }
 
 /**
- * Server → client: a durable room's stream moved to `pos` with a publication this member was
- * excluded from (`except`, `socket.to(room)`). The client tracks `pos` as the last position
+ * Server → client: a durable room's stream moved to `position` with a publication this member was
+ * excluded from (`except`, `socket.to(room)`). The client tracks `position` as the last position
  * seen in `room`, as if it had received the event, and delivers nothing to handlers.
  */
 export interface PositionFrame {
   type: 'position';
   ns?: string;
   room: string;
-  pos: StreamPosition;
+  position: StreamPosition;
 }
 
 /** Either direction: the answer to a frame that carried `ref`. */

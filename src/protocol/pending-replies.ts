@@ -2,10 +2,20 @@ import { ErrorCode } from './error-codes.js';
 import { SwitchboardError } from './errors.js';
 import type { ReplyFrame } from './frames.js';
 
+/**
+ * Starts and cancels the timeouts of requests. The side that owns timers supplies it (the
+ * server and the SDK each have theirs): the protocol layer keeps no clock of its own.
+ */
+export interface ReplyTimers {
+  /** Call `onTimeout` once after `ms`; returns what `cancel` takes. */
+  start(onTimeout: () => void, ms: number): unknown;
+  cancel(timer: unknown): void;
+}
+
 interface Pending {
   resolve(data: unknown): void;
   reject(error: SwitchboardError): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: unknown;
 }
 
 /**
@@ -17,33 +27,33 @@ export class PendingReplies {
   private nextRef = 1;
   private readonly pending = new Map<number, Pending>();
 
+  constructor(private readonly timers: ReplyTimers) {}
+
   get size(): number {
     return this.pending.size;
   }
 
-  /** Allocate a ref and a promise settled by its reply, its timeout, or `rejectAll`. */
+  /** Allocate a ref and a promise settled by its reply, its timeout (none if 0 or Infinity), or `rejectAll`. */
   create(timeoutMs: number, describe: string): { ref: number; reply: Promise<unknown> } {
     const ref = this.nextRef++;
     const reply = new Promise<unknown>((resolve, reject) => {
       const entry: Pending = { resolve, reject, timer: undefined };
+      this.pending.set(ref, entry);
       if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
-        entry.timer = setTimeout(() => {
+        entry.timer = this.timers.start(() => {
+          if (this.pending.get(ref) !== entry) return;
           this.pending.delete(ref);
           reject(new SwitchboardError(ErrorCode.Timeout, `no reply to ${describe} within ${timeoutMs} ms`));
         }, timeoutMs);
-        unrefTimer(entry.timer);
       }
-      this.pending.set(ref, entry);
     });
     return { ref, reply };
   }
 
   /** Settle the request a reply answers. Returns false for an unknown or late ref. */
   settle(frame: ReplyFrame): boolean {
-    const entry = this.pending.get(frame.ref);
+    const entry = this.take(frame.ref);
     if (!entry) return false;
-    this.pending.delete(frame.ref);
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
     if (frame.error) entry.reject(SwitchboardError.fromPayload(frame.error));
     else entry.resolve(frame.data);
     return true;
@@ -51,24 +61,23 @@ export class PendingReplies {
 
   /** Fail one request without a reply (e.g. its frame could not be sent). */
   fail(ref: number, error: SwitchboardError): void {
-    const entry = this.pending.get(ref);
-    if (!entry) return;
-    this.pending.delete(ref);
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
-    entry.reject(error);
+    this.take(ref)?.reject(error);
   }
 
   rejectAll(error: SwitchboardError): void {
     const entries = [...this.pending.values()];
     this.pending.clear();
     for (const entry of entries) {
-      if (entry.timer !== undefined) clearTimeout(entry.timer);
+      if (entry.timer !== undefined) this.timers.cancel(entry.timer);
       entry.reject(error);
     }
   }
-}
 
-/** Node timers keep the process alive; a pending request alone should not. */
-export function unrefTimer(timer: unknown): void {
-  (timer as { unref?: () => void } | undefined)?.unref?.();
+  private take(ref: number): Pending | undefined {
+    const entry = this.pending.get(ref);
+    if (!entry) return undefined;
+    this.pending.delete(ref);
+    if (entry.timer !== undefined) this.timers.cancel(entry.timer);
+    return entry;
+  }
 }

@@ -74,9 +74,10 @@ export interface DeliveryStreams {
  * recipients. The pass over them is plain loops over the room sets: per recipient it
  * allocates nothing (the transport queues a reference to the shared frame).
  */
-export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipient = Recipient> {
+export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends object = object> {
+  /** @internal Operators come from a namespace, a socket or the server (`to`, `except`, ...). */
   constructor(
-    private readonly scope: BroadcastScope<R>,
+    private readonly scope: BroadcastScope<R & Recipient>,
     private readonly rooms: readonly string[] = [],
     private readonly exceptRooms: readonly string[] = [],
     private readonly isVolatile = false,
@@ -202,7 +203,7 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
 
   /** @internal Answer a cluster query about this node's selected sockets. */
   answer(query: SocketQuery, node: string): unknown {
-    const selected: R[] = [];
+    const selected: (R & Recipient)[] = [];
     this.each(Hand.Collect, undefined, selected);
     switch (query.kind) {
       case 'sockets':
@@ -242,7 +243,7 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
    * Members of several target rooms are taken in the first of them they are in: checking
    * the earlier rooms costs a lookup per room instead of a set of those already seen.
    */
-  private each(hand: Hand, frame: SharedFrame | undefined, collected?: R[]): number {
+  private each(hand: Hand, frame: SharedFrame | undefined, collected?: (R & Recipient)[]): number {
     const { sockets, rooms } = this.scope;
     const targets = this.rooms;
     let count = 0;
@@ -259,13 +260,13 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
       if (held === undefined) continue;
       if (!(held instanceof Set)) {
         // A room of one (a socket's own room, a direct message).
-        const r = held as R;
+        const r = held as R & Recipient;
         if (this.excepted(r) || inEarlierRoom(rooms, targets, i, r)) continue;
         handTo(r, hand, frame, collected);
         count++;
         continue;
       }
-      for (const r of held as ReadonlySet<R>) {
+      for (const r of held as ReadonlySet<R & Recipient>) {
         if (this.excepted(r) || inEarlierRoom(rooms, targets, i, r)) continue;
         handTo(r, hand, frame, collected);
         count++;
@@ -274,7 +275,7 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends Recipi
     return count;
   }
 
-  private excepted(r: R): boolean {
+  private excepted(r: R & Recipient): boolean {
     const except = this.exceptRooms;
     for (let i = 0; i < except.length; i++) if (this.scope.rooms.has(except[i] as string, r)) return true;
     return false;

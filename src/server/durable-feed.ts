@@ -89,13 +89,13 @@ export class DurableFeed {
       }
       if (!joiner.connected) return undefined;
       // All of the gap or none of it: a partial replay would hide a hole.
-      if (read?.ok) for (const e of read.entries) joiner.replay(new SharedFrame(withPosition(e.payload, e.pos.epoch, e.pos.offset)));
+      if (read?.ok) for (const e of read.entries) joiner.replay(new SharedFrame(withPosition(e.payload, e.position.epoch, e.position.offset)));
       joiner.enter();
-      const delivered = this.delivered.get(stream)?.pos;
+      const delivered = this.delivered.get(stream)?.position;
       if (!delivered && this.alone(ns, room, joiner.recipient)) {
         // The stream's place here: a later arrival past it is a gap to fill, one of another epoch a restart.
         // (With other members, which the server joined, publications still on their way are theirs: not yet.)
-        this.delivered.set(stream, { ns, room, stream, pos: position, payload: '' });
+        this.delivered.set(stream, { ns, room, stream, position, payload: '' });
       } else if (!delivered || delivered.epoch !== position.epoch || delivered.offset < position.offset) {
         let skips = this.replayedTo.get(stream);
         if (!skips) this.replayedTo.set(stream, (skips = new Map()));
@@ -120,8 +120,8 @@ export class DurableFeed {
           const limits = this.rooms.durableLimits(current.ns, current.room);
           if (!limits) return;
           const { store } = this.streams;
-          let read = await store.read(current.stream, { since: current.pos }, limits);
-          if (!read.ok && read.position.epoch !== current.pos.epoch) {
+          let read = await store.read(current.stream, { since: current.position }, limits);
+          if (!read.ok && read.position.epoch !== current.position.epoch) {
             // The stream restarted while the link was down: its new epoch from the start.
             read = await store.read(current.stream, { since: this.restarted(current, read.position.epoch) }, limits);
           }
@@ -153,17 +153,17 @@ export class DurableFeed {
   /** Whether publications before this one are missing here: a gap in its epoch, or the start of a new epoch. */
   /** Whether `p` is not simply the next one: publications before it are missing here, or it was delivered already (a joiner recorded a position past it). */
   private outOfTurn(p: ClusterPublication): boolean {
-    const last = this.delivered.get(p.stream)?.pos;
-    return last !== undefined && (last.epoch !== p.pos.epoch || p.pos.offset !== last.offset + 1);
+    const last = this.delivered.get(p.stream)?.position;
+    return last !== undefined && (last.epoch !== p.position.epoch || p.position.offset !== last.offset + 1);
   }
 
   private async deliverInOrder(p: ClusterPublication): Promise<void> {
-    let last = this.delivered.get(p.stream)?.pos;
+    let last = this.delivered.get(p.stream)?.position;
     // Offsets of two epochs say nothing about each other: the new epoch's publications before this one are a gap too.
-    if (last && last.epoch !== p.pos.epoch) last = this.restarted(p, p.pos.epoch);
+    if (last && last.epoch !== p.position.epoch) last = this.restarted(p, p.position.epoch);
     if (last) {
-      if (p.pos.offset <= last.offset) return; // delivered already (a repeat, or filled from the store)
-      if (p.pos.offset > last.offset + 1) await this.fill(p, last);
+      if (p.position.offset <= last.offset) return; // delivered already (a repeat, or filled from the store)
+      if (p.position.offset > last.offset + 1) await this.fill(p, last);
     }
     this.deliver(p);
   }
@@ -183,20 +183,20 @@ export class DurableFeed {
     });
     if (skips) for (const [r, at] of skips) if (at.epoch !== epoch) skips.delete(r);
     const start = { epoch, offset: 0 };
-    this.delivered.set(info.stream, { ...info, pos: start });
+    this.delivered.set(info.stream, { ...info, position: start });
     return start;
   }
 
   /** Deliver what is missing between `last` and `p` from the store; cut the members off when history no longer has it. */
   private async fill(p: ClusterPublication, last: StreamPosition): Promise<void> {
     const limits = this.rooms.durableLimits(p.ns, p.room);
-    const read = limits ? await this.streams.store.read(p.stream, { since: last, limit: p.pos.offset - last.offset - 1 }, limits) : undefined;
+    const read = limits ? await this.streams.store.read(p.stream, { since: last, limit: p.position.offset - last.offset - 1 }, limits) : undefined;
     if (!read?.ok) {
       this.forEachMember(p, (r) => r.lostPublications());
       return;
     }
     for (const e of read.entries) {
-      if (e.pos.epoch !== p.pos.epoch || e.pos.offset >= p.pos.offset) break;
+      if (e.position.epoch !== p.position.epoch || e.position.offset >= p.position.offset) break;
       this.deliver(stored(p, e));
     }
   }
@@ -222,9 +222,9 @@ export class DurableFeed {
     }
     this.forEachMember(p, (r) => {
       const replayed = skips.get(r);
-      if (replayed === undefined || replayed.epoch !== p.pos.epoch || replayed.offset < p.pos.offset) r.deliverDurable(durableFrameFor(frames, r));
+      if (replayed === undefined || replayed.epoch !== p.position.epoch || replayed.offset < p.position.offset) r.deliverDurable(durableFrameFor(frames, r));
     }, members);
-    for (const [r, replayed] of skips) if (replayed.epoch !== p.pos.epoch || replayed.offset <= p.pos.offset) skips.delete(r);
+    for (const [r, replayed] of skips) if (replayed.epoch !== p.position.epoch || replayed.offset <= p.position.offset) skips.delete(r);
     if (skips.size === 0) this.replayedTo.delete(p.stream);
   }
 
@@ -242,7 +242,7 @@ const NO_EXCEPTIONS: readonly string[] = [];
 
 /** A publication read back from the store, in the room of `like`. */
 function stored(like: ClusterPublication, e: StreamEntry): ClusterPublication {
-  const p: ClusterPublication = { ns: like.ns, room: like.room, stream: like.stream, pos: e.pos, payload: e.payload };
+  const p: ClusterPublication = { ns: like.ns, room: like.room, stream: like.stream, position: e.position, payload: e.payload };
   // Its own exclusions, stored with it: a filled gap leaves out the members its live delivery would have.
   if (e.except) p.except = e.except;
   return p;

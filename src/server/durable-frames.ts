@@ -40,14 +40,14 @@ export class PublicationFrames {
   /** The event frame with the publication's position. */
   eventFrame(): SharedFrame {
     const p = this.publication;
-    return (this.event ??= new SharedFrame(withPosition(p.payload, p.pos.epoch, p.pos.offset)));
+    return (this.event ??= new SharedFrame(withPosition(p.payload, p.position.epoch, p.position.offset)));
   }
 
-  /** `{"type":"position","room":…,"pos":…}` (with `ns` outside the root namespace). */
+  /** `{"type":"position","room":…,"position":…}` (with `ns` outside the root namespace). */
   positionFrame(): SharedFrame {
     const p = this.publication;
     if (!this.position) {
-      const frame: PositionFrame = { type: 'position', room: p.room, pos: p.pos };
+      const frame: PositionFrame = { type: 'position', room: p.room, position: p.position };
       if (p.ns !== ROOT_NAMESPACE) frame.ns = p.ns;
       this.position = new SharedFrame(encodeFrame(frame));
     }

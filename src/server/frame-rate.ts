@@ -11,7 +11,7 @@ import type { RateLimit } from './options.js';
 export type FrameVerdict = 'accept' | 'reject' | 'reject-quietly' | 'abuse';
 
 /**
- * The per-connection frame rate (`rateLimit`): a token bucket that can go into debt.
+ * The per-connection frame rate (`frameRate`): a token bucket that can go into debt.
  * It holds up to `burst` tokens and gains `perSecond` per second, refilled lazily from the
  * clock (no timer). Every counted frame takes a token — a rejected one too: a client over
  * the rate must slow down below it before its frames get through again, and one that

@@ -24,19 +24,17 @@ import { assertEventSchema, type CheckedSchemas, type EventSchemas, type Validat
 /** Decide whether a client may join a room it asked for. Return false (→ `forbidden`) or throw a ReplyError. */
 export type JoinAuthorizer<S> = (socket: S, room: string) => boolean | Promise<boolean>;
 
+/** A namespace of any event maps: inside the server layer they do not matter (not exported by the package). */
+// biome-ignore lint/suspicious/noExplicitAny: internal, never crosses a layer boundary
+export type AnyNamespace = Namespace<any, any, any>;
+
 /**
  * A namespace: its own middleware, connection handlers, sockets and rooms, multiplexed
  * with the others on each client connection.
  */
-/**
- * A namespace of any event maps: inside the server layer they do not matter.
- * @internal
- */
-// biome-ignore lint/suspicious/noExplicitAny: internal, never crosses a layer boundary
-export type AnyNamespace = Namespace<any, any, any>;
-
 export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>> {
   readonly sockets = new Map<string, Socket<CE, SE, SD>>();
+  /** @internal */
   readonly rooms = new RoomRegistry<Socket<CE, SE, SD>>();
   private readonly middleware: Middleware<Socket<CE, SE, SD>>[] = [];
   private readonly connectionListeners: ((socket: Socket<CE, SE, SD>) => void)[] = [];
@@ -46,10 +44,14 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   private readonly eventSchemas = new Map<string, StandardSchemaV1>();
   private readonly presenceRooms: RoomPresence<Socket<CE, SE, SD>>;
 
+  /** @internal */
+  readonly server: Switchboard<CE, SE, SD>;
+
   constructor(
     readonly name: string,
-    /** @internal */ readonly server: Switchboard<CE, SE, SD>,
+    server: Switchboard<CE, SE, SD>,
   ) {
+    this.server = server;
     const nsp = this;
     this.presenceRooms = new RoomPresence<Socket<CE, SE, SD>>({
       name,
@@ -124,7 +126,7 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
     this.presenceRooms.announce(change, room);
   }
 
-  /** History limits of a durable room; undefined for an ordinary room. */
+  /** @internal History limits of a durable room; undefined for an ordinary room. */
   durableLimits(room: string): HistoryLimits | undefined {
     // A socket's private room is never durable, whatever a broad matcher says.
     if (this.server.hasSession(room)) return undefined;
@@ -151,7 +153,7 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
     }
     const publications = read.entries.map((e): Publication => {
       const { event, data } = JSON.parse(e.payload) as { event: string; data?: unknown };
-      return { event, data, pos: e.pos };
+      return { event, data, position: e.position };
     });
     return { publications, position: read.position };
   }

@@ -105,10 +105,10 @@ export interface SwitchboardOptions {
   /** WebSocket handshakes per client IP (token bucket); faster ones get HTTP 429 `rate_limited`. Default 20/s, burst 100. */
   handshakeRate?: { perSecond?: number; burst?: number } | false;
   /** Frames per connection (token bucket); frames over it are answered `rate_limited`. Default 100/s, burst 200. */
-  rateLimit?: { perSecond?: number; burst?: number } | false;
+  frameRate?: { perSecond?: number; burst?: number } | false;
   /** Rooms one socket may be in (its private room not counted); one more join gets `too_many_rooms`. Default 1000. */
-  maxRoomsPerConnection?: number;
-  /** Client requests of one connection whose handlers may run at once; one more gets `too_many_pending`. Default 100. */
+  maxRoomsPerSocket?: number;
+  /** Client requests of one session whose handlers may run at once; one more gets `too_many_pending`. Default 100. */
   maxPendingRequests?: number;
   /** Milliseconds a client has to answer a `reauth` request with credentials the middleware accepts. Default 10000. */
   reauthTimeout?: number;
@@ -152,8 +152,8 @@ export interface ResolvedOptions {
   /** undefined: no limit. */
   handshakeRate: RateLimit | undefined;
   /** undefined: no limit. */
-  rateLimit: RateLimit | undefined;
-  maxRoomsPerConnection: number;
+  frameRate: RateLimit | undefined;
+  maxRoomsPerSocket: number;
   maxPendingRequests: number;
   reauthTimeout: number;
   clusterTimeout: number;
@@ -192,8 +192,8 @@ export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOption
     maxConnections: options.maxConnections ?? 50_000,
     maxConnectionsPerIp: options.maxConnectionsPerIp ?? 100,
     handshakeRate: resolveRate(options.handshakeRate, { perSecond: 20, burst: 100 }),
-    rateLimit: resolveRate(options.rateLimit, { perSecond: 100, burst: 200 }),
-    maxRoomsPerConnection: options.maxRoomsPerConnection ?? 1000,
+    frameRate: resolveRate(options.frameRate, { perSecond: 100, burst: 200 }),
+    maxRoomsPerSocket: options.maxRoomsPerSocket ?? 1000,
     maxPendingRequests: options.maxPendingRequests ?? 100,
     reauthTimeout: options.reauthTimeout ?? 10_000,
     clusterTimeout: options.clusterTimeout ?? 5000,
@@ -214,14 +214,14 @@ export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOption
     ['dedupeWindow', resolved.dedupeWindow],
     ['maxConnections', resolved.maxConnections],
     ['maxConnectionsPerIp', resolved.maxConnectionsPerIp],
-    ['maxRoomsPerConnection', resolved.maxRoomsPerConnection],
+    ['maxRoomsPerSocket', resolved.maxRoomsPerSocket],
     ['maxPendingRequests', resolved.maxPendingRequests],
     ['reauthTimeout', resolved.reauthTimeout],
     ['clusterTimeout', resolved.clusterTimeout],
     ['polling.hold', resolved.polling.hold],
     ['polling.maxResponseBytes', resolved.polling.maxResponseBytes],
     ...(resolved.handshakeRate ? ([['handshakeRate.perSecond', resolved.handshakeRate.perSecond], ['handshakeRate.burst', resolved.handshakeRate.burst]] as [string, number][]) : []),
-    ...(resolved.rateLimit ? ([['rateLimit.perSecond', resolved.rateLimit.perSecond], ['rateLimit.burst', resolved.rateLimit.burst]] as [string, number][]) : []),
+    ...(resolved.frameRate ? ([['frameRate.perSecond', resolved.frameRate.perSecond], ['frameRate.burst', resolved.frameRate.burst]] as [string, number][]) : []),
   ];
   for (const [name, value] of positive) {
     const finite = Number.isFinite(value) || (value === Number.POSITIVE_INFINITY && UNBOUNDED_ALLOWED.has(name));
@@ -238,12 +238,12 @@ export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOption
 const UNBOUNDED_ALLOWED: ReadonlySet<string> = new Set([
   'maxConnections',
   'maxConnectionsPerIp',
-  'maxRoomsPerConnection',
+  'maxRoomsPerSocket',
   'maxPendingRequests',
   'handshakeRate.perSecond',
   'handshakeRate.burst',
-  'rateLimit.perSecond',
-  'rateLimit.burst',
+  'frameRate.perSecond',
+  'frameRate.burst',
 ]);
 
 function resolveRate(option: { perSecond?: number; burst?: number } | false | undefined, defaults: RateLimit): RateLimit | undefined {

@@ -134,14 +134,14 @@ export class RoomRequests {
   }
 
   /**
-   * `maxRoomsPerConnection`: a client join of a new room when the socket is already in that
+   * `maxRoomsPerSocket`: a client join of a new room when the socket is already in that
    * many (its private room not counted) is answered `too_many_rooms`. A room it is in
    * already does not count twice; server-side `socket.join()` is trusted and not limited.
    */
   private overRoomLimit(socket: AnySocket, room: string, ref: number): boolean {
     const rooms = socket.rooms;
     if (rooms.has(room)) return false;
-    const max = this.host.options.maxRoomsPerConnection;
+    const max = this.host.options.maxRoomsPerSocket;
     if (rooms.size - (rooms.has(socket.id) ? 1 : 0) < max) return false;
     this.host.replyError(ref, { code: ErrorCode.TooManyRooms, message: `already in ${max} rooms of namespace "${socket.nsp.name}"; leave one first` });
     return true;

@@ -14,6 +14,7 @@ import type {
   WelcomeFrame,
 } from '../protocol/frames.js';
 import { PendingReplies } from '../protocol/pending-replies.js';
+import { replyTimers } from './reply-timers.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
 import type { DurableFeed } from './durable-feed.js';
@@ -113,7 +114,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   /** Frames that arrived while a handshake, connect or join was pending. */
   private queue: { data: string; binary: boolean }[] | undefined;
   private busy = false;
-  /** This connection's frame rate (`rateLimit`); undefined when it is off. Moves with the connection on resume. */
+  /** This connection's frame rate (`frameRate`); undefined when it is off. Moves with the connection on resume. */
   private frameRate: FrameRate | undefined;
   /** The first frame (the hello) has arrived: every later one counts against the rate. */
   private helloReceived = false;
@@ -151,7 +152,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     transport: Transport,
     private info: TransportRequestInfo,
   ) {
-    if (host.options.rateLimit) this.frameRate = new FrameRate(host.options.rateLimit);
+    if (host.options.frameRate) this.frameRate = new FrameRate(host.options.frameRate);
     // One timer for all connections' handshake timeouts (and resume TTLs), not one each.
     this.scheduleDeadline(Date.now() + host.options.handshakeTimeout);
     this.bind(transport);
@@ -182,7 +183,7 @@ export class Session implements HeartbeatTarget, TransportHandlers {
   }
 
   private get pending(): PendingReplies {
-    return (this.pendingReplies ??= new PendingReplies());
+    return (this.pendingReplies ??= new PendingReplies(replyTimers));
   }
 
   /**
@@ -607,8 +608,8 @@ export class Session implements HeartbeatTarget, TransportHandlers {
     }
     const verdict = rate.take();
     if (verdict === 'accept') return true;
-    const { rateLimit } = this.host.options;
-    const limit = `${rateLimit?.perSecond} frames per second, burst ${rateLimit?.burst}`;
+    const { frameRate } = this.host.options;
+    const limit = `${frameRate?.perSecond} frames per second, burst ${frameRate?.burst}`;
     if (verdict === 'abuse') {
       // Once: a connection the server already closes for another reason is on its way out.
       if (this.closeReason !== undefined) return false;

@@ -5,7 +5,7 @@ import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames, EventReply } from '../protocol/event-map.js';
 import type { EventFrame } from '../protocol/frames.js';
 import { assertEmittable } from '../protocol/event-names.js';
-import { BroadcastOperator, type Recipient, type SocketInfo } from './broadcast.js';
+import { BroadcastOperator, type SocketInfo } from './broadcast.js';
 import type { Namespace } from './namespace.js';
 import { handlersOf, withHandlers, type AnyHandler, type HandlerTable } from './handler-table.js';
 import { SocketAuth } from './reauth.js';
@@ -58,20 +58,16 @@ export type EventHandler<CE extends EventMap, E extends keyof CE> = (
 ) => EventReply<CE, E> | Promise<EventReply<CE, E>>;
 
 
+/** A socket of any namespace: inside the server layer the event maps do not matter (not exported by the package). */
+// biome-ignore lint/suspicious/noExplicitAny: internal, never crosses a layer boundary
+export type AnySocket = Socket<any, any, any>;
+
 /**
  * One client in one namespace — the object apps hold. Its id is the session id, the same
  * in every namespace, and it is always a member of the room named by its id.
  */
-/**
- * A socket of any namespace: inside the server layer the event maps do not matter.
- * @internal
- */
-// biome-ignore lint/suspicious/noExplicitAny: internal, never crosses a layer boundary
-export type AnySocket = Socket<any, any, any>;
-
-export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>>
-  implements Recipient
-{
+export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>> {
+  // A broadcast Recipient structurally: `implements Recipient` would put the port in the published types.
   readonly id: string;
   // What an idle socket does not use is created on first use: data, handlers, rooms
   // beyond its own (it is in its own room from the start without a set for it).

@@ -70,6 +70,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   extends EventEmitter
   implements SessionHost
 {
+  /** @internal */
   readonly options: ResolvedOptions;
   readonly httpServer: HttpServer;
   private readonly ownsHttpServer: boolean;
@@ -82,7 +83,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly heartbeat: HeartbeatSweeper;
   /** @internal One timer for every socket's credential expiry and reauth deadline. */
   readonly deadlines = new DeadlineClock();
-  /** Streams of durable rooms, and the per-stream ordering of publications and joins. */
+  /** @internal Streams of durable rooms, and the per-stream ordering of publications and joins. */
   readonly streams: DeliveryStreams;
   /** The other nodes: broadcasts, durable streams, presence and queries across them (`adapter`). */
   readonly cluster: ClusterAdapter;

@@ -38,7 +38,7 @@ export type ValidatedEvents<CE extends EventMap, S> = WithoutEvents<CE, keyof S>
  * `Omit` that keeps the named events of an untyped map: `Omit` maps over `keyof`, which
  * for a map with an index signature is just `string`, losing events validated earlier.
  */
-type WithoutEvents<CE, K> = { [E in keyof CE as E extends K ? never : E]: CE[E] };
+export type WithoutEvents<CE, K> = { [E in keyof CE as E extends K ? never : E]: CE[E] };
 
 /** A validation's outcome: the data handlers get, or the error the client gets. */
 export type Validation = { ok: true; value: unknown } | { ok: false; error: ErrorPayload; thrown?: unknown };

@@ -14,7 +14,7 @@ import { useBrowser } from '../helpers/browser.js';
 
 /**
  * The page under test. It connects to `?url=` (default: its own server's /ws) with
- * `?baseMs=` as the first backoff window, and records what the client reports in
+ * `?delay=` as the first backoff window, and records what the client reports in
  * `window.rec` for the test to read with page.evaluate.
  */
 const PAGE = `<!doctype html>
@@ -24,7 +24,7 @@ const PAGE = `<!doctype html>
   import { connect } from '/switchboard/client.js';
   const params = new URLSearchParams(location.search);
   const url = params.get('url') ?? \`ws://\${location.host}/ws\`;
-  const reconnect = params.has('baseMs') ? { baseMs: Number(params.get('baseMs')) } : true;
+  const reconnect = params.has('delay') ? { delay: Number(params.get('delay')) } : true;
   const rec = { states: [], errors: [], reconnecting: 0, events: [] };
   const client = connect(url, { reconnect });
   client.on('state', (s) => rec.states.push(s.error ? { state: s.state, previous: s.previous, reason: s.reason, code: s.error.code } : { state: s.state, previous: s.previous, reason: s.reason }));
@@ -172,7 +172,7 @@ describe('the browser client', () => {
     try {
       const { page } = await browser.newPage();
       const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/ws`;
-      await page.goto(`${base}/?baseMs=20&url=${encodeURIComponent(url)}`);
+      await page.goto(`${base}/?delay=20&url=${encodeURIComponent(url)}`);
       await page.waitForFunction(() => window.client?.state === 'disconnected', undefined, { timeout: 5000 });
       // With a 20 ms backoff, a retry would have come many times over.
       await new Promise((resolve) => setTimeout(resolve, 300));

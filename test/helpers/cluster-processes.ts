@@ -13,8 +13,8 @@ export interface NodeOptions {
   name: string;
   redisUrl: string;
   prefix: string;
-  /** Short presence liveness for crash tests (the adapter's presence.nodeTtlMs / renewMs). */
-  presence?: { nodeTtlMs: number; renewMs: number };
+  /** Short presence liveness for crash tests (the adapter's presence.nodeTtl / renewInterval). */
+  presence?: { nodeTtl: number; renewInterval: number };
 }
 
 /** A free loopback port (closed again: a short race with other processes is acceptable in tests). */
@@ -71,8 +71,8 @@ export class ClusterProcess {
   static async start(options: NodeOptions): Promise<ClusterProcess> {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', REDIS_URL: options.redisUrl, PREFIX: options.prefix, NODE_NAME: options.name };
     if (options.presence) {
-      env.PRESENCE_TTL_MS = String(options.presence.nodeTtlMs);
-      env.PRESENCE_RENEW_MS = String(options.presence.renewMs);
+      env.PRESENCE_TTL_MS = String(options.presence.nodeTtl);
+      env.PRESENCE_RENEW_MS = String(options.presence.renewInterval);
     }
     const child = spawn(process.execPath, ['--import', 'tsx', NODE_FIXTURE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

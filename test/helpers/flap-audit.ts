@@ -110,7 +110,7 @@ function watch(client: SwitchboardClient): AuditClient {
   client.on('disconnect', () => audit.sessions.disconnected());
   client.on('n', (data: { n: number }, meta) => {
     audit.tally.record(data.n);
-    if (meta.pos) audit.lastOffset = meta.pos.offset;
+    if (meta.position) audit.lastOffset = meta.position.offset;
   });
   client.on('fence', () => {
     audit.fenced = true;
@@ -176,7 +176,7 @@ async function traffic(d: Deployment, plan: AuditPlan, cases: AuditCase[]): Prom
             .to(c.room)
             .publish('n', { n })
             .then(
-              (pos) => c.offsets.set(n, pos.offset),
+              (position) => c.offsets.set(n, position.offset),
               () => c.failed.add(n),
             );
       }

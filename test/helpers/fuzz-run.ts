@@ -142,7 +142,7 @@ async function startFuzzTarget(fail: (message: string) => void): Promise<{ sb: S
     // Rate limits stay on but out of reach, so they do not hide the parsing paths. The
     // connection caps are a few times what the workers hold at once: a connection the
     // server forgot to count out would soon fill them and show as refusals.
-    rateLimit: { perSecond: 1e6, burst: 1e6 },
+    frameRate: { perSecond: 1e6, burst: 1e6 },
     handshakeRate: { perSecond: 1e6, burst: 1e6 },
     maxConnections: 1024,
     maxConnectionsPerIp: 256,

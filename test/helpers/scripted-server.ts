@@ -182,7 +182,7 @@ export class ScriptedServer {
 
   /** A client of this server with fast reconnects, closed by close(). */
   open(options: ClientOptions = {}): SwitchboardClient {
-    const client = connect(this.url, { reconnect: { baseMs: 10, capMs: 50 }, ...options });
+    const client = connect(this.url, { reconnect: { delay: 10, maxDelay: 50 }, ...options });
     this.clients.push(client);
     return client;
   }

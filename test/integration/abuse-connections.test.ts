@@ -28,7 +28,7 @@ class FromNeighbour extends WebSocket {
 
 /** A client that behaves: connects, joins `news`, and must receive what is broadcast there. */
 async function wellBehavedClientIsServed(sb: Switchboard, url: string, WebSocketImpl?: WebSocketConstructor): Promise<void> {
-  const client = connect(url, { reconnect: { baseMs: 20, capMs: 100 }, ...(WebSocketImpl ? { WebSocket: WebSocketImpl } : {}) });
+  const client = connect(url, { reconnect: { delay: 20, maxDelay: 100 }, ...(WebSocketImpl ? { WebSocket: WebSocketImpl } : {}) });
   try {
     const got = new Promise<string>((resolve) => client.once('headline', (text: string) => resolve(text)));
     await client.join('news');

@@ -67,7 +67,7 @@ test('a message flood from one client: it gets rate_limited and is closed with 1
   sb.on('error', (err) => serverErrors.push(err));
 
   // The well-behaved client: a request every 10 ms (well below the rate), each answered and broadcast back.
-  const good = connect(url, { reconnect: { baseMs: 10, capMs: 50 } });
+  const good = connect(url, { reconnect: { delay: 10, maxDelay: 50 } });
   const goodProblems: unknown[] = [];
   good.on('error', (err) => goodProblems.push(err));
   good.on('disconnect', (reason) => goodProblems.push(`disconnect ${reason}`));

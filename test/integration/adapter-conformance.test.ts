@@ -64,7 +64,7 @@ function conformance(name: string, makeAdapter: () => ClusterAdapter): void {
       const c = await joinedClient(url, { user: 'c' }, ['feed']);
       for (let n = 1; n <= 5; n++) await sb.to('feed').publish('n', n);
       await eventually(() => c.frames.filter((f) => f.event === 'n').length === 5, 'five publications');
-      const positions = c.frames.filter((f) => f.event === 'n').map((f) => f.pos as Pos);
+      const positions = c.frames.filter((f) => f.event === 'n').map((f) => f.position as Pos);
       assert.deepEqual(positions.map((p) => p.offset), [1, 2, 3, 4, 5]);
       const late = await BareClient.open(url);
       await late.hello();

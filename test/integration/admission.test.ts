@@ -13,7 +13,7 @@ import { BareClient } from '../helpers/bare-client.js';
 import { eventually, startServer } from '../helpers/server.js';
 import { attemptUpgrade, closeAll, type UpgradeOutcome } from '../helpers/upgrade-attempt.js';
 
-const fastReconnect = { reconnect: { baseMs: 20, capMs: 100 } };
+const fastReconnect = { reconnect: { delay: 20, maxDelay: 100 } };
 const servers: Switchboard[] = [];
 
 after(async () => {

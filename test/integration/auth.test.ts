@@ -11,7 +11,7 @@ import { ReplyError, type Socket } from '../../src/server/index.js';
 import { BareClient } from '../helpers/bare-client.js';
 import { eventually, startServer } from '../helpers/server.js';
 
-const fastReconnect = { reconnect: { baseMs: 20, capMs: 60 } };
+const fastReconnect = { reconnect: { delay: 20, maxDelay: 60 } };
 
 function connected(client: SwitchboardClient): Promise<void> {
   if (client.state === 'connected') return Promise.resolve();

@@ -38,10 +38,10 @@ describe('a bare WebSocket client speaking docs/PROTOCOL.md', () => {
     assert.deepEqual(welcome.heartbeat, { interval: 25000, timeout: 20000 });
     assert.deepEqual(welcome.limits, {
       maxMessageBytes: 65536,
-      rate: { perSecond: 100, burst: 200 },
+      frameRate: { perSecond: 100, burst: 200 },
       maxQueuedFrames: 256,
       maxPendingRequests: 100,
-      maxRoomsPerConnection: 1000,
+      maxRoomsPerSocket: 1000,
       dedupeWindow: 1000,
       maxUnackedFrames: 1000,
       maxUnackedBytes: 1024 * 1024,

@@ -16,7 +16,7 @@ import type { Socket, Switchboard } from '../../src/server/index.js';
 import { eventually, startServer } from '../helpers/server.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
-const fastReconnect = { reconnect: { baseMs: 20, capMs: 60 } };
+const fastReconnect = { reconnect: { delay: 20, maxDelay: 60 } };
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**

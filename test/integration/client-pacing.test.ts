@@ -68,15 +68,15 @@ describe('welcome.limits', () => {
   test('announces the frame rate, the queue bound, pending requests, rooms, the dedupe window and what is kept for a resume', async () => {
     const { sb, url } = await startServer();
     const { sb: custom, url: customUrl } = await startServer({
-      rateLimit: { perSecond: 7, burst: 9 },
+      frameRate: { perSecond: 7, burst: 9 },
       maxQueuedFrames: 12,
       maxPendingRequests: 3,
-      maxRoomsPerConnection: 4,
+      maxRoomsPerSocket: 4,
       dedupeWindow: 50,
       maxMessageBytes: 2048,
       resume: { maxUnackedFrames: 40, maxUnackedBytes: 8192, ttl: 30000, maxLogBytes: 1 << 20 },
     });
-    const { sb: open, url: openUrl } = await startServer({ rateLimit: false, maxPendingRequests: Infinity, maxRoomsPerConnection: Infinity, resume: false });
+    const { sb: open, url: openUrl } = await startServer({ frameRate: false, maxPendingRequests: Infinity, maxRoomsPerSocket: Infinity, resume: false });
     const clients: BareClient[] = [];
     try {
       const limitsOf = async (at: string): Promise<unknown> => {
@@ -86,10 +86,10 @@ describe('welcome.limits', () => {
       };
       assert.deepEqual(await limitsOf(url), {
         maxMessageBytes: 65536,
-        rate: { perSecond: 100, burst: 200 },
+        frameRate: { perSecond: 100, burst: 200 },
         maxQueuedFrames: 256,
         maxPendingRequests: 100,
-        maxRoomsPerConnection: 1000,
+        maxRoomsPerSocket: 1000,
         dedupeWindow: 1000,
         maxUnackedFrames: 1000,
         maxUnackedBytes: 1024 * 1024,
@@ -98,10 +98,10 @@ describe('welcome.limits', () => {
       });
       assert.deepEqual(await limitsOf(customUrl), {
         maxMessageBytes: 2048,
-        rate: { perSecond: 7, burst: 9 },
+        frameRate: { perSecond: 7, burst: 9 },
         maxQueuedFrames: 12,
         maxPendingRequests: 3,
-        maxRoomsPerConnection: 4,
+        maxRoomsPerSocket: 4,
         dedupeWindow: 50,
         maxUnackedFrames: 40,
         maxUnackedBytes: 8192,
@@ -111,10 +111,10 @@ describe('welcome.limits', () => {
       // No limit is null: JSON has no Infinity.
       assert.deepEqual(await limitsOf(openUrl), {
         maxMessageBytes: 65536,
-        rate: null,
+        frameRate: null,
         maxQueuedFrames: 256,
         maxPendingRequests: null,
-        maxRoomsPerConnection: null,
+        maxRoomsPerSocket: null,
         dedupeWindow: 1000,
         // Sessions are not resumable: nothing is kept, nothing needs acknowledging.
         maxUnackedFrames: null,
@@ -134,7 +134,7 @@ describe('the SDK paces itself by the announced limits', { timeout: 90_000 }, ()
     const port = await freePort();
     let server = await serve(port, {});
     const proxy = await TcpProxy.start(port);
-    const client = connect(proxy.url(), { reconnect: { baseMs: 10, capMs: 50 }, ackTimeout: 60_000 });
+    const client = connect(proxy.url(), { reconnect: { delay: 10, maxDelay: 50 }, ackTimeout: 60_000 });
     const { errors, changes } = watch(client);
     const rooms = range(1000).map((i) => `room-${i}`);
     const inAllRooms = (): boolean => server.seen.socket?.connected === true && server.seen.socket.rooms.size === rooms.length + 1;
@@ -178,9 +178,9 @@ describe('the SDK paces itself by the announced limits', { timeout: 90_000 }, ()
 
   test('a small rate, a small frame queue and an async authorizeJoin: a client in 100 rooms comes back into all of them', async () => {
     // The first instance has no rate limit, so the 100 rooms are joined fast; the restart brings the hard limits.
-    const first = await startServer({ rateLimit: false });
+    const first = await startServer({ frameRate: false });
     const port = first.port;
-    const client = connect(first.url, { reconnect: { baseMs: 10, capMs: 50 }, ackTimeout: 60_000 });
+    const client = connect(first.url, { reconnect: { delay: 10, maxDelay: 50 }, ackTimeout: 60_000 });
     const { errors, changes } = watch(client);
     const rooms = range(100).map((i) => `room-${i}`);
     let server: { sb: Switchboard; seen: Seen } | undefined;
@@ -193,7 +193,7 @@ describe('the SDK paces itself by the announced limits', { timeout: 90_000 }, ()
       const back = new Promise((resolve) => client.once('connect', resolve));
       // 30 frames/s, burst 10; at most 4 frames wait behind a join, and each join takes a while:
       // the 100 rejoins sent at once would be refused past 10 and close the connection past 4 queued.
-      server = await serve(port, { rateLimit: { perSecond: 30, burst: 10 }, maxQueuedFrames: 4 }, (sb) =>
+      server = await serve(port, { frameRate: { perSecond: 30, burst: 10 }, maxQueuedFrames: 4 }, (sb) =>
         sb.sockets.authorizeJoin(async () => {
           await delay(20);
           return true;

@@ -8,7 +8,7 @@ import type { Namespace, Socket, Switchboard } from '../../src/server/index.js';
 import { connectRedis, dropKeys, REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { eventually, startServer } from '../helpers/server.js';
 
-const fastReconnect = { reconnect: { baseMs: 20, capMs: 100 } };
+const fastReconnect = { reconnect: { delay: 20, maxDelay: 100 } };
 
 const userOf = (s: Socket): string => (s.handshake.auth as { user: string }).user;
 

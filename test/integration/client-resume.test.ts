@@ -13,7 +13,7 @@ import { eventually, startServer } from '../helpers/server.js';
 // WebSocket only: the proxy below refuses by closing connections as it accepts them, which
 // Node's fetch never settles (the SDK's HTTP transports give up after 5 s). Resume over
 // SSE and long-polling is tested in transport-conformance.test.ts.
-const fastReconnect = { reconnect: { baseMs: 20, capMs: 60 }, transports: ['websocket'] as ['websocket'] };
+const fastReconnect = { reconnect: { delay: 20, maxDelay: 60 }, transports: ['websocket'] as ['websocket'] };
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -239,9 +239,9 @@ describe('closes the SDK makes to come back keep the session', { timeout: 30_000
     sb.on('connection', (socket: Socket) => socket.on('disconnect', (reason) => disconnects.push(reason)));
     const target = new EventTarget();
     let online = true;
-    // capMs is also the period of the slow probe that retries while offline (navigator.onLine
+    // maxDelay is also the period of the slow probe that retries while offline (navigator.onLine
     // can be wrong): long here, so that only the `online` event brings the client back.
-    const client = connect(url, { ...fastReconnect, reconnect: { baseMs: 20, capMs: 30_000 }, network: { target, isOnline: () => online } });
+    const client = connect(url, { ...fastReconnect, reconnect: { delay: 20, maxDelay: 30_000 }, network: { target, isOnline: () => online } });
     try {
       await nextConnect(client);
       const id = client.id;

@@ -5,7 +5,7 @@ import { ReplyError, type Socket, Switchboard, type SwitchboardOptions } from '.
 import { eventually, startServer } from '../helpers/server.js';
 
 /** Fast reconnects so tests do not wait out the production backoff. */
-const fastReconnect = { reconnect: { baseMs: 20, capMs: 100 } };
+const fastReconnect = { reconnect: { delay: 20, maxDelay: 100 } };
 
 function waitFor<T = unknown>(client: SwitchboardClient, event: string, ms = 3000): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -16,10 +16,10 @@ interface Pos {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const HISTORY = { maxMessages: 10_000, maxAgeMs: 600_000 };
+const HISTORY = { maxMessages: 10_000, maxAge: 600_000 };
 /** Presence liveness of the nodes in the crash test: a killed node's users are gone within TTL + RENEW. */
-const PRESENCE = { nodeTtlMs: 1000, renewMs: 200 };
-const RECONNECT = { baseMs: 100, capMs: 500 };
+const PRESENCE = { nodeTtl: 1000, renewInterval: 200 };
+const RECONNECT = { delay: 100, maxDelay: 500 };
 
 /** What one SDK client's handler saw of the numbered stream, and the recoveries it was told about. */
 interface Receiver {
@@ -33,7 +33,7 @@ function receive(client: SwitchboardClient): Receiver {
   const r: Receiver = { client, numbers: [], offsets: [], recoveries: [] };
   client.on('n', (data, meta) => {
     r.numbers.push((data as { n: number }).n);
-    r.offsets.push((meta.pos as Pos).offset);
+    r.offsets.push((meta.position as Pos).offset);
   });
   client.on('recovery', (info) => r.recoveries.push(info.recovered));
   return r;
@@ -135,12 +135,12 @@ describe('cluster chaos: node crash', () => {
 
     // Presence: the ghosts leave once, announced by a survivor; the reconnected users stay members.
     for (const user of ['ghost1', 'ghost2']) {
-      const bound = PRESENCE.nodeTtlMs + PRESENCE.renewMs;
+      const bound = PRESENCE.nodeTtl + PRESENCE.renewInterval;
       // Real time generous beyond the documented bound: a failure here means they never left.
       const left = await watcher.next({ type: 'presence', user, kind: 'leave' }, Math.max(0, killedAt + bound - Date.now()) + 3000);
       assert.deepEqual(left, { type: 'presence', room, kind: 'leave', user, info: { name: user } });
     }
-    await sleep(PRESENCE.nodeTtlMs + PRESENCE.renewMs);
+    await sleep(PRESENCE.nodeTtl + PRESENCE.renewInterval);
     assert.deepEqual(
       watcher.frames.filter((f) => f.type === 'presence' && String(f.user).startsWith('ghost')),
       [],
@@ -281,7 +281,7 @@ describe('cluster chaos: a Redis link lost between a durable publish and its rep
       await emitter.to('feed:blip').publish('n', { n: 1 });
       relay.arm('evalsha');
       const outcome = await emitter.to('feed:blip').publish('n', { n: 2 }).then(
-        (pos) => `stored at ${pos.offset}`,
+        (position) => `stored at ${position.offset}`,
         (err: { code?: string }) => `rejected ${err.code}`,
       );
       assert.equal(relay.cuts, 1, 'the reply of the append was cut');

@@ -179,32 +179,32 @@ describe('cluster of three processes on the real Redis', () => {
 
     const reads = await Promise.all(publishers.map((c) => c.history(room, { limit: 1000 })));
     for (const [i, read] of reads.entries()) {
-      assert.deepEqual(read.publications.map((p) => p.pos.offset), Array.from({ length: total }, (_, k) => k + 1), `history on node ${nodes[i]!.name}`);
+      assert.deepEqual(read.publications.map((p) => p.position.offset), Array.from({ length: total }, (_, k) => k + 1), `history on node ${nodes[i]!.name}`);
       assert.deepEqual(read.position, { epoch: all[0]!.epoch, offset: total });
       // Each publisher's events are in its own order, at the positions it was given.
       for (const [j, positions] of published.entries()) {
         const mine = read.publications.filter((p) => (p.data as { node: string }).node === nodes[j]!.name);
         assert.deepEqual(mine.map((p) => (p.data as { n: number }).n), Array.from({ length: per }, (_, k) => k));
-        assert.deepEqual(mine.map((p) => p.pos), positions);
+        assert.deepEqual(mine.map((p) => p.position), positions);
       }
     }
     assert.equal(new Set(reads.map((r) => JSON.stringify(r.publications))).size, 1, 'every node reads the same history');
     // And from the middle: exactly the rest, on a node other than the one that published there.
     const since = published[0]![5]!;
     const rest = await publishers[2]!.history(room, { since, limit: 1000 });
-    assert.deepEqual(rest.publications.map((p) => p.pos.offset), Array.from({ length: total - since.offset }, (_, k) => since.offset + k + 1));
+    assert.deepEqual(rest.publications.map((p) => p.position.offset), Array.from({ length: total - since.offset }, (_, k) => since.offset + k + 1));
   });
 
   test('an Emitter in the test process reaches a client on every node, durable rooms included', async () => {
-    const emitter = new Emitter(REDIS_URL, { prefix }).durable(/^feed/, { maxMessages: 10_000, maxAgeMs: 600_000 });
+    const emitter = new Emitter(REDIS_URL, { prefix }).durable(/^feed/, { maxMessages: 10_000, maxAge: 600_000 });
     try {
       const members = await Promise.all(nodes.map((n) => client(n.url(), ['notes', 'feed:emitter'])));
       const notes = members.map(() => [] as unknown[]);
-      const feed = members.map(() => [] as { data: unknown; pos: Pos | undefined }[]);
+      const feed = members.map(() => [] as { data: unknown; position: Pos | undefined }[]);
       const everyone = members.map(() => [] as unknown[]);
       members.forEach((c, i) => {
         c.on('note', (data) => void notes[i]!.push(data));
-        c.on('entry', (data, meta) => void feed[i]!.push({ data, pos: meta.pos }));
+        c.on('entry', (data, meta) => void feed[i]!.push({ data, position: meta.position }));
         c.on('everyone', (data) => void everyone[i]!.push(data));
       });
       await emitter.to('notes').emit('note', { text: 'to a room' });
@@ -219,7 +219,7 @@ describe('cluster of three processes on the real Redis', () => {
       for (const i of members.keys()) {
         assert.deepEqual(notes[i], [{ text: 'to a room' }], `node ${nodes[i]!.name}`);
         assert.deepEqual(everyone[i], [1]);
-        assert.deepEqual(feed[i], [1, 2, 3, 4, 5].map((n, k) => ({ data: n, pos: positions[k] })));
+        assert.deepEqual(feed[i], [1, 2, 3, 4, 5].map((n, k) => ({ data: n, position: positions[k] })));
       }
     } finally {
       await emitter.close();

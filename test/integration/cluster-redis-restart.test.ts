@@ -13,8 +13,8 @@ interface Pos {
   offset: number;
 }
 
-const HISTORY = { maxMessages: 10_000, maxAgeMs: 600_000 };
-const RECONNECT = { baseMs: 100, capMs: 500 };
+const HISTORY = { maxMessages: 10_000, maxAge: 600_000 };
+const RECONNECT = { delay: 100, maxDelay: 500 };
 
 /** What one SDK client's handler saw of the room, and the recoveries it was told about. */
 interface Receiver {
@@ -25,7 +25,7 @@ interface Receiver {
 
 function receive(client: SwitchboardClient): Receiver {
   const r: Receiver = { client, seen: [], recoveries: [] };
-  client.on('n', (_data, meta) => void r.seen.push(meta.pos as Pos));
+  client.on('n', (_data, meta) => void r.seen.push(meta.position as Pos));
   client.on('recovery', (info) => void r.recoveries.push({ recovered: info.recovered, position: info.position as Pos }));
   return r;
 }

@@ -125,19 +125,19 @@ describe('cluster on Redis (three nodes in one process)', () => {
     }));
     const total = per * servers.length;
     for (const c of members) await eventually(() => c.frames.filter((f) => f.event === 'n').length >= total, 'every publication', 5000);
-    const orders = members.map((c) => c.frames.filter((f) => f.event === 'n').map((f) => (f.pos as Pos).offset));
+    const orders = members.map((c) => c.frames.filter((f) => f.event === 'n').map((f) => (f.position as Pos).offset));
     for (const order of orders) assert.deepEqual(order, Array.from({ length: total }, (_, i) => i + 1), 'offsets 1..n, once each, in order');
     const datas = members.map((c) => JSON.stringify(c.frames.filter((f) => f.event === 'n').map((f) => f.data)));
     assert.equal(new Set(datas).size, 1, 'every node delivered the same publications in the same order');
 
     // A client that rejoins on another node with its position gets exactly the gap.
-    const last = members[0]?.frames.filter((f) => f.event === 'n')[9]?.pos as Pos;
+    const last = members[0]?.frames.filter((f) => f.event === 'n')[9]?.position as Pos;
     const late = await BareClient.open(urls[2] as string);
     await late.hello();
     late.send({ type: 'join', ref: 1, room: 'feed', since: last });
     const reply = (await late.next({ type: 'reply', ref: 1 })).data as Frame;
     assert.equal(reply.recovered, true);
-    assert.deepEqual(late.frames.filter((f) => f.event === 'n').map((f) => (f.pos as Pos).offset), Array.from({ length: total - 10 }, (_, i) => i + 11));
+    assert.deepEqual(late.frames.filter((f) => f.event === 'n').map((f) => (f.position as Pos).offset), Array.from({ length: total - 10 }, (_, i) => i + 11));
     for (const c of [...members, late]) c.close();
     await Promise.all(servers.map((sb) => sb.close()));
   });
@@ -159,8 +159,8 @@ describe('cluster on Redis (three nodes in one process)', () => {
     try {
       await publishing;
       for (const { c, position } of joiners) {
-        await eventually(() => c.frames.some((f) => f.event === 'tick' && (f.pos as Pos).offset === 200) || position.offset === 200, 'the last tick', 5000);
-        const offsets = c.frames.filter((f) => f.event === 'tick').map((f) => (f.pos as Pos).offset);
+        await eventually(() => c.frames.some((f) => f.event === 'tick' && (f.position as Pos).offset === 200) || position.offset === 200, 'the last tick', 5000);
+        const offsets = c.frames.filter((f) => f.event === 'tick').map((f) => (f.position as Pos).offset);
         assert.deepEqual(offsets, Array.from({ length: 200 - position.offset }, (_, i) => position.offset + i + 1), `joined at ${position.offset}`);
       }
     } finally {
@@ -179,8 +179,8 @@ describe('cluster on Redis (three nodes in one process)', () => {
     const emitter = new Emitter(REDIS_URL, { prefix: p }).durable(/^orders:/);
     await emitter.to('seller:9').emit('order-created', { id: 1 });
     assert.deepEqual((await seller.next({ event: 'order-created' })).data, { id: 1 });
-    const pos = await emitter.to('orders:9').publish('status', 'paid');
-    for (const c of [seller, other]) assert.deepEqual((await c.next({ event: 'status' })).pos, pos);
+    const position = await emitter.to('orders:9').publish('status', 'paid');
+    for (const c of [seller, other]) assert.deepEqual((await c.next({ event: 'status' })).position, position);
     const history = await servers[1]?.history('orders:9');
     assert.deepEqual(history?.publications.map((x) => x.data), ['paid']);
     await assert.rejects(emitter.to('nobody').emit('connect', 1), { code: 'bad_request' });
@@ -332,7 +332,7 @@ describe('cluster on Redis (three nodes in one process)', () => {
       }));
     }
     const balancer = await Balancer.start([servers[0]?.port as number]);
-    const client = connect(balancer.url(), { reconnect: { baseMs: 20, capMs: 50 }, transports: ['websocket'] });
+    const client = connect(balancer.url(), { reconnect: { delay: 20, maxDelay: 50 }, transports: ['websocket'] });
     const feed: number[] = [];
     client.on('tick', (n: unknown) => void feed.push(n as number));
     await client.join('feed');

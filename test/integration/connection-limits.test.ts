@@ -26,10 +26,10 @@ function errorOf(frame: Frame): { code?: unknown } {
   return (frame.error ?? {}) as { code?: unknown };
 }
 
-describe('rateLimit: frames per connection', () => {
+describe('frameRate: frames per connection', () => {
   test('over the rate: not processed; requests get a rate_limited reply, other frames one error frame; pong, ack and reply are free', async () => {
     // 1 token per second: the refill cannot change the outcome while the test runs.
-    const { sb, url } = await startServer({ rateLimit: { perSecond: 1, burst: 6 } });
+    const { sb, url } = await startServer({ frameRate: { perSecond: 1, burst: 6 } });
     const chat = sb.of('/chat');
     let echoed = 0;
     let noted = 0;
@@ -85,7 +85,7 @@ describe('rateLimit: frames per connection', () => {
   });
 
   test('a client that slows down gets through again', async () => {
-    const { sb, url } = await startServer({ rateLimit: { perSecond: 50, burst: 2 } });
+    const { sb, url } = await startServer({ frameRate: { perSecond: 50, burst: 2 } });
     sb.on('connection', (socket) => socket.on('echo', (data: unknown) => data));
     const c = await BareClient.open(url);
     try {
@@ -114,7 +114,7 @@ describe('rateLimit: frames per connection', () => {
   });
 
   test('heartbeat answers never trip it, even while the bucket is empty', async () => {
-    const { sb, url } = await startServer({ rateLimit: { perSecond: 1, burst: 2 }, heartbeat: { interval: 20, timeout: 2000 } });
+    const { sb, url } = await startServer({ frameRate: { perSecond: 1, burst: 2 }, heartbeat: { interval: 20, timeout: 2000 } });
     const c = await BareClient.open(url);
     try {
       await c.hello();
@@ -138,7 +138,7 @@ describe('rateLimit: frames per connection', () => {
   });
 
   test('a client that keeps sending past the limit: error frame rate_limited, close 1008, session ended', async () => {
-    const { sb, url } = await startServer({ rateLimit: { perSecond: 1, burst: 5 } });
+    const { sb, url } = await startServer({ frameRate: { perSecond: 1, burst: 5 } });
     const reasons: string[] = [];
     let handled = 0;
     sb.on('connection', (socket) => {
@@ -170,7 +170,7 @@ describe('rateLimit: frames per connection', () => {
 
   test('the SDK paces itself under the announced rate: every request and emit gets through, nothing is rate_limited, the connection stays up', async () => {
     // How the SDK reacts to rate_limited replies and the 1008 close is in test/unit/client-pacing.test.ts (a scripted server).
-    const { sb, url } = await startServer({ rateLimit: { perSecond: 10, burst: 3 } });
+    const { sb, url } = await startServer({ frameRate: { perSecond: 10, burst: 3 } });
     const notes: number[] = [];
     sb.on('connection', (socket) => {
       socket.on('echo', (data: unknown) => data);
@@ -178,7 +178,7 @@ describe('rateLimit: frames per connection', () => {
         notes.push(n);
       });
     });
-    const client = connect(url, { reconnect: { baseMs: 10, capMs: 20 } });
+    const client = connect(url, { reconnect: { delay: 10, maxDelay: 20 } });
     const changes: StateChange[] = [];
     client.on('state', (change) => changes.push(change));
     const errors: Error[] = [];
@@ -203,7 +203,7 @@ describe('rateLimit: frames per connection', () => {
 describe('maxPendingRequests', () => {
   test('a long-running handler holds its slot: the 101st request gets too_many_pending, and a slot freed is reused', async () => {
     // 300+ frames from one client: the frame rate is not what this test is about.
-    const { sb, url } = await startServer({ rateLimit: false });
+    const { sb, url } = await startServer({ frameRate: false });
     const held = gate();
     let started = 0;
     sb.on('connection', (socket) => {
@@ -329,9 +329,9 @@ describe('maxPendingRequests', () => {
   });
 });
 
-describe('maxRoomsPerConnection', () => {
+describe('maxRoomsPerSocket', () => {
   test('one more client join gets too_many_rooms; rejoins, the private room and server-side joins are not limited', async () => {
-    const { sb, url } = await startServer({ maxRoomsPerConnection: 3 });
+    const { sb, url } = await startServer({ maxRoomsPerSocket: 3 });
     const other = sb.of('/other');
     const c = await BareClient.open(url);
     try {
@@ -371,7 +371,7 @@ describe('maxRoomsPerConnection', () => {
   });
 
   test('rooms joined by the app while authorizeJoin decides count too', async () => {
-    const { sb, url } = await startServer({ maxRoomsPerConnection: 2 });
+    const { sb, url } = await startServer({ maxRoomsPerSocket: 2 });
     sb.sockets.authorizeJoin((socket, room) => {
       if (room === 'b') socket.join('side');
       return true;
@@ -393,7 +393,7 @@ describe('maxRoomsPerConnection', () => {
 
 describe('the SDK and the connection limits', () => {
   test('emitWithAck rejects with too_many_pending; join rejects with too_many_rooms and drops the room; the connection stays up', async () => {
-    const { sb, url } = await startServer({ maxPendingRequests: 1, maxRoomsPerConnection: 1 });
+    const { sb, url } = await startServer({ maxPendingRequests: 1, maxRoomsPerSocket: 1 });
     const held = gate();
     sb.on('connection', (socket) => socket.on('slow', () => held.wait().then(() => 'done')));
     const client = connect(url, { reconnect: false });

@@ -45,7 +45,7 @@ async function member(url: string, rooms: string[]): Promise<BareClient & { sid:
 
 /** The room's frames a bare client got, as "event <offset>" or "position <offset>". */
 function trail(c: BareClient): string[] {
-  return c.frames.filter((f) => (f.type === 'event' || f.type === 'position') && f.room === 'chat').map((f) => `${f.type} ${(f.pos as Pos).offset}`);
+  return c.frames.filter((f) => (f.type === 'event' || f.type === 'position') && f.room === 'chat').map((f) => `${f.type} ${(f.position as Pos).offset}`);
 }
 
 /**
@@ -72,7 +72,7 @@ async function exclusionsScenario(servers: Switchboard[], urls: string[]): Promi
   assert.deepEqual(trail(c), ['event 1', 'event 2', 'position 3', 'event 4'], 'c (in the excepted room)');
   assert.deepEqual(
     a.frames.find((f) => f.type === 'position'),
-    { type: 'position', room: 'chat', pos: { epoch: last.epoch, offset: 1 } },
+    { type: 'position', room: 'chat', position: { epoch: last.epoch, offset: 1 } },
     'the position frame',
   );
 
@@ -81,7 +81,7 @@ async function exclusionsScenario(servers: Switchboard[], urls: string[]): Promi
   await probe.hello();
   probe.send({ type: 'history', ref: 1, room: 'chat', limit: 10 });
   const history = (await probe.next({ type: 'reply', ref: 1 })).data as { publications: Frame[] };
-  assert.deepEqual(history.publications.map((p) => (p.pos as Pos).offset), [1, 2, 3, 4]);
+  assert.deepEqual(history.publications.map((p) => (p.position as Pos).offset), [1, 2, 3, 4]);
   probe.send({ type: 'join', ref: 2, room: 'chat', since: { epoch: last.epoch, offset: 2 } });
   const reply = (await probe.next({ type: 'reply', ref: 2 })).data as Frame;
   assert.equal(reply.recovered, true);
@@ -101,7 +101,7 @@ describe('durable rooms: exclusions', () => {
     const { sb, url, port } = await startServer({ resume: false });
     chatServer(sb);
     const proxy = await TcpProxy.start(port);
-    const x = connect(proxy.url(), { reconnect: { baseMs: 50, capMs: 200 } });
+    const x = connect(proxy.url(), { reconnect: { delay: 50, maxDelay: 200 } });
     const y = connect(url);
     const seen: string[] = [];
     const recoveries: boolean[] = [];
@@ -164,10 +164,10 @@ describe('durable rooms: exclusions', () => {
       const left = await member(urls[1] as string, ['chat']);
       const other = await member(urls[2] as string, ['chat']);
       const emitter = new Emitter(REDIS_URL, { prefix }).durable('chat');
-      const pos = await emitter.to('chat').except(left.sid).publish('n', 'not for left');
+      const position = await emitter.to('chat').except(left.sid).publish('n', 'not for left');
       await emitter.close();
-      assert.deepEqual(await left.next({ type: 'position' }), { type: 'position', room: 'chat', pos });
-      assert.deepEqual((await other.next({ type: 'event' })).pos, pos);
+      assert.deepEqual(await left.next({ type: 'position' }), { type: 'position', room: 'chat', position });
+      assert.deepEqual((await other.next({ type: 'event' })).position, position);
       assert.equal(left.frames.some((f) => f.type === 'event'), false);
       left.close();
       other.close();

@@ -36,12 +36,12 @@ describe('durable rooms', () => {
     assert.equal('recovered' in reply, false, 'recovered is only reported for a join with since');
     const epoch = (reply.position as Pos).epoch;
 
-    const pos = await sb.to('orders:1').publish('created', { id: 7 });
-    assert.deepEqual(pos, { epoch, offset: 1 });
+    const position = await sb.to('orders:1').publish('created', { id: 7 });
+    assert.deepEqual(position, { epoch, offset: 1 });
     sb.to('orders:1').emit('paid', { id: 7 });
     const got = [await c.next({ event: 'created' }), await c.next({ event: 'paid' })];
-    assert.deepEqual(got[0], { type: 'event', event: 'created', data: { id: 7 }, room: 'orders:1', pos: { epoch, offset: 1 } });
-    assert.deepEqual(got[1]?.pos, { epoch, offset: 2 });
+    assert.deepEqual(got[0], { type: 'event', event: 'created', data: { id: 7 }, room: 'orders:1', position: { epoch, offset: 1 } });
+    assert.deepEqual(got[1]?.position, { epoch, offset: 2 });
 
     c.send({ type: 'join', ref: 2, room: 'chat' });
     assert.deepEqual((await c.next({ ref: 2 })).data, { room: 'chat' });
@@ -64,7 +64,7 @@ describe('durable rooms', () => {
     assert.deepEqual(again.reply.position, { epoch, offset: 9 });
     const replayed = events(again.c);
     assert.deepEqual(
-      replayed.map((f) => [f.data, (f.pos as Pos).offset]),
+      replayed.map((f) => [f.data, (f.position as Pos).offset]),
       [6, 7, 8, 9].map((n) => [n, n]),
     );
     assert.ok(again.c.frames.indexOf(replayed[3] as Frame) < again.c.frames.length, 'replay came first');
@@ -107,7 +107,7 @@ describe('durable rooms', () => {
   test('history is bounded by age as well as count', async () => {
     let now = 1_000_000;
     const { sb, url } = await startServer({ streams: new MemoryStreamStore(() => now) });
-    sb.durable('aging', { maxAgeMs: 1000 });
+    sb.durable('aging', { maxAge: 1000 });
     await publish(sb, 'aging', 1, 2);
     now += 2000;
     await publish(sb, 'aging', 3, 3);
@@ -158,7 +158,7 @@ describe('durable rooms', () => {
     c.send({ type: 'history', ref: 1, room: 'log', limit: 2 });
     const last2 = (await c.next({ ref: 1 })).data as { publications: Frame[]; position: Pos };
     assert.deepEqual(
-      last2.publications.map((p) => [p.event, p.data, (p.pos as Pos).offset]),
+      last2.publications.map((p) => [p.event, p.data, (p.position as Pos).offset]),
       [
         ['n', 7, 7],
         ['n', 8, 8],

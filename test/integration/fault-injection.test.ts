@@ -34,7 +34,7 @@ const ROOM = 'ticker';
 /** An ordinary room: at-most-once across sessions, but a resumed session must not lose or repeat its frames. */
 const PLAIN = 'plain';
 /** Fast reconnects: the faults come every few tens of milliseconds. */
-const RECONNECT = { baseMs: 10, capMs: 100 };
+const RECONNECT = { delay: 10, maxDelay: 100 };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -67,7 +67,7 @@ class FakeNetwork implements NetworkEnvironment {
 }
 
 /** What a subscriber's app saw, in order: handler calls and recovery events. */
-type Seen = { n: number; pos: StreamPosition | undefined } | { recovery: RecoveryInfo };
+type Seen = { n: number; position: StreamPosition | undefined } | { recovery: RecoveryInfo };
 
 interface Subscriber {
   name: string;
@@ -92,7 +92,7 @@ async function subscriber(serverPort: number, name: string): Promise<Subscriber>
     sub.plain.push({ n, sid: client.id });
   });
   client.on('n', (n: number, meta) => {
-    sub.seen.push({ n, pos: meta.pos });
+    sub.seen.push({ n, position: meta.position });
     sub.highest = Math.max(sub.highest, n);
   });
   client.on('recovery', (info) => {
@@ -112,8 +112,8 @@ async function closeAll(subs: Subscriber[], sb: Switchboard): Promise<void> {
 /** Publish `from`..`to` as event `n`; number k must land at offset k (one publisher, a fresh room). */
 async function publishRange(sb: Switchboard, from: number, to: number): Promise<void> {
   for (let n = from; n <= to; n++) {
-    const pos = await sb.to(ROOM).publish('n', n);
-    assert.equal(pos.offset, n, 'publication n sits at offset n');
+    const position = await sb.to(ROOM).publish('n', n);
+    assert.equal(position.offset, n, 'publication n sits at offset n');
   }
 }
 
@@ -121,7 +121,7 @@ async function publishRange(sb: Switchboard, from: number, to: number): Promise<
  * Check the delivery guarantee on what one subscriber saw, numbers 1..`last` published at
  * offsets 1..`last`. Returns every violation found (empty: all good).
  *
- * - every number once, in order, with pos {epoch, offset: n};
+ * - every number once, in order, with position {epoch, offset: n};
  * - `recovered: true` only after every missed number was replayed (position = last seen);
  * - `recovered: false` only when the gap was beyond history: with count-bounded history,
  *   after a join at head H the oldest kept offset is H - maxMessages + 1, and a gap after L
@@ -134,8 +134,8 @@ function deliveryProblems(seen: readonly Seen[], o: { last: number; maxMessages:
   const lost: [number, number][] = [];
   for (const entry of seen) {
     if ('n' in entry) {
-      const { n, pos } = entry;
-      if (pos?.epoch !== o.epoch || pos.offset !== n) problems.push(`number ${n} carried pos ${JSON.stringify(pos)}, expected offset ${n} of epoch ${o.epoch}`);
+      const { n, position } = entry;
+      if (position?.epoch !== o.epoch || position.offset !== n) problems.push(`number ${n} carried position ${JSON.stringify(position)}, expected offset ${n} of epoch ${o.epoch}`);
       const inLostGap = lost.find(([from, to]) => n >= from && n <= to);
       if (inLostGap) problems.push(`partial replay: ${n} delivered although recovered:false declared ${inLostGap[0]}..${inLostGap[1]} lost`);
       else if (n > expected) problems.push(`gap: ${expected}..${n - 1} never delivered (next was ${n})`);
@@ -266,7 +266,7 @@ async function stream(sb: Switchboard, total: number, rnd: SeededRandom): Promis
       sb.to(PLAIN).emit('p', n);
     }
     const positions = await Promise.all(batch);
-    positions.forEach((pos, i) => assert.equal(pos.offset, first + i, 'publication n sits at offset n'));
+    positions.forEach((position, i) => assert.equal(position.offset, first + i, 'publication n sits at offset n'));
     if (rnd.chance(0.2)) await new Promise<void>((resolve) => setImmediate(resolve));
     else await sleep(rnd.int(5, 35));
   }
@@ -479,7 +479,7 @@ async function serverRestart(t: TestContext, serverOptions: SwitchboardOptions):
 
     const recoveries = sub.seen.flatMap((e) => ('recovery' in e ? [e.recovery] : []));
     assert.deepEqual(recoveries, [{ room: ROOM, recovered: false, position: { epoch: newEpoch, offset: 5 } }], 'recovered false, at the new stream\'s head');
-    const delivered = sub.seen.flatMap((e) => ('n' in e ? [[e.n, e.pos?.epoch === oldEpoch ? 'old' : e.pos?.epoch === newEpoch ? 'new' : e.pos?.epoch, e.pos?.offset]] : []));
+    const delivered = sub.seen.flatMap((e) => ('n' in e ? [[e.n, e.position?.epoch === oldEpoch ? 'old' : e.position?.epoch === newEpoch ? 'new' : e.position?.epoch, e.position?.offset]] : []));
     assert.deepEqual(
       delivered,
       [...range(1, 10).map((n) => [n, 'old', n]), [106, 'new', 6]],

@@ -27,9 +27,9 @@ type Kind = 'websocket' | 'sse' | 'polling';
 const KINDS: readonly Kind[] = ['websocket', 'sse', 'polling'];
 
 /** Presence liveness of the nodes: a killed node's users are gone within TTL + RENEW. */
-const PRESENCE = { nodeTtlMs: 1000, renewMs: 200 };
-const RECONNECT = { baseMs: 100, capMs: 500 };
-const HISTORY = { maxMessages: 10_000, maxAgeMs: 600_000 };
+const PRESENCE = { nodeTtl: 1000, renewInterval: 200 };
+const RECONNECT = { delay: 100, maxDelay: 500 };
+const HISTORY = { maxMessages: 10_000, maxAge: 600_000 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -130,7 +130,7 @@ describe('three nodes with the Redis adapter behind nginx round-robin (docs/DEPL
     client.on('connect', (info) => m.connects.push(info));
     client.on('n', (data, meta) => {
       m.numbers.push((data as { n: number }).n);
-      m.offsets.push((meta.pos as Pos).offset);
+      m.offsets.push((meta.position as Pos).offset);
     });
     client.on('recovery', (info) => m.recoveries.push(info.recovered));
     client.on('presence', (event) => m.presence.push(event));
@@ -161,8 +161,8 @@ describe('three nodes with the Redis adapter behind nginx round-robin (docs/DEPL
     const total = 3 * group.length;
     for (let n = 1; n <= total; n++) {
       const by = group[n % group.length] as Member;
-      const pos = (await by.client.emitWithAck('publish', { room: 'feed:lobby', event: 'n', data: { n } })) as Pos;
-      assert.equal(pos.offset, n, `publish ${n} by ${by.user}`);
+      const position = (await by.client.emitWithAck('publish', { room: 'feed:lobby', event: 'n', data: { n } })) as Pos;
+      assert.equal(position.offset, n, `publish ${n} by ${by.user}`);
     }
     for (const m of group) await eventually(() => m.numbers.length >= total, `${m.user} (${m.kind} on ${m.home}) to see ${total} publications`, 5000);
     for (const m of group) {
@@ -173,7 +173,7 @@ describe('three nodes with the Redis adapter behind nginx round-robin (docs/DEPL
     const reader = await member('polling', 'reader');
     const history = await reader.client.history('feed:lobby');
     assert.deepEqual(
-      history.publications.map((p) => [p.event, (p.data as { n: number }).n, p.pos.offset]),
+      history.publications.map((p) => [p.event, (p.data as { n: number }).n, p.position.offset]),
       range(1, total).map((n) => ['n', n, n]),
     );
     assert.equal(history.position.offset, total);
@@ -239,8 +239,8 @@ describe('three nodes with the Redis adapter behind nginx round-robin (docs/DEPL
       assert.equal(m.client.id, id, `${m.user} kept its session id (${summary})`);
       assert.equal(m.client.transport, 'websocket', `${m.user} ended on a WebSocket (${summary})`);
     }
-    const pos = (await movers[0]!.m.client.emitWithAck('publish', { room: 'feed:movers', event: 'n', data: { n: 1 } })) as Pos;
-    assert.equal(pos.offset, 1);
+    const position = (await movers[0]!.m.client.emitWithAck('publish', { room: 'feed:movers', event: 'n', data: { n: 1 } })) as Pos;
+    assert.equal(position.offset, 1);
     for (const { m } of movers) await eventually(() => m.numbers.length >= 1, `${m.user} still in its room after the upgrade`, 5000);
     await sleep(200);
     for (const { m } of movers) assert.deepEqual(m.numbers, [1], `${m.user}: the publication once`);
@@ -304,7 +304,7 @@ describe('three nodes with the Redis adapter behind nginx round-robin (docs/DEPL
 
     // Presence ends right: every user of the crew is a member again (the dead node's entries expired, the restored sessions count).
     const users = crew.map((m) => m.user).sort();
-    const bound = Date.now() + PRESENCE.nodeTtlMs + PRESENCE.renewMs + 3000;
+    const bound = Date.now() + PRESENCE.nodeTtl + PRESENCE.renewInterval + 3000;
     let listed: string[] = [];
     for (;;) {
       listed = (await watcher.client.presence('room:crash')).map((e) => e.user);

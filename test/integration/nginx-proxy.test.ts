@@ -23,7 +23,7 @@ import { eventually, startServer } from '../helpers/server.js';
 import { attemptUpgrade } from '../helpers/upgrade-attempt.js';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const fastReconnect = { reconnect: { baseMs: 20, capMs: 100 } };
+const fastReconnect = { reconnect: { delay: 20, maxDelay: 100 } };
 /** Heartbeats well inside the scaled-down read timeout of 2 s. */
 const fastHeartbeat = { interval: 500, timeout: 1000 };
 /** Heartbeats that never come during a test: only the transport's own traffic keeps nginx from timing out. */

@@ -22,7 +22,7 @@ after(async () => {
 
 let nodes = 0;
 /** A node of its own: own connection, own id, the shared prefix. */
-async function node(options: { nodeId?: string; nodeTtlMs?: number; renewMs?: number } = {}): Promise<RedisPresence> {
+async function node(options: { nodeId?: string; nodeTtl?: number; renewInterval?: number } = {}): Promise<RedisPresence> {
   const connection = await connectRedis();
   clients.push(connection);
   return new RedisPresence(connection, { prefix, nodeId: `node-${++nodes}`, ...options });
@@ -162,7 +162,7 @@ describe('RedisPresence across nodes', () => {
   });
 
   test("a crashed node's users leave once, cluster-wide; users it shared stay; it may come back", async () => {
-    const fast = { nodeTtlMs: 300, renewMs: 100 };
+    const fast = { nodeTtl: 300, renewInterval: 100 };
     const [a, b, c] = [await node({ ...fast, nodeId: 'crashing' }), await node(fast), await node(fast)];
     const seen: PresenceChange[] = [];
     b.onExpired((changes) => seen.push(...changes));
@@ -177,7 +177,7 @@ describe('RedisPresence across nodes', () => {
     a.stopRenewing(); // a crash: no cleanup, no more renewals
     await until(() => seen.length >= 3, 'the leaves of the crashed node');
     // Several more sweeps by both live nodes: nothing may be reported twice.
-    await new Promise((r) => setTimeout(r, fast.nodeTtlMs + 3 * fast.renewMs));
+    await new Promise((r) => setTimeout(r, fast.nodeTtl + 3 * fast.renewInterval));
     const expected: PresenceChange[] = [
       { room: 'room', user: 'ann', kind: 'leave', info: { n: 'ann' } },
       { room: 'other', user: 'ann', kind: 'leave', info: { n: 'ann2' } },
@@ -210,7 +210,7 @@ describe('RedisPresence across nodes', () => {
     const alive = await node({ nodeId: 'came-back' });
     await alive.add('r', 'ann', 'c1', {});
     await redis.zadd(`${prefix}:presence-reaping`, 0, 'came-back');
-    const sweeper = await node({ nodeTtlMs: 300, renewMs: 100 });
+    const sweeper = await node({ nodeTtl: 300, renewInterval: 100 });
     const seen: PresenceChange[] = [];
     sweeper.onExpired((changes) => seen.push(...changes));
     await until(async () => (await redis.zcard(`${prefix}:presence-reaping`)) === 0, 'the lease taken over and dropped');

@@ -14,7 +14,7 @@ import { decodeStreamAnnouncement, RedisStreamStore, type StreamAnnouncement } f
 import { connectRedis, dropKeys, testPrefix } from '../helpers/redis.js';
 import { eventually } from '../helpers/server.js';
 
-const LIMITS: HistoryLimits = { maxMessages: 1000, maxAgeMs: 60_000 };
+const LIMITS: HistoryLimits = { maxMessages: 1000, maxAge: 60_000 };
 
 /** Payloads a store must return byte-identical: newlines, quotes, backslashes, non-ASCII, empty. */
 const AWKWARD_PAYLOADS = [
@@ -42,8 +42,8 @@ const fresh = (): string => `9:/confroom${++streamCount}`;
 function entriesOf(read: StreamRead): { offset: number; payload: string }[] {
   assert.equal(read.ok, true, `expected a recoverable read, got ${JSON.stringify(read)}`);
   if (!read.ok) return [];
-  for (const e of read.entries) assert.equal(e.pos.epoch, read.position.epoch, 'entries carry the current epoch');
-  return read.entries.map((e) => ({ offset: e.pos.offset, payload: e.payload }));
+  for (const e of read.entries) assert.equal(e.position.epoch, read.position.epoch, 'entries carry the current epoch');
+  return read.entries.map((e) => ({ offset: e.position.offset, payload: e.payload }));
 }
 
 const offsets = (read: StreamRead): number[] => entriesOf(read).map((e) => e.offset);
@@ -137,7 +137,7 @@ function streamStoreConformance(backend: Backend): void {
 
   test('past the age limit: since is not recoverable and a read without since is empty; offsets go on', async () => {
     const stream = fresh();
-    const limits = { ...LIMITS, maxAgeMs: 50 };
+    const limits = { ...LIMITS, maxAge: 50 };
     const positions = await appendMany(store(), stream, 3, limits);
     await delay(80);
     const head = positions[2] as StreamPosition;
@@ -154,7 +154,7 @@ function streamStoreConformance(backend: Backend): void {
     const stream = fresh();
     // Appends keep the stream alive while its first entries age out. Generous margins: the
     // middle entry must still be young when read back, however slow the machine.
-    const limits = { ...LIMITS, maxAgeMs: 600 };
+    const limits = { ...LIMITS, maxAge: 600 };
     const old = await appendMany(store(), stream, 2, limits);
     await delay(400);
     await store().append(stream, 'middle', limits);
@@ -172,7 +172,7 @@ function streamStoreConformance(backend: Backend): void {
 
   test('unbounded limits (Infinity) keep everything', async () => {
     const stream = fresh();
-    const unbounded = { maxMessages: Number.POSITIVE_INFINITY, maxAgeMs: Number.POSITIVE_INFINITY };
+    const unbounded = { maxMessages: Number.POSITIVE_INFINITY, maxAge: Number.POSITIVE_INFINITY };
     const positions = await appendMany(store(), stream, 4, unbounded);
     assert.deepEqual(offsets(await store().read(stream, {}, unbounded)), [1, 2, 3, 4]);
     assert.deepEqual(offsets(await store().read(stream, { since: positions[0] }, unbounded)), [2, 3, 4]);
@@ -303,37 +303,37 @@ describe('redis stream store: cluster-wide streams', { timeout: 60_000 }, () => 
     await subscriber.subscribe(channel);
 
     const awkward = (who: string, i: number): string => `${who}#${i}\n${AWKWARD_PAYLOADS[i % AWKWARD_PAYLOADS.length]}\n`;
-    const appends = (who: string, store: RedisStreamStore): Promise<{ pos: StreamPosition; payload: string }[]> =>
+    const appends = (who: string, store: RedisStreamStore): Promise<{ position: StreamPosition; payload: string }[]> =>
       Promise.all(
         range(1, 200).map(async (i) => {
           const payload = awkward(who, i);
-          return { pos: await store.append(stream, payload, LIMITS, { announce: { channel, header } }), payload };
+          return { position: await store.append(stream, payload, LIMITS, { announce: { channel, header } }), payload };
         }),
       );
     const [fromA, fromB] = await Promise.all([appends('A', a), appends('B', b)]);
     const all = [...fromA, ...fromB];
 
-    const epoch = all[0]?.pos.epoch;
-    for (const { pos } of all) assert.equal(pos.epoch, epoch, 'one epoch across both nodes');
+    const epoch = all[0]?.position.epoch;
+    for (const { position } of all) assert.equal(position.epoch, epoch, 'one epoch across both nodes');
     assert.deepEqual(
-      all.map(({ pos }) => pos.offset).sort((x, y) => x - y),
+      all.map(({ position }) => position.offset).sort((x, y) => x - y),
       range(1, 400),
       'offsets 1..400, each exactly once',
     );
-    const payloadAt = new Map(all.map(({ pos, payload }) => [pos.offset, payload]));
+    const payloadAt = new Map(all.map(({ position, payload }) => [position.offset, payload]));
 
     await eventually(() => heard.length >= 400, '400 announcements', 10_000);
     await delay(50);
     assert.equal(heard.length, 400, 'exactly one announcement per append');
     const decoded = heard.map((m) => decodeStreamAnnouncement(m) as StreamAnnouncement);
     assert.deepEqual(
-      decoded.map((d) => d.pos.offset),
+      decoded.map((d) => d.position.offset),
       range(1, 400),
       'announced in offset order',
     );
     decoded.forEach((d, i) => {
       assert.equal(d.header, header);
-      assert.equal(d.pos.epoch, epoch);
+      assert.equal(d.position.epoch, epoch);
       assert.equal(d.payload, payloadAt.get(i + 1), `payload of offset ${i + 1} intact`);
       assert.equal(heard[i], `${header}\n${epoch}\n${i + 1}\n${payloadAt.get(i + 1)}`, 'the documented format');
     });
@@ -366,10 +366,10 @@ describe('redis stream store: cluster-wide streams', { timeout: 60_000 }, () => 
     assert.equal(await redis.xlen(`${prefix}:stream:${stream}`), 3);
   });
 
-  test('keys expire: an idle stream after maxAgeMs, its epoch after metaTtlMs', async () => {
-    const store = await node({ metaTtlMs: 150 });
+  test('keys expire: an idle stream after maxAge, its epoch after metaTtl', async () => {
+    const store = await node({ metaTtl: 150 });
     const stream = '9:/confroom-ttl';
-    const limits = { ...LIMITS, maxAgeMs: 50 };
+    const limits = { ...LIMITS, maxAge: 50 };
     const first = await store.append(stream, 'x', limits);
     const streamTtl = await redis.pttl(`${prefix}:stream:${stream}`);
     const metaTtl = await redis.pttl(`${prefix}:stream-meta:${stream}`);
@@ -382,10 +382,10 @@ describe('redis stream store: cluster-wide streams', { timeout: 60_000 }, () => 
     assert.notEqual(later.epoch, first.epoch);
   });
 
-  test('the epoch outlives the entries even when metaTtlMs is shorter than maxAgeMs', async () => {
-    const store = await node({ metaTtlMs: 10 });
+  test('the epoch outlives the entries even when metaTtl is shorter than maxAge', async () => {
+    const store = await node({ metaTtl: 10 });
     const stream = '9:/confroom-ttl2';
-    await store.append(stream, 'x', { ...LIMITS, maxAgeMs: 5_000 });
+    await store.append(stream, 'x', { ...LIMITS, maxAge: 5_000 });
     const metaTtl = await redis.pttl(`${prefix}:stream-meta:${stream}`);
     assert.ok(metaTtl > 1_000, `meta ttl ${metaTtl}`);
   });
@@ -400,8 +400,8 @@ describe('redis stream store: cluster-wide streams', { timeout: 60_000 }, () => 
 
 describe('decodeStreamAnnouncement', () => {
   test('splits on the first three newlines only; refuses what is not an announcement', () => {
-    assert.deepEqual(decodeStreamAnnouncement('h\nE\n7\na\nb\n'), { header: 'h', pos: { epoch: 'E', offset: 7 }, payload: 'a\nb\n' });
-    assert.deepEqual(decodeStreamAnnouncement('h\nE\n1\n'), { header: 'h', pos: { epoch: 'E', offset: 1 }, payload: '' });
+    assert.deepEqual(decodeStreamAnnouncement('h\nE\n7\na\nb\n'), { header: 'h', position: { epoch: 'E', offset: 7 }, payload: 'a\nb\n' });
+    assert.deepEqual(decodeStreamAnnouncement('h\nE\n1\n'), { header: 'h', position: { epoch: 'E', offset: 1 }, payload: '' });
     assert.equal(decodeStreamAnnouncement('h\nE\n7'), undefined);
     assert.equal(decodeStreamAnnouncement('h\nE\nx\np'), undefined);
     assert.equal(decodeStreamAnnouncement('h\nE\n0\np'), undefined);

@@ -14,7 +14,7 @@ import { Switchboard } from '../../src/server/index.js';
 import { eventually } from '../helpers/server.js';
 import { selfSignedCertificate, type SelfSigned } from '../helpers/self-signed.js';
 
-const fastReconnect = { reconnect: { baseMs: 20, capMs: 100 } };
+const fastReconnect = { reconnect: { delay: 20, maxDelay: 100 } };
 let pem: SelfSigned;
 let sb: Switchboard;
 let port: number;

@@ -51,7 +51,7 @@ for (const kind of TRANSPORTS) {
     });
 
     function open(options: Parameters<typeof connect>[1] = {}, target = url): SwitchboardClient {
-      const client = connect(target, { transports: [kind], reconnect: { baseMs: 20, capMs: 100 }, ...options });
+      const client = connect(target, { transports: [kind], reconnect: { delay: 20, maxDelay: 100 }, ...options });
       clients.push(client);
       return client;
     }
@@ -113,7 +113,7 @@ for (const kind of TRANSPORTS) {
       let last: StreamPosition | undefined;
       client.on('tick', (n: number, meta) => {
         seen.push(n);
-        last = meta.pos;
+        last = meta.position;
       });
       const published = await sb.to('ticker').publish('tick', 1);
       await eventually(() => seen.length === 1, 'the first publication');
@@ -140,7 +140,7 @@ for (const kind of TRANSPORTS) {
     });
 
     test('limits: a client paces itself under the announced frame rate, and nothing is refused', async () => {
-      const { sb: limited, url: limitedUrl } = await startServer({ transports: [kind], rateLimit: { perSecond: 20, burst: 5 } });
+      const { sb: limited, url: limitedUrl } = await startServer({ transports: [kind], frameRate: { perSecond: 20, burst: 5 } });
       try {
         const handled: number[] = [];
         limited.on('connection', (socket) => socket.on('n', (n: number) => handled.push(n)));

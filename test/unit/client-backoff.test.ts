@@ -17,7 +17,7 @@ describe('backoffDelay (full jitter)', () => {
     assert.equal(backoffDelay(4, 1000, 30_000, half), 8000);
   });
 
-  it('caps the window at capMs', () => {
+  it('caps the window at maxDelay', () => {
     assert.equal(backoffDelay(5, 1000, 30_000, () => 0.5), 15_000); // 32 s window capped to 30 s
     assert.equal(backoffDelay(10_000, 1000, 30_000, () => 0.999), 0.999 * 30_000); // 2^10000 overflows to Infinity
   });
@@ -34,16 +34,16 @@ describe('backoffDelay (full jitter)', () => {
 });
 
 describe('ReconnectSchedule', () => {
-  const policy = { enabled: true, baseMs: 100, capMs: 1000, maxAttempts: 3 };
+  const policy = { enabled: true, delay: 100, maxDelay: 1000, maxAttempts: 3 };
 
   it('numbers attempts from 1 and doubles the window per failure', () => {
     const schedule = new ReconnectSchedule(policy, () => 0.5);
-    assert.deepEqual(schedule.next(), { attempt: 1, delayMs: 50 });
-    assert.deepEqual(schedule.next(), { attempt: 2, delayMs: 100 });
-    assert.deepEqual(schedule.next(), { attempt: 3, delayMs: 200 });
+    assert.deepEqual(schedule.next(), { attempt: 1, delay: 50 });
+    assert.deepEqual(schedule.next(), { attempt: 2, delay: 100 });
+    assert.deepEqual(schedule.next(), { attempt: 3, delay: 200 });
     assert.equal(schedule.next(), undefined, 'maxAttempts reached');
     schedule.reset();
-    assert.deepEqual(schedule.next(), { attempt: 1, delayMs: 50 });
+    assert.deepEqual(schedule.next(), { attempt: 1, delay: 50 });
   });
 
   it('gives nothing when reconnecting is disabled', () => {
@@ -65,24 +65,24 @@ describe('the default reconnect policy (issue 13: back within seconds of the net
   const defaults = resolveOptions('ws://localhost/ws', { WebSocket: class {} as never }).reconnect;
 
   it('is a 1 s first window and a 5 s cap', () => {
-    assert.deepEqual(defaults, { enabled: true, baseMs: 1000, capMs: 5000, maxAttempts: Number.POSITIVE_INFINITY });
+    assert.deepEqual(defaults, { enabled: true, delay: 1000, maxDelay: 5000, maxAttempts: Number.POSITIVE_INFINITY });
   });
 
   it('never waits 5 s or more, however many attempts failed', () => {
     const schedule = new ReconnectSchedule(defaults, () => 0.999_999);
-    const waits = Array.from({ length: 40 }, () => schedule.next()?.delayMs ?? Number.NaN);
+    const waits = Array.from({ length: 40 }, () => schedule.next()?.delay ?? Number.NaN);
     assert.ok(waits.every((ms) => ms < 5000), waits.join(', '));
     assert.deepEqual(waits.slice(0, 4).map(Math.round), [1000, 2000, 4000, 5000]);
   });
 
   it('still spreads the first retry after a server restart over the whole first window', () => {
-    const draws = [0, 0.25, 0.5, 0.75].map((r) => new ReconnectSchedule(defaults, () => r).next()?.delayMs);
+    const draws = [0, 0.25, 0.5, 0.75].map((r) => new ReconnectSchedule(defaults, () => r).next()?.delay);
     assert.deepEqual(draws, [0, 250, 500, 750]);
   });
 });
 
 describe('ReconnectSchedule.afterOnline', () => {
-  const policy = { enabled: true, baseMs: 100, capMs: 1000, maxAttempts: 3 };
+  const policy = { enabled: true, delay: 100, maxDelay: 1000, maxAttempts: 3 };
 
   it('starts the backoff over and spreads the next attempt over ONLINE_SPREAD_MS (a few hundred ms)', () => {
     let r = 0;
@@ -93,7 +93,7 @@ describe('ReconnectSchedule.afterOnline', () => {
     assert.equal(schedule.next(), undefined, 'exhausted');
     r = 0.5;
     assert.equal(schedule.afterOnline(), ONLINE_SPREAD_MS / 2);
-    assert.deepEqual(schedule.next(), { attempt: 1, delayMs: 50 }, 'counted from 1 again');
+    assert.deepEqual(schedule.next(), { attempt: 1, delay: 50 }, 'counted from 1 again');
     r = 0.999_999;
     assert.ok(schedule.afterOnline() < ONLINE_SPREAD_MS);
     assert.ok(ONLINE_SPREAD_MS > 0 && ONLINE_SPREAD_MS <= 500);

@@ -64,7 +64,7 @@ describe('client handshake', () => {
   it('reports connect_error and keeps retrying while the server is unreachable', async () => {
     const url = server.url;
     await server.close();
-    const client = connect(url, { reconnect: { baseMs: 5, capMs: 10 } });
+    const client = connect(url, { reconnect: { delay: 5, maxDelay: 10 } });
     server = await ScriptedServer.start(); // for afterEach
     server.adopt(client);
     const [error] = (await nextEvent(client, 'connect_error')) as [SwitchboardError];

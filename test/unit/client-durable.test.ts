@@ -13,9 +13,9 @@ afterEach(() => server.close());
 
 const at = (offset: number, epoch = 'e1'): StreamPosition => ({ epoch, offset });
 
-/** A publication of `room` at `pos`, as a durable room's event frame; its data is "epoch:offset". */
-function publish(conn: ScriptedConnection, room: string, pos: StreamPosition, event = 'chat'): void {
-  conn.send({ type: 'event', event, room, pos, data: `${pos.epoch}:${pos.offset}` });
+/** A publication of `room` at `position`, as a durable room's event frame; its data is "epoch:offset". */
+function publish(conn: ScriptedConnection, room: string, position: StreamPosition, event = 'chat'): void {
+  conn.send({ type: 'event', event, room, position, data: `${position.epoch}:${position.offset}` });
 }
 
 function replyJoin(conn: ScriptedConnection, frame: Frame, data: Record<string, unknown>): void {
@@ -82,7 +82,7 @@ describe('durable rooms: positions', () => {
     assert.equal(recoveries.length, 0, 'no recovery event without a reconnect');
   });
 
-  it('live events advance the position and reach handlers with meta.pos', async () => {
+  it('live events advance the position and reach handlers with meta.position', async () => {
     durableRooms(() => at(5));
     const { client, conn } = await server.openConnected();
     const { log, metas } = record(client);
@@ -93,8 +93,8 @@ describe('durable rooms: positions', () => {
     await sync(client, conn);
     assert.deepEqual(log, ['chat news e1:6', 'chat news e1:7']);
     assert.deepEqual(metas, [
-      { room: 'news', pos: at(6) },
-      { room: 'news', pos: at(7) },
+      { room: 'news', position: at(6) },
+      { room: 'news', position: at(7) },
     ]);
     assert.deepEqual(client.position('news'), at(7));
   });
@@ -125,16 +125,16 @@ describe('durable rooms: positions', () => {
     await client.join('news');
 
     publish(conn, 'news', at(6));
-    conn.send({ type: 'position', room: 'news', pos: at(7) }); // a publication this client was excluded from
-    conn.send({ type: 'position', room: 'news', pos: at(7) }); // a repeat: nothing changes
-    conn.send({ type: 'position', room: 'news', pos: at(6) }); // older: nothing changes
-    conn.send({ type: 'position', room: 'elsewhere', pos: at(9) }); // a room it does not track
+    conn.send({ type: 'position', room: 'news', position: at(7) }); // a publication this client was excluded from
+    conn.send({ type: 'position', room: 'news', position: at(7) }); // a repeat: nothing changes
+    conn.send({ type: 'position', room: 'news', position: at(6) }); // older: nothing changes
+    conn.send({ type: 'position', room: 'elsewhere', position: at(9) }); // a room it does not track
     publish(conn, 'news', at(8));
     await sync(client, conn);
     assert.deepEqual(log, ['chat news e1:6', 'chat news e1:8'], 'the excluded publication reaches no handler, and 8 is no gap');
     assert.deepEqual(client.position('news'), at(8));
     assert.equal(client.position('elsewhere'), undefined);
-    conn.send({ type: 'position', room: 'news', pos: at(9) });
+    conn.send({ type: 'position', room: 'news', position: at(9) });
     await sync(client, conn);
     assert.deepEqual(client.position('news'), at(9));
     assert.equal(conn.ofType('join').length, 1, 'no rejoin: the position frames left no gap');
@@ -149,7 +149,7 @@ describe('durable rooms: positions', () => {
     const { client, conn } = await server.openConnected();
     await client.join('news');
     await conn.nextFrame('join');
-    conn.send({ type: 'position', room: 'news', pos: at(8) });
+    conn.send({ type: 'position', room: 'news', position: at(8) });
     await sync(client, conn);
     assert.deepEqual(client.position('news'), at(5));
     const rejoin = await conn.nextFrame('join');
@@ -374,8 +374,8 @@ describe('durable rooms: join from an explicit position', () => {
 describe('durable rooms: history', () => {
   it('sends a history request and resolves with the reply', async () => {
     const publications = [
-      { event: 'chat', data: 'a', pos: at(3) },
-      { event: 'chat', data: 'b', pos: at(4) },
+      { event: 'chat', data: 'a', position: at(3) },
+      { event: 'chat', data: 'b', position: at(4) },
     ];
     server.script.history = (conn, f) => conn.send({ type: 'reply', ref: f.ref, data: { publications, position: at(4) } });
     const { client, conn } = await server.openConnected();

@@ -109,8 +109,8 @@ describe('NetworkWatch', () => {
 
 describe('connection and the network', () => {
   it('offline closes the socket and waits without counting attempts; online reconnects at once and flushes what was emitted meanwhile', async () => {
-    // capMs is also the period of the offline probe: long, so only `online` can bring the next attempt.
-    const { client, conn: first } = await server.openConnected({ network, reconnect: { baseMs: 10, capMs: 60_000 } });
+    // maxDelay is also the period of the offline probe: long, so only `online` can bring the next attempt.
+    const { client, conn: first } = await server.openConnected({ network, reconnect: { delay: 10, maxDelay: 60_000 } });
     const log = record(client);
     const inFlight = client.emitWithAck('slow', 0);
     await first.nextFrame('event');
@@ -122,7 +122,7 @@ describe('connection and the network', () => {
     await assert.rejects(inFlight, { code: 'disconnected' });
     client.emit('m', 1);
     const ack = client.emitWithAck('m', 2);
-    await delay(150); // reconnect.baseMs is 10: a backoff retry would have come by now
+    await delay(150); // reconnect.delay is 10: a backoff retry would have come by now
     assert.equal(server.connections.length, 1, 'no attempt while offline');
 
     const back = nextEvent(client, 'connect');
@@ -142,10 +142,10 @@ describe('connection and the network', () => {
   it('failures while offline do not exhaust maxAttempts; a slow probe keeps trying in case navigator.onLine is wrong', async () => {
     network.online = false;
     server.script.hello = (conn) => conn.terminate();
-    const client = server.open({ network, reconnect: { baseMs: 10, capMs: 30, maxAttempts: 2 } });
+    const client = server.open({ network, reconnect: { delay: 10, maxDelay: 30, maxAttempts: 2 } });
     const log = record(client);
     await server.nextConnection();
-    await server.nextConnection(); // the probe, every capMs
+    await server.nextConnection(); // the probe, every maxDelay
     await server.nextConnection();
     assert.equal(client.state, 'connecting');
     assert.ok(!log.some((l) => l.includes('reconnect_exhausted') || l.startsWith('reconnecting')), log.join('\n'));
@@ -157,7 +157,7 @@ describe('connection and the network', () => {
   });
 
   it('online resets the attempt counter', async () => {
-    const { client, conn: first } = await server.openConnected({ network, reconnect: { baseMs: 10, capMs: 20 } });
+    const { client, conn: first } = await server.openConnected({ network, reconnect: { delay: 10, maxDelay: 20 } });
     const attempts: number[] = [];
     client.on('reconnecting', (r: ReconnectInfo) => attempts.push(r.attempt));
     server.script.hello = (conn) => conn.terminate();
@@ -171,7 +171,7 @@ describe('connection and the network', () => {
   });
 
   it('a wake while waiting out a long backoff tries at once; a change to hidden does not', async () => {
-    const { client, conn: first } = await server.openConnected({ network, reconnect: { baseMs: 60_000, capMs: 60_000 } });
+    const { client, conn: first } = await server.openConnected({ network, reconnect: { delay: 60_000, maxDelay: 60_000 } });
     server.script.hello = () => {}; // hold the welcome: the attempt stays in flight
     const scheduled = nextEvent(client, 'reconnecting');
     first.terminate();
@@ -180,7 +180,7 @@ describe('connection and the network', () => {
     network.visible = false;
     network.fire('visibilitychange');
     await delay(100);
-    if (info.delayMs > 500) assert.equal(server.connections.length, 1, 'hidden is not a wake');
+    if (info.delay > 500) assert.equal(server.connections.length, 1, 'hidden is not a wake');
 
     network.visible = true;
     // A wake comes as a burst of events; one attempt only.
@@ -194,7 +194,7 @@ describe('connection and the network', () => {
 
   it('a wake while connected reconnects at once when the server went silent past interval + timeout during the sleep', async () => {
     server.script.welcome = { heartbeat: { interval: 50, timeout: 50 } };
-    const { client, conn: first } = await server.openConnected({ network, reconnect: { baseMs: 60_000, capMs: 60_000 } });
+    const { client, conn: first } = await server.openConnected({ network, reconnect: { delay: 60_000, maxDelay: 60_000 } });
     const log = record(client);
 
     network.fire('focus'); // not overdue: nothing happens
@@ -210,15 +210,15 @@ describe('connection and the network', () => {
 
   it('the watchdog waits for its reconnect delay as before when it fires by itself', async () => {
     server.script.welcome = { heartbeat: { interval: 20, timeout: 20 } };
-    const { client } = await server.openConnected({ network, reconnect: { baseMs: 60_000, capMs: 60_000 } });
+    const { client } = await server.openConnected({ network, reconnect: { delay: 60_000, maxDelay: 60_000 } });
     const [info] = (await nextEvent(client, 'reconnecting')) as [ReconnectInfo];
     assert.equal(info.reason, 'heartbeat_timeout');
-    assert.ok(info.delayMs > 0, 'a backoff wait, not an immediate attempt');
+    assert.ok(info.delay > 0, 'a backoff wait, not an immediate attempt');
     assert.equal(client.state, 'connecting');
   });
 
   it('online cuts a long backoff wait short, and the next failure counts from attempt 1 (any EventTarget: how a Node app signals it)', async () => {
-    const { client, conn: first } = await server.openConnected({ network, reconnect: { baseMs: 60_000, capMs: 60_000 } });
+    const { client, conn: first } = await server.openConnected({ network, reconnect: { delay: 60_000, maxDelay: 60_000 } });
     const attempts: number[] = [];
     client.on('reconnecting', (r: ReconnectInfo) => attempts.push(r.attempt));
     server.script.hello = (conn) => conn.terminate();

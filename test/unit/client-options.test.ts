@@ -8,8 +8,8 @@ test('bad timing options fail at connect() with a RangeError naming the option',
     [{ ackTimeout: 0 }, 'ackTimeout'],
     [{ ackTimeout: Number.NaN }, 'ackTimeout'],
     [{ connectTimeout: -5 }, 'connectTimeout'],
-    [{ reconnect: { baseMs: Number.POSITIVE_INFINITY } }, 'reconnect.baseMs'],
-    [{ reconnect: { capMs: 0 } }, 'reconnect.capMs'],
+    [{ reconnect: { delay: Number.POSITIVE_INFINITY } }, 'reconnect.delay'],
+    [{ reconnect: { maxDelay: 0 } }, 'reconnect.maxDelay'],
     [{ bufferLimit: { count: 0 } }, 'bufferLimit.count'],
     [{ outboxLimit: { count: 0 } }, 'outboxLimit.count'],
     [{ outboxLimit: { count: 1000 } }, 'outboxLimit.count'], // the server's dedupe window is 1000: the outbox must stay below it
@@ -22,7 +22,7 @@ test('bad timing options fail at connect() with a RangeError naming the option',
 
 test('Infinity means no timeout instead of a 1 ms timer', async () => {
   // Port 9 (discard) refuses: the client keeps retrying, and the join waits for a connection.
-  const client = connect('ws://127.0.0.1:9/ws', { ackTimeout: Number.POSITIVE_INFINITY, connectTimeout: Number.POSITIVE_INFINITY, reconnect: { baseMs: 1000, capMs: 1000 } });
+  const client = connect('ws://127.0.0.1:9/ws', { ackTimeout: Number.POSITIVE_INFINITY, connectTimeout: Number.POSITIVE_INFINITY, reconnect: { delay: 1000, maxDelay: 1000 } });
   let settled = false;
   client.join('room').then(
     () => (settled = true),

@@ -42,20 +42,20 @@ describe('SendBudget', () => {
 
 describe('pacingLimits', () => {
   test('a little under the announced rate; half of maxQueuedFrames for the frames behind a join', () => {
-    assert.deepEqual(pacingLimits({ maxMessageBytes: 1, rate: { perSecond: 100, burst: 200 }, maxQueuedFrames: 256 }), {
+    assert.deepEqual(pacingLimits({ maxMessageBytes: 1, frameRate: { perSecond: 100, burst: 200 }, maxQueuedFrames: 256 }), {
       rate: { perSecond: 90, burst: 180 },
       blockingWindow: 128,
     });
-    assert.deepEqual(pacingLimits({ rate: { perSecond: 1, burst: 1 }, maxQueuedFrames: 1 }), { rate: { perSecond: 0.9, burst: 1 }, blockingWindow: 1 });
+    assert.deepEqual(pacingLimits({ frameRate: { perSecond: 1, burst: 1 }, maxQueuedFrames: 1 }), { rate: { perSecond: 0.9, burst: 1 }, blockingWindow: 1 });
   });
 
   test('lenient: a limit missing, null or malformed is not paced for; unknown fields are ignored', () => {
     const none = { rate: undefined, blockingWindow: undefined };
     assert.deepEqual(pacingLimits({ maxMessageBytes: 65536 }), none, 'an older server announces only maxMessageBytes');
-    assert.deepEqual(pacingLimits({ rate: null, maxQueuedFrames: null }), none, 'limits that are off');
-    assert.deepEqual(pacingLimits({ rate: { perSecond: 'fast', burst: 2 }, maxQueuedFrames: -1 }), none);
-    assert.deepEqual(pacingLimits({ rate: { perSecond: 10 }, maxQueuedFrames: Number.NaN }), none);
-    assert.deepEqual(pacingLimits({ rate: 'x', future: { anything: true } }), none);
+    assert.deepEqual(pacingLimits({ frameRate: null, maxQueuedFrames: null }), none, 'limits that are off');
+    assert.deepEqual(pacingLimits({ frameRate: { perSecond: 'fast', burst: 2 }, maxQueuedFrames: -1 }), none);
+    assert.deepEqual(pacingLimits({ frameRate: { perSecond: 10 }, maxQueuedFrames: Number.NaN }), none);
+    assert.deepEqual(pacingLimits({ frameRate: 'x', future: { anything: true } }), none);
     assert.deepEqual(pacingLimits(undefined), none);
   });
 });
@@ -64,9 +64,9 @@ describe('decoding welcome.limits', () => {
   test('the announced limits, null ones, malformed ones and unknown fields all decode: only maxMessageBytes is checked', () => {
     const welcome = { type: 'welcome', v: 1, sid: 's', ns: '/', resume: null, resumed: false, heartbeat: { interval: 1, timeout: 1 } };
     const limits = [
-      { maxMessageBytes: 65536, rate: { perSecond: 100, burst: 200 }, maxQueuedFrames: 256, maxPendingRequests: 100, maxRoomsPerConnection: 1000, dedupeWindow: 1000 },
-      { maxMessageBytes: 65536, rate: null, maxPendingRequests: null, maxRoomsPerConnection: null },
-      { maxMessageBytes: 65536, rate: 'fast', maxQueuedFrames: -1, fromTheFuture: [1, 2] },
+      { maxMessageBytes: 65536, frameRate: { perSecond: 100, burst: 200 }, maxQueuedFrames: 256, maxPendingRequests: 100, maxRoomsPerSocket: 1000, dedupeWindow: 1000 },
+      { maxMessageBytes: 65536, frameRate: null, maxPendingRequests: null, maxRoomsPerSocket: null },
+      { maxMessageBytes: 65536, frameRate: 'fast', maxQueuedFrames: -1, fromTheFuture: [1, 2] },
       { maxMessageBytes: 65536 },
     ];
     for (const l of limits) {
@@ -74,7 +74,7 @@ describe('decoding welcome.limits', () => {
       assert.ok(decoded.ok, JSON.stringify(l));
       assert.deepEqual(decoded.frame.type === 'welcome' && decoded.frame.limits, l);
     }
-    assert.equal(decodeServerFrame(JSON.stringify({ ...welcome, limits: { rate: { perSecond: 1, burst: 1 } } })).ok, false, 'maxMessageBytes stays required');
+    assert.equal(decodeServerFrame(JSON.stringify({ ...welcome, limits: { frameRate: { perSecond: 1, burst: 1 } } })).ok, false, 'maxMessageBytes stays required');
   });
 });
 
@@ -215,7 +215,7 @@ describe('the SDK against a server that announces limits', () => {
   }
 
   it('emits past the burst wait in the buffer and go out in order; past bufferLimit emit throws buffer_full; volatile is dropped while frames wait', async () => {
-    server.script.welcome = { limits: { maxMessageBytes: 65536, rate: { perSecond: 200, burst: 5 } } };
+    server.script.welcome = { limits: { maxMessageBytes: 65536, frameRate: { perSecond: 200, burst: 5 } } };
     const { client, conn } = await server.openConnected({ bufferLimit: { count: 10 } });
     const accepted: number[] = [];
     let refusal: unknown;
@@ -239,7 +239,7 @@ describe('the SDK against a server that announces limits', () => {
   });
 
   it('requests and reliable publishes wait in line with emits, in call order', async () => {
-    server.script.welcome = { limits: { maxMessageBytes: 65536, rate: { perSecond: 200, burst: 2 } } };
+    server.script.welcome = { limits: { maxMessageBytes: 65536, frameRate: { perSecond: 200, burst: 2 } } };
     const { client, conn } = await server.openConnected();
     client.emit('e', 0);
     const asked = client.emitWithAck('e', 1);
@@ -338,7 +338,7 @@ describe('the SDK against a server that announces limits', () => {
   });
 
   it('a welcome without the new limits (an older server) or with malformed ones: no pacing, nothing breaks', async () => {
-    server.script.welcome = { limits: { maxMessageBytes: 65536, rate: 'fast', maxQueuedFrames: -3, somethingNew: { x: 1 } } };
+    server.script.welcome = { limits: { maxMessageBytes: 65536, frameRate: 'fast', maxQueuedFrames: -3, somethingNew: { x: 1 } } };
     const { client, conn } = await server.openConnected();
     for (let n = 0; n < 300; n++) client.emit('n', n);
     await eventually(() => events(conn).length === 300, 'all 300 at once, no buffer_full');

@@ -219,7 +219,7 @@ describe('reconnect', () => {
 
   it('gives up after maxAttempts with reason reconnect_exhausted', async () => {
     server.script.hello = (conn) => conn.terminate();
-    const client = server.open({ reconnect: { baseMs: 1, capMs: 2, maxAttempts: 2 } });
+    const client = server.open({ reconnect: { delay: 1, maxDelay: 2, maxAttempts: 2 } });
     const change = await nextState(client, 'disconnected');
     assert.equal(change.reason, 'reconnect_exhausted');
     assert.equal(server.connections.length, 3, 'the first attempt and two retries');
@@ -255,7 +255,7 @@ describe('reconnect', () => {
   });
 
   it('reconnectNow() skips the backoff wait', async () => {
-    const { client, conn } = await server.openConnected({ reconnect: { baseMs: 60_000, capMs: 60_000 } });
+    const { client, conn } = await server.openConnected({ reconnect: { delay: 60_000, maxDelay: 60_000 } });
     const reconnecting = nextEvent(client, 'reconnecting');
     conn.terminate();
     await reconnecting;

@@ -181,7 +181,7 @@ describe('session resume', { timeout: 15_000 }, () => {
   });
 
   it('a request sent before the drop fails with disconnected when reconnecting gives up, and with closed on close()', async () => {
-    const { client, conn: first } = await server.openConnected({ reconnect: { baseMs: 1, capMs: 2, maxAttempts: 1 } });
+    const { client, conn: first } = await server.openConnected({ reconnect: { delay: 1, maxDelay: 2, maxAttempts: 1 } });
     const reply = client.emitWithAck('slow', 1);
     await first.nextFrame(isEvent('slow'));
     server.script.hello = (conn) => conn.terminate();
@@ -340,7 +340,7 @@ describe('durable rooms across a resume', { timeout: 15_000 }, () => {
   function record(client: SwitchboardClient): string[] {
     const log: string[] = [];
     client.on('chat', (_data: unknown, meta) => {
-      log.push(`chat ${meta.pos?.offset}`);
+      log.push(`chat ${meta.position?.offset}`);
     });
     client.on('recovery', (info: RecoveryInfo) => {
       log.push(`recovery ${info.recovered} ${info.position.offset}`);
@@ -348,7 +348,7 @@ describe('durable rooms across a resume', { timeout: 15_000 }, () => {
     return log;
   }
 
-  const publish = (conn: ScriptedConnection, offset: number): void => conn.send({ type: 'event', event: 'chat', room: 'news', pos: at(offset), data: offset });
+  const publish = (conn: ScriptedConnection, offset: number): void => conn.send({ type: 'event', event: 'chat', room: 'news', position: at(offset), data: offset });
 
   it('is not joined again: the frames the server sends again continue its positions, duplicates dropped', async () => {
     durable(() => at(5));
@@ -514,7 +514,7 @@ describe('reliable publishes', { timeout: 15_000 }, () => {
 
   it('without resume on the server, a drop fails what was sent with unconfirmed at once', async () => {
     server.script.hello = (conn) => server.welcome(conn);
-    const { client, conn } = await server.openConnected({ reconnect: { baseMs: 60_000, capMs: 60_000 } });
+    const { client, conn } = await server.openConnected({ reconnect: { delay: 60_000, maxDelay: 60_000 } });
     const sent = client.reliable.emit('order', 1);
     await conn.nextFrame(isEvent('order'));
     conn.terminate();

@@ -243,7 +243,7 @@ describe('docs/API.md', () => {
 
   test('the "Client options" table has every option of ClientOptions, with the defaults of resolveOptions()', () => {
     const names = optionNames(sourcesOf(CLIENT_OPTION_SOURCES), 'ClientOptions');
-    assert.ok(names.options.includes('reconnect.baseMs'), `the interface parser missed nested options: ${names.options.join(', ')}`);
+    assert.ok(names.options.includes('reconnect.delay'), `the interface parser missed nested options: ${names.options.join(', ')}`);
     const defaults = flatten(resolveClientOptions('ws://localhost/ws', { WebSocket: NoWebSocket as unknown as WebSocketConstructor }));
     defaults.delete('url');
     assert.deepEqual(optionsTableProblems(apiMd, 'Client options', names, defaults), []);
@@ -313,14 +313,14 @@ describe('the API doc parsers', () => {
       limits?: Partial<Limits>;
       factory?: () => void;
     }
-    export interface Tuning { baseMs?: number }
+    export interface Tuning { delay?: number }
     interface Limits { count: number; bytes: number }
     type NotAnInterface = { ignored: 1 };
   `;
 
   test('reads option names from interface bodies, nested objects and referenced interfaces included', () => {
     assert.deepEqual(optionNames({ 'opts.ts': source }, 'Opts'), {
-      options: ['plain', 'nested.x', 'nested.y', 'toggle', 'toggle.baseMs', 'limits.count', 'limits.bytes', 'factory'],
+      options: ['plain', 'nested.x', 'nested.y', 'toggle', 'toggle.delay', 'limits.count', 'limits.bytes', 'factory'],
       containers: ['nested', 'limits'],
     });
     assert.throws(() => optionNames({ 'opts.ts': source }, 'Missing'), /interface Missing not found/);
@@ -333,7 +333,7 @@ describe('the API doc parsers', () => {
       '| `nested.x` | `1` | x |',
       '| `nested.y` | none | x |',
       '| `toggle` | `true` | x |',
-      '| `toggle.baseMs` | `1000` | x |',
+      '| `toggle.delay` | `1000` | x |',
       '| `limits` | | the container may be listed |',
       '| `limits.count` | `100` | x |',
       '| `renamed` | `0` | x |',

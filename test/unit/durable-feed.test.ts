@@ -30,8 +30,8 @@ function memberNamed(id: string): Member {
     cutOff: false,
     deliverDurable(frame: SharedFrame) {
       if (m.cutOff) return; // a closing connection takes nothing more (Session.sendDurable)
-      const f = JSON.parse(frame.payload.toString()) as { type: string; pos: { offset: number } };
-      m.got.push(`${f.type} ${f.pos.offset}`);
+      const f = JSON.parse(frame.payload.toString()) as { type: string; position: { offset: number } };
+      m.got.push(`${f.type} ${f.position.offset}`);
     },
     lostPublications() {
       m.cutOff = true;
@@ -56,8 +56,8 @@ function feedWith(members: Set<Recipient>): { feed: DurableFeed; streams: { stor
 
 async function append(store: StreamStore, n: number, except?: string[]): Promise<ClusterPublication> {
   const payload = JSON.stringify({ type: 'event', event: 'n', data: n, room: 'chat' });
-  const pos = await store.append(STREAM, payload, DEFAULT_HISTORY_LIMITS, except && { except });
-  return { ns: '/', room: 'chat', stream: STREAM, pos, payload, ...(except && { except }) };
+  const position = await store.append(STREAM, payload, DEFAULT_HISTORY_LIMITS, except && { except });
+  return { ns: '/', room: 'chat', stream: STREAM, position, payload, ...(except && { except }) };
 }
 
 /** Let the feed's sequenced work finish. */
@@ -108,7 +108,7 @@ describe('DurableFeed', () => {
     assert.equal(ann.cutOff, true, 'ann was at offset 1 of the old epoch: told, not moved on silently');
     assert.deepEqual(ann.got, ['event 1']);
     assert.equal(bob.cutOff, false);
-    assert.deepEqual(bob.got, ['event 3'], `bob joined at ${second.pos.offset} of the new epoch`);
+    assert.deepEqual(bob.got, ['event 3'], `bob joined at ${second.position.offset} of the new epoch`);
   });
 
   it('a lone joiner places the stream: a later publication past its position is a gap to fill', async () => {

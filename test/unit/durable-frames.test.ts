@@ -14,7 +14,7 @@ const publication = (ns: string, except?: string[]): ClusterPublication => ({
   ns,
   room: 'chat',
   stream: 'any',
-  pos: { epoch: 'e1', offset: 7 },
+  position: { epoch: 'e1', offset: 7 },
   payload: JSON.stringify({ type: 'event', event: 'msg', data: 'hi', room: 'chat', ...(ns === '/' ? {} : { ns }) }),
   ...(except ? { except } : {}),
 });
@@ -23,21 +23,21 @@ describe('durableFrameFor', () => {
   it('gives the event with its position to members the publication does not exclude', () => {
     const frames = new PublicationFrames(publication('/'), inRoom);
     const frame = durableFrameFor(frames, alice);
-    assert.deepEqual(JSON.parse(frame.payload.toString()), { type: 'event', event: 'msg', data: 'hi', room: 'chat', pos: { epoch: 'e1', offset: 7 } });
+    assert.deepEqual(JSON.parse(frame.payload.toString()), { type: 'event', event: 'msg', data: 'hi', room: 'chat', position: { epoch: 'e1', offset: 7 } });
     assert.equal(durableFrameFor(frames, bob), frame, 'encoded once, shared');
   });
 
   it('gives a position frame, encoded once, to members in an excluded room (a socket id is a room)', () => {
     const frames = new PublicationFrames(publication('/team', ['alice', 'muted']), inRoom);
     const position = durableFrameFor(frames, alice);
-    assert.deepEqual(JSON.parse(position.payload.toString()), { type: 'position', ns: '/team', room: 'chat', pos: { epoch: 'e1', offset: 7 } });
+    assert.deepEqual(JSON.parse(position.payload.toString()), { type: 'position', ns: '/team', room: 'chat', position: { epoch: 'e1', offset: 7 } });
     assert.equal(durableFrameFor(frames, carol), position, 'shared by the excluded members');
     assert.equal(JSON.parse(durableFrameFor(frames, bob).payload.toString()).type, 'event');
   });
 
   it('leaves out ns in the root namespace, and excludes nobody without exclusions', () => {
     const p = publication('/', ['bob']);
-    assert.deepEqual(JSON.parse(durableFrameFor(new PublicationFrames(p, inRoom), bob).payload.toString()), { type: 'position', room: 'chat', pos: { epoch: 'e1', offset: 7 } });
+    assert.deepEqual(JSON.parse(durableFrameFor(new PublicationFrames(p, inRoom), bob).payload.toString()), { type: 'position', room: 'chat', position: { epoch: 'e1', offset: 7 } });
     assert.equal(excludedFromLive(p, carol, inRoom), false, "'muted' is a room of /team only");
     assert.equal(excludedFromLive(publication('/'), alice, inRoom), false);
   });

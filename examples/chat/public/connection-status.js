@@ -45,7 +45,7 @@ export class ConnectionStatus {
 
   /** @param {ReconnectInfo} info */
   onReconnecting(info) {
-    this.retryAt = Date.now() + info.delayMs;
+    this.retryAt = Date.now() + info.delay;
     this.render();
   }
 

@@ -8,7 +8,7 @@ import { decodeStreamAnnouncement } from './redis-stream-store.js';
  * JSON never holds a raw newline, so the first line ends where it seems to.
  *
  *   b{"n":node,"ns":…,"r":[rooms],"x":[except],"v":0|1}\n<event frame>
- *   d{"ns":…,"room":…,"s":stream[,"x":[except]]}\n<epoch>\n<offset>\n<event frame without pos>   (written by the stream store's append script)
+ *   d{"ns":…,"room":…,"s":stream[,"x":[except]]}\n<epoch>\n<offset>\n<event frame without position>   (written by the stream store's append script)
  *   q{"n":node,"id":…,"q":query}
  *   t{"n":node,"sid":…}          (node took over session sid)
  */
@@ -65,7 +65,7 @@ export function decodeBusMessage(raw: string): BusMessage | undefined {
       const announced = decodeStreamAnnouncement(raw);
       if (!announced || typeof route.ns !== 'string' || typeof route.room !== 'string' || typeof route.s !== 'string') return undefined;
       if (route.x !== undefined && !isNames(route.x)) return undefined;
-      const publication: ClusterPublication = { ns: route.ns, room: route.room, stream: route.s, pos: announced.pos, payload: announced.payload };
+      const publication: ClusterPublication = { ns: route.ns, room: route.room, stream: route.s, position: announced.position, payload: announced.payload };
       if (route.x !== undefined && route.x.length > 0) publication.except = route.x;
       return { kind: 'publication', publication };
     }

@@ -110,10 +110,15 @@ export class EmitterNamespace {
   /** @internal */
   readonly rules = new DurableRooms();
 
+  /** @internal */
+  readonly emitter: Emitter;
+
   constructor(
     readonly name: string,
-    /** @internal */ readonly emitter: Emitter,
-  ) {}
+    emitter: Emitter,
+  ) {
+    this.emitter = emitter;
+  }
 
   durable(rooms: RoomMatcher, limits: Partial<HistoryLimits> = {}): this {
     this.rules.add(rooms, limits);

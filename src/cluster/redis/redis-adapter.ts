@@ -5,6 +5,8 @@ import { SwitchboardError } from '../../protocol/errors.js';
 import type { StreamPosition } from '../../protocol/frames.js';
 import type { ClusterAdapter, ClusterBroadcast, ClusterNode, ClusterQuery, PublishRequest } from '../adapter.js';
 import type { PresenceStore } from '../presence-store.js';
+import type { SessionStore } from '../session-store.js';
+import type { StreamStore } from '../../delivery/stream-store.js';
 import { decodeBusMessage, encodeAnswer, encodeBroadcast, encodeQuery, encodeTakeover, publicationHeader } from './bus-message.js';
 import { ClusterQueries } from './cluster-queries.js';
 import { GuardedPresence } from './guarded-presence.js';
@@ -18,10 +20,10 @@ export interface RedisAdapterOptions {
   prefix?: string;
   /** Milliseconds a Redis command may take before it fails (a hung Redis fails like a lost one). Default 5000. */
   commandTimeout?: number;
-  /** Presence liveness: a crashed node's presence entries are gone within nodeTtlMs + renewMs. Defaults 15000 and 5000. */
-  presence?: { nodeTtlMs?: number; renewMs?: number };
+  /** Presence liveness: a crashed node's presence entries are gone within nodeTtl + renewInterval. Defaults 15000 and 5000. */
+  presence?: { nodeTtl?: number; renewInterval?: number };
   /** How long a durable stream's epoch outlives its last use. Default 7 days. */
-  streamMetaTtlMs?: number;
+  streamMetaTtl?: number;
   /** Where Redis trouble is reported (once per outage, and when it ends). Default: stderr. */
   onError?: (err: Error, context: { connection: 'commands' | 'subscriber' | 'presence'; recovered?: boolean }) => void;
 }
@@ -40,8 +42,10 @@ export interface RedisAdapterOptions {
  */
 export class RedisAdapter implements ClusterAdapter {
   readonly nodeId = `${randomBytes(6).toString('base64url')}`;
-  readonly streams: GuardedStreamStore;
-  readonly sessions: RedisSessionStore;
+  readonly streams: StreamStore;
+  readonly sessions: SessionStore;
+  /** `streams` as Redis's own store: publish() announces each append on the bus in the same script. */
+  private readonly redisStreams: GuardedStreamStore;
   private presenceStore: PresenceStore | undefined;
   private readonly commands: Redis;
   private readonly subscriber: Redis;
@@ -86,7 +90,7 @@ export class RedisAdapter implements ClusterAdapter {
     this.subscriber = open({ autoResubscribe: false });
     this.watch(this.commands, 'commands');
     this.watch(this.subscriber, 'subscriber');
-    this.streams = new GuardedStreamStore(new RedisStreamStore(this.commands, { prefix: this.prefix, metaTtlMs: options.streamMetaTtlMs }));
+    this.streams = this.redisStreams = new GuardedStreamStore(new RedisStreamStore(this.commands, { prefix: this.prefix, metaTtl: options.streamMetaTtl }));
     this.sessions = new RedisSessionStore(this.commands, this.nodeId, this.prefix);
     this.subscriber.on('message', (channel: string, message: string) => this.received(channel, message));
     this.subscriber.on('ready', () => {
@@ -112,8 +116,8 @@ export class RedisAdapter implements ClusterAdapter {
     this.presenceStore = new GuardedPresence(new RedisPresence(this.commands, {
       nodeId: this.nodeId,
       prefix: this.prefix,
-      nodeTtlMs: this.options.presence?.nodeTtlMs,
-      renewMs: this.options.presence?.renewMs,
+      nodeTtl: this.options.presence?.nodeTtl,
+      renewInterval: this.options.presence?.renewInterval,
       onError: (err) => this.trouble('presence', err),
     }));
   }
@@ -128,7 +132,7 @@ export class RedisAdapter implements ClusterAdapter {
   publish(request: PublishRequest): Promise<StreamPosition> {
     const { except } = request;
     const header = publicationHeader(request.ns, request.room, request.stream, except);
-    return this.streams.append(request.stream, request.payload, request.limits, { announce: { channel: this.bus, header }, ...(except && { except }) });
+    return this.redisStreams.append(request.stream, request.payload, request.limits, { announce: { channel: this.bus, header }, ...(except && { except }) });
   }
 
   forward(node: string, request: unknown, timeoutMs?: number): Promise<unknown> {

@@ -7,9 +7,9 @@ export interface RedisPresenceOptions {
   /** Key prefix. Default 'sb'. */
   prefix?: string;
   /** How long a node counts as alive after its last renewal. Default 15000. */
-  nodeTtlMs?: number;
+  nodeTtl?: number;
   /** How often a node renews itself and sweeps for dead nodes. Default 5000. */
-  renewMs?: number;
+  renewInterval?: number;
   /** Errors of the background renewal; the next renewal retries. Default: ignored. */
   onError?: (err: Error) => void;
 }
@@ -95,17 +95,17 @@ const BATCH = 100;
 const CHUNK = 500;
 
 /**
- * Presence shared by every node through Redis. Each node renews its liveness every `renewMs`;
+ * Presence shared by every node through Redis. Each node renews its liveness every `renewInterval`;
  * a node that stops (crash) is claimed by one live node and its entries removed, the leaves
- * reported once through onExpired: a crashed node's users are gone within nodeTtlMs +
- * renewMs. Renewal starts in the constructor; its timer does not keep the process alive.
+ * reported once through onExpired: a crashed node's users are gone within nodeTtl +
+ * renewInterval. Renewal starts in the constructor; its timer does not keep the process alive.
  * close() does not quit the Redis client (the caller owns it).
  */
 export class RedisPresence implements PresenceStore {
   private readonly nodeId: string;
   private readonly prefix: string;
-  private readonly nodeTtlMs: number;
-  private readonly renewMs: number;
+  private readonly nodeTtl: number;
+  private readonly renewInterval: number;
   private readonly onError: (err: Error) => void;
   private readonly scripts: { renew: Script; add: Script; leave: Script };
   private readonly listeners: ((changes: PresenceChange[]) => void)[] = [];
@@ -126,11 +126,11 @@ export class RedisPresence implements PresenceStore {
   ) {
     this.nodeId = options.nodeId;
     this.prefix = options.prefix ?? 'sb';
-    this.nodeTtlMs = options.nodeTtlMs ?? 15_000;
-    this.renewMs = options.renewMs ?? 5_000;
+    this.nodeTtl = options.nodeTtl ?? 15_000;
+    this.renewInterval = options.renewInterval ?? 5_000;
     this.onError = options.onError ?? (() => {});
-    if (!(this.renewMs > 0) || !(this.nodeTtlMs > this.renewMs)) {
-      throw new RangeError(`presence needs 0 < renewMs < nodeTtlMs, got renewMs ${this.renewMs}, nodeTtlMs ${this.nodeTtlMs}`);
+    if (!(this.renewInterval > 0) || !(this.nodeTtl > this.renewInterval)) {
+      throw new RangeError(`presence needs 0 < renewInterval < nodeTtl, got renewInterval ${this.renewInterval}, nodeTtl ${this.nodeTtl}`);
     }
     this.scripts = {
       renew: command(redis, 'sbPresenceRenew', 2, RENEW),
@@ -188,7 +188,7 @@ export class RedisPresence implements PresenceStore {
   /** Start renewing (the constructor does); a no-op while renewing. */
   start(): void {
     if (this.timer || this.closed) return;
-    this.timer = setInterval(() => void this.tick(), this.renewMs);
+    this.timer = setInterval(() => void this.tick(), this.renewInterval);
     this.timer.unref();
     void this.tick();
   }
@@ -205,7 +205,7 @@ export class RedisPresence implements PresenceStore {
     const known = this.own.has(member);
     if (!known) this.own.set(member, { room, user, conn, info: encoded });
     try {
-      const [fresh, joined] = (await this.scripts.add(...this.entryKeys(room, this.nodeId), this.nodeId, this.nodeTtlMs, member, this.field(this.nodeId, conn), user, encoded)) as [number, number];
+      const [fresh, joined] = (await this.scripts.add(...this.entryKeys(room, this.nodeId), this.nodeId, this.nodeTtl, member, this.field(this.nodeId, conn), user, encoded)) as [number, number];
       if (fresh === 1) this.restoreDue = true;
       return joined === 1 ? { room, user, kind: 'join', info: JSON.parse(encoded) as unknown } : undefined;
     } catch (err) {
@@ -223,7 +223,7 @@ export class RedisPresence implements PresenceStore {
   }
 
   private async renew(): Promise<void> {
-    const [fresh, claimed] = (await this.scripts.renew(this.key('presence-nodes'), this.key('presence-reaping'), this.nodeId, this.nodeTtlMs, this.nodeTtlMs, BATCH)) as [number, string[]];
+    const [fresh, claimed] = (await this.scripts.renew(this.key('presence-nodes'), this.key('presence-reaping'), this.nodeId, this.nodeTtl, this.nodeTtl, BATCH)) as [number, string[]];
     await this.dropLeftovers();
     if (fresh === 1 || this.restoreDue) {
       this.restoreDue = false;

@@ -12,7 +12,7 @@ export interface StreamAnnounce {
 /** An announcement decoded: `${header}\n${epoch}\n${offset}\n${payload}`. */
 export interface StreamAnnouncement {
   header: string;
-  pos: StreamPosition;
+  position: StreamPosition;
   payload: string;
 }
 
@@ -24,14 +24,14 @@ export interface RedisAppendOptions extends AppendOptions {
 export interface RedisStreamStoreOptions {
   /** First part of every key. Default 'sb'. */
   prefix?: string;
-  /** How long a stream's epoch outlives its last use (never shorter than its maxAgeMs). Default 7 days. */
-  metaTtlMs?: number;
+  /** How long a stream's epoch outlives its last use (never shorter than its maxAge). Default 7 days. */
+  metaTtl?: number;
 }
 
 const DEFAULT_META_TTL_MS = 7 * 24 * 60 * 60_000;
 
 // Helpers shared by the scripts below. Every time stored or compared is Redis TIME, so all
-// nodes agree on what is "older than maxAgeMs" whatever their own clocks say.
+// nodes agree on what is "older than maxAge" whatever their own clocks say.
 const PRELUDE = `
 local function now_ms()
   local t = redis.call('TIME')
@@ -48,7 +48,7 @@ end
 local function open_meta(stream, meta, candidate, ttl)
   local m = redis.call('HMGET', meta, 'epoch', 'offset')
   if m[1] then
-    -- GT: a read never shortens the life an append with a longer maxAgeMs gave the epoch.
+    -- GT: a read never shortens the life an append with a longer maxAge gave the epoch.
     redis.call('PEXPIRE', meta, ttl, 'GT')
     return m[1], tonumber(m[2]) or 0
   end
@@ -62,11 +62,11 @@ end
 /**
  * Append one publication. Guarantees, atomically: the next offset of the epoch (contiguous
  * from 1), an entry with id "<offset>-0" holding Redis time and payload, exact MAXLEN trim,
- * TTLs (an idle stream past maxAgeMs has nothing recoverable; the meta outlives it), and —
+ * TTLs (an idle stream past maxAge has nothing recoverable; the meta outlives it), and —
  * when asked — a PUBLISH from inside the script, so the channel carries the appends in offset
  * order cluster-wide. The entry keeps the publication's exclusions (field x, JSON) when it has
  * any, so a node that fills a gap from the stream leaves out the same members.
- * KEYS: stream, meta. ARGV: epoch candidate, payload, maxMessages, maxAgeMs (both '0' = unbounded),
+ * KEYS: stream, meta. ARGV: epoch candidate, payload, maxMessages, maxAge (both '0' = unbounded),
  * meta ttl, exclusions ('' = none)[, channel, header].
  */
 const APPEND_LUA = `${PRELUDE}
@@ -95,9 +95,9 @@ return {epoch, offset}
 /**
  * Read a stream against its limits, with one consistent view of meta and entries. The entries
  * still in history run contiguously from the first live offset to the meta offset: older ones
- * are trimmed by MAXLEN (or lie beyond a now smaller maxMessages) or older than maxAgeMs by
+ * are trimmed by MAXLEN (or lie beyond a now smaller maxMessages) or older than maxAge by
  * Redis time. Times grow with offsets, so the first live one is found by binary search.
- * KEYS: stream, meta. ARGV: epoch candidate, maxMessages, maxAgeMs (both '0' = unbounded), meta ttl,
+ * KEYS: stream, meta. ARGV: epoch candidate, maxMessages, maxAge (both '0' = unbounded), meta ttl,
  * has since ('1'|'0'),
  * since epoch, since offset, limit (0 = none).
  * Returns {epoch, offset, ok (1|0), {id, payload, exclusions ('' = none), id, payload, ...}}.
@@ -195,7 +195,7 @@ export class RedisStreamStore implements StreamStore {
 
   constructor(redis: Redis, options: RedisStreamStoreOptions = {}) {
     this.prefix = options.prefix ?? 'sb';
-    this.metaTtlMs = wholeMs(options.metaTtlMs ?? DEFAULT_META_TTL_MS);
+    this.metaTtlMs = wholeMs(options.metaTtl ?? DEFAULT_META_TTL_MS);
     // Defining again on a shared connection replaces a script with the same text: harmless.
     redis.defineCommand('sbStreamAppend', { numberOfKeys: 2, lua: APPEND_LUA });
     redis.defineCommand('sbStreamRead', { numberOfKeys: 2, lua: READ_LUA });
@@ -233,7 +233,7 @@ export class RedisStreamStore implements StreamStore {
     if (ok !== 1) return { ok: false, position };
     const entries: StreamEntry[] = [];
     for (let i = 0; i < flat.length; i += 3) {
-      const entry: StreamEntry = { pos: { epoch, offset: Number.parseInt(flat[i] as string, 10) }, payload: flat[i + 1] as string };
+      const entry: StreamEntry = { position: { epoch, offset: Number.parseInt(flat[i] as string, 10) }, payload: flat[i + 1] as string };
       const except = decodeExcept(flat[i + 2] as string);
       if (except) entry.except = except;
       entries.push(entry);
@@ -253,7 +253,7 @@ export class RedisStreamStore implements StreamStore {
 
   /** The epoch must outlive the entries, or a live stream would restart under a new epoch. */
   private metaTtl(limits: HistoryLimits): number {
-    return Number.isFinite(limits.maxAgeMs) ? Math.max(this.metaTtlMs, wholeMs(limits.maxAgeMs)) : this.metaTtlMs;
+    return Number.isFinite(limits.maxAge) ? Math.max(this.metaTtlMs, wholeMs(limits.maxAge)) : this.metaTtlMs;
   }
 }
 
@@ -265,7 +265,7 @@ export function decodeStreamAnnouncement(message: string): StreamAnnouncement | 
   if (a < 0 || b < 0 || c < 0) return undefined;
   const offset = Number(message.slice(b + 1, c));
   if (!Number.isSafeInteger(offset) || offset < 1) return undefined;
-  return { header: message.slice(0, a), pos: { epoch: message.slice(a + 1, b), offset }, payload: message.slice(c + 1) };
+  return { header: message.slice(0, a), position: { epoch: message.slice(a + 1, b), offset }, payload: message.slice(c + 1) };
 }
 
 /** An entry's stored exclusions; anything but a JSON list of names is none. */
@@ -284,10 +284,10 @@ function newEpoch(): string {
   return randomBytes(8).toString('base64url');
 }
 
-/** maxMessages and maxAgeMs as the scripts take them: '0' for an unbounded (Infinity) limit. */
+/** maxMessages and maxAge as the scripts take them: '0' for an unbounded (Infinity) limit. */
 function limitArgs(limits: HistoryLimits): [string, string] {
   const messages = Number.isFinite(limits.maxMessages) ? Math.max(1, Math.floor(limits.maxMessages)) : 0;
-  const age = Number.isFinite(limits.maxAgeMs) ? wholeMs(limits.maxAgeMs) : 0;
+  const age = Number.isFinite(limits.maxAge) ? wholeMs(limits.maxAge) : 0;
   return [String(messages), String(age)];
 }
 
