@@ -18,7 +18,8 @@ import type {
   StreamPosition,
 } from '../protocol/frames.js';
 import type { EventMeta, HistoryOptions, JoinOptions, PresenceEvent, ReconnectInfo } from './client-events.js';
-import { type Connection, closedError } from './connection.js';
+import { closedError } from './client-errors.js';
+import type { Connection } from './connection.js';
 import { type ChangeDetails, ConnectionReason, ConnectionState } from './connection-state.js';
 import { type BufferedFrame, EmitBuffer } from './emit-buffer.js';
 import { Emitter } from './emitter.js';
@@ -95,7 +96,7 @@ export class NamespaceChannel implements NamespaceMember {
     const bytes = utf8ByteLength(text);
     const tooBig = this.sizeError(bytes);
     if (tooBig) throw tooBig;
-    if (this.canSendNow() && this.connection.sendNow(text)) return;
+    if (this.canSendNow() && this.connection.outbound.sendNow(text)) return;
     // Offline, or held back by the pacing: either way it waits in the buffer, which bounds both.
     const entry: BufferedFrame = { text, bytes };
     this.buffer.push(entry);
@@ -113,7 +114,7 @@ export class NamespaceChannel implements NamespaceMember {
     const text = encodeFrame(this.eventFrame(event, data));
     const tooBig = this.sizeError(utf8ByteLength(text));
     if (tooBig) throw tooBig;
-    this.connection.sendNow(text);
+    this.connection.outbound.sendNow(text);
   }
 
   request(event: string, data: unknown, timeoutMs: number): Promise<unknown> {
@@ -371,7 +372,7 @@ export class NamespaceChannel implements NamespaceMember {
   }
 
   private sendReplyError(ref: number, code: string, message: string): void {
-    this.connection.send(encodeFrame({ type: 'reply', ref, error: { code, message } }), 'reply');
+    this.connection.outbound.send(encodeFrame({ type: 'reply', ref, error: { code, message } }), 'reply');
   }
 
   /**
@@ -394,7 +395,7 @@ export class NamespaceChannel implements NamespaceMember {
       this.connection.requests.fail(ref, tooBig);
       return reply;
     }
-    if (this.canSendNow() && this.connection.sendRequestNow(ref, text, resend ? { resend: text } : {})) return reply;
+    if (this.canSendNow() && this.connection.outbound.sendRequestNow(ref, text, resend ? { resend: text } : {})) return reply;
     const entry: BufferedFrame = resend ? { text, bytes, ref, resend } : { text, bytes, ref };
     try {
       this.buffer.push(entry);
@@ -421,7 +422,7 @@ export class NamespaceChannel implements NamespaceMember {
     const text = encodeFrame(frame);
     // Joining or leaving twice is harmless: a resumed session gets the frame again, same ref.
     // The server handles nothing else of the connection while a join is pending: `blocking`.
-    if (!this.connection.sendRequest(ref, text, frame.type === 'join' ? 'blocking' : 'plain', { resend: text })) {
+    if (!this.connection.outbound.sendRequest(ref, text, frame.type === 'join' ? 'blocking' : 'plain', { resend: text })) {
       this.connection.requests.fail(ref, new SwitchboardError(ErrorCode.Disconnected, `not connected: ${describe} could not be sent`));
     }
     return reply;
@@ -441,7 +442,7 @@ export class NamespaceChannel implements NamespaceMember {
   private scheduleBuffered(entry: BufferedFrame): void {
     if (!this.nsConnected) return;
     const epoch = this.epoch;
-    this.connection.enqueue({ kind: 'plain', take: () => this.takeBuffered(entry, epoch) });
+    this.connection.outbound.enqueue({ kind: 'plain', take: () => this.takeBuffered(entry, epoch) });
   }
 
   /** Its turn came: the text to send, or undefined when it no longer goes from this queue entry. */
@@ -471,7 +472,7 @@ export class NamespaceChannel implements NamespaceMember {
   private scheduleReliable(entry: OutboxEntry): void {
     if (!this.nsConnected) return;
     const epoch = this.epoch;
-    this.connection.enqueue({ kind: 'plain', take: () => this.takeReliable(entry, epoch) });
+    this.connection.outbound.enqueue({ kind: 'plain', take: () => this.takeReliable(entry, epoch) });
   }
 
   private takeReliable(entry: OutboxEntry, epoch: number): string | undefined {
