@@ -34,8 +34,8 @@ export interface SessionCarrier {
  * It also acknowledges what it receives, so the server can forget what it kept for a resume.
  */
 export class ClientSession {
+  /** Id, token and epoch; the parts below change between welcomes, so they are kept apart and joined by snapshot(). */
   private mirror: SessionMirror = NO_SESSION;
-  /** Kept out of the mirror: it changes with every frame. */
   private received = 0;
   private heldReplies: string[] = [];
   private readonly leftWhileAway = new Set<string>();
