@@ -8,37 +8,28 @@ import { closedError, errorText } from './client-errors.js';
 import { ClientSession, type SessionCarrier } from './client-session.js';
 import { type ClientTransport, isHttpTransport, type TransportClosed, type TransportHandlers, type TransportKind } from './client-transport.js';
 import { classifyClose, type CloseOutcome } from './close-outcome.js';
+import type { Phase } from './connection-phase.js';
 import { type ChangeDetails, ConnectionReason, ConnectionState } from './connection-state.js';
 import { HeartbeatWatchdog } from './heartbeat-watchdog.js';
 import type { NamespaceMember } from './namespace-member.js';
 import { NamespaceRouter, type RouterCarrier } from './namespace-router.js';
-import { NetworkWatch } from './network-watch.js';
 import { type ResolvedOptions, resolveAuth } from './options.js';
-import { disconnectedError, OutgoingRequests } from './outgoing-requests.js';
+import { OutgoingRequests } from './outgoing-requests.js';
 import { Outbound } from './outbound.js';
 import { pacingLimits } from './pacing-limits.js';
-import { ReconnectSchedule } from './reconnect-schedule.js';
+import { Reconnection } from './reconnection.js';
 import { ReliableOutbox } from './reliable-outbox.js';
 import { failureText, isTransportFailure, openTransport, TransportChoice } from './transport-choice.js';
 import { TransportUpgrade } from './transport-upgrade.js';
 
 /**
- * - idle: created, not started      - opening: resolving the auth function
- * - handshaking: socket opening, hello sent on open; awaiting welcome
- * - open: welcome received
- * - waiting: backoff before retry   - stopped: no retry until reconnectNow()
- * - offline: the device has no network; retried on `online` (or a slow probe), no attempt counted
- * - closed: close() was called; final
- */
-type Phase = 'idle' | 'opening' | 'handshaking' | 'open' | 'waiting' | 'offline' | 'stopped' | 'closed';
-
-/**
- * One logical connection to a Switchboard server, and the place where it moves between
- * phases: opens WebSockets (or SSE or long-polling where they fail: TransportChoice),
- * handshakes, watches the heartbeat, reconnects with backoff. It composes the client's side
+ * One logical connection to a Switchboard server, and the one place where it moves between
+ * phases (see Phase): opens WebSockets (or SSE or long-polling where they fail:
+ * TransportChoice), handshakes, watches the heartbeat, and after a loss lets Reconnection
+ * decide between a retry, a wait for the network and a stop. It composes the client's side
  * of the server session (ClientSession: resume, what is owed, acks), the namespaces on the
- * connection (NamespaceRouter) and the move of an HTTP session onto a WebSocket
- * (TransportUpgrade); each sees only the port it needs of it.
+ * connection (NamespaceRouter), what they send (Outbound) and the move of an HTTP session
+ * onto a WebSocket (TransportUpgrade); each sees only the port it needs of it.
  */
 export class Connection implements SessionCarrier, RouterCarrier {
   /** Requests of every namespace: refs are per session, not per namespace. */
@@ -50,13 +41,12 @@ export class Connection implements SessionCarrier, RouterCarrier {
   private readonly choice: TransportChoice;
   /** Bumped by every attempt and by close(), so async steps of a stale attempt stop. */
   private attempt = 0;
-  private readonly schedule: ReconnectSchedule;
+  private readonly reconnection: Reconnection;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private watchdog: HeartbeatWatchdog | undefined;
   private lastErrorFrame: ErrorPayload | undefined;
   private welcome: WelcomeFrame | undefined;
   private limit: number | undefined;
-  private network: NetworkWatch | undefined;
   private readonly session: ClientSession = new ClientSession(this);
   private readonly router: NamespaceRouter = new NamespaceRouter(this);
   /** What the namespaces send, paced by the welcome's limits. */
@@ -64,7 +54,17 @@ export class Connection implements SessionCarrier, RouterCarrier {
   private readonly upgrade: TransportUpgrade;
 
   constructor(readonly options: ResolvedOptions) {
-    this.schedule = new ReconnectSchedule(options.reconnect);
+    this.reconnection = new Reconnection(
+      {
+        phase: () => this.phase,
+        generation: () => this.attempt,
+        requests: this.requests,
+        enter: (phase) => this.enter(phase),
+        attemptOpen: () => void this.attemptOpen(),
+      },
+      this.router,
+      options,
+    );
     this.outbox = new ReliableOutbox(options.outboxLimit);
     this.choice = new TransportChoice(options.url, options.transports);
     this.upgrade = new TransportUpgrade({
@@ -136,13 +136,7 @@ export class Connection implements SessionCarrier, RouterCarrier {
 
   start(): void {
     if (this.phase !== 'idle') return;
-    if (this.options.network && this.options.reconnect.enabled) {
-      this.network = new NetworkWatch(this.options.network, {
-        offline: () => this.wentOffline(),
-        online: () => this.cameOnline(),
-        wake: () => this.woke(),
-      });
-    }
+    this.reconnection.watchNetwork(() => this.wentOffline(), () => this.woke());
     this.router.forEach((m) => m.connectionChanged(ConnectionState.Connecting, ConnectionReason.ConnectCalled, {}));
     void this.attemptOpen();
   }
@@ -160,11 +154,11 @@ export class Connection implements SessionCarrier, RouterCarrier {
         return;
       case 'waiting':
       case 'offline':
-        this.retryNow();
+        this.reconnection.retryNow();
         return;
       case 'idle':
       case 'stopped':
-        this.schedule.reset();
+        this.reconnection.reset();
         this.router.forEach((m) => m.connectionChanged(ConnectionState.Connecting, ConnectionReason.ReconnectCalled, {}));
         void this.attemptOpen();
         return;
@@ -183,8 +177,7 @@ export class Connection implements SessionCarrier, RouterCarrier {
     this.enter('closed');
     this.attempt++;
     this.session.ended();
-    this.network?.stop();
-    this.network = undefined;
+    this.reconnection.stop();
     // Every request fails with `closed`, in flight or buffered: the app ended them, the network did not.
     this.requests.failAll(closedError());
     this.outbox.clear();
@@ -296,7 +289,7 @@ export class Connection implements SessionCarrier, RouterCarrier {
     const step = this.session.welcomed(welcome);
     this.enter('open');
     this.welcome = welcome;
-    this.schedule.reset();
+    this.reconnection.reset();
     this.lastErrorFrame = undefined;
     this.limit = positive(welcome.limits.maxMessageBytes);
     // Before anything is sent on the socket: re-sends, rejoins and flushes all go through it.
@@ -394,43 +387,15 @@ export class Connection implements SessionCarrier, RouterCarrier {
    * welcome to say whether the session resumed; stopping fails the requests among it.
    */
   private lose(reason: ConnectionReason, details: ChangeDetails, reconnect: boolean, connectError?: SwitchboardError, immediate = false): void {
+    this.release();
+    this.reconnection.lost({ reason, details, reconnect, connectError, immediate });
+  }
+
+  /** Let the socket go: stop its timers and tell the session, which fails what it carried if it cannot resume. */
+  private release(): void {
     this.teardown();
     this.transport = undefined;
     this.session.dropped();
-    if (reconnect && this.network?.offline) {
-      this.waitForNetwork(reason, details, connectError);
-      return;
-    }
-    const generation = this.attempt;
-    const retry = reconnect ? this.schedule.next() : undefined;
-    if (retry) {
-      if (immediate) retry.delayMs = 0;
-      this.enter('waiting');
-      this.router.tell(ConnectionState.Connecting, reason, details, connectError, generation);
-      this.router.forEach((m) => m.reconnecting({ ...retry, reason }), generation);
-      // A listener may have closed the client or called reconnectNow() meanwhile.
-      if (this.attempt !== generation || this.phase !== 'waiting') return;
-      if (retry.delayMs === 0) void this.attemptOpen();
-      else this.schedule.wait(retry.delayMs, () => void this.attemptOpen());
-      return;
-    }
-    this.enter('stopped');
-    // Nobody may ever reconnect: requests fail now. Reliable publishes wait for reconnectNow() or close().
-    this.requests.failOnWire(disconnectedError(`the connection was lost (${reason}) and the client stopped reconnecting`));
-    const finalReason = reconnect && this.options.reconnect.enabled ? ConnectionReason.ReconnectExhausted : reason;
-    this.router.tell(ConnectionState.Disconnected, finalReason, details, connectError, generation);
-  }
-
-  /**
-   * No network: an attempt now would fail and only burn a backoff step, so none is counted.
-   * `online` brings the next attempt; a slow probe (every reconnect.capMs) covers a wrong
-   * navigator.onLine, which reads false on a machine whose only network is loopback.
-   */
-  private waitForNetwork(reason: ConnectionReason, details: ChangeDetails, connectError?: SwitchboardError): void {
-    const generation = this.attempt;
-    this.enter('offline');
-    this.router.tell(ConnectionState.Connecting, reason, details, connectError, generation);
-    if (this.attempt === generation && this.phase === 'offline') this.schedule.wait(this.options.reconnect.capMs, () => void this.attemptOpen());
   }
 
   private wentOffline(): void {
@@ -438,34 +403,17 @@ export class Connection implements SessionCarrier, RouterCarrier {
     this.attempt++; // an attempt still resolving its auth must not open a socket now
     // 4005, not 1000: the client comes back when the network does, and the server keeps the session meanwhile.
     this.transport?.close(CloseCode.Reconnecting, 'network offline');
-    this.teardown();
-    this.transport = undefined;
-    this.session.dropped();
-    this.waitForNetwork(ConnectionReason.NetworkOffline, {});
-  }
-
-  /** Back online: an attempt within ONLINE_SPREAD_MS, with the backoff started over (see ReconnectSchedule.afterOnline). */
-  private cameOnline(): void {
-    if (this.phase !== 'offline' && this.phase !== 'waiting') return;
-    this.schedule.wait(this.schedule.afterOnline(), () => void this.attemptOpen());
+    this.release();
+    this.reconnection.waitForNetwork(ConnectionReason.NetworkOffline, {});
   }
 
   /**
-   * The page woke up. Timers were frozen or throttled meanwhile, so a backoff wait or a
-   * heartbeat watchdog may be long overdue: act on the clock now. Wake events come in
-   * bursts (visibilitychange, pageshow, focus); only the waiting phases start an attempt,
-   * so a burst starts one at most.
+   * The page woke up. Timers were frozen or throttled meanwhile, so a heartbeat watchdog may
+   * be long overdue (and a backoff wait: see Reconnection.woke): act on the clock now.
    */
   private woke(): void {
-    if (this.phase === 'waiting') this.retryNow();
-    else if (this.phase === 'offline' && !this.network?.offline) this.cameOnline(); // the `online` event was missed
-    else if (this.phase === 'open' && this.watchdog?.overdue) this.heartbeatMissed(true);
-  }
-
-  /** Skip the wait: one attempt now. Only from 'waiting' or 'offline', where no attempt is in flight. */
-  private retryNow(): void {
-    this.schedule.cancel();
-    void this.attemptOpen();
+    if (this.phase !== 'open') this.reconnection.woke();
+    else if (this.watchdog?.overdue) this.heartbeatMissed(true);
   }
 
   /** Stop the timers of the current attempt. */
@@ -476,7 +424,7 @@ export class Connection implements SessionCarrier, RouterCarrier {
     this.session.stopAcks();
     clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
-    this.schedule.cancel();
+    this.reconnection.cancel();
     // What waited to be sent on this socket is sent again the way anything lost with it is.
     this.outbound.stop();
   }
