@@ -33,16 +33,23 @@ export interface CloseContext {
  */
 export function classifyClose(closed: TransportClosed, ctx: CloseContext): CloseOutcome {
   if (!closed.opened) {
+    if (closed.refusal?.code === ErrorCode.OriginNotAllowed) {
+      const error = originRefused(closed.refusal.message, ctx.url);
+      return { reason: ConnectionReason.Unauthorized, reconnect: false, details: { error, closeCode: closed.code }, connectError: error };
+    }
     const why = closed.errorMessage ?? `closed with code ${closed.code}`;
     // An HTTP transport can read why the server refused (a WebSocket upgrade cannot): its code tells the app.
     const code = closed.refusal?.code ?? ErrorCode.Disconnected;
     const error = new SwitchboardError(code, `could not open ${TRANSPORT_NAMES[ctx.transport ?? 'websocket']} to ${ctx.url}: ${why}`);
     return { reason: ConnectionReason.TransportError, reconnect: true, details: { error, closeCode: closed.code }, connectError: error };
   }
-  const { reason, error } = describeClose(closed, ctx);
+  const { reason, error: said } = describeClose(closed, ctx);
+  // No other transport and no retry cures it: the server's configuration has to change.
+  const originRefusal = said?.code === ErrorCode.OriginNotAllowed;
+  const error = originRefusal ? originRefused(said.message, ctx.url) : said;
   const details: ChangeDetails = { closeCode: closed.code };
   if (error) details.error = error;
-  const outcome: CloseOutcome = { reason, reconnect: shouldReconnectAfter(closed.code), details };
+  const outcome: CloseOutcome = { reason, reconnect: shouldReconnectAfter(closed.code) && !originRefusal, details };
   if (!ctx.handshakeDone) {
     outcome.connectError = error ?? new SwitchboardError(ErrorCode.Disconnected, `the server closed the connection during the handshake${codeText(closed)}`);
   }
@@ -50,8 +57,13 @@ export function classifyClose(closed: TransportClosed, ctx: CloseContext): Close
 }
 
 function describeClose(closed: TransportClosed, ctx: CloseContext): { reason: ConnectionReason; error?: SwitchboardError } {
-  const fromServer = (fallbackCode: string, fallbackMessage: string): SwitchboardError =>
-    ctx.lastError ? SwitchboardError.fromPayload(ctx.lastError) : new SwitchboardError(fallbackCode, closed.reason || fallbackMessage);
+  const fromServer = (fallbackCode: string, fallbackMessage: string): SwitchboardError => {
+    if (ctx.lastError) return SwitchboardError.fromPayload(ctx.lastError);
+    // Without an error frame (an origin refusal reads nothing and sends none), the close reason may name the code.
+    const said = codeInReason(closed.reason);
+    if (said) return new SwitchboardError(said.code, said.message || fallbackMessage);
+    return new SwitchboardError(fallbackCode, closed.reason || fallbackMessage);
+  };
   switch (closed.code) {
     case CloseCode.Normal:
       return { reason: ConnectionReason.ServerDisconnect };
@@ -111,6 +123,34 @@ const TRANSPORT_NAMES: Record<TransportKind, string> = {
   sse: 'an SSE stream',
   polling: 'a long-polling connection',
 };
+
+/**
+ * A close reason of the form `<code>` or `<code>: <message>` (what the server sends with
+ * 1008), split; undefined for free text.
+ */
+export function codeInReason(reason: string): { code: string; message: string } | undefined {
+  const match = /^([a-z][a-z0-9_]*)(?::\s*([\s\S]*))?$/.exec(reason);
+  if (!match) return undefined;
+  return { code: match[1] as string, message: match[2] ?? '' };
+}
+
+/**
+ * The server refused the page's origin (`allowedOrigins`). The error says the remedy, with the
+ * page's origin where there is a page; `said` is the server's own words, kept for the log.
+ */
+export function originRefused(said: string, url: string): SwitchboardError {
+  const origin = pageOrigin();
+  const who = origin === undefined ? 'the Origin this client sent' : `pages on ${origin}`;
+  const remedy = origin === undefined ? 'add that origin' : `add '${origin}'`;
+  const server = said ? ` (the server said: ${said})` : '';
+  return new SwitchboardError(ErrorCode.OriginNotAllowed, `${url} does not accept connections from ${who}: ${remedy} to the server's allowedOrigins option${server}`);
+}
+
+/** `location.origin` of the page the client runs in; undefined outside a page (and for an opaque `null` origin). */
+function pageOrigin(): string | undefined {
+  const origin = (globalThis as { location?: { origin?: unknown } }).location?.origin;
+  return typeof origin === 'string' && origin !== '' && origin !== 'null' ? origin : undefined;
+}
 
 function codeText(closed: TransportClosed): string {
   const name = closeCodeInfo(closed.code)?.name;

@@ -36,7 +36,7 @@ export const ConnectionReason = {
   ServerShutdown: 'server_shutdown',
   /** Close 1000 from the server, or a `disconnect` frame for the namespace. No automatic reconnect. */
   ServerDisconnect: 'server_disconnect',
-  /** Middleware refused the handshake or the namespace (close 1008 or an error reply); `error` has its code. */
+  /** Middleware refused the handshake or the namespace (close 1008 or an error reply), or the server refused the page's origin (`origin_not_allowed`); `error` has its code. No automatic reconnect. */
   Unauthorized: 'unauthorized',
   /** Close 1008 after the handshake, e.g. `overloaded`. No automatic reconnect. */
   PolicyViolation: 'policy_violation',

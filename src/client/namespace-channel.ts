@@ -1,15 +1,13 @@
 import { encodeFrame, utf8ByteLength } from '../protocol/codec.js';
-import { MAX_HISTORY_LIMIT, MAX_NAME_LENGTH, RESERVED_EVENTS, ROOT_NAMESPACE } from '../protocol/constants.js';
+import { RESERVED_EVENTS, ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type {
-  ClientFrame,
   EventFrame,
   HistoryFrame,
   HistoryReply,
   JoinFrame,
   JoinReply,
-  LeaveFrame,
   PositionFrame,
   PresenceFrame,
   PresenceMember,
@@ -17,16 +15,17 @@ import type {
   PresenceRequestFrame,
   StreamPosition,
 } from '../protocol/frames.js';
+import { assertEventName, limitError, nameError, positionError } from './argument-checks.js';
 import type { EventMeta, HistoryOptions, JoinOptions, PresenceEvent, ReconnectInfo } from './client-events.js';
-import { type Connection, closedError } from './connection.js';
+import { closedError } from './client-errors.js';
+import type { Connection } from './connection.js';
 import { type ChangeDetails, ConnectionReason, ConnectionState } from './connection-state.js';
-import { type BufferedFrame, EmitBuffer } from './emit-buffer.js';
 import { Emitter } from './emitter.js';
 import { encodeReply, runRequestHandler } from './incoming-requests.js';
 import type { NamespaceMember } from './namespace-member.js';
+import { NamespaceSender } from './namespace-sender.js';
 import type { AuthOption } from './options.js';
-import type { OutboxEntry } from './reliable-outbox.js';
-import { isStreamPosition, RoomSubscriptions } from './room-subscriptions.js';
+import { RoomSubscriptions } from './room-subscriptions.js';
 
 /**
  * Everything about one namespace on the connection: its state, listeners, offline
@@ -34,21 +33,15 @@ import { isStreamPosition, RoomSubscriptions } from './room-subscriptions.js';
  */
 export class NamespaceChannel implements NamespaceMember {
   readonly emitter = new Emitter(reportListenerError);
-  private readonly buffer: EmitBuffer;
+  /** How its frames go out in order: direct, buffered, or from the outbox. */
+  private readonly sender: NamespaceSender;
   private readonly roomSet: RoomSubscriptions;
-  /** Refs of this namespace's requests, buffered or on the wire. */
-  private readonly requests = new Set<number>();
   private current: ConnectionState = ConnectionState.Disconnected;
   private nsConnected = false;
   /** The server session holds this namespace (see NamespaceMember.inSession). */
   private heldBySession = false;
   private stopped = false;
   private closed = false;
-  /**
-   * Bumped whenever the namespace becomes connected: frames of its buffer and outbox queued
-   * for an earlier connection are not sent by that queue entry (they wait for this flush).
-   */
-  private epoch = 0;
   /** The public handle, created once so of() returns the same object for the same namespace. */
   handle: unknown;
 
@@ -57,16 +50,16 @@ export class NamespaceChannel implements NamespaceMember {
     readonly namespace: string,
     readonly auth: AuthOption,
   ) {
-    this.buffer = new EmitBuffer(connection.options.bufferLimit);
+    this.sender = new NamespaceSender(connection, namespace, connection.options.bufferLimit, () => this.nsConnected, (error) => this.emitter.emit('error', error));
     this.roomSet = new RoomSubscriptions(
       {
         isConnected: () => this.nsConnected,
         join: (room, since, onReply) => {
           const frame: JoinFrame = { type: 'join', ref: 0, room };
           if (since) frame.since = since;
-          return this.roomRequest(frame, Number.POSITIVE_INFINITY, onReply);
+          return this.sender.roomRequest(frame, Number.POSITIVE_INFINITY, onReply);
         },
-        leave: (room, timeoutMs) => this.roomRequest({ type: 'leave', ref: 0, room }, timeoutMs),
+        leave: (room, timeoutMs) => this.sender.roomRequest({ type: 'leave', ref: 0, room }, timeoutMs),
         reportError: (error) => this.emitter.emit('error', error),
         recovered: (info) => this.emitter.emit('recovery', info),
       },
@@ -93,13 +86,9 @@ export class NamespaceChannel implements NamespaceMember {
     assertEventName(event);
     const text = encodeFrame(this.eventFrame(event, data));
     const bytes = utf8ByteLength(text);
-    const tooBig = this.sizeError(bytes);
+    const tooBig = this.sender.sizeError(bytes);
     if (tooBig) throw tooBig;
-    if (this.canSendNow() && this.connection.sendNow(text)) return;
-    // Offline, or held back by the pacing: either way it waits in the buffer, which bounds both.
-    const entry: BufferedFrame = { text, bytes };
-    this.buffer.push(entry);
-    this.scheduleBuffered(entry);
+    this.sender.emit(text, bytes);
   }
 
   /**
@@ -109,11 +98,11 @@ export class NamespaceChannel implements NamespaceMember {
   emitVolatile(event: string, data: unknown): void {
     this.assertOpen();
     assertEventName(event);
-    if (!this.canSendNow()) return;
+    if (!this.sender.canSendNow) return;
     const text = encodeFrame(this.eventFrame(event, data));
-    const tooBig = this.sizeError(utf8ByteLength(text));
+    const tooBig = this.sender.sizeError(utf8ByteLength(text));
     if (tooBig) throw tooBig;
-    this.connection.sendNow(text);
+    this.connection.outbound.sendNow(text);
   }
 
   request(event: string, data: unknown, timeoutMs: number): Promise<unknown> {
@@ -123,7 +112,7 @@ export class NamespaceChannel implements NamespaceMember {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.bufferedRequest(`"${event}"`, (ref) => this.eventFrame(event, data, ref), timeoutMs, false);
+    return this.sender.request(`"${event}"`, (ref) => this.eventFrame(event, data, ref), timeoutMs, false);
   }
 
   /**
@@ -139,24 +128,7 @@ export class NamespaceChannel implements NamespaceMember {
     } catch (error) {
       return Promise.reject(error);
     }
-    const outbox = this.connection.outbox;
-    const { ref, reply } = this.connection.requests.create(timeoutMs, `reliable publish "${event}"`);
-    this.track(ref, reply);
-    try {
-      const frame = encodeFrame(this.eventFrame(event, data, ref));
-      const tooBig = this.sizeError(outbox.sizeWithSeq(frame));
-      if (tooBig) throw tooBig;
-      outbox.add(ref, this.namespace, frame);
-    } catch (error) {
-      this.connection.requests.fail(ref, error as SwitchboardError);
-      return reply;
-    }
-    // Out of the outbox however it ends: answered, timed out, unconfirmed or closed.
-    const remove = (): void => outbox.remove(ref);
-    reply.then(remove, remove);
-    const entry = outbox.get(ref);
-    if (entry) this.scheduleReliable(entry);
-    return reply;
+    return this.sender.reliable(`reliable publish "${event}"`, (ref) => this.eventFrame(event, data, ref), timeoutMs);
   }
 
   history(room: string, options: HistoryOptions): Promise<HistoryReply> {
@@ -171,7 +143,7 @@ export class NamespaceChannel implements NamespaceMember {
       return frame;
     };
     // Reading history twice does no harm, so a history request is re-sent when the session resumes.
-    return this.bufferedRequest(`history("${room}")`, build, this.connection.options.ackTimeout, true) as Promise<HistoryReply>;
+    return this.sender.request(`history("${room}")`, build, this.connection.options.ackTimeout, true) as Promise<HistoryReply>;
   }
 
   presence(room: string): Promise<PresenceMember[]> {
@@ -184,7 +156,7 @@ export class NamespaceChannel implements NamespaceMember {
       return frame;
     };
     // Asking twice does no harm, so the request is re-sent when the session resumes.
-    const reply = this.bufferedRequest(`presence("${room}")`, build, this.connection.options.ackTimeout, true);
+    const reply = this.sender.request(`presence("${room}")`, build, this.connection.options.ackTimeout, true);
     return reply.then((data) => (data as PresenceReply).members);
   }
 
@@ -229,7 +201,7 @@ export class NamespaceChannel implements NamespaceMember {
       return;
     }
     this.connection.remove(this);
-    for (const ref of [...this.requests]) this.connection.requests.fail(ref, closedError());
+    this.sender.failAll(closedError());
     this.connectionClosed();
   }
 
@@ -256,11 +228,10 @@ export class NamespaceChannel implements NamespaceMember {
     // the app's frames in the order the app made them. Reliable publishes that never went out
     // follow (those sent before a resume were re-sent with the welcome). All of them queue in
     // that order in the connection's pacing, which sends them as fast as the server allows.
-    this.epoch++;
+    this.sender.connected();
     if (resumed) this.roomSet.resume();
     else this.roomSet.rejoin();
-    this.flush();
-    this.sendReliable();
+    this.sender.flush();
     if (this.closed) return; // an `error` listener called during the flush may close the client
     this.transition(ConnectionState.Connected, reason, { resumed });
     if (this.current === ConnectionState.Connected) this.emitter.emit('connect', { resumed });
@@ -340,10 +311,7 @@ export class NamespaceChannel implements NamespaceMember {
     this.heldBySession = false;
     this.roomSet.sessionEnded();
     // Requests of this namespace fail; reliable publishes keep waiting, since the session still answers them.
-    this.connection.requests.failOnWire(
-      new SwitchboardError(ErrorCode.Disconnected, `the server disconnected namespace ${this.namespace} before the reply arrived`),
-      this.requests,
-    );
+    this.sender.failOnWire(new SwitchboardError(ErrorCode.Disconnected, `the server disconnected namespace ${this.namespace} before the reply arrived`));
     this.transition(ConnectionState.Disconnected, ConnectionReason.ServerDisconnect, {});
   }
 
@@ -351,7 +319,7 @@ export class NamespaceChannel implements NamespaceMember {
     if (this.closed) return;
     this.closed = true;
     this.nsConnected = false;
-    this.buffer.clear();
+    this.sender.clear();
     this.roomSet.clear(closedError());
     this.transition(ConnectionState.Disconnected, ConnectionReason.ClientClosed, {});
   }
@@ -371,122 +339,7 @@ export class NamespaceChannel implements NamespaceMember {
   }
 
   private sendReplyError(ref: number, code: string, message: string): void {
-    this.connection.send(encodeFrame({ type: 'reply', ref, error: { code, message } }), 'reply');
-  }
-
-  /**
-   * A request that waits in the offline buffer, in order with emits, when it cannot go out now.
-   * `resend`: it may run twice on the server, so a resumed session gets it again.
-   */
-  private bufferedRequest(describe: string, build: (ref: number) => ClientFrame, timeoutMs: number, resend: boolean): Promise<unknown> {
-    const { ref, reply } = this.connection.requests.create(timeoutMs, describe);
-    this.track(ref, reply);
-    let text: string;
-    try {
-      text = encodeFrame(build(ref));
-    } catch (error) {
-      this.connection.requests.fail(ref, error as SwitchboardError);
-      return reply;
-    }
-    const bytes = utf8ByteLength(text);
-    const tooBig = this.sizeError(bytes);
-    if (tooBig) {
-      this.connection.requests.fail(ref, tooBig);
-      return reply;
-    }
-    if (this.canSendNow() && this.connection.sendRequestNow(ref, text, resend ? { resend: text } : {})) return reply;
-    const entry: BufferedFrame = resend ? { text, bytes, ref, resend } : { text, bytes, ref };
-    try {
-      this.buffer.push(entry);
-    } catch (error) {
-      this.connection.requests.fail(ref, error as SwitchboardError);
-      return reply;
-    }
-    // A request that times out while buffered must not be sent later, nor hold buffer space.
-    const unbuffer = (): void => {
-      this.buffer.remove(entry);
-    };
-    reply.then(unbuffer, unbuffer);
-    this.scheduleBuffered(entry);
-    return reply;
-  }
-
-  /** Send a join or leave now (not buffered: rooms are replayed by rejoin() on the next connection). `frame.ref` is assigned here. */
-  private roomRequest(frame: JoinFrame | LeaveFrame, timeoutMs: number, onReply?: (data: unknown) => void): Promise<unknown> {
-    const describe = `${frame.type}("${frame.room}")`;
-    const { ref, reply } = this.connection.requests.create(timeoutMs, describe, onReply);
-    this.track(ref, reply);
-    frame.ref = ref;
-    if (this.namespace !== ROOT_NAMESPACE) frame.ns = this.namespace;
-    const text = encodeFrame(frame);
-    // Joining or leaving twice is harmless: a resumed session gets the frame again, same ref.
-    // The server handles nothing else of the connection while a join is pending: `blocking`.
-    if (!this.connection.sendRequest(ref, text, frame.type === 'join' ? 'blocking' : 'plain', { resend: text })) {
-      this.connection.requests.fail(ref, new SwitchboardError(ErrorCode.Disconnected, `not connected: ${describe} could not be sent`));
-    }
-    return reply;
-  }
-
-  /** Queue every buffered frame, in order, on the connection that just connected the namespace. */
-  private flush(): void {
-    for (const entry of this.buffer.all()) this.scheduleBuffered(entry);
-  }
-
-  /**
-   * Queue a buffered frame on the connection (when connected; otherwise the next flush
-   * does). It leaves the buffer only when its turn comes, so the buffer bounds what the
-   * pacing holds back too, and a frame still waiting when the socket goes is sent after
-   * the next connect, like any buffered frame.
-   */
-  private scheduleBuffered(entry: BufferedFrame): void {
-    if (!this.nsConnected) return;
-    const epoch = this.epoch;
-    this.connection.enqueue({ kind: 'plain', take: () => this.takeBuffered(entry, epoch) });
-  }
-
-  /** Its turn came: the text to send, or undefined when it no longer goes from this queue entry. */
-  private takeBuffered(entry: BufferedFrame, epoch: number): string | undefined {
-    // Entries go in buffer order, so a live one is first; one that timed out is gone from the buffer.
-    if (epoch !== this.epoch || !this.nsConnected || this.buffer.peek() !== entry) return undefined;
-    this.buffer.shift();
-    const tooBig = this.sizeError(entry.bytes);
-    if (tooBig) {
-      // The limit is only known from a welcome, so a frame buffered before one can turn out too big.
-      if (entry.ref !== undefined) this.connection.requests.fail(entry.ref, tooBig);
-      else this.emitter.emit('error', tooBig);
-      return undefined;
-    }
-    if (entry.ref !== undefined) this.connection.requests.sent(entry.ref, entry.resend ? { resend: entry.text, kind: 'plain' } : { kind: 'plain' });
-    return entry.text;
-  }
-
-  /**
-   * Queue this namespace's reliable publishes that have not gone out in this session, in
-   * call order. Each takes the session's next sequence number when its turn comes.
-   */
-  private sendReliable(): void {
-    for (const entry of this.connection.outbox.unsent(this.namespace)) this.scheduleReliable(entry);
-  }
-
-  private scheduleReliable(entry: OutboxEntry): void {
-    if (!this.nsConnected) return;
-    const epoch = this.epoch;
-    this.connection.enqueue({ kind: 'plain', take: () => this.takeReliable(entry, epoch) });
-  }
-
-  private takeReliable(entry: OutboxEntry, epoch: number): string | undefined {
-    const outbox = this.connection.outbox;
-    // Answered, timed out or closed meanwhile; or sent already (an earlier queue entry of the same publish).
-    if (epoch !== this.epoch || !this.nsConnected || entry.seq !== undefined || outbox.get(entry.ref) !== entry) return undefined;
-    const text = outbox.stamp(entry);
-    // The limit comes with each welcome, so it may have shrunk since the call.
-    const tooBig = this.sizeError(utf8ByteLength(text));
-    if (tooBig) {
-      this.connection.requests.fail(entry.ref, tooBig);
-      return undefined;
-    }
-    this.connection.requests.sent(entry.ref, { resend: text, reliable: true, kind: 'plain' });
-    return text;
+    this.connection.outbound.send(encodeFrame({ type: 'reply', ref, error: { code, message } }), 'reply');
   }
 
   private transition(next: ConnectionState, reason: ConnectionReason, details: ChangeDetails): void {
@@ -495,25 +348,6 @@ export class NamespaceChannel implements NamespaceMember {
     this.current = next;
     this.emitter.emit('state', { state: next, previous, reason, ...details });
     if (previous === ConnectionState.Connected) this.emitter.emit('disconnect', reason, details);
-  }
-
-  private track(ref: number, reply: Promise<unknown>): void {
-    this.requests.add(ref);
-    const untrack = (): void => {
-      this.requests.delete(ref);
-    };
-    reply.then(untrack, untrack);
-  }
-
-  /** Direct sends only when connected and nothing older waits in the buffer (offline or paced), so order holds. */
-  private canSendNow(): boolean {
-    return this.nsConnected && this.buffer.size === 0;
-  }
-
-  private sizeError(bytes: number): SwitchboardError | undefined {
-    const max = this.connection.maxMessageBytes;
-    if (max === undefined || bytes <= max) return undefined;
-    return new SwitchboardError(ErrorCode.MessageTooBig, `message too big: ${bytes} bytes; the server accepts at most ${max} bytes`);
   }
 
   private eventFrame(event: string, data: unknown, ref?: number): EventFrame {
@@ -532,29 +366,6 @@ function refusalReason(code: string): ConnectionReason {
   if (code === ErrorCode.UnknownNamespace) return ConnectionReason.UnknownNamespace;
   if (code === ErrorCode.Timeout) return ConnectionReason.ConnectTimeout;
   return ConnectionReason.Unauthorized;
-}
-
-function nameError(what: string, name: unknown): SwitchboardError | undefined {
-  if (typeof name === 'string' && name.length > 0 && name.length <= MAX_NAME_LENGTH) return undefined;
-  return new SwitchboardError(ErrorCode.BadRequest, `${what} name must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`);
-}
-
-function positionError(what: string, value: unknown): SwitchboardError | undefined {
-  if (value === undefined || isStreamPosition(value)) return undefined;
-  return new SwitchboardError(ErrorCode.BadRequest, `${what} must be a stream position {epoch: string, offset: non-negative integer}`);
-}
-
-function limitError(limit: unknown): SwitchboardError | undefined {
-  if (limit === undefined || (typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 && limit <= MAX_HISTORY_LIMIT)) return undefined;
-  return new SwitchboardError(ErrorCode.BadRequest, `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`);
-}
-
-function assertEventName(event: string): void {
-  const invalid = nameError('event', event);
-  if (invalid) throw invalid;
-  if (RESERVED_EVENTS.has(event)) {
-    throw new SwitchboardError(ErrorCode.BadRequest, `"${event}" is a reserved event name (lifecycle events cannot be emitted)`);
-  }
 }
 
 /**
