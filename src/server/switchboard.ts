@@ -22,6 +22,7 @@ import type { HistoryLimits } from '../delivery/stream-store.js';
 import type { HistoryReply, PresenceMember, StreamPosition } from '../protocol/frames.js';
 import type { PresenceRule } from './room-presence.js';
 import { Admission } from './admission.js';
+import { checkServerArgument, whenListening } from './attached-server.js';
 import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broadcast.js';
 import { clientAddressResolver, type AddressedRequest } from './client-address.js';
 import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js';
@@ -118,6 +119,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
    */
   constructor(server?: HttpServer | number, options: SwitchboardOptions = {}) {
     super();
+    checkServerArgument(server);
     this.options = resolveOptions(options);
     this.origins = new OriginPolicy(this.options.allowedOrigins);
     this.clientAddress = clientAddressResolver(this.options.trustProxy);
@@ -174,7 +176,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       if (bundle || http) {
         this.restoreRequestListeners = interceptRequests(server, (req, res) => (bundle?.handle(req, res) ?? false) || (http?.handle(req, res) ?? false));
       }
-      this.listening = server.listening ? Promise.resolve() : new Promise((resolve) => server.once('listening', () => resolve()));
+      // ready() waits for it to listen (whenListening): from here it would wait unbounded, and unawaited.
+      this.listening = Promise.resolve();
     }
     this.endpoint = new WebSocketEndpoint({
       maxMessageBytes: this.options.maxMessageBytes,
@@ -213,9 +216,9 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     this.heartbeat.start();
   }
 
-  /** Resolves once the HTTP server listens. */
+  /** Resolves once the HTTP server listens; rejects when a server of the app's is not listening within 10 s of the call. */
   ready(): Promise<void> {
-    return this.listening;
+    return this.ownsHttpServer ? this.listening : Promise.all([whenListening(this.httpServer), this.listening]).then(() => {});
   }
 
   /** The port the HTTP server listens on. */
