@@ -26,6 +26,7 @@ import { checkServerArgument, whenListening } from './attached-server.js';
 import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broadcast.js';
 import { clientAddressResolver, type AddressedRequest } from './client-address.js';
 import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js';
+import { type ConnectionError, UpgradeRefusals, withOrigin } from './connection-refusals.js';
 import { Cors } from './cors.js';
 import { DeadlineClock } from './deadline-clock.js';
 import { DurableFeed } from './durable-feed.js';
@@ -110,6 +111,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly refusedFull = new Set<Transport>();
   /** Long-polling and Server-Sent Events under the WebSocket path. */
   private readonly httpTransports: HttpTransports;
+  /** Refused upgrades: answered so the client can read why, and reported to `connection_error`. */
+  private readonly refusals: UpgradeRefusals;
   /** Handlers of events other nodes send with serverSideEmit. */
   private readonly serverEvents = new Map<string, ((data: unknown) => unknown)[]>();
 
@@ -147,6 +150,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
         return session !== undefined;
       },
       reportError: (err, context) => this.reportError(err, context),
+      connectionError: (error) => this.connectionError(error),
       cluster: this.cluster,
     });
     if (server === undefined || typeof server === 'number') {
@@ -184,6 +188,16 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       perMessageDeflate: this.options.perMessageDeflate,
       // Upgraded: a connection counts until its socket closes, whatever becomes of its session.
       onClosed: (transport, info) => this.admission.closed(info.remoteAddress, !this.refusedFull.delete(transport)),
+    });
+    this.refusals = new UpgradeRefusals({
+      upgrade: (...args) => this.endpoint.upgrade(...args),
+      connectionsFrom: (address) => this.admission.connectionsFrom(address),
+      maxConnectionsPerIp: this.options.maxConnectionsPerIp,
+      openUncounted: (transport, address) => {
+        this.admission.open(address, false);
+        this.refusedFull.add(transport);
+      },
+      report: (error) => this.connectionError(error),
     });
     this.httpServer.on('upgrade', this.onUpgrade);
     this.namespaces.set(ROOT_NAMESPACE, new Namespace<CE, SE, SD>(ROOT_NAMESPACE, this));
@@ -268,6 +282,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   override on(event: 'connection', listener: (socket: Socket<CE, SE, SD>) => void): this;
   override on(event: 'error', listener: (err: unknown, context: Record<string, unknown>) => void): this;
+  override on(event: 'connection_error', listener: (error: ConnectionError) => void): this;
   override on(event: string | symbol, listener: (...args: never[]) => void): this {
     if (event === 'connection') this.sockets.on('connection', listener as (socket: Socket<CE, SE, SD>) => void);
     else super.on(event, listener as (...args: unknown[]) => void);
@@ -276,6 +291,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   override once(event: 'connection', listener: (socket: Socket<CE, SE, SD>) => void): this;
   override once(event: 'error', listener: (err: unknown, context: Record<string, unknown>) => void): this;
+  override once(event: 'connection_error', listener: (error: ConnectionError) => void): this;
   override once(event: string | symbol, listener: (...args: never[]) => void): this {
     if (event !== 'connection') return super.once(event, listener as (...args: unknown[]) => void);
     const once = (socket: Socket<CE, SE, SD>): void => {
@@ -500,6 +516,15 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     return first;
   }
 
+  /** A connection refused before its session started, for the app's log (`connection_error`). */
+  private connectionError(error: ConnectionError): void {
+    try {
+      super.emit('connection_error', error);
+    } catch (err) {
+      this.reportError(err, { phase: 'connection_error listener', code: error.code });
+    }
+  }
+
   /** Report a failure in app code without letting it take the server down. */
   reportError(err: unknown, context: Record<string, unknown>): void {
     if (this.listenerCount('error') > 0) super.emit('error', err, context);
@@ -517,7 +542,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       return;
     }
     if (!this.options.transports.includes('websocket')) {
-      rejectUpgrade(socket, 403, 'Forbidden', `${ErrorCode.TransportDisabled}: this server does not offer WebSocket (option transports: ${this.options.transports.join(', ')})`);
+      const message = `this server does not offer WebSocket (option transports: ${this.options.transports.join(', ')})`;
+      this.refusals.reject(socket, req, this.clientAddress(req), { status: 403, statusText: 'Forbidden', code: ErrorCode.TransportDisabled, message });
       return;
     }
     if (this.closing) {
@@ -527,12 +553,12 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     const address = this.clientAddress(req);
     const origin = req.headers.origin;
     if (origin !== undefined && !this.originAllowed(origin, req, address)) {
-      rejectUpgrade(socket, 403, 'Forbidden', `${ErrorCode.OriginNotAllowed}: ${this.origins.refusal(origin)}`);
+      this.refusals.refuseOrigin(req, socket, head, address, origin, this.origins.refusal(origin));
       return;
     }
     const refused = this.admission.check(address);
     if (refused) {
-      rejectUpgrade(socket, refused.status, refused.statusText, `${refused.code}: ${refused.message}`, refused.headers);
+      this.refusals.reject(socket, req, address, refused);
       return;
     }
     this.endpoint.upgrade(req, socket, head, address, (transport, info) => {
@@ -541,6 +567,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       if (!accepted) {
         this.refusedFull.add(transport);
         refuseFull(transport, this.options.maxConnections);
+        this.connectionError(withOrigin({ code: ErrorCode.ServerFull, message: 'the server holds its maximum of connections (option maxConnections)', transport: 'websocket', address, closeCode: CloseCode.TryAgainLater }, req));
         return;
       }
       this.startSession(transport, info);
