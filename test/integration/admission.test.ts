@@ -106,10 +106,10 @@ describe('origin allow-list', () => {
     );
     closeAll(allowed);
 
-    assert.deepEqual(refusals, [], 'allowed connections are no connection_error');
+    assert.equal(refusals.length, 0, 'allowed connections are no connection_error');
     await assertOriginClosed(await attemptUpgrade(url, { origin: 'https://evil.example' }));
     assert.equal(refusals.length, 1);
-    const [refusal] = refusals as [ConnectionError];
+    const refusal = refusals[0] as ConnectionError;
     assert.deepEqual(
       { ...refusal, message: undefined },
       { code: 'origin_not_allowed', transport: 'websocket', address: '127.0.0.1', origin: 'https://evil.example', closeCode: 1008, message: undefined },
@@ -385,6 +385,57 @@ describe('maxConnections', () => {
     } finally {
       client.close();
     }
+  });
+});
+
+describe('connection_error', () => {
+  /** What connection_error reported for one refused upgrade, and the upgrade's own outcome. */
+  async function refusedOnce(sb: Switchboard, attempt: () => Promise<UpgradeOutcome>): Promise<{ error: ConnectionError; outcome: UpgradeOutcome }> {
+    const reported = once(sb, 'connection_error') as Promise<[ConnectionError]>;
+    const outcome = await attempt();
+    const [error] = await reported;
+    return { error, outcome };
+  }
+
+  test('refused upgrades are reported with their code, transport, address and origin — never the URL, a header or a token', async () => {
+    const secret = { headers: { Authorization: 'Bearer s3cret-token', Cookie: 'sid=s3cret-cookie' } };
+    const { sb: perIp, url: perIpUrl } = await serve({ maxConnectionsPerIp: 1 });
+    const first = await attemptUpgrade(perIpUrl);
+    const busy = await refusedOnce(perIp, () => attemptUpgrade(`${perIpUrl}?token=s3cret-query`, { ...secret, origin: 'http://localhost:5173' }));
+    assertRefused(busy.outcome, 429, 'too_many_connections');
+    assert.deepEqual(
+      { ...busy.error, message: undefined },
+      { code: 'too_many_connections', transport: 'websocket', address: '127.0.0.1', origin: 'http://localhost:5173', status: 429, message: undefined },
+    );
+    assert.match(busy.error.message, /maxConnectionsPerIp/);
+    assert.doesNotMatch(JSON.stringify(busy.error), /s3cret/);
+    closeAll([first]);
+
+    const { sb: rate, url: rateUrl } = await serve({ handshakeRate: { perSecond: 0.001, burst: 1 } });
+    closeAll([await attemptUpgrade(rateUrl)]);
+    const limited = await refusedOnce(rate, () => attemptUpgrade(rateUrl, secret));
+    assert.deepEqual([limited.error.code, limited.error.status, limited.error.origin], ['rate_limited', 429, undefined]);
+
+    const { sb: sseOnly, url: sseUrl } = await serve({ transports: ['sse'] });
+    const disabled = await refusedOnce(sseOnly, () => attemptUpgrade(sseUrl));
+    assert.deepEqual([disabled.error.code, disabled.error.status, disabled.error.transport], ['transport_disabled', 403, 'websocket']);
+
+    const { sb: full, url: fullUrl } = await serve({ maxConnections: 1 });
+    const only = await attemptUpgrade(fullUrl);
+    const refusedFull = await refusedOnce(full, () => attemptUpgrade(fullUrl));
+    assert.deepEqual([refusedFull.error.code, refusedFull.error.closeCode, refusedFull.error.status], ['server_full', 1013, undefined]);
+    closeAll([only, refusedFull.outcome]);
+  });
+
+  test('a listener that throws is reported to error, and the refusal goes on', async () => {
+    const { sb, url } = await serve({ allowedOrigins: ['https://app.example.com'] });
+    const errors: unknown[] = [];
+    sb.on('error', (err) => errors.push(err));
+    sb.on('connection_error', () => {
+      throw new Error('log sink down');
+    });
+    await assertOriginClosed(await attemptUpgrade(url, { origin: 'https://evil.example' }));
+    assert.match(String(errors[0]), /log sink down/);
   });
 });
 
