@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Switchboard } from '../../src/server/index.js';
-import type { ConnectionError } from '../../src/server/connection-refusals.js';
+import type { ConnectionError } from '../../src/server/index.js';
 import { useBrowser } from '../helpers/browser.js';
 
 const BUNDLE = new URL('../../dist/browser/switchboard-client.js', import.meta.url);

@@ -10,7 +10,7 @@ import { after, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { connect, type ReconnectInfo, type SwitchboardClient, type SwitchboardError } from '../../src/client/node.js';
 import { Switchboard, type SwitchboardOptions } from '../../src/server/index.js';
-import type { ConnectionError } from '../../src/server/connection-refusals.js';
+import type { ConnectionError } from '../../src/server/index.js';
 import { BareClient } from '../helpers/bare-client.js';
 import { eventually, startServer } from '../helpers/server.js';
 import { attemptUpgrade, closeAll, type UpgradeOutcome } from '../helpers/upgrade-attempt.js';

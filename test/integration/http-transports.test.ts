@@ -10,7 +10,7 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { Switchboard, type Socket, type SwitchboardOptions } from '../../src/server/index.js';
-import type { ConnectionError } from '../../src/server/connection-refusals.js';
+import type { ConnectionError } from '../../src/server/index.js';
 import { BareClient } from '../helpers/bare-client.js';
 import { eventually, startServer } from '../helpers/server.js';
 import { attemptUpgrade } from '../helpers/upgrade-attempt.js';
