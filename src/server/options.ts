@@ -87,9 +87,11 @@ export interface SwitchboardOptions {
   dedupeWindow?: number;
   /**
    * Origins (`scheme://host[:port]`) whose pages may open a connection, checked against the
-   * upgrade's `Origin` header (403 `origin_not_allowed` otherwise), or a function deciding.
+   * request's `Origin` header (a refused page's WebSocket is closed with 1008
+   * `origin_not_allowed`, its HTTP requests get 403), or a function deciding alone.
    * Default: the server's own origin (the `Host` header), plus `localhost`, `127.0.0.1` and
-   * `[::1]` on any port unless NODE_ENV is `production`. `'*'` allows every origin.
+   * `[::1]` on any port unless NODE_ENV is `production`. A list keeps the server's own
+   * origin (`'self'`, which may be written) and drops the localhost rule. `'*'` allows every origin.
    * Requests without an Origin header (non-browser clients) are not checked.
    */
   allowedOrigins?: readonly string[] | '*' | ((origin: string, request: OriginRequest) => boolean);

@@ -66,7 +66,8 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
  * ("/") are available on the server itself, as in Socket.IO.
  *
  * Events: `error` (err, context) for failures in app handlers; without a listener they
- * are written to stderr.
+ * are written to stderr. `connection_error` (ConnectionError) for clients refused before
+ * a session existed (origin, limits, disabled transport), for the app's log.
  */
 export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>>
   extends EventEmitter
