@@ -108,7 +108,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly clientAddress: (req: AddressedRequest) => string;
   /** Connection counts and handshake rates per IP, and the global connection count. */
   private readonly admission: Admission;
-  /** Connections upgraded only to be told `server_full`, until their socket closes: they do not count against maxConnections. */
+  /** Connections upgraded only to be told `server_full` or `origin_not_allowed`, until their socket closes: they do not count against maxConnections. */
   private readonly refusedFull = new Set<Transport>();
   /** Long-polling and Server-Sent Events under the WebSocket path. */
   private readonly httpTransports: HttpTransports;
