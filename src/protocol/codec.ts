@@ -1,7 +1,8 @@
-import { MAX_HISTORY_LIMIT, MAX_NAME_LENGTH } from './constants.js';
+import { MAX_FRAME_DEPTH, MAX_HISTORY_LIMIT, MAX_NAME_LENGTH } from './constants.js';
 import { ErrorCode } from './error-codes.js';
 import { SwitchboardError } from './errors.js';
 import type { ClientFrame, ErrorPayload, Frame, ServerFrame } from './frames.js';
+import { mayNestDeeperThan, nestsDeeperThan } from './nesting.js';
 import { dropProtoKeys, mayHoldProtoKey } from './proto-keys.js';
 
 /** A decoded frame, or the error to answer it with (`ref` when the bad frame had a usable one). */
@@ -18,23 +19,28 @@ export function encodeFrame(frame: Frame): string {
   }
 }
 
-/** Decode and validate a frame sent by a client (used by the server). */
+/**
+ * Decode and validate a frame sent by a client (used by the server). A frame nesting
+ * arrays and objects deeper than MAX_FRAME_DEPTH is refused `nesting_too_deep` (answered
+ * with its ref when it has one) before anything recursive sees it.
+ */
 export function decodeClientFrame(text: string): DecodeResult<ClientFrame> {
-  return decode(text, clientValidators) as DecodeResult<ClientFrame>;
+  return decode(text, clientValidators, MAX_FRAME_DEPTH) as DecodeResult<ClientFrame>;
 }
 
 /** Decode and validate a frame sent by a server (used by the SDK). */
 export function decodeServerFrame(text: string): DecodeResult<ServerFrame> {
-  return decode(text, serverValidators) as DecodeResult<ServerFrame>;
+  return decode(text, serverValidators, undefined) as DecodeResult<ServerFrame>;
 }
 
 type FrameObject = Record<string, unknown>;
 /** Returns a problem description, or undefined when the frame is valid. */
 type Validator = (f: FrameObject) => string | undefined;
 
-function decode(text: string, validators: Readonly<Record<string, Validator>>): DecodeResult<Frame> {
+function decode(text: string, validators: Readonly<Record<string, Validator>>, maxDepth: number | undefined): DecodeResult<Frame> {
   let value: unknown;
   try {
+    // Iterative in V8: any depth parses; the depth is checked below.
     value = JSON.parse(text);
   } catch {
     return fail(ErrorCode.MalformedFrame, 'frame is not valid JSON');
@@ -46,6 +52,9 @@ function decode(text: string, validators: Readonly<Record<string, Validator>>): 
   const f = value as FrameObject;
   // A bad reply is never answered: answering it would look like a reply to the peer's own request.
   const ref = f.type !== 'reply' && isRef(f.ref) ? f.ref : undefined;
+  if (maxDepth !== undefined && mayNestDeeperThan(text, maxDepth) && nestsDeeperThan(value, maxDepth)) {
+    return fail(ErrorCode.NestingTooDeep, `frame nests arrays and objects more than ${maxDepth} levels deep (the frame object is level 1)`, ref);
+  }
   if (typeof f.type !== 'string') return fail(ErrorCode.UnknownFrameType, 'frame has no "type" string', ref);
   const validate = Object.hasOwn(validators, f.type) ? validators[f.type] : undefined;
   if (!validate) return fail(ErrorCode.UnknownFrameType, `unknown frame type "${truncate(f.type)}"`, ref);

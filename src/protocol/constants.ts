@@ -8,6 +8,13 @@ export const DEFAULT_PATH = '/ws';
 export const ROOT_NAMESPACE = '/';
 /** Longest event, room or namespace name accepted, in UTF-16 code units. */
 export const MAX_NAME_LENGTH = 256;
+/**
+ * Deepest nesting of arrays and objects a client frame may have, the frame object itself
+ * being level 1. Deeper ones are refused with `nesting_too_deep`: recursive code (a
+ * schema validator, JSON.stringify of an echo) would run out of stack long before the
+ * size limit stops them. 128 is also serde_json's default limit.
+ */
+export const MAX_FRAME_DEPTH = 128;
 /** Default cap on one incoming frame, in bytes (64 KiB). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
 /** Default and largest `limit` of a history request. */

@@ -6,6 +6,8 @@
 export const ErrorCode = {
   /** The frame is not valid JSON, or not a JSON object. The connection stays open. */
   MalformedFrame: 'malformed_frame',
+  /** A client frame nests arrays and objects deeper than `MAX_FRAME_DEPTH` (128). The connection stays open. */
+  NestingTooDeep: 'nesting_too_deep',
   /** `type` is missing or names no frame of this protocol version. The connection stays open. */
   UnknownFrameType: 'unknown_frame_type',
   /** A known frame with missing or invalid fields, or a reserved event name. */

@@ -13,6 +13,7 @@ import { type RelayedAnswer, RelayedResponse } from '../transport/relayed-respon
 import type { Transport, TransportRequestInfo } from '../transport/transport.js';
 import type { Admission } from './admission.js';
 import type { ClusterAdapter } from '../cluster/adapter.js';
+import { type ConnectionError, withOrigin } from './connection-refusals.js';
 import { Cors } from './cors.js';
 import type { ResolvedOptions, TransportName } from './options.js';
 
@@ -37,6 +38,8 @@ export interface HttpTransportsHost {
   endSessionByToken(token: string, code: number, reason: string): boolean;
   /** A failure that must not take the server down. */
   reportError(err: unknown, context: Record<string, unknown>): void;
+  /** A request refused before any session existed (`connection_error`). */
+  connectionError(error: ConnectionError): void;
   /** This node's id starts every connection id made here; `forward` (an adapter that can) reaches the node of another's. */
   readonly cluster: Pick<ClusterAdapter, 'nodeId' | 'forward'>;
 }
@@ -86,11 +89,15 @@ export class HttpTransports {
     const base = options.path.endsWith('/') ? options.path.slice(0, -1) : options.path;
     for (const endpoint of Object.keys(METHODS) as Endpoint[]) this.routes.set(`${base}/${endpoint}`, endpoint);
     // Never `*`: a page that sends cookies (credentials) is only answered with its own origin.
-    this.cors = new Cors({
-      allowsAny: false,
-      allows: (origin, req) => host.originAllowed(origin, req),
-      refusal: (origin) => host.originRefusal(origin),
-    });
+    // Refusals are readable: a refused origin gets nothing but its 403 (see handle()).
+    this.cors = new Cors(
+      {
+        allowsAny: false,
+        allows: (origin, req) => host.originAllowed(origin, req),
+        refusal: (origin) => host.originRefusal(origin),
+      },
+      true,
+    );
   }
 
   /** Answer `req` if it is for an HTTP transport endpoint; false (and `res` untouched) otherwise. */
@@ -101,9 +108,17 @@ export class HttpTransports {
     if (endpoint === undefined) return false;
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Access-Control-Allow-Credentials', 'true');
-    if (this.cors.handle(req, res, METHODS[endpoint])) return true;
+    const origin = req.headers.origin;
+    const allowed = origin === undefined || this.host.originAllowed(origin, req);
+    if (this.cors.handle(req, res, METHODS[endpoint], allowed)) return true;
+    // Every request of a refused page gets this and nothing else: the CORS headers that let it read the refusal let it read no more.
+    if (!allowed) {
+      this.refuse(req, res, endpoint, 403, ErrorCode.OriginNotAllowed, this.host.originRefusal(origin as string));
+      return true;
+    }
     if (!this.enabled(endpoint)) {
-      answerError(res, 403, ErrorCode.TransportDisabled, `this server does not offer ${describe(endpoint)} (option transports: ${this.host.options.transports.join(', ')})`);
+      const message = `this server does not offer ${describe(endpoint)} (option transports: ${this.host.options.transports.join(', ')})`;
+      this.refuse(req, res, endpoint, 403, ErrorCode.TransportDisabled, message);
       return true;
     }
     if (!METHODS[endpoint].includes(req.method ?? '')) {
@@ -118,6 +133,13 @@ export class HttpTransports {
     else if (endpoint === 'send') this.settle(this.send(this.openConnection(cid), req, res), res, endpoint);
     else this.settle(this.closeConnection(this.openConnection(cid), req, res), res, endpoint);
     return true;
+  }
+
+  /** Refuse a request with `{code, message}`, and report it to `connection_error` (a poll or a send, too: it is a page that cannot connect). */
+  private refuse(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, status: number, code: ErrorCode, message: string, headers?: Record<string, string>, address?: string): void {
+    answerError(res, status, code, message, headers);
+    const transport = endpoint === 'sse' ? 'sse' : 'polling';
+    this.host.connectionError(withOrigin({ code, message, transport, address: address ?? this.host.clientAddress(req), status }, req));
   }
 
   /** A bug while handling a POST is reported, and the request answered, never left hanging or crashing the process. */
@@ -245,20 +267,17 @@ export class HttpTransports {
       answerError(res, 503, ErrorCode.ShuttingDown, 'Switchboard is shutting down; reconnect to another server.');
       return;
     }
+    // The origin was checked in handle().
     const address = host.clientAddress(req);
-    const origin = req.headers.origin;
-    if (origin !== undefined && !host.originAllowed(origin, req, address)) {
-      answerError(res, 403, ErrorCode.OriginNotAllowed, host.originRefusal(origin));
-      return;
-    }
+    const endpoint = kind === 'sse' ? 'sse' : 'poll';
     const refused = host.admission.check(address);
     if (refused) {
-      answerError(res, refused.status, refused.code, refused.message, refused.headers);
+      this.refuse(req, res, endpoint, refused.status, refused.code, refused.message, refused.headers, address);
       return;
     }
     if (host.admission.isFull()) {
       const max = host.options.maxConnections;
-      answerError(res, 503, ErrorCode.ServerFull, `the server holds its maximum of ${max} connections (option maxConnections); try again later`);
+      this.refuse(req, res, endpoint, 503, ErrorCode.ServerFull, `the server holds its maximum of ${max} connections (option maxConnections); try again later`, undefined, address);
       return;
     }
     host.admission.open(address, true);

@@ -1,5 +1,6 @@
 export { Switchboard, type CloseOptions } from './switchboard.js';
 export type { SwitchboardOptions } from './options.js';
+export type { ConnectionError } from './connection-refusals.js';
 export { Namespace, type JoinAuthorizer } from './namespace.js';
 export { Socket, DisconnectReason, type Handshake, type EventHandler } from './socket.js';
 export { BroadcastOperator, type SocketInfo } from './broadcast.js';

@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_PATH,
 } from '../protocol/constants.js';
+import { checkOptionNames, type OptionNames } from './unknown-options.js';
 
 /** How a client may reach the server: a WebSocket, Server-Sent Events down with POSTs up, or HTTP long-polling. */
 export type TransportName = 'websocket' | 'sse' | 'polling';
@@ -86,9 +87,11 @@ export interface SwitchboardOptions {
   dedupeWindow?: number;
   /**
    * Origins (`scheme://host[:port]`) whose pages may open a connection, checked against the
-   * upgrade's `Origin` header (403 `origin_not_allowed` otherwise), or a function deciding.
+   * request's `Origin` header (a refused page's WebSocket is closed with 1008
+   * `origin_not_allowed`, its HTTP requests get 403), or a function deciding alone.
    * Default: the server's own origin (the `Host` header), plus `localhost`, `127.0.0.1` and
-   * `[::1]` on any port unless NODE_ENV is `production`. `'*'` allows every origin.
+   * `[::1]` on any port unless NODE_ENV is `production`. A list keeps the server's own
+   * origin (`'self'`, which may be written) and drops the localhost rule. `'*'` allows every origin.
    * Requests without an Origin header (non-browser clients) are not checked.
    */
   allowedOrigins?: readonly string[] | '*' | ((origin: string, request: OriginRequest) => boolean);
@@ -161,6 +164,7 @@ export interface ResolvedOptions {
 }
 
 export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOptions {
+  checkOptionNames(options, OPTION_NAMES);
   const resolved: ResolvedOptions = {
     path: options.path ?? DEFAULT_PATH,
     transports: resolveTransports(options.transports),
@@ -233,6 +237,36 @@ export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOption
   if (!resolved.path.startsWith('/')) throw new RangeError(`Switchboard option path must start with "/", got "${resolved.path}"`);
   return resolved;
 }
+
+/** Every option; `satisfies` makes typecheck fail when SwitchboardOptions gains one not listed here. `tls` is Node's: its fields are not checked. */
+const OPTION_NAMES = {
+  path: true,
+  transports: true,
+  polling: ['hold', 'maxResponseBytes'],
+  heartbeat: ['interval', 'timeout'],
+  maxMessageBytes: true,
+  handshakeTimeout: true,
+  ackTimeout: true,
+  maxQueuedFrames: true,
+  perMessageDeflate: true,
+  serveClient: true,
+  maxBufferedBytes: true,
+  streams: true,
+  adapter: true,
+  clusterTimeout: true,
+  resume: ['ttl', 'maxUnackedFrames', 'maxUnackedBytes', 'maxLogBytes', 'silentTtl'],
+  dedupeWindow: true,
+  allowedOrigins: true,
+  trustProxy: true,
+  maxConnections: true,
+  maxConnectionsPerIp: true,
+  handshakeRate: ['perSecond', 'burst'],
+  frameRate: ['perSecond', 'burst'],
+  maxRoomsPerSocket: true,
+  maxPendingRequests: true,
+  reauthTimeout: true,
+  tls: true,
+} as const satisfies Record<keyof SwitchboardOptions, true | readonly string[]> & OptionNames;
 
 /** Limits that may be turned off with Infinity (never handed to a timer). */
 const UNBOUNDED_ALLOWED: ReadonlySet<string> = new Set([

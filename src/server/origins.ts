@@ -3,6 +3,8 @@ import type { OriginRequest } from './options.js';
 /** The option `allowedOrigins`; undefined is the default policy. */
 export type AllowedOrigins = readonly string[] | '*' | ((origin: string, request: OriginRequest) => boolean) | undefined;
 
+/** The list entry naming the server's own origin: allowed whether or not a list says it. */
+const SELF = 'self';
 const LOCAL_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: '80', https: '443' };
 
@@ -18,6 +20,10 @@ interface ParsedOrigin {
  * stops cross-site WebSocket hijacking (a page on another site opening a connection with
  * the user's cookies); it is not authentication, so requests without an Origin header —
  * Node, native apps, curl — are not checked.
+ *
+ * The server's own origin (the request's `Host`) is allowed by default and by every list
+ * (`'self'` may be written in one, to say so); `'*'` allows every origin; a function
+ * decides alone, so it is the way to refuse the own origin too.
  */
 export class OriginPolicy {
   private readonly listed: ReadonlySet<string> | undefined;
@@ -31,7 +37,7 @@ export class OriginPolicy {
   ) {
     this.allowLocalhost = option === undefined && !production;
     if (typeof option === 'function') this.decide = option;
-    else if (Array.isArray(option)) this.listed = new Set(option.map(normalizeConfigured));
+    else if (Array.isArray(option)) this.listed = new Set(option.filter((entry) => entry !== SELF).map(normalizeConfigured));
     else if (option !== undefined && option !== '*') {
       throw new TypeError(`Switchboard option allowedOrigins must be an array of origins, '*' or a function, got ${JSON.stringify(option)}`);
     }
@@ -50,9 +56,10 @@ export class OriginPolicy {
     if (this.allowsAny) return true;
     if (this.decide) return this.decide(origin, request) === true;
     const parsed = parseOrigin(origin);
-    if (this.listed) return this.listed.has(parsed ? `${parsed.scheme}://${parsed.host}` : origin);
+    if (this.listed?.has(parsed ? `${parsed.scheme}://${parsed.host}` : origin)) return true;
     if (!parsed) return false;
     if (this.allowLocalhost && (parsed.scheme === 'http' || parsed.scheme === 'https') && LOCAL_HOSTS.has(parsed.hostname)) return true;
+    // The server's own origin ('self') stays allowed with a list: listing a dev server must not lock out the server's own page.
     const host = request.headers.host;
     return sameHost(parsed, typeof host === 'string' ? host : undefined);
   }
@@ -62,7 +69,7 @@ export class OriginPolicy {
     const shown = JSON.stringify(origin.length > 200 ? `${origin.slice(0, 200)}…` : origin);
     let allowed: string;
     if (this.decide) allowed = 'the allowedOrigins function returned false';
-    else if (this.listed) allowed = `allowed: ${[...this.listed].join(', ') || '(none)'}`;
+    else if (this.listed) allowed = `allowed: the server's own origin${[...this.listed].map((entry) => `, ${entry}`).join('')}`;
     else allowed = `by default only the server's own origin${this.allowLocalhost ? ' and localhost' : ''} may connect`;
     return `the page origin ${shown} may not connect to this Switchboard server (${allowed}); add it to the server's allowedOrigins option`;
   }

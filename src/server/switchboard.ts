@@ -22,9 +22,11 @@ import type { HistoryLimits } from '../delivery/stream-store.js';
 import type { HistoryReply, PresenceMember, StreamPosition } from '../protocol/frames.js';
 import type { PresenceRule } from './room-presence.js';
 import { Admission } from './admission.js';
+import { checkServerArgument, whenListening } from './attached-server.js';
 import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broadcast.js';
 import { clientAddressResolver, type AddressedRequest } from './client-address.js';
 import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js';
+import { type ConnectionError, UpgradeRefusals, withOrigin } from './connection-refusals.js';
 import { Cors } from './cors.js';
 import { DeadlineClock } from './deadline-clock.js';
 import { DurableFeed } from './durable-feed.js';
@@ -64,7 +66,8 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
  * ("/") are available on the server itself, as in Socket.IO.
  *
  * Events: `error` (err, context) for failures in app handlers; without a listener they
- * are written to stderr.
+ * are written to stderr. `connection_error` (ConnectionError) for clients refused before
+ * a session existed (origin, limits, disabled transport), for the app's log.
  */
 export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>>
   extends EventEmitter
@@ -106,10 +109,12 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly clientAddress: (req: AddressedRequest) => string;
   /** Connection counts and handshake rates per IP, and the global connection count. */
   private readonly admission: Admission;
-  /** Connections upgraded only to be told `server_full`, until their socket closes: they do not count against maxConnections. */
+  /** Connections upgraded only to be told `server_full` or `origin_not_allowed`, until their socket closes: they do not count against maxConnections. */
   private readonly refusedFull = new Set<Transport>();
   /** Long-polling and Server-Sent Events under the WebSocket path. */
   private readonly httpTransports: HttpTransports;
+  /** Refused upgrades: answered so the client can read why, and reported to `connection_error`. */
+  private readonly refusals: UpgradeRefusals;
   /** Handlers of events other nodes send with serverSideEmit. */
   private readonly serverEvents = new Map<string, ((data: unknown) => unknown)[]>();
 
@@ -119,6 +124,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
    */
   constructor(server?: HttpServer | number, options: SwitchboardOptions = {}) {
     super();
+    checkServerArgument(server);
     this.options = resolveOptions(options);
     this.origins = new OriginPolicy(this.options.allowedOrigins);
     this.clientAddress = clientAddressResolver(this.options.trustProxy);
@@ -146,6 +152,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
         return session !== undefined;
       },
       reportError: (err, context) => this.reportError(err, context),
+      connectionError: (error) => this.connectionError(error),
       cluster: this.cluster,
     });
     if (server === undefined || typeof server === 'number') {
@@ -175,13 +182,24 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       if (bundle || http) {
         this.restoreRequestListeners = interceptRequests(server, (req, res) => (bundle?.handle(req, res) ?? false) || (http?.handle(req, res) ?? false));
       }
-      this.listening = server.listening ? Promise.resolve() : new Promise((resolve) => server.once('listening', () => resolve()));
+      // ready() waits for it to listen (whenListening): from here it would wait unbounded, and unawaited.
+      this.listening = Promise.resolve();
     }
     this.endpoint = new WebSocketEndpoint({
       maxMessageBytes: this.options.maxMessageBytes,
       perMessageDeflate: this.options.perMessageDeflate,
       // Upgraded: a connection counts until its socket closes, whatever becomes of its session.
       onClosed: (transport, info) => this.admission.closed(info.remoteAddress, !this.refusedFull.delete(transport)),
+    });
+    this.refusals = new UpgradeRefusals({
+      upgrade: (...args) => this.endpoint.upgrade(...args),
+      connectionsFrom: (address) => this.admission.connectionsFrom(address),
+      maxConnectionsPerIp: this.options.maxConnectionsPerIp,
+      openUncounted: (transport, address) => {
+        this.admission.open(address, false);
+        this.refusedFull.add(transport);
+      },
+      report: (error) => this.connectionError(error),
     });
     this.httpServer.on('upgrade', this.onUpgrade);
     this.namespaces.set(ROOT_NAMESPACE, new Namespace<CE, SE, SD>(ROOT_NAMESPACE, this));
@@ -214,9 +232,9 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     this.heartbeat.start();
   }
 
-  /** Resolves once the HTTP server listens. */
+  /** Resolves once the HTTP server listens; rejects when a server of the app's is not listening within 10 s of the call. */
   ready(): Promise<void> {
-    return this.listening;
+    return this.ownsHttpServer ? this.listening : Promise.all([whenListening(this.httpServer), this.listening]).then(() => {});
   }
 
   /** The port the HTTP server listens on. */
@@ -266,6 +284,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   override on(event: 'connection', listener: (socket: Socket<CE, SE, SD>) => void): this;
   override on(event: 'error', listener: (err: unknown, context: Record<string, unknown>) => void): this;
+  override on(event: 'connection_error', listener: (error: ConnectionError) => void): this;
   override on(event: string | symbol, listener: (...args: never[]) => void): this {
     if (event === 'connection') this.sockets.on('connection', listener as (socket: Socket<CE, SE, SD>) => void);
     else super.on(event, listener as (...args: unknown[]) => void);
@@ -274,6 +293,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   override once(event: 'connection', listener: (socket: Socket<CE, SE, SD>) => void): this;
   override once(event: 'error', listener: (err: unknown, context: Record<string, unknown>) => void): this;
+  override once(event: 'connection_error', listener: (error: ConnectionError) => void): this;
   override once(event: string | symbol, listener: (...args: never[]) => void): this {
     if (event !== 'connection') return super.once(event, listener as (...args: unknown[]) => void);
     const once = (socket: Socket<CE, SE, SD>): void => {
@@ -498,6 +518,15 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     return first;
   }
 
+  /** A connection refused before its session started, for the app's log (`connection_error`). */
+  private connectionError(error: ConnectionError): void {
+    try {
+      super.emit('connection_error', error);
+    } catch (err) {
+      this.reportError(err, { phase: 'connection_error listener', code: error.code });
+    }
+  }
+
   /** Report a failure in app code without letting it take the server down. */
   reportError(err: unknown, context: Record<string, unknown>): void {
     if (this.listenerCount('error') > 0) super.emit('error', err, context);
@@ -515,7 +544,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       return;
     }
     if (!this.options.transports.includes('websocket')) {
-      rejectUpgrade(socket, 403, 'Forbidden', `${ErrorCode.TransportDisabled}: this server does not offer WebSocket (option transports: ${this.options.transports.join(', ')})`);
+      const message = `this server does not offer WebSocket (option transports: ${this.options.transports.join(', ')})`;
+      this.refusals.reject(socket, req, this.clientAddress(req), { status: 403, statusText: 'Forbidden', code: ErrorCode.TransportDisabled, message });
       return;
     }
     if (this.closing) {
@@ -525,12 +555,12 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     const address = this.clientAddress(req);
     const origin = req.headers.origin;
     if (origin !== undefined && !this.originAllowed(origin, req, address)) {
-      rejectUpgrade(socket, 403, 'Forbidden', `${ErrorCode.OriginNotAllowed}: ${this.origins.refusal(origin)}`);
+      this.refusals.refuseOrigin(req, socket, head, address, origin, this.origins.refusal(origin));
       return;
     }
     const refused = this.admission.check(address);
     if (refused) {
-      rejectUpgrade(socket, refused.status, refused.statusText, `${refused.code}: ${refused.message}`, refused.headers);
+      this.refusals.reject(socket, req, address, refused);
       return;
     }
     this.endpoint.upgrade(req, socket, head, address, (transport, info) => {
@@ -539,6 +569,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       if (!accepted) {
         this.refusedFull.add(transport);
         refuseFull(transport, this.options.maxConnections);
+        this.connectionError(withOrigin({ code: ErrorCode.ServerFull, message: 'the server holds its maximum of connections (option maxConnections)', transport: 'websocket', address, closeCode: CloseCode.TryAgainLater }, req));
         return;
       }
       this.startSession(transport, info);

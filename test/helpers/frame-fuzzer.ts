@@ -6,6 +6,7 @@
  * answers and not only survival. The same seed produces the same messages.
  */
 import { ErrorCode } from '../../src/protocol/error-codes.js';
+import { MAX_FRAME_DEPTH } from '../../src/protocol/constants.js';
 import { closePayload, encodeWireFrame, Opcode, type WireFrame } from './raw-websocket.js';
 import type { SeededRandom } from './seeded-random.js';
 
@@ -66,6 +67,7 @@ const BAD_CLOSE_CODES = [0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000,
 const BAD_OPCODES = [3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf];
 const MALFORMED = [ErrorCode.MalformedFrame];
 const UNKNOWN = [ErrorCode.UnknownFrameType];
+const TOO_DEEP = [ErrorCode.NestingTooDeep];
 const BAD = [ErrorCode.BadRequest];
 
 type Frame = Record<string, unknown>;
@@ -113,7 +115,9 @@ export class FrameFuzzer {
     if (roll < 0.79) {
       const depth = this.depth();
       const text = `{"type":"hello","v":1,"auth":${'['.repeat(depth)}${']'.repeat(depth)}}`;
-      return { message: this.text('hello/deep-auth', text, { kind: 'any' }), outcome: { kind: 'welcome' }, pipelinable: false };
+      // Deeper than MAX_FRAME_DEPTH (the hello object is level 1): refused before it is read, as any invalid first frame.
+      const outcome: HandshakeOutcome = depth + 1 > MAX_FRAME_DEPTH ? { kind: 'refused', codes: [4000], errors: [ErrorCode.BadHandshake] } : { kind: 'welcome' };
+      return { message: this.text('hello/deep-auth', text, { kind: 'any' }), outcome, pipelinable: false };
     }
     // Anything else as the first frame: a frame before the hello.
     const message = this.next(view);
@@ -365,7 +369,7 @@ export class FrameFuzzer {
       case 2: {
         // Six bytes a level: a third of the depth keeps it within the size limit.
         const levels = Math.max(1, Math.floor(depth / 3));
-        return this.text('deep/object', `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`, { kind: 'answer', codes: UNKNOWN });
+        return this.text('deep/object', `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`, { kind: 'answer', codes: levels > MAX_FRAME_DEPTH ? TOO_DEEP : UNKNOWN });
       }
       default: {
         const ref = this.ref();

@@ -4,11 +4,13 @@
  * global connection cap (server_full, 1013), and CORS on the served browser client.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { connect, type ReconnectInfo, type SwitchboardClient, type SwitchboardError } from '../../src/client/node.js';
 import { Switchboard, type SwitchboardOptions } from '../../src/server/index.js';
+import type { ConnectionError } from '../../src/server/index.js';
 import { BareClient } from '../helpers/bare-client.js';
 import { eventually, startServer } from '../helpers/server.js';
 import { attemptUpgrade, closeAll, type UpgradeOutcome } from '../helpers/upgrade-attempt.js';
@@ -55,6 +57,23 @@ function assertRefused(outcome: UpgradeOutcome, status: number, code: string): s
   return body;
 }
 
+/**
+ * A page on a refused origin: its upgrade completes only to be closed at once with 1008
+ * and a reason starting with the code (a browser shows a page no HTTP status of an
+ * upgrade), with no frame before the close.
+ */
+async function assertOriginClosed(outcome: UpgradeOutcome): Promise<string> {
+  assert.equal(outcome.status, 101, `expected the upgrade to complete and close with 1008, got HTTP ${outcome.status}`);
+  const ws = outcome.ws as WebSocket;
+  let frames = 0;
+  ws.on('message', () => frames++);
+  const [code, reason] = (await once(ws, 'close')) as [number, Buffer];
+  assert.equal(code, 1008);
+  assert.match(reason.toString(), /^origin_not_allowed: .*allowedOrigins/);
+  assert.equal(frames, 0, 'no frame before the close');
+  return reason.toString();
+}
+
 /** The address a connection's socket sees in `handshake.address`. */
 async function handshakeAddress(sb: Switchboard, url: string, headers: Record<string, string>): Promise<string> {
   const seen = new Promise<string>((resolve) => sb.once('connection', (socket) => resolve(socket.handshake.address)));
@@ -68,10 +87,12 @@ async function handshakeAddress(sb: Switchboard, url: string, headers: Record<st
 }
 
 describe('origin allow-list', () => {
-  test('default outside production: clients without Origin, the own origin and localhost pages connect; other sites get 403 before the upgrade', async () => {
+  test('default outside production: clients without Origin, the own origin and localhost pages connect; other sites are closed with 1008 origin_not_allowed', async () => {
     const { sb, url, port } = await serveWithNodeEnv(undefined);
     let connections = 0;
     sb.on('connection', () => connections++);
+    const refusals: ConnectionError[] = [];
+    sb.on('connection_error', (error) => refusals.push(error));
     const allowed = await Promise.all([
       attemptUpgrade(url),
       attemptUpgrade(url, { origin: `http://127.0.0.1:${port}` }),
@@ -85,13 +106,19 @@ describe('origin allow-list', () => {
     );
     closeAll(allowed);
 
-    const evil = await attemptUpgrade(url, { origin: 'https://evil.example' });
-    const body = assertRefused(evil, 403, 'origin_not_allowed');
-    assert.match(body, /"https:\/\/evil\.example"/, 'the body names the origin');
-    assert.match(body, /allowedOrigins/, 'the body names the option');
-    assertRefused(await attemptUpgrade(url, { origin: 'null' }), 403, 'origin_not_allowed');
-    assertRefused(await attemptUpgrade(url, { origin: `http://127.0.0.1.evil.example:${port}` }), 403, 'origin_not_allowed');
-    assert.equal(connections, 0, 'no hello was sent, and refused upgrades never reach a namespace');
+    assert.equal(refusals.length, 0, 'allowed connections are no connection_error');
+    await assertOriginClosed(await attemptUpgrade(url, { origin: 'https://evil.example' }));
+    assert.equal(refusals.length, 1);
+    const refusal = refusals[0] as ConnectionError;
+    assert.deepEqual(
+      { ...refusal, message: undefined },
+      { code: 'origin_not_allowed', transport: 'websocket', address: '127.0.0.1', origin: 'https://evil.example', closeCode: 1008, message: undefined },
+    );
+    assert.match(refusal.message, /"https:\/\/evil\.example".*allowedOrigins/, 'the server names the origin and the option');
+    await assertOriginClosed(await attemptUpgrade(url, { origin: 'null' }));
+    await assertOriginClosed(await attemptUpgrade(url, { origin: `http://127.0.0.1.evil.example:${port}` }));
+    assert.equal(connections, 0, 'refused upgrades never reach a namespace');
+    assert.equal(sb.sessionCount, 0, 'no session was made for them');
     await eventually(() => sb.connectionCount === 0, 'the allowed connections to close');
   });
 
@@ -100,30 +127,37 @@ describe('origin allow-list', () => {
     const own = await attemptUpgrade(url, { origin: `http://127.0.0.1:${port}` });
     assert.equal(own.status, 101);
     closeAll([own]);
-    assertRefused(await attemptUpgrade(url, { origin: 'http://localhost:5173' }), 403, 'origin_not_allowed');
-    assertRefused(await attemptUpgrade(url, { origin: `http://127.0.0.1:${port + 1}` }), 403, 'origin_not_allowed');
+    await assertOriginClosed(await attemptUpgrade(url, { origin: 'http://localhost:5173' }));
+    await assertOriginClosed(await attemptUpgrade(url, { origin: `http://127.0.0.1:${port + 1}` }));
     // A proxy in front passes the public Host: that is the own origin then.
     const proxied = await attemptUpgrade(url, { origin: 'https://chat.example.com', headers: { Host: 'chat.example.com' } });
     assert.equal(proxied.status, 101);
     closeAll([proxied]);
   });
 
-  test('a list replaces the default; default ports and case do not matter', async () => {
-    const { url, port } = await serve({ allowedOrigins: ['https://app.example.com', 'http://localhost:8080'] });
+  test("a list replaces the default localhost rule and keeps the server's own origin; default ports and case do not matter", async () => {
+    const { sb, url, port } = await serve({ allowedOrigins: ['https://app.example.com', 'http://localhost:8080'] });
     const ok = await Promise.all([
       attemptUpgrade(url, { origin: 'https://app.example.com' }),
       attemptUpgrade(url, { origin: 'https://APP.example.com:443' }),
       attemptUpgrade(url, { origin: 'http://localhost:8080' }),
+      attemptUpgrade(url, { origin: `http://127.0.0.1:${port}` }),
       attemptUpgrade(url),
     ]);
-    assert.deepEqual(
-      ok.map((o) => o.status),
-      [101, 101, 101, 101],
+    const helloed = await Promise.all(
+      ok.map(async (outcome) => {
+        if (!outcome.ws) return outcome.status;
+        const welcome = once(outcome.ws, 'message');
+        outcome.ws.send(JSON.stringify({ type: 'hello', v: 1 }));
+        return JSON.parse(String((await welcome)[0])).type;
+      }),
     );
+    assert.deepEqual(helloed, ['welcome', 'welcome', 'welcome', 'welcome', 'welcome'], 'each connection works, the page of the server itself included');
     closeAll(ok);
-    for (const origin of ['https://app.example.com:8443', 'http://app.example.com', 'http://localhost:8081', `http://127.0.0.1:${port}`]) {
-      assertRefused(await attemptUpgrade(url, { origin }), 403, 'origin_not_allowed');
+    for (const origin of ['https://app.example.com:8443', 'http://app.example.com', 'http://localhost:8081', `http://127.0.0.1:${port + 1}`]) {
+      await assertOriginClosed(await attemptUpgrade(url, { origin }));
     }
+    await eventually(() => sb.connectionCount === 0, 'the connections to close');
   });
 
   test("'*' allows every origin", async () => {
@@ -148,8 +182,8 @@ describe('origin allow-list', () => {
     assert.equal(ok.status, 101);
     closeAll([ok]);
     assert.deepEqual(calls[0], { origin: 'https://a.tenant.example', address: '127.0.0.1', tenant: 'a' });
-    assertRefused(await attemptUpgrade(url, { origin: 'https://other.example' }), 403, 'origin_not_allowed');
-    assertRefused(await attemptUpgrade(url, { origin: 'https://boom.example' }), 403, 'origin_not_allowed');
+    await assertOriginClosed(await attemptUpgrade(url, { origin: 'https://other.example' }));
+    await assertOriginClosed(await attemptUpgrade(url, { origin: 'https://boom.example' }));
     assert.equal(errors.length, 1);
     assert.match((errors[0] as Error).message, /allow-list lookup failed/);
   });
@@ -158,7 +192,7 @@ describe('origin allow-list', () => {
     assert.throws(() => new Switchboard(0, { allowedOrigins: ['https://app.example.com/path'] }), { name: 'TypeError', message: /allowedOrigins.*scheme:\/\/host/ });
   });
 
-  test('the SDK reports a 403 as transport_error and keeps retrying with backoff', async () => {
+  test('the SDK reads the refusal: the close of a refused page names origin_not_allowed', async () => {
     const { url } = await serve({ allowedOrigins: ['https://app.example.com'] });
     // A browser sends the page's Origin; the Node SDK sends none unless its WebSocket is told to.
     class FromEvilPage extends WebSocket {
@@ -168,13 +202,11 @@ describe('origin allow-list', () => {
     }
     // WebSocket only: a page's fetch would carry its Origin too, but Node's sends none, so an HTTP fallback would get in.
     const client = connect(url, { ...fastReconnect, WebSocket: FromEvilPage, transports: ['websocket'] });
-    const { retries, errors } = watchAttempts(client);
+    const { errors } = watchAttempts(client);
     try {
-      await eventually(() => retries.length >= 2, 'two refused attempts');
-      assert.ok(retries.every((r) => r.reason === 'transport_error'));
-      assert.equal(client.state, 'connecting');
-      assert.equal(errors[0]?.code, 'disconnected');
-      assert.match(errors[0]?.message ?? '', /403/);
+      await eventually(() => errors.length >= 1, 'the refused attempt');
+      // The code the SDK gives it is the client's business (test/e2e/origin-refusal.test.ts); the server's words reach it.
+      assert.match(errors[0]?.message ?? '', /^origin_not_allowed: .*allowedOrigins/);
     } finally {
       client.close();
     }
@@ -353,6 +385,57 @@ describe('maxConnections', () => {
     } finally {
       client.close();
     }
+  });
+});
+
+describe('connection_error', () => {
+  /** What connection_error reported for one refused upgrade, and the upgrade's own outcome. */
+  async function refusedOnce(sb: Switchboard, attempt: () => Promise<UpgradeOutcome>): Promise<{ error: ConnectionError; outcome: UpgradeOutcome }> {
+    const reported = once(sb, 'connection_error') as Promise<[ConnectionError]>;
+    const outcome = await attempt();
+    const [error] = await reported;
+    return { error, outcome };
+  }
+
+  test('refused upgrades are reported with their code, transport, address and origin — never the URL, a header or a token', async () => {
+    const secret = { headers: { Authorization: 'Bearer s3cret-token', Cookie: 'sid=s3cret-cookie' } };
+    const { sb: perIp, url: perIpUrl } = await serve({ maxConnectionsPerIp: 1 });
+    const first = await attemptUpgrade(perIpUrl);
+    const busy = await refusedOnce(perIp, () => attemptUpgrade(`${perIpUrl}?token=s3cret-query`, { ...secret, origin: 'http://localhost:5173' }));
+    assertRefused(busy.outcome, 429, 'too_many_connections');
+    assert.deepEqual(
+      { ...busy.error, message: undefined },
+      { code: 'too_many_connections', transport: 'websocket', address: '127.0.0.1', origin: 'http://localhost:5173', status: 429, message: undefined },
+    );
+    assert.match(busy.error.message, /maxConnectionsPerIp/);
+    assert.doesNotMatch(JSON.stringify(busy.error), /s3cret/);
+    closeAll([first]);
+
+    const { sb: rate, url: rateUrl } = await serve({ handshakeRate: { perSecond: 0.001, burst: 1 } });
+    closeAll([await attemptUpgrade(rateUrl)]);
+    const limited = await refusedOnce(rate, () => attemptUpgrade(rateUrl, secret));
+    assert.deepEqual([limited.error.code, limited.error.status, limited.error.origin], ['rate_limited', 429, undefined]);
+
+    const { sb: sseOnly, url: sseUrl } = await serve({ transports: ['sse'] });
+    const disabled = await refusedOnce(sseOnly, () => attemptUpgrade(sseUrl));
+    assert.deepEqual([disabled.error.code, disabled.error.status, disabled.error.transport], ['transport_disabled', 403, 'websocket']);
+
+    const { sb: full, url: fullUrl } = await serve({ maxConnections: 1 });
+    const only = await attemptUpgrade(fullUrl);
+    const refusedFull = await refusedOnce(full, () => attemptUpgrade(fullUrl));
+    assert.deepEqual([refusedFull.error.code, refusedFull.error.closeCode, refusedFull.error.status], ['server_full', 1013, undefined]);
+    closeAll([only, refusedFull.outcome]);
+  });
+
+  test('a listener that throws is reported to error, and the refusal goes on', async () => {
+    const { sb, url } = await serve({ allowedOrigins: ['https://app.example.com'] });
+    const errors: unknown[] = [];
+    sb.on('error', (err) => errors.push(err));
+    sb.on('connection_error', () => {
+      throw new Error('log sink down');
+    });
+    await assertOriginClosed(await attemptUpgrade(url, { origin: 'https://evil.example' }));
+    assert.match(String(errors[0]), /log sink down/);
   });
 });
 

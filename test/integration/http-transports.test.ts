@@ -10,6 +10,7 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { Switchboard, type Socket, type SwitchboardOptions } from '../../src/server/index.js';
+import type { ConnectionError } from '../../src/server/index.js';
 import { BareClient } from '../helpers/bare-client.js';
 import { eventually, startServer } from '../helpers/server.js';
 import { attemptUpgrade } from '../helpers/upgrade-attempt.js';
@@ -547,11 +548,36 @@ describe('Server-Sent Events', () => {
 describe('opening requests', () => {
   test('origins: a refused page gets 403 origin_not_allowed; an allowed one gets CORS headers with credentials; preflights are answered', async () => {
     const { sb, base } = await serve();
+    const refusals: ConnectionError[] = [];
+    sb.on('connection_error', (error) => refusals.push(error));
     for (const endpoint of ['poll', 'sse']) {
-      const refused = await errorOf(await fetch(`${base}/${endpoint}`, { headers: { Origin: 'https://evil.example' } }));
+      const res = await fetch(`${base}/${endpoint}`, { headers: { Origin: 'https://evil.example' } });
+      // Readable by the page, with the credentials mode the client fetches with ('include').
+      assert.equal(res.headers.get('access-control-allow-origin'), 'https://evil.example', endpoint);
+      assert.equal(res.headers.get('access-control-allow-credentials'), 'true', endpoint);
+      const refused = await errorOf(res);
       assert.deepEqual([refused.status, refused.code], [403, 'origin_not_allowed'], endpoint);
       assert.match(refused.message, /evil\.example/);
     }
+    assert.deepEqual(
+      refusals.map(({ code, transport, origin, status, address }) => ({ code, transport, origin, status, address })),
+      [
+        { code: 'origin_not_allowed', transport: 'polling', origin: 'https://evil.example', status: 403, address: '127.0.0.1' },
+        { code: 'origin_not_allowed', transport: 'sse', origin: 'https://evil.example', status: 403, address: '127.0.0.1' },
+      ],
+    );
+    // A refused page's preflight passes (not cached), so that the real request goes and its refusal is read; a POST is refused too.
+    const refusedPreflight = await fetch(`${base}/send?cid=x`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+    });
+    assert.equal(refusedPreflight.status, 204);
+    assert.equal(refusedPreflight.headers.get('access-control-allow-origin'), 'https://evil.example');
+    assert.equal(refusedPreflight.headers.get('access-control-allow-credentials'), 'true');
+    assert.equal(refusedPreflight.headers.get('access-control-max-age'), null);
+    const post = await fetch(`${base}/send?cid=x`, { method: 'POST', body: '{"type":"ping"}', headers: { Origin: 'https://evil.example' } });
+    assert.equal(post.headers.get('access-control-allow-origin'), 'https://evil.example');
+    assert.deepEqual(Object.values(await errorOf(post)).slice(0, 2), [403, 'origin_not_allowed']);
     const allowed = await fetch(`${base}/poll`, { headers: { Origin: 'http://localhost:5173' } });
     assert.equal(allowed.status, 200);
     assert.equal(allowed.headers.get('access-control-allow-origin'), 'http://localhost:5173');

@@ -56,6 +56,11 @@ describe('session resume', () => {
     const stale = await session(url, { resume: first.welcome.resume, received: first.c.received });
     assert.equal(stale.welcome.resumed, false, 'a used token does not resume once the new one is acknowledged');
     assert.notEqual(stale.welcome.sid, first.welcome.sid);
+    // The refused token names no session any more: the session that used it goes on untouched (docs/PROTOCOL.md, "Resuming").
+    sb.to('lobby').emit('news', 4);
+    assert.equal((await again.c.next({ type: 'event' })).data, 4, 'the resumed session carries on');
+    assert.equal(sb.sessionCount, 2);
+    assert.deepEqual(disconnects, []);
     stale.c.close();
     again.c.close();
     await sb.close();

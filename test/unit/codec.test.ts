@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeClientFrame, decodeServerFrame, type DecodeResult, encodeFrame, utf8ByteLength } from '../../src/protocol/codec.js';
-import { MAX_NAME_LENGTH } from '../../src/protocol/constants.js';
+import { MAX_FRAME_DEPTH, MAX_NAME_LENGTH } from '../../src/protocol/constants.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { SwitchboardError } from '../../src/protocol/errors.js';
 import type { Frame } from '../../src/protocol/frames.js';
@@ -275,6 +275,43 @@ describe('name length limits (1..256 UTF-16 code units)', () => {
   });
 });
 
+describe('nesting depth of client frames (at most 128 levels, the frame object being level 1)', () => {
+  /** An event frame whose data nests `levels` arrays: the frame is `levels + 1` deep. */
+  const nested = (levels: number, ref?: number): string =>
+    `{"type":"event","event":"deep"${ref === undefined ? '' : `,"ref":${ref}`},"data":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+
+  test('the limit is 128', () => assert.equal(MAX_FRAME_DEPTH, 128));
+
+  test('128 levels are accepted; 129 are refused nesting_too_deep, with the ref of a request', () => {
+    const ok = decodeClientFrame(nested(MAX_FRAME_DEPTH - 1, 4));
+    assert.equal(ok.ok, true);
+    const error = assertRejected(decodeClientFrame, nested(MAX_FRAME_DEPTH, 4), ErrorCode.NestingTooDeep, 4);
+    assert.match(error.message, /128/);
+    assertRejected(decodeClientFrame, nested(MAX_FRAME_DEPTH), ErrorCode.NestingTooDeep);
+  });
+
+  test('objects count like arrays, mixed at any place of the frame', () => {
+    let data = '1';
+    for (let i = 0; i < MAX_FRAME_DEPTH; i++) data = i % 2 ? `{"k":${data},"n":2}` : `[0,${data},"]"]`;
+    assertRejected(decodeClientFrame, `{"type":"event","event":"deep","ref":9,"data":${data}}`, ErrorCode.NestingTooDeep, 9);
+  });
+
+  test('brackets inside strings do not count', () => {
+    const text = json({ type: 'event', event: 'text', ref: 1, data: { text: `${'['.repeat(1000)}\\"{${'{'.repeat(1000)}` } });
+    assert.equal(decodeClientFrame(text).ok, true);
+  });
+
+  test('a frame as deep as the size limit allows is refused without a stack overflow', () => {
+    assertRejected(decodeClientFrame, nested(32_000, 1), ErrorCode.NestingTooDeep, 1);
+    assertRejected(decodeClientFrame, nested(200_000), ErrorCode.NestingTooDeep);
+  });
+
+  test('the server frames a client decodes are not limited', () => {
+    const text = `{"type":"event","event":"deep","data":${'['.repeat(500)}${']'.repeat(500)}}`;
+    assert.equal(decodeServerFrame(text).ok, true);
+  });
+});
+
 describe('encodeFrame', () => {
   test('produces JSON that decodes back to the same frame', () => {
     const frame = { type: 'event', ns: '/', event: 'chat', data: { text: 'héllo 😀', list: [1, null, true] }, ref: 3 } as const;
@@ -349,5 +386,52 @@ describe('utf8ByteLength', () => {
   test('agrees with Buffer.byteLength on an encoded frame', () => {
     const text = encodeFrame({ type: 'event', event: 'chat', data: { text: 'Grüße aus Köln 🌧️ — 東京' } });
     assert.equal(utf8ByteLength(text), Buffer.byteLength(text));
+  });
+});
+
+describe('decoded payloads carry no own "__proto__" key (docs/SECURITY.md, "Payload objects")', () => {
+  /** Decode a client event whose data is `dataText`, as a handler would receive it. */
+  function dataOf(dataText: string): Record<string, unknown> {
+    const result = decodeClientFrame(`{"type":"event","event":"e","data":${dataText}}`);
+    assert.ok(result.ok, result.ok ? "" : result.error.message);
+    return (result.frame as { data: Record<string, unknown> }).data;
+  }
+
+  test('Object.assign({}, data) cannot be given another prototype by the client', () => {
+    for (const text of [
+      '{"__proto__":{"admin":true}}',
+      '{"\\u005f_proto__":{"admin":true}}', // the same key spelled with an escape
+      '{"a":[{"b":{"__proto__":{"admin":true}}}]}', // nested, inside an array
+    ]) {
+      const data = dataOf(text);
+      const copy = Object.assign({}, data);
+      assert.equal((copy as { admin?: unknown }).admin, undefined, text);
+      assert.equal(Object.getPrototypeOf(copy), Object.prototype, text);
+      const nested = JSON.stringify(data);
+      assert.ok(!nested.includes('__proto__'), `${text} decoded to ${nested}`);
+      assert.equal(({} as { admin?: unknown }).admin, undefined, 'Object.prototype untouched');
+    }
+  });
+
+  test('everything else arrives as sent, "constructor" and "prototype" keys included', () => {
+    assert.deepEqual(dataOf('{"__proto__":1,"x":{"constructor":"c","prototype":2},"y":"__proto__"}'), { x: { constructor: 'c', prototype: 2 }, y: '__proto__' });
+    assert.deepEqual(dataOf('{"t":"\\u00e9\\n","list":[1,{"k":null}]}'), { t: 'é\n', list: [1, { k: null }] });
+  });
+
+  test('a deep payload is walked without recursion (server frames in the SDK: client frames deeper than 128 are refused)', () => {
+    const depth = 50_000;
+    const decoded = decodeServerFrame(`{"type":"event","event":"e","data":${'{"a":'.repeat(depth)}{"__proto__":{"admin":true}}${'}'.repeat(depth)}}`);
+    assert.ok(decoded.ok);
+    const data = (decoded.frame as { data: Record<string, unknown> }).data;
+    let inner: Record<string, unknown> = data;
+    for (let i = 0; i < depth; i++) inner = inner.a as Record<string, unknown>;
+    assert.deepEqual(Object.keys(inner), []);
+    assert.equal((Object.assign({}, inner) as { admin?: unknown }).admin, undefined);
+  });
+
+  test('frames from the server get the same treatment in the SDK', () => {
+    const result = decodeServerFrame('{"type":"event","event":"e","data":{"__proto__":{"admin":true}}}');
+    assert.ok(result.ok);
+    assert.equal((Object.assign({}, (result.frame as { data: object }).data) as { admin?: unknown }).admin, undefined);
   });
 });

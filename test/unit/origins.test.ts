@@ -35,12 +35,27 @@ test('a list: exact origins after normalizing case and default ports; custom sch
   assert.equal(policy.allows('capacitor://localhost', at('x')), true);
   assert.equal(policy.allows('null', at('x')), true);
   assert.equal(policy.allows('http://app.example.com', at('x')), false);
-  assert.equal(policy.allows('http://localhost:3000', at('localhost:3000')), false, 'a list replaces the default');
+  assert.equal(policy.allows('http://localhost:3000', at('localhost:3001')), false, 'a list replaces the default localhost rule');
   assert.match(policy.refusal('https://evil.example'), /https:\/\/app\.example\.com/);
   for (const bad of ['app.example.com', 'https://app.example.com/path', 'https://user@app.example.com', '', 'https://']) {
     assert.throws(() => new OriginPolicy([bad]), { name: 'TypeError', message: /allowedOrigins/ }, bad);
   }
   assert.throws(() => new OriginPolicy('everyone' as never), TypeError);
+});
+
+test("a list keeps the server's own origin ('self'): listing a dev server does not lock out the server's page", () => {
+  const policy = new OriginPolicy(['http://localhost:5173'], true);
+  assert.equal(policy.allows('http://localhost:5173', at('chat.example.com')), true);
+  assert.equal(policy.allows('https://chat.example.com', at('chat.example.com')), true, 'the page the server itself serves');
+  assert.equal(policy.allows('http://127.0.0.1:3000', at('127.0.0.1:3000')), true);
+  assert.equal(policy.allows('https://other.example', at('chat.example.com')), false);
+  assert.match(policy.refusal('https://other.example'), /allowed: the server's own origin, http:\/\/localhost:5173/);
+  const written = new OriginPolicy(['self', 'https://app.example.com'], true);
+  assert.equal(written.allows('https://chat.example.com', at('chat.example.com')), true, "'self' may be written: it says the same");
+  assert.equal(written.allows('https://app.example.com', at('chat.example.com')), true);
+  assert.equal(written.allows('self', at('chat.example.com')), false, "'self' is no origin a page can send");
+  const decided = new OriginPolicy((origin) => origin === 'https://app.example.com');
+  assert.equal(decided.allows('https://chat.example.com', at('chat.example.com')), false, 'a function decides alone: the way to refuse the own origin');
 });
 
 test("'*' and functions", () => {
