@@ -383,8 +383,9 @@ export class Connection implements SessionCarrier, RouterCarrier {
     this.lose(ConnectionReason.HeartbeatTimeout, { closeCode: CloseCode.HeartbeatTimeout }, true, undefined, immediate);
   }
 
-  /** The fallback transports could not be loaded: a failure of this transport, which the next of the round may not share. */
+  /** The fallback transports could not be loaded: a failure of this transport, which a WebSocket later in the round may not share. */
   private chunkFailed(error: SwitchboardError): void {
+    this.choice.skipHttpTransports();
     const outcome = { reason: ConnectionReason.TransportError, details: { error }, reconnect: true, connectError: error };
     const round = this.fallBack(outcome, true, error.message);
     if (round) this.lose(round.reason, round.details, round.reconnect, round.connectError);

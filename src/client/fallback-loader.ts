@@ -33,7 +33,7 @@ export class FallbackLoader {
         this.loading = undefined;
         throw new SwitchboardError(
           ErrorCode.Disconnected,
-          `could not load the SSE and long-polling transports (the client's chunk chunks/fallback-<hash>.js, served beside the client module): ${errorText(cause)}`,
+          `could not load the SSE and long-polling transports, which the client imports from chunks/fallback-<hash>.js beside itself: ${errorText(cause)}`,
           { cause },
         );
       },

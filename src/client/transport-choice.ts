@@ -77,6 +77,11 @@ export class TransportChoice {
     return true;
   }
 
+  /** The fallback transports could not be loaded: the HTTP transports after the current one would fail the same way, so this round skips them. */
+  skipHttpTransports(): void {
+    this.order = [...this.order.slice(0, this.step + 1), ...this.order.slice(this.step + 1).filter((kind) => kind === 'websocket')];
+  }
+
   /**
    * What to report for the round. A failure the server explained stands for itself; when
    * every transport failed on its own, the first (preferred) one's failure is reported and
