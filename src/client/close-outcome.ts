@@ -1,4 +1,4 @@
-import { CloseCode, closeCodeInfo, shouldReconnectAfter } from '../protocol/close-codes.js';
+import { CloseCode, closeCodeName, shouldReconnectAfter } from '../protocol/close-codes.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
@@ -153,7 +153,7 @@ function pageOrigin(): string | undefined {
 }
 
 function codeText(closed: TransportClosed): string {
-  const name = closeCodeInfo(closed.code)?.name;
+  const name = closeCodeName(closed.code);
   const reason = closed.reason ? `: ${closed.reason}` : '';
   return ` (close ${closed.code}${name ? ` ${name}` : ''}${reason})`;
 }

@@ -10,6 +10,7 @@ import { type ClientTransport, isHttpTransport, type TransportClosed, type Trans
 import { classifyClose, type CloseOutcome } from './close-outcome.js';
 import type { Phase } from './connection-phase.js';
 import { type ChangeDetails, ConnectionReason, ConnectionState } from './connection-state.js';
+import { type FallbackTransports, fallbackTransports } from './fallback-loader.js';
 import { HeartbeatWatchdog } from './heartbeat-watchdog.js';
 import type { NamespaceMember } from './namespace-member.js';
 import { NamespaceRouter, type RouterCarrier } from './namespace-router.js';
@@ -227,11 +228,22 @@ export class Connection implements SessionCarrier, RouterCarrier {
       return;
     }
     if (generation !== this.attempt) return;
+    let httpTransports: FallbackTransports | undefined;
+    if (kind !== 'websocket') {
+      try {
+        httpTransports = fallbackTransports.loaded ?? (await fallbackTransports.load());
+      } catch (cause) {
+        if (generation !== this.attempt) return;
+        this.chunkFailed(cause as SwitchboardError);
+        return;
+      }
+      if (generation !== this.attempt) return;
+    }
     this.lastErrorFrame = undefined;
     try {
       // Before the welcome, outside the pacing: the server does not count the hello.
       const handlers = this.transportHandlers(() => this.transport?.send(hello));
-      this.transport = openTransport(kind, this.options, handlers, () => this.limit, () => this.session.resumeToken);
+      this.transport = openTransport(kind, this.options, handlers, () => this.limit, () => this.session.resumeToken, httpTransports);
     } catch (cause) {
       // A constructor that throws (malformed URL) fails the same way every time: retrying cannot help.
       const error = new SwitchboardError(ErrorCode.Disconnected, `cannot open a ${kind} connection to ${this.options.url}: ${errorText(cause)}`, { cause });
@@ -369,6 +381,14 @@ export class Connection implements SessionCarrier, RouterCarrier {
   private heartbeatMissed(immediate = false): void {
     this.transport?.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
     this.lose(ConnectionReason.HeartbeatTimeout, { closeCode: CloseCode.HeartbeatTimeout }, true, undefined, immediate);
+  }
+
+  /** The fallback transports could not be loaded: a failure of this transport, which a WebSocket later in the round may not share. */
+  private chunkFailed(error: SwitchboardError): void {
+    this.choice.skipHttpTransports();
+    const outcome = { reason: ConnectionReason.TransportError, details: { error }, reconnect: true, connectError: error };
+    const round = this.fallBack(outcome, true, error.message);
+    if (round) this.lose(round.reason, round.details, round.reconnect, round.connectError);
   }
 
   private connectTimedOut(): void {

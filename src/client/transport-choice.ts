@@ -4,9 +4,7 @@ import { SwitchboardError } from '../protocol/errors.js';
 import type { ErrorPayload } from '../protocol/frames.js';
 import type { CloseOutcome } from './close-outcome.js';
 import { type ClientTransport, type HttpTransportOptions, TRANSPORT_KINDS, type TransportClosed, type TransportHandlers, type TransportKind } from './client-transport.js';
-import { HttpEndpoint } from './http-endpoint.js';
-import { PollingTransport } from './polling-transport.js';
-import { SseTransport } from './sse-transport.js';
+import type { FallbackTransports } from './fallback-loader.js';
 import type { WebSocketConstructor } from './websocket-like.js';
 import { WebSocketTransport } from './websocket-transport.js';
 
@@ -79,6 +77,11 @@ export class TransportChoice {
     return true;
   }
 
+  /** The fallback transports could not be loaded: the HTTP transports after the current one would fail the same way, so this round skips them. */
+  skipHttpTransports(): void {
+    this.order = [...this.order.slice(0, this.step + 1), ...this.order.slice(this.step + 1).filter((kind) => kind === 'websocket')];
+  }
+
   /**
    * What to report for the round. A failure the server explained stands for itself; when
    * every transport failed on its own, the first (preferred) one's failure is reported and
@@ -112,25 +115,27 @@ export function failureText(closed: TransportClosed): string {
   return closed.opened ? `closed with code ${closed.code} before the welcome` : `could not open (code ${closed.code})`;
 }
 
-/** Open a connection of `kind`. Throws when the URL cannot be used. */
+/**
+ * Open a connection of `kind`. Throws when the URL cannot be used. SSE and long-polling come
+ * from `fallback`, the lazily loaded fallback transports (see fallback-loader.ts): the caller
+ * loads them first.
+ */
 export function openTransport(
   kind: TransportKind,
   client: { url: string; WebSocket: WebSocketConstructor | undefined; connectTimeout: number },
   handlers: TransportHandlers,
   maxBatchBytes: () => number | undefined,
   resumeToken?: () => string | undefined,
+  fallback?: FallbackTransports,
 ): ClientTransport {
+  if (kind === 'websocket') {
+    if (!client.WebSocket) throw new TypeError('no WebSocket implementation');
+    return new WebSocketTransport(client.WebSocket, client.url, handlers);
+  }
+  if (!fallback) throw new TypeError(`the ${kind} transport is not loaded`);
   const options: HttpTransportOptions = { maxBatchBytes, openTimeoutMs: Math.min(client.connectTimeout, HTTP_OPEN_TIMEOUT_MS) };
   if (resumeToken) options.resumeToken = resumeToken;
-  switch (kind) {
-    case 'websocket':
-      if (!client.WebSocket) throw new TypeError('no WebSocket implementation');
-      return new WebSocketTransport(client.WebSocket, client.url, handlers);
-    case 'sse':
-      return new SseTransport(new HttpEndpoint(client.url), handlers, options);
-    case 'polling':
-      return new PollingTransport(new HttpEndpoint(client.url), handlers, options);
-  }
+  return fallback.openHttpTransport(kind, client.url, handlers, options);
 }
 
 /**

@@ -1,7 +1,9 @@
 import { CloseCode } from '../protocol/close-codes.js';
+import { decodeServerFrame } from '../protocol/codec.js';
 import type { WelcomeFrame } from '../protocol/frames.js';
 import { type ClientTransport, type HttpTransport, isHttpTransport, type TransportHandlers } from './client-transport.js';
-import { type UpgradeHost, UpgradeProbe } from './upgrade-probe.js';
+import { fallbackTransports } from './fallback-loader.js';
+import type { UpgradeHost, UpgradeProbe } from './upgrade-probe.js';
 
 /** What moving the session onto a WebSocket needs of the connection. */
 export interface UpgradeSubject {
@@ -27,7 +29,8 @@ export interface UpgradeSubject {
  * so the server keeps the session for the resume that follows.
  */
 export class TransportUpgrade {
-  private readonly probe = new UpgradeProbe();
+  /** Made at the first start, from the fallback transports that carry the session by then; kept, as it keeps its backoff. */
+  private probe: UpgradeProbe | undefined;
   private readonly host: UpgradeHost;
 
   constructor(subject: UpgradeSubject) {
@@ -39,6 +42,10 @@ export class TransportUpgrade {
       upgradable: http,
       openWebSocket: (handlers) => subject.openWebSocket(handlers),
       resumeHello: () => subject.resumeHello(),
+      decode: (text) => {
+        const decoded = decodeServerFrame(text);
+        return decoded.ok ? decoded.frame : undefined;
+      },
       sessionId: () => subject.sessionId(),
       connectTimeout: () => subject.connectTimeout(),
       upgraded: (webSocket, welcome, held) => {
@@ -59,11 +66,14 @@ export class TransportUpgrade {
 
   /** The session is on HTTP now: probe for a WebSocket. */
   start(): void {
+    const fallback = fallbackTransports.loaded;
+    if (!fallback) return; // cannot be: an HTTP transport, which came with it, carries the session
+    this.probe ??= new fallback.UpgradeProbe();
     this.probe.start(this.host);
   }
 
   /** No more probing; a probe under way is closed with `code` (it may carry the session already). */
   stop(code?: number): void {
-    this.probe.stop(code);
+    this.probe?.stop(code);
   }
 }

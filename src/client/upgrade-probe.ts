@@ -1,6 +1,5 @@
 import { CloseCode } from '../protocol/close-codes.js';
-import { decodeServerFrame } from '../protocol/codec.js';
-import type { WelcomeFrame } from '../protocol/frames.js';
+import type { ServerFrame, WelcomeFrame } from '../protocol/frames.js';
 import { unrefTimer } from './timers.js';
 import type { ClientTransport, HttpTransport, TransportClosed, TransportHandlers } from './client-transport.js';
 
@@ -12,6 +11,8 @@ export interface UpgradeHost {
   /** The hello that resumes the session at this instant: its token and the frames received so far. */
   resumeHello(): string;
   sessionId(): string | undefined;
+  /** The frame in `text`, or undefined when it is not a valid one (the connection's decoder: the fallback chunk carries no copy of it). */
+  decode(text: string): ServerFrame | undefined;
   /** The client's connectTimeout, which bounds a probe too (and MAX_UPGRADE_MS). */
   connectTimeout(): number;
   /**
@@ -134,10 +135,9 @@ export class UpgradeProbe {
 
   private received(attempt: Attempt, text: string): void {
     if (attempt !== this.attempt || attempt.step !== 'hello_sent') return; // nothing but a refusal comes before the hello; its close follows
-    const decoded = decodeServerFrame(text);
-    if (!decoded.ok || decoded.frame.type === 'error') return; // the close that follows says it failed
-    const frame = decoded.frame;
     const host = this.host as UpgradeHost;
+    const frame = host.decode(text);
+    if (frame === undefined || frame.type === 'error') return; // the close that follows says it failed
     // Restored: the WebSocket reached another node of a cluster, which took the session over (see Connection.upgraded).
     if (frame.type !== 'welcome' || (frame.resumed !== true && frame.restored !== true) || frame.sid !== host.sessionId()) {
       // A new session instead (the old one could not resume): it is not wanted; end it.

@@ -1,14 +1,8 @@
 /**
- * WebSocket close codes Switchboard uses, with what the SDK does after each.
- * docs/ERRORS.md lists the same table; a test fails when the two disagree.
+ * WebSocket close codes Switchboard uses, with their names and whether the SDK reconnects
+ * after each. What each means, in words, is in close-code-table.ts, which the browser client
+ * does not load. docs/ERRORS.md lists the same table; a test fails when the two disagree.
  */
-export interface CloseCodeInfo {
-  code: number;
-  name: string;
-  /** Whether the SDK reconnects by itself after a close with this code. */
-  reconnect: boolean;
-  description: string;
-}
 
 export const CloseCode = {
   Normal: 1000,
@@ -33,34 +27,34 @@ export const CloseCode = {
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-export const CLOSE_CODES: readonly CloseCodeInfo[] = [
-  { code: 1000, name: 'normal', reconnect: false, description: 'Closed on purpose: the client called close(), or the server disconnected the session.' },
-  { code: 1001, name: 'going_away', reconnect: true, description: 'The server is shutting down or restarting; reconnect (to another node if there is one).' },
-  { code: 1002, name: 'protocol_error', reconnect: true, description: 'A WebSocket-level protocol violation (RFC 6455), detected by the WebSocket library.' },
-  { code: 1005, name: 'no_status', reconnect: false, description: 'Never sent: the peer closed without a code (a plain close()). The server treats it like 1000: the client left on purpose.' },
-  { code: 1006, name: 'abnormal', reconnect: true, description: 'Never sent: the connection dropped without a close frame (network loss, killed process).' },
-  { code: 1007, name: 'invalid_payload', reconnect: true, description: 'A text frame that is not valid UTF-8.' },
-  { code: 1008, name: 'policy_violation', reconnect: false, description: 'Rejected by policy: middleware refused the handshake (the preceding error frame has the code), or the peer overloaded the server or kept sending past its rate limit.' },
-  { code: 1009, name: 'message_too_big', reconnect: true, description: 'A frame exceeded limits.maxMessageBytes (default 64 KiB).' },
-  { code: 1011, name: 'internal_error', reconnect: true, description: 'The server hit an unexpected condition.' },
-  { code: 1013, name: 'try_again_later', reconnect: true, description: 'The server is at capacity; reconnect after a backoff.' },
-  { code: 4000, name: 'bad_handshake', reconnect: false, description: 'The first frame was not a valid hello, or named an unknown namespace.' },
-  { code: 4001, name: 'handshake_timeout', reconnect: true, description: 'The handshake did not complete within the handshake timeout (default 10 s): no hello, or middleware that did not decide.' },
-  { code: 4002, name: 'heartbeat_timeout', reconnect: true, description: 'The peer missed its heartbeats. Usually local only: a dead peer cannot receive a close frame.' },
-  { code: 4003, name: 'unsupported_version', reconnect: false, description: 'The client speaks a protocol version the server does not; upgrade the older side.' },
-  { code: 4004, name: 'session_taken_over', reconnect: false, description: 'A newer connection resumed this session (same resume token); this connection is closed and must not reconnect.' },
-  { code: 4005, name: 'reconnecting', reconnect: true, description: 'Sent by a client that closes its connection and will come back (e.g. the network went offline): the server keeps the session for resume.' },
-  { code: 4006, name: 'auth_expired', reconnect: true, description: 'The credentials of the connection expired and fresh ones did not come in time (or were refused); reconnect with fresh credentials (the SDK calls its auth function again).' },
-  { code: 4009, name: 'slow_consumer', reconnect: true, description: 'The connection fell too far behind a durable room (unsent bytes over the server cap); reconnect and recover from history.' },
-];
+/** Each code's name (as in docs/ERRORS.md) and whether the SDK reconnects by itself after a close with it. */
+export const CLOSE_CODE_RULES: Readonly<Record<CloseCode, readonly [name: string, reconnect: boolean]>> = {
+  1000: ['normal', false],
+  1001: ['going_away', true],
+  1002: ['protocol_error', true],
+  1005: ['no_status', false],
+  1006: ['abnormal', true],
+  1007: ['invalid_payload', true],
+  1008: ['policy_violation', false],
+  1009: ['message_too_big', true],
+  1011: ['internal_error', true],
+  1013: ['try_again_later', true],
+  4000: ['bad_handshake', false],
+  4001: ['handshake_timeout', true],
+  4002: ['heartbeat_timeout', true],
+  4003: ['unsupported_version', false],
+  4004: ['session_taken_over', false],
+  4005: ['reconnecting', true],
+  4006: ['auth_expired', true],
+  4009: ['slow_consumer', true],
+};
 
-const byCode = new Map(CLOSE_CODES.map((info) => [info.code, info]));
-
-export function closeCodeInfo(code: number): CloseCodeInfo | undefined {
-  return byCode.get(code);
+/** The name of a close code of the table (`policy_violation`); undefined for others. */
+export function closeCodeName(code: number): string | undefined {
+  return (CLOSE_CODE_RULES as Partial<Record<number, readonly [string, boolean]>>)[code]?.[0];
 }
 
 /** Unknown codes (e.g. an app's own 4xxx) reconnect, except 1000 which means "done". */
 export function shouldReconnectAfter(code: number): boolean {
-  return byCode.get(code)?.reconnect ?? true;
+  return (CLOSE_CODE_RULES as Partial<Record<number, readonly [string, boolean]>>)[code]?.[1] ?? true;
 }

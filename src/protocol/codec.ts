@@ -189,9 +189,13 @@ const serverValidators: Readonly<Record<string, Validator>> = {
     ),
 };
 
-/** Every frame type a client may send, and every one a server may send (what the decoders accept). */
-export const CLIENT_FRAME_TYPES: readonly string[] = Object.keys(clientValidators);
-export const SERVER_FRAME_TYPES: readonly string[] = Object.keys(serverValidators);
+/**
+ * Every frame type a client may send, and every one a server may send (what the decoders
+ * accept). Pure, so that a bundle which uses neither (the browser client) drops them and
+ * the validators only they would keep.
+ */
+export const CLIENT_FRAME_TYPES: readonly string[] = /* @__PURE__ */ Object.keys(clientValidators);
+export const SERVER_FRAME_TYPES: readonly string[] = /* @__PURE__ */ Object.keys(serverValidators);
 
 function truncate(s: string): string {
   return s.length > 64 ? `${s.slice(0, 64)}…` : s;

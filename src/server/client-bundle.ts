@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,13 @@ import { Cors } from './cors.js';
 
 /** Where pages import the browser client from: `import { connect } from '/switchboard/client.js'`. */
 export const CLIENT_PATH = '/switchboard/client.js';
+/**
+ * Where the client's lazily loaded chunks are (the fallback transports): `./chunks/` from
+ * either client path, as the bundle imports them. Their names carry a hash of their content.
+ */
+const CHUNKS_PATH = '/switchboard/chunks/';
+/** A chunk's file name, or its source map's, as the build names them: no path, nothing else. */
+const CHUNK_NAME = /^[\w-]+\.js(?:\.map)?$/;
 
 // Relative to this module, which is src/server/ when run from source and dist/server/ when built.
 const BUNDLE_URL = new URL('../../dist/browser/switchboard-client.js', import.meta.url);
@@ -43,16 +50,20 @@ const compressors: Record<ContentCoding, (body: Buffer) => Promise<Buffer>> = {
 interface Build {
   js: string;
   map: Buffer | undefined;
+  /** The files of the chunks/ directory beside it (chunks and their source maps), by name. */
+  chunks: Map<string, Buffer>;
 }
 
-/** One of the served paths: which file, and whether its URL names a version (and so never changes). */
+/** One of the served paths: which file, and whether its URL names a version or a content hash (and so never changes). */
 interface Route {
-  kind: 'js' | 'map';
+  kind: 'js' | 'map' | 'chunk';
   immutable: boolean;
 }
 
+const CHUNK_ROUTE: Route = { kind: 'chunk', immutable: true };
+
 export interface ClientBundleOptions {
-  /** The built bundle; its source map is the same path + `.map`. Default dist/browser/switchboard-client.js of this package. */
+  /** The built bundle; its source map is the same path + `.map`, its chunks in `chunks/` beside it. Default dist/browser/switchboard-client.js of this package. */
   file?: URL;
   /** The version in the immutable path. Default: this package's version. */
   version?: string;
@@ -66,7 +77,10 @@ export interface ClientBundleOptions {
  * Serves the browser build of the client SDK, so a page can import it with no build step:
  * `/switchboard/client.js` (revalidated through its ETag, so a deploy is picked up at once)
  * and `/switchboard/client-<version>.js` (cached for a year: the URL changes with the
- * version), each with its source map. The file is read on the first request and kept.
+ * version), each with its source map, and the chunks the client loads when it needs them
+ * (`/switchboard/chunks/<name>-<hash>.js`, cached for a year: the name changes with the
+ * content). The files are read on the first request and kept, all together, so the client
+ * and its chunks always come from the same build.
  */
 export class ClientBundle {
   readonly version: string | undefined;
@@ -104,7 +118,7 @@ export class ClientBundle {
   /** Answer `req` if it asks for the bundle; false (and `res` untouched) for any other path. Compressed when Accept-Encoding allows. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const pathname = (req.url ?? '/').split('?', 1)[0] as string;
-    const route = this.routes.get(pathname);
+    const route = this.routes.get(pathname) ?? (pathname.startsWith(CHUNKS_PATH) && CHUNK_NAME.test(pathname.slice(CHUNKS_PATH.length)) ? CHUNK_ROUTE : undefined);
     if (!route) return false;
     // A module script on another origin is fetched in CORS mode: only allowed origins may import it.
     if (this.cors.handle(req, res, METHODS)) return true;
@@ -115,7 +129,8 @@ export class ClientBundle {
     this.asset(pathname, route)
       .then(
         (asset) => send(req, res, asset, route.immutable ? IMMUTABLE : REVALIDATE),
-        (error: Error) => sendText(res, 500, error instanceof BundleError ? error.message : 'The Switchboard browser client cannot be served.'),
+        (error: Error) =>
+          error instanceof BundleError ? sendText(res, error.status, error.message) : sendText(res, 500, 'The Switchboard browser client cannot be served.'),
       )
       .catch(() => res.destroy()); // the response could not be written: never an unhandled rejection
     return true;
@@ -126,7 +141,12 @@ export class ClientBundle {
     if (cached) return cached;
     const build = await this.load();
     let asset: Asset;
-    if (route.kind === 'js') {
+    if (route.kind === 'chunk') {
+      const name = pathname.slice(CHUNKS_PATH.length);
+      const chunk = build.chunks.get(name);
+      if (!chunk) throw new BundleError(`${pathname} is not part of this build of the Switchboard browser client.`, new URL(`chunks/${name}`, this.file), undefined, 404);
+      asset = toAsset(chunk, name.endsWith('.map') ? MAP_TYPE : JS_TYPE);
+    } else if (route.kind === 'js') {
       // The build points at switchboard-client.js.map; each path gets the map beside it, with the same caching.
       const mapName = `${pathname.slice(pathname.lastIndexOf('/') + 1)}.map`;
       const js = build.map ? build.js.replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${mapName}\n`) : build.js;
@@ -175,7 +195,7 @@ export class ClientBundle {
         this.file,
       );
     }
-    return { js, map };
+    return { js, map, chunks: await readChunks(new URL('chunks/', this.file)) };
   }
 }
 
@@ -222,11 +242,24 @@ export function interceptRequests(server: HttpServer, answer: (req: IncomingMess
   };
 }
 
+/** The chunks a build made, by file name; none when the directory is missing (a build without chunks). */
+async function readChunks(dir: URL): Promise<Map<string, Buffer>> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const chunks = new Map<string, Buffer>();
+  for (const name of names.filter((n) => CHUNK_NAME.test(n))) chunks.set(name, await readFile(new URL(name, dir)));
+  return chunks;
+}
+
 /** A bundle that cannot be served. `message` is for the HTTP answer; `detail` (with the full path and cause) for the server's log. */
 class BundleError extends Error {
   readonly detail: string;
 
-  constructor(message: string, file: URL, cause?: unknown) {
+  constructor(
+    message: string,
+    file: URL,
+    cause?: unknown,
+    readonly status = 500,
+  ) {
     super(message, { cause });
     const why = cause instanceof Error ? ` (${cause.message})` : '';
     this.detail = `${message} File: ${fileURLToPath(file)}${why}`;

@@ -79,6 +79,10 @@ before(async () => {
     if (path === '/switchboard/client.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' });
       res.end(bundle);
+    } else if (/^\/switchboard\/chunks\/[\w-]+\.js$/.test(path ?? '')) {
+      // The fallback transports, which the client imports from beside itself.
+      res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' });
+      res.end(readFileSync(new URL(`chunks/${path?.slice('/switchboard/chunks/'.length)}`, BUNDLE)));
     } else if (path === '/') {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
       res.end(PAGE);

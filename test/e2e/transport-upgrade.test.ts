@@ -28,9 +28,10 @@ const PAGE = `<!doctype html>
     }
   };
   const { connect } = await import('/switchboard/client.js');
-  const rec = { down: [], sent: 0, states: [], transports: [] };
+  const rec = { down: [], sent: 0, states: [], transports: [], failures: [] };
   const client = connect(\`ws://\${location.host}/ws\`, { transports: ['websocket', 'polling'] });
   client.on('state', (s) => rec.states.push(s.state));
+  client.on('connect_error', (e) => rec.failures.push({ code: e.code, message: e.message }));
   client.on('down', (n) => rec.down.push(n));
   window.flowing = true;
   const timer = setInterval(() => {
@@ -47,6 +48,8 @@ interface Recorded {
   sent: number;
   states: string[];
   transports: (string | undefined)[];
+  /** What connect_error reported. */
+  failures: { code: string; message: string }[];
 }
 
 /** What the page puts on `window` (not declared globally: other test files declare their own). */
@@ -87,6 +90,30 @@ async function until(check: () => boolean | Promise<boolean>, what: string | (()
 }
 
 const sorted = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+
+// First: the next test's connection handler would serve this test's connection too.
+test('a fallback chunk that cannot be loaded: connect_error naming it; once it loads, long-polling carries the session', { timeout: 60_000 }, async () => {
+  const { page } = await browser.newPage();
+  let chunkReachable = false;
+  const chunkRequests: string[] = [];
+  await page.route('**/switchboard/chunks/**', (route) => {
+    chunkRequests.push(route.request().url());
+    return chunkReachable ? route.continue() : route.abort('connectionrefused');
+  });
+  await page.goto(base);
+  let seen: Recorded['failures'] = [];
+  const failures = async (): Promise<Recorded['failures']> => (seen = await page.evaluate(() => (window as unknown as PageGlobals).rec?.failures ?? []));
+  await until(async () => (await failures()).some((f) => /could not load/.test(f.message)), () => `a failure to load the chunk (failures: ${JSON.stringify(seen)}; chunk requests: ${chunkRequests.join(' ')})`);
+  const failure = (await failures()).find((f) => /could not load/.test(f.message)) as Recorded['failures'][number];
+  assert.equal(failure.code, 'disconnected');
+  assert.match(failure.message, /^could not open a WebSocket to ws:\/\/.*; tried polling \(could not load the SSE and long-polling transports, which the client imports from chunks\/fallback-<hash>\.js beside itself: .*\) too$/);
+  assert.match(failure.message, /\/switchboard\/chunks\/fallback-[\w-]+\.js/, 'the browser names the chunk');
+  assert.ok(chunkRequests.length >= 1);
+
+  chunkReachable = true;
+  await until(() => page.evaluate(() => (window as unknown as PageGlobals).client?.connected === true), 'the client to connect once the chunk loads');
+  assert.equal(await page.evaluate(() => (window as unknown as PageGlobals).client.transport), 'polling');
+});
 
 test('starts on long-polling, upgrades to WebSocket mid-conversation: nothing lost, nothing repeated, order kept', { timeout: 60_000 }, async () => {
   const up: number[] = [];

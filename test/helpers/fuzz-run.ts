@@ -15,7 +15,7 @@
  * which resume tokens exist) depends on timing and can differ between replays.
  * Used by test/integration/fuzz.test.ts and scripts/fuzz.ts.
  */
-import { CLOSE_CODES } from '../../src/protocol/close-codes.js';
+import { CLOSE_CODES } from '../../src/protocol/close-code-table.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { ReplyError, type Namespace, type Switchboard } from '../../src/server/index.js';
 import type { StandardSchemaV1 } from '../../src/server/standard-schema.js';

@@ -13,6 +13,13 @@ import { ClientBundle, interceptRequests } from '../../src/server/client-bundle.
 import { Switchboard } from '../../src/server/index.js';
 
 const BUNDLE = new URL('../../dist/browser/switchboard-client.js', import.meta.url);
+/** The chunk the client imports where WebSocket fails (the fallback transports), as the built client names it. */
+async function fallbackChunk(): Promise<string> {
+  const js = await readFile(BUNDLE, 'utf8');
+  const imports = [...js.matchAll(/\bimport\(\s*["'](\.\/chunks\/fallback-[\w-]+\.js)["']\s*\)/g)].map((match) => match[1] as string);
+  assert.equal(imports.length, 1, 'the client imports its fallback chunk once');
+  return imports[0] as string;
+}
 /** fetch asks for gzip by itself and unpacks it: tests that count bytes ask for them as they are. */
 const IDENTITY = { 'Accept-Encoding': 'identity' };
 const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -168,6 +175,52 @@ describe('the browser client on the app’s own HTTP server', () => {
     }
   });
 
+  test('the fallback chunk the client imports is served beside both client paths: immutable, compressed, with its source map', async () => {
+    const chunk = await fallbackChunk();
+    const onDisk = await readFile(new URL(chunk, BUNDLE));
+    // A module's relative import resolves against the module's URL: the same chunk from either path.
+    const urls = [new URL(chunk, `${base}/switchboard/client.js`).href, new URL(chunk, `${base}/switchboard/client-${version}.js`).href];
+    assert.equal(urls[0], urls[1]);
+    assert.match(urls[0] as string, /\/switchboard\/chunks\/fallback-[\w-]+\.js$/);
+    const url = urls[0] as string;
+
+    const plain = await rawGet(url, { ...IDENTITY, Origin: 'http://localhost:5173' });
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers['content-type'], 'text/javascript; charset=utf-8');
+    assert.equal(plain.headers['cache-control'], 'public, max-age=31536000, immutable', 'its name changes with its content');
+    assert.equal(plain.headers['x-content-type-options'], 'nosniff');
+    assert.equal(plain.headers['access-control-allow-origin'], 'http://localhost:5173', 'a dynamic import is a CORS request too');
+    assert.ok(plain.body.equals(onDisk));
+    assert.match(plain.body.toString(), /\/\/# sourceMappingURL=fallback-[\w-]+\.js\.map\n?$/);
+    for (const [accept, coding, unpack] of [
+      ['br, gzip', 'br', brotliDecompressSync],
+      ['gzip', 'gzip', gunzipSync],
+    ] as const) {
+      const res = await rawGet(url, { 'Accept-Encoding': accept });
+      assert.equal(res.headers['content-encoding'], coding);
+      assert.equal(res.headers.vary, 'Origin, Accept-Encoding');
+      assert.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable');
+      assert.ok(unpack(res.body).equals(onDisk), `${coding}: the same bytes`);
+      assert.ok(res.body.length < onDisk.length / 2, `${coding}: ${res.body.length} bytes`);
+      const again = await rawGet(url, { 'Accept-Encoding': accept, 'If-None-Match': String(res.headers.etag) });
+      assert.equal(again.status, 304);
+    }
+
+    const map = await fetch(`${url}.map`);
+    assert.equal(map.status, 200);
+    assert.equal(map.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(map.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    const parsed = JSON.parse(await map.text()) as { sources: string[] };
+    assert.ok(parsed.sources.some((source) => source.endsWith('src/client/sse-transport.ts')));
+
+    const gone = await fetch(`${base}/switchboard/chunks/fallback-NOTBUILT.js`);
+    assert.equal(gone.status, 404, 'a chunk of another build');
+    assert.match(await gone.text(), /not part of this build of the Switchboard browser client/);
+    const outside = await rawGet(`${base}/switchboard/chunks/..%2Fclient.js`, IDENTITY);
+    assert.equal(outside.status, 404, 'only file names of the chunks directory');
+    assert.match(outside.body.toString(), /^app: no route/);
+  });
+
   test('HEAD has the headers and no body; POST is 405', async () => {
     const get = await fetch(`${base}/switchboard/client.js`, { headers: IDENTITY });
     const length = Buffer.byteLength(await get.text());
@@ -184,15 +237,19 @@ describe('the browser client on the app’s own HTTP server', () => {
   });
 
   test('the bundle is browser code: valid ESM exporting connect, no require(, no node:, no ws import', async () => {
-    const text = await (await fetch(`${base}/switchboard/client.js`)).text();
-    // assert.ok, not doesNotMatch: a failure should not print 30 KB of minified code.
-    const found = (re: RegExp): string | undefined => re.exec(text)?.[0];
-    assert.equal(found(/\brequire\s*\(.{0,20}/), undefined);
-    assert.equal(found(/node:.{0,20}/), undefined, 'no node: built-in');
-    assert.equal(found(/(?:\bfrom|\bimport)\s*\(?\s*["']ws["']/), undefined);
-    // Self-contained: no import statement or dynamic import of anything.
-    assert.equal(found(/(?:^|[;}\n])\s*import\s*[\w*{"'].{0,40}/m), undefined);
-    assert.equal(found(/\bimport\s*\(.{0,40}/), undefined);
+    const chunk = await fallbackChunk();
+    for (const path of ['/switchboard/client.js', `/switchboard/${chunk.slice(2)}`]) {
+      const text = await (await fetch(`${base}${path}`)).text();
+      // assert.ok, not doesNotMatch: a failure should not print 30 KB of minified code.
+      const found = (re: RegExp): string | undefined => re.exec(text)?.[0];
+      assert.equal(found(/\brequire\s*\(.{0,20}/), undefined, path);
+      assert.equal(found(/node:.{0,20}/), undefined, `${path}: no node: built-in`);
+      assert.equal(found(/(?:\bfrom|\bimport)\s*\(?\s*["']ws["']/), undefined, path);
+      // Loaded in one request: no import statement; the one dynamic import is the client's, of its fallback chunk.
+      assert.equal(found(/(?:^|[;}\n])\s*import(?:\s*[*{"']|\s+[\w$]).{0,40}/m), undefined, path);
+      const dynamic = [...text.matchAll(/\bimport\s*\(\s*([^)]{0,60})\)/g)].map((match) => match[1]);
+      assert.deepEqual(dynamic, path === '/switchboard/client.js' ? [`"${chunk}"`] : [], path);
+    }
     const mod = (await import(pathToFileURL(BUNDLE.pathname).href)) as Record<string, unknown>;
     assert.equal(typeof mod.connect, 'function');
     assert.equal(typeof mod.ConnectionReason, 'object');
@@ -361,20 +418,31 @@ describe('when the build is missing or stale', () => {
   });
 });
 
-test('the bundle is as small as README.md and docs/API.md say (about N KB gzipped, M KB with brotli)', async () => {
+test('the bundle is as small as README.md and docs/API.md say (about N KB gzipped, M KB with brotli; the fallback chunk adds about K KB gzipped)', async () => {
   const js = await readFile(BUNDLE).catch(() => assert.fail('dist/browser/switchboard-client.js is missing: run `npm run build:client`'));
+  const chunk = await readFile(new URL(await fallbackChunk(), BUNDLE));
   // Compressed as the server compresses it.
-  const gzipped = gzipSync(js, { level: 9 }).length;
-  const brotli = brotliCompressSync(js, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: js.length } }).length;
+  const gzipped = (bytes: Buffer): number => gzipSync(bytes, { level: 9 }).length;
+  const brotli = (bytes: Buffer): number =>
+    brotliCompressSync(bytes, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }).length;
+  const kb = (bytes: number): string => (bytes / 1024).toFixed(1);
+  /** "About N KB" holds from N - 1 (a figure much above the build is stale too) up to N.5 KB (1 KB = 1024 bytes). */
+  const holds = (bytes: number, claim: string | undefined): boolean => bytes > (Number(claim) - 1) * 1024 && bytes <= (Number(claim) + 0.5) * 1024;
   for (const doc of ['README.md', 'docs/API.md']) {
     const text = await readFile(new URL(`../../${doc}`, import.meta.url), 'utf8');
+    const lineOf = (index: number): number => text.slice(0, index).split('\n').length;
     const claims = [...text.matchAll(/about (\d+) KB gzipped, (\d+) KB with brotli/g)];
     assert.equal(claims.length, 1, `${doc} states the browser client's size once, as "about N KB gzipped, M KB with brotli"`);
     const [claim] = claims as [RegExpExecArray];
-    const line = text.slice(0, claim.index).split('\n').length;
-    // "About N KB" holds up to N.5 KB (1 KB = 1024 bytes).
-    const kb = (bytes: number): string => (bytes / 1024).toFixed(1);
-    assert.ok(gzipped <= (Number(claim[1]) + 0.5) * 1024, `${doc}:${line} says about ${claim[1]} KB gzipped; the build is ${kb(gzipped)} KB`);
-    assert.ok(brotli <= (Number(claim[2]) + 0.5) * 1024, `${doc}:${line} says about ${claim[2]} KB with brotli; the build is ${kb(brotli)} KB`);
+    const line = lineOf(claim.index);
+    assert.ok(holds(gzipped(js), claim[1]), `${doc}:${line} says about ${claim[1]} KB gzipped; the build is ${kb(gzipped(js))} KB`);
+    assert.ok(holds(brotli(js), claim[2]), `${doc}:${line} says about ${claim[2]} KB with brotli; the build is ${kb(brotli(js))} KB`);
+    const chunkClaims = [...text.matchAll(/fallback transports add about (\d+) KB gzipped/g)];
+    assert.equal(chunkClaims.length, 1, `${doc} states what the fallback chunk adds once, as "the fallback transports add about K KB gzipped"`);
+    const [chunkClaim] = chunkClaims as [RegExpExecArray];
+    assert.ok(
+      holds(gzipped(chunk), chunkClaim[1]),
+      `${doc}:${lineOf(chunkClaim.index)} says the fallback transports add about ${chunkClaim[1]} KB gzipped; the chunk is ${kb(gzipped(chunk))} KB`,
+    );
   }
 });

@@ -61,6 +61,26 @@ describe('TransportChoice', () => {
     assert.equal(outcome.details.error, outcome.connectError);
   });
 
+  it('skips the other HTTP transports of the round when the fallback transports cannot be loaded, not a WebSocket', () => {
+    const choice = new TransportChoice(URL_A, ['websocket', 'sse', 'polling']);
+    choice.begin();
+    choice.fallBack(failure('ws'), 'refused');
+    assert.equal(choice.current, 'sse');
+    choice.skipHttpTransports();
+    assert.equal(choice.fallBack(failure('no chunk'), 'could not load'), false, 'polling would fail the same way');
+    assert.equal(choice.roundOutcome(failure('no chunk'), true).connectError?.message, 'ws; tried sse (could not load) too');
+    assert.equal(choice.begin(), 'websocket', 'the next round tries them all again');
+    choice.fallBack(failure('ws'), 'refused');
+    assert.equal(choice.current, 'sse');
+
+    const httpFirst = new TransportChoice(URL_A, ['sse', 'websocket', 'polling']);
+    httpFirst.begin();
+    httpFirst.skipHttpTransports();
+    assert.equal(httpFirst.fallBack(failure('no chunk'), 'could not load'), true);
+    assert.equal(httpFirst.current, 'websocket', 'a WebSocket needs no chunk');
+    assert.equal(httpFirst.fallBack(failure('ws'), 'refused'), false);
+  });
+
   it('reports a failure the server explained as it is', () => {
     const choice = new TransportChoice(URL_A, ['websocket', 'sse']);
     choice.begin();

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { CLOSE_CODES, shouldReconnectAfter } from '../../src/protocol/close-codes.js';
+import { CLOSE_CODES } from '../../src/protocol/close-code-table.js';
+import { shouldReconnectAfter } from '../../src/protocol/close-codes.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 
 interface DocCloseCode {
