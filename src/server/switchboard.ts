@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerOptions as HttpServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -11,7 +10,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { assertEmittable } from '../protocol/event-names.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
 import { rejectUpgrade } from '../transport/http-reject.js';
-import type { Transport, TransportRequestInfo } from '../transport/transport.js';
+import type { Transport } from '../transport/transport.js';
 import { WebSocketEndpoint } from '../transport/websocket.js';
 import type { ClusterAdapter, ClusterBroadcast, ClusterQuery } from '../cluster/adapter.js';
 import { MemoryAdapter } from '../cluster/memory-adapter.js';
@@ -26,17 +25,15 @@ import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broa
 import { clientAddressResolver, type AddressedRequest } from './client-address.js';
 import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js';
 import { Cors } from './cors.js';
-import { DeadlineClock } from './deadline-clock.js';
 import { DurableFeed } from './durable-feed.js';
 import { ResumeLog } from './resume-log.js';
-import { SessionSnapshots } from './session-snapshots.js';
 import { HeartbeatSweeper } from './heartbeat.js';
 import { HttpTransports } from './http-transports.js';
 import type { Middleware } from './middleware.js';
-import { Namespace } from './namespace.js';
+import { Namespace, type NamespaceHost } from './namespace.js';
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
-import { isSessionIdShaped, Session, type SessionHost } from './session.js';
+import { SessionRegistry } from './session-registry.js';
 import { DisconnectReason, type Socket } from './socket.js';
 import type { CheckedSchemas, EventSchemas, ValidatedEvents } from './validation.js';
 
@@ -66,35 +63,26 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
  * Events: `error` (err, context) for failures in app handlers; without a listener they
  * are written to stderr.
  */
-export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>>
-  extends EventEmitter
-  implements SessionHost
-{
+export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>> extends EventEmitter {
   readonly options: ResolvedOptions;
   readonly httpServer: HttpServer;
   private readonly ownsHttpServer: boolean;
   private readonly endpoint: WebSocketEndpoint;
   private readonly namespaces = new Map<string, Namespace<CE, SE, SD>>();
-  /** Live sessions by id: the id is also each socket's private room. */
-  private readonly sessions = new Map<string, Session>();
-  /** Resume token → session; a token is retired when its session resumes or ends. */
-  private readonly resumeTokens = new Map<string, Session>();
+  /** This node's sessions, and what they need of the server: private, none of it is API. */
+  private readonly sessions: SessionRegistry;
+  /** What every namespace needs of the server. */
+  private readonly namespaceHost: NamespaceHost;
   private readonly heartbeat: HeartbeatSweeper;
-  /** @internal One timer for every socket's credential expiry and reauth deadline. */
-  readonly deadlines = new DeadlineClock();
   /** Streams of durable rooms, and the per-stream ordering of publications and joins. */
   readonly streams: DeliveryStreams;
   /** The other nodes: broadcasts, durable streams, presence and queries across them (`adapter`). */
   readonly cluster: ClusterAdapter;
-  /** @internal Durable publications to this node's members, in stream order. */
-  readonly feed: DurableFeed;
-  /** @internal This node's broadcasts, kept once for every session waiting to be resumed. */
-  readonly resumeLog: ResumeLog;
-  /** @internal This node's sessions, saved for other nodes to take over (with a cluster adapter that keeps sessions). */
-  snapshots: SessionSnapshots | undefined;
+  /** Durable publications to this node's members, in stream order. */
+  private readonly feed: DurableFeed;
+  /** This node's broadcasts, kept once for every session waiting to be resumed. */
+  private readonly resumeLog: ResumeLog;
   private listening: Promise<void>;
-  private inflight = 0;
-  private drained: (() => void) | undefined;
   private closePromise: Promise<void> | undefined;
   private readonly clientBundle: ClientBundle | undefined;
   /** Gives the app's server its own `request` listeners back (set when the bundle is served on it). */
@@ -137,13 +125,9 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       clientAddress: this.clientAddress,
       originAllowed: (origin, req, address) => this.originAllowed(origin, req, address),
       originRefusal: (origin) => this.origins.refusal(origin),
-      startSession: (transport, info) => this.startSession(transport, info),
+      startSession: (transport, info) => this.sessions.start(transport, info),
       // The session a resume token names ends as if its connection had closed with `code`.
-      endSessionByToken: (token, code, reason) => {
-        const session = this.resumeTokens.get(token);
-        session?.close(code, reason, DisconnectReason.ClientDisconnect);
-        return session !== undefined;
-      },
+      endSessionByToken: (token, code, reason) => this.sessions.endByToken(token, code, reason),
       reportError: (err, context) => this.reportError(err, context),
       cluster: this.cluster,
     });
@@ -183,9 +167,18 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       onClosed: (transport, info) => this.admission.closed(info.remoteAddress, !this.refusedFull.delete(transport)),
     });
     this.httpServer.on('upgrade', this.onUpgrade);
-    this.namespaces.set(ROOT_NAMESPACE, new Namespace<CE, SE, SD>(ROOT_NAMESPACE, this));
     this.streams = { store: this.cluster.streams, sequencer: new RoomSequencer() };
     this.resumeLog = new ResumeLog(this.options.resume.maxLogBytes);
+    const sb = this;
+    this.namespaceHost = {
+      cluster: this.cluster,
+      streams: this.streams,
+      resumeLog: this.resumeLog,
+      clusterTimeout: this.options.clusterTimeout,
+      hasSession: (id) => this.sessions.hasSession(id),
+      reportError: (err, context) => this.reportError(err, context),
+    };
+    this.namespaces.set(ROOT_NAMESPACE, new Namespace<CE, SE, SD>(ROOT_NAMESPACE, this.namespaceHost));
     this.feed = new DurableFeed(this.streams, {
       held: (ns, room) => this.namespaces.get(ns)?.rooms.held(room),
       resumeLog: this.resumeLog,
@@ -193,19 +186,29 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       durableLimits: (ns, room) => this.namespaces.get(ns)?.durableLimits(room),
       reportError: (err, context) => this.reportError(err, context),
     });
+    this.sessions = new SessionRegistry({
+      options: this.options,
+      get closing(): boolean {
+        return sb.closing;
+      },
+      cluster: this.cluster,
+      admission: this.admission,
+      feed: this.feed,
+      resumeLog: this.resumeLog,
+      namespace: (name) => this.namespaces.get(name),
+      reportError: (err, context) => this.reportError(err, context),
+    });
     const joined = this.cluster.start({
       broadcast: (message) => this.deliverFromCluster(message),
       publication: (publication) => this.feed.arrive(publication),
       answer: (query) => this.answerCluster(query),
       resync: () => this.feed.catchUp(),
-      sessionMoved: (sid) => this.sessions.get(sid)?.movedAway(),
+      sessionMoved: (sid) => this.sessions.movedAway(sid),
       forwarded: (request) => this.httpTransports.answerForwarded(request),
     });
     this.listening = Promise.all([this.listening, joined]).then(() => {
       const store = this.cluster.sessions;
-      if (store && this.options.resume.ttl > 0) {
-        this.snapshots = new SessionSnapshots(store, this.options.resume.ttl, () => this.sessions.values(), (err, context) => this.reportError(err, context));
-      }
+      if (store && this.options.resume.ttl > 0) this.sessions.keepSnapshotsIn(store);
       // Users of a crashed node, expired by whichever node cleaned up: their rooms are told here.
       this.cluster.presence.onExpired((changes) => this.presenceChanged(changes));
     });
@@ -237,9 +240,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   /** Number of open client connections (sessions waiting to be resumed have none). */
   get connectionCount(): number {
-    let count = 0;
-    for (const session of this.sessions.values()) if (session.connected) count++;
-    return count;
+    return this.sessions.connectionCount;
   }
 
   /** Number of sessions, including those waiting to be resumed. */
@@ -252,7 +253,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     if (!name.startsWith('/')) throw new TypeError(`namespace names start with "/", got "${name}"`);
     let nsp = this.namespaces.get(name);
     if (!nsp) {
-      nsp = new Namespace<CE, SE, SD>(name, this);
+      nsp = new Namespace<CE, SE, SD>(name, this.namespaceHost);
       this.namespaces.set(name, nsp);
     }
     return nsp;
@@ -343,12 +344,6 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     return this.closePromise;
   }
 
-  // --- SessionHost ----------------------------------------------------------------------
-
-  namespace(name: string): Namespace<CE, SE, SD> | undefined {
-    return this.namespaces.get(name);
-  }
-
   /** Durable rooms of the root namespace; see Namespace.durable. */
   durable(rooms: RoomMatcher, limits: Partial<HistoryLimits> = {}): this {
     this.sockets.durable(rooms, limits);
@@ -369,75 +364,6 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   /** History of a durable room of the root namespace; see Namespace.history. */
   history(room: string, options: { since?: StreamPosition; limit?: number } = {}): Promise<HistoryReply> {
     return this.sockets.history(room, options);
-  }
-
-  resumable(token: string): Session | undefined {
-    return this.resumeTokens.get(token);
-  }
-
-  issueResumeToken(session: Session): string {
-    const token = randomBytes(24).toString('base64url');
-    this.resumeTokens.set(token, session);
-    return token;
-  }
-
-  adoptResumeToken(session: Session, token: string): string {
-    this.resumeTokens.set(token, session);
-    return token;
-  }
-
-  retireResumeToken(session: Session, token: string): void {
-    if (this.resumeTokens.get(token) === session) this.resumeTokens.delete(token);
-  }
-
-  hasSession(id: string): boolean {
-    return this.sessions.has(id);
-  }
-
-  async isSessionRoom(room: string): Promise<boolean> {
-    if (this.sessions.has(room)) return true;
-    // A session id of another node: only a cluster that keeps sessions knows them; only names of that shape are asked about.
-    if (!this.snapshots || !isSessionIdShaped(room)) return false;
-    try {
-      return await this.snapshots.exists(room);
-    } catch {
-      // Unknown while the store is away: refuse rather than let a client into another's private room.
-      return true;
-    }
-  }
-
-  adopt(session: Session, sid: string, owner: string): void {
-    // A copy of this session still here (its client came back through another node and then here): the newest wins.
-    const stale = this.sessions.get(sid);
-    if (stale && stale !== session) stale.movedAway();
-    this.sessions.delete(session.id);
-    session.id = sid;
-    this.sessions.set(sid, session);
-    if (owner !== this.cluster.nodeId) this.cluster.announceTakeover?.(sid);
-  }
-
-  sessionClosed(session: Session, why?: DisconnectReason): void {
-    if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
-    for (const token of [session.resumeToken, session.previousResumeToken]) if (token) this.retireResumeToken(session, token);
-    // Ended for good, unless the server is closing (the client resumes on another node) or another node has it now.
-    if (this.snapshots && why !== undefined && session.handshaken && !session.moved && why !== DisconnectReason.ServerShutdown) this.snapshots.ended(session.id);
-  }
-
-  holdPlace(session: Session, address: string, end: () => void): void {
-    this.admission.hold(session, address, end);
-  }
-
-  releasePlace(session: Session): void {
-    this.admission.release(session);
-  }
-
-  requestStarted(): void {
-    this.inflight++;
-  }
-
-  requestFinished(): void {
-    this.inflight--;
-    if (this.inflight === 0) this.drained?.();
   }
 
   /**
@@ -540,7 +466,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
         refuseFull(transport, this.options.maxConnections);
         return;
       }
-      this.startSession(transport, info);
+      this.sessions.start(transport, info);
     });
   };
 
@@ -566,12 +492,6 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     const nsp = this.namespaces.get(query.ns);
     if (!nsp) return query.kind === 'sockets' ? [] : 0;
     return new BroadcastOperator(nsp, query.rooms, query.except, false, true).answer(query, this.cluster.nodeId);
-  }
-
-  /** A new connection, on any transport: its session starts with the handshake. */
-  private startSession(transport: Transport, info: TransportRequestInfo): void {
-    const session = new Session(this, transport, info);
-    this.sessions.set(session.id, session);
   }
 
   /** Whether a page from `origin` may use this server. An `allowedOrigins` function that throws refuses, and is reported. */
@@ -602,20 +522,13 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   private async shutdown(deadline: number): Promise<void> {
     this.heartbeat.stop();
-    if (this.inflight > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deadline);
-        this.drained = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+    await this.sessions.drain(deadline);
     const open = [...this.sessions.values()];
-    if (this.snapshots) {
+    const { snapshots } = this.sessions;
+    if (snapshots) {
       // Saved as they are now, so each client resumes its session on another node.
       for (const session of open) session.changed();
-      await this.snapshots.close();
+      await snapshots.close();
     }
     for (const session of open) session.close(CloseCode.GoingAway, 'server shutting down', DisconnectReason.ServerShutdown);
     await waitUntil(() => this.sessions.size === 0, CLOSE_GRACE_MS);

@@ -1,0 +1,225 @@
+import { encodeFrame } from '../protocol/codec.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import { PROTOCOL_VERSION, ROOT_NAMESPACE } from '../protocol/constants.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { SwitchboardError } from '../protocol/errors.js';
+import type { ConnectFrame, ErrorPayload, HelloFrame, WelcomeFrame } from '../protocol/frames.js';
+import type { TransportRequestInfo } from '../transport/transport.js';
+import type { SessionSnapshot } from '../cluster/session-store.js';
+import { announcedLimits } from './announced-limits.js';
+import { parseCookies } from './cookies.js';
+import { rejectionPayload } from './middleware.js';
+import type { AnyNamespace } from './namespace.js';
+import type { NamespaceSockets } from './namespace-sockets.js';
+import type { ResolvedOptions } from './options.js';
+import type { SessionSnapshots } from './session-snapshots.js';
+import { type AnySocket, DisconnectReason, type Handshake, type SocketSession } from './socket.js';
+
+/** What admission needs of the server. */
+export interface AdmissionServer<S> {
+  readonly options: ResolvedOptions;
+  namespace(name: string): AnyNamespace | undefined;
+  /** The session a resume token belongs to, if it is still alive. */
+  resumable(token: string): S | undefined;
+  /** Where sessions are saved for other nodes to take over; undefined on a single node. */
+  readonly snapshots: SessionSnapshots | undefined;
+}
+
+/** What admission needs of the session it admits a client to. */
+export interface AdmittedSession<S> extends SocketSession {
+  readonly sockets: NamespaceSockets<AnySocket>;
+  /** Still handshaking: no welcome, no failure yet. */
+  readonly handshaking: boolean;
+  /** Ended, moved or handed over. */
+  readonly over: boolean;
+  /** Whether a client that received `received` frames can resume this session in namespace `ns` without a hole. */
+  canResume(ns: string, received: number | undefined): boolean;
+  awaitsRestoreAck(token: string): boolean;
+  /** This connection resumes `previous` (see Session.handOver). */
+  handOver(previous: S, ns: string, received: number, restored?: boolean): void;
+  /** Take over a session another node saved (see Session.restoreFrom). */
+  restoreFrom(snapshot: SessionSnapshot, owner: string, ns: string, presented: string): void;
+  /** The handshake is done: welcome sent, heartbeat from now. */
+  welcomed(ns: string): void;
+  close(code: number, reason: string, why: DisconnectReason): void;
+  fail(code: string, message: string, closeCode: number): void;
+  reply(ref: number, data: unknown): void;
+  replyError(ref: number, error: ErrorPayload): void;
+  changed(): void;
+}
+
+/**
+ * Admission to a session and its namespaces: the hello (a new session, a resume, or a
+ * takeover from another node), `connect` frames for further namespaces, and the handshake
+ * every namespace's middleware sees.
+ */
+export class SessionAdmission<S> {
+  /** The hello's `auth`, for namespaces connected without their own. */
+  private helloAuth: unknown;
+  /** The upgrade's cookies, parsed once for every namespace's handshake. */
+  private cookies: Readonly<Record<string, string>> | undefined;
+
+  constructor(
+    private readonly session: AdmittedSession<S>,
+    private readonly server: AdmissionServer<S>,
+    /** The latest connection's request: a resume replaces it (see reconnected()). */
+    private info: TransportRequestInfo,
+  ) {}
+
+  /** The latest connection's request. */
+  get request(): TransportRequestInfo {
+    return this.info;
+  }
+
+  async hello(hello: HelloFrame): Promise<void> {
+    const { session, server } = this;
+    // A connection already being closed (the handshake timed out) is not admitted.
+    if (!session.handshaking) return;
+    if (hello.v !== PROTOCOL_VERSION) {
+      const older = hello.v < PROTOCOL_VERSION ? 'client' : 'server';
+      session.fail(
+        ErrorCode.UnsupportedVersion,
+        `the client speaks switchboard protocol v${hello.v} and this server speaks v${PROTOCOL_VERSION}: upgrade the ${older}`,
+        CloseCode.UnsupportedVersion,
+      );
+      return;
+    }
+    const name = hello.ns ?? ROOT_NAMESPACE;
+    if (hello.resume !== undefined) {
+      const previous = server.resumable(hello.resume) as (S & AdmittedSession<S>) | undefined;
+      const other = previous && (previous as unknown) !== session ? previous : undefined;
+      if (other?.awaitsRestoreAck(hello.resume)) {
+        // The client never got this node's restoring welcome: its count is the old node's.
+        // Restored again, here: it counts from 0, and every frame since is sent again.
+        if (other.canResume(name, 0)) {
+          session.handOver(other, name, 0, true);
+          return;
+        }
+      } else if (other?.canResume(name, hello.received)) {
+        session.handOver(other, name, hello.received as number);
+        return;
+      }
+      // Unknown or expired token, or frames the client missed are gone: a new session
+      // (`resumed: false`). The old one cannot be resumed any more either.
+      if (other) other.close(CloseCode.Normal, 'not resumable', DisconnectReason.TransportClosed);
+      else if (!previous && server.snapshots) {
+        // Not held here: another node may have held it (and died, or the client came through another route).
+        const taken = await server.snapshots.take(hello.resume);
+        if (!session.handshaking) return;
+        if (taken?.snapshot.namespaces.some((s) => s.ns === name) && server.namespace(name)) {
+          session.restoreFrom(taken.snapshot, taken.owner, name, hello.resume);
+          return;
+        }
+      }
+    }
+    const nsp = server.namespace(name);
+    if (!nsp) {
+      session.fail(ErrorCode.BadHandshake, `unknown namespace "${name}"`, CloseCode.BadHandshake);
+      return;
+    }
+    this.helloAuth = hello.auth;
+    let socket: AnySocket;
+    try {
+      socket = await nsp.admit(session, this.handshake(hello.auth));
+    } catch (err) {
+      const rejection = rejectionPayload(err);
+      session.fail(rejection.code, rejection.message, CloseCode.PolicyViolation);
+      return;
+    }
+    // Timed out (or the connection went) while the middleware decided.
+    if (!session.handshaking) return;
+    session.welcomed(name);
+    session.sockets.set(name, socket);
+    nsp.attach(socket);
+    session.changed();
+  }
+
+  /** Namespaces of a session taken over from another node, with the auth of `ns` for later connects. */
+  restoreNamespaces(snapshot: SessionSnapshot, ns: string): void {
+    const { session, server } = this;
+    this.helloAuth = snapshot.namespaces.find((s) => s.ns === ns)?.handshake.auth;
+    for (const saved of snapshot.namespaces) {
+      const nsp = server.namespace(saved.ns);
+      if (!nsp || session.sockets.has(saved.ns)) continue;
+      const socket = nsp.restore(session, saved);
+      // The saved handshake is the old connection's; this one is who is connected now.
+      socket.reconnected(this.handshake(socket.handshake.auth));
+      session.sockets.set(saved.ns, socket);
+      nsp.attach(socket, saved.rooms);
+    }
+  }
+
+  async connect(frame: ConnectFrame): Promise<void> {
+    const { session, server } = this;
+    const name = frame.ns;
+    if (session.sockets.has(name)) {
+      session.reply(frame.ref, { ns: name });
+      return;
+    }
+    const nsp = server.namespace(name);
+    if (!nsp) {
+      session.replyError(frame.ref, { code: ErrorCode.UnknownNamespace, message: `unknown namespace "${name}"` });
+      return;
+    }
+    let socket: AnySocket;
+    try {
+      const admitted = nsp.admit(session, this.handshake(frame.auth === undefined ? this.helloAuth : frame.auth));
+      socket = await this.bounded(admitted, `middleware of namespace "${name}"`);
+    } catch (err) {
+      session.replyError(frame.ref, rejectionPayload(err));
+      return;
+    }
+    if (session.over) return;
+    session.reply(frame.ref, { ns: name });
+    session.sockets.set(name, socket);
+    nsp.attach(socket);
+    session.changed();
+  }
+
+  /** The welcome of a handshake, a resume or a takeover, with the session's current token. */
+  welcome(sid: string, ns: string, token: string | undefined, resumed: boolean, restored: boolean): string {
+    const { heartbeat } = this.server.options;
+    const welcome: WelcomeFrame = {
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      sid,
+      ns,
+      resume: token ?? null,
+      resumed,
+      heartbeat: { interval: heartbeat.interval, timeout: heartbeat.timeout },
+      limits: announcedLimits(this.server.options),
+    };
+    if (restored) welcome.restored = true;
+    return encodeFrame(welcome);
+  }
+
+  /** Whoever resumed is who is connected now (a resume token is a bearer credential): every socket's handshake shows their connection. */
+  reconnected(info: TransportRequestInfo): void {
+    this.info = info;
+    this.cookies = undefined;
+    for (const socket of this.session.sockets.values()) socket.reconnected(this.handshake(socket.handshake.auth));
+  }
+
+  /**
+   * App decisions (middleware, authorizeJoin) hold this connection's later frames, so one
+   * that never settles must not stall it forever: it gets the handshake timeout.
+   */
+  bounded<T>(decision: Promise<T>, what: string): Promise<T> {
+    const ms = this.server.options.handshakeTimeout;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SwitchboardError(ErrorCode.Timeout, `${what} did not decide within ${ms} ms`)), ms);
+    });
+    return Promise.race([decision, expired]).finally(() => clearTimeout(timer));
+  }
+
+  private handshake(auth: unknown): Handshake {
+    const { info } = this;
+    const header = info.headers.cookie;
+    this.cookies ??= header === undefined ? NO_COOKIES : parseCookies(header);
+    return { auth, headers: info.headers, cookies: this.cookies, address: info.remoteAddress, url: info.url, time: Date.now() };
+  }
+}
+
+/** The cookies of every upgrade without a Cookie header: one frozen object for all. */
+const NO_COOKIES: Readonly<Record<string, string>> = Object.freeze({});

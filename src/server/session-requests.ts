@@ -1,0 +1,146 @@
+import { ROOT_NAMESPACE } from '../protocol/constants.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { ErrorPayload } from '../protocol/frames.js';
+import type { StoredReply } from '../delivery/dedupe-window.js';
+import type { SharedFrame } from '../transport/shared-frame.js';
+import type { DurableFeed } from './durable-feed.js';
+import { EventDispatch } from './event-dispatch.js';
+import type { NamespaceSockets } from './namespace-sockets.js';
+import type { ResolvedOptions } from './options.js';
+import { RoomRequests } from './room-requests.js';
+import type { AnySocket } from './socket.js';
+
+/** What a session's client requests need of the server. */
+export interface RequestServer {
+  readonly options: ResolvedOptions;
+  /** The server is shutting down: requests are answered `shutting_down`. */
+  readonly closing: boolean;
+  /** Durable rooms' deliveries on this node, in stream order; joins replay through it. */
+  readonly feed: DurableFeed;
+  /** Whether `room` is the id of a live session anywhere in the cluster. */
+  isSessionRoom(room: string): Promise<boolean>;
+  /** Requests in flight, for a graceful shutdown. */
+  requestStarted(): void;
+  requestFinished(): void;
+  reportError(err: unknown, context: Record<string, unknown>): void;
+}
+
+/** What they need of the session. */
+export interface RequestingSession {
+  readonly id: string;
+  readonly sockets: NamespaceSockets<AnySocket>;
+  reply(ref: number, data: unknown): void;
+  replyError(ref: number, error: ErrorPayload): void;
+  sendError(error: ErrorPayload, ns?: string): void;
+  errorFromHandler(err: unknown, context: Record<string, unknown>): ErrorPayload;
+  bounded<T>(decision: Promise<T>, what: string): Promise<T>;
+  /** Send a frame encoded once for this session alone (a durable join's replay). */
+  sendEncoded(frame: SharedFrame, volatile: boolean): boolean;
+  changed(): void;
+}
+
+/**
+ * The client's requests in one session: events (event-dispatch.ts) and room requests
+ * (room-requests.ts), each made on first use, and the count of those in flight
+ * (`maxPendingRequests`).
+ */
+export class ClientRequests {
+  /** Client requests whose handlers are running (`maxPendingRequests`). */
+  private pending = 0;
+  // Created on first use: an idle connection carries neither.
+  private events: EventDispatch | undefined;
+  private rooms: RoomRequests | undefined;
+
+  constructor(
+    private readonly session: RequestingSession,
+    private readonly server: RequestServer,
+  ) {}
+
+  roomRequests(): RoomRequests {
+    const { session, server } = this;
+    return (this.rooms ??= new RoomRequests({
+      get options(): ResolvedOptions {
+        return server.options;
+      },
+      get feed(): DurableFeed {
+        return server.feed;
+      },
+      isPrivateRoom: (room) => server.isSessionRoom(room),
+      socketFor: (ns, ref) => this.socketFor(ns, ref),
+      reply: (ref, data) => session.reply(ref, data),
+      replyError: (ref, error) => session.replyError(ref, error),
+      errorFromHandler: (err, context) => session.errorFromHandler(err, context),
+      bounded: (decision, what) => session.bounded(decision, what),
+      readStarted: (ref) => {
+        if (this.pending >= server.options.maxPendingRequests) {
+          session.replyError(ref, this.tooManyPending());
+          return false;
+        }
+        this.pending++;
+        return true;
+      },
+      readFinished: () => {
+        this.pending--;
+      },
+      replay: (frame) => session.sendEncoded(frame, false),
+    }));
+  }
+
+  eventDispatch(): EventDispatch {
+    const { session, server } = this;
+    return (this.events ??= new EventDispatch({
+      get id(): string {
+        return session.id;
+      },
+      options: server.options,
+      get closing(): boolean {
+        return server.closing;
+      },
+      reportError: (err, context) => server.reportError(err, context),
+      sendReply: (ref, reply) => this.sendReply(ref, reply),
+      sendError: (error, ns) => session.sendError(error, ns),
+      errorFromHandler: (err, context) => session.errorFromHandler(err, context),
+      overPendingLimit: () => (this.pending >= server.options.maxPendingRequests ? this.tooManyPending() : undefined),
+      requestStarted: () => this.started(),
+      requestFinished: () => this.finished(),
+      changed: () => session.changed(),
+    }));
+  }
+
+  /** Reliable publishes handled so far, for the session's snapshot. */
+  handledPublishes(): [number, StoredReply][] {
+    return this.events?.handledPublishes() ?? [];
+  }
+
+  /** The socket of a frame's namespace; undefined after telling the client it is not connected. */
+  socketFor(ns: string | undefined, ref: number | undefined): AnySocket | undefined {
+    const name = ns ?? ROOT_NAMESPACE;
+    const socket = this.session.sockets.get(name);
+    if (socket) return socket;
+    const error = { code: ErrorCode.NamespaceNotConnected, message: `namespace "${name}" is not connected on this connection` };
+    if (ref === undefined) this.session.sendError({ ...error }, name);
+    else this.session.replyError(ref, error);
+    return undefined;
+  }
+
+  /** A client request's handler starts: counted for `maxPendingRequests` and for a graceful shutdown. */
+  private started(): void {
+    this.pending++;
+    this.server.requestStarted();
+  }
+
+  private finished(): void {
+    this.pending--;
+    this.server.requestFinished();
+  }
+
+  private tooManyPending(): ErrorPayload {
+    const max = this.server.options.maxPendingRequests;
+    return { code: ErrorCode.TooManyPending, message: `${max} requests of this connection are already being handled; wait for their replies` };
+  }
+
+  private sendReply(ref: number, reply: StoredReply): void {
+    if (reply.error) this.session.replyError(ref, reply.error);
+    else this.session.reply(ref, reply.data);
+  }
+}
