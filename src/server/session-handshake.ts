@@ -3,7 +3,7 @@ import { CloseCode } from '../protocol/close-codes.js';
 import { PROTOCOL_VERSION, ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
-import type { ConnectFrame, ErrorPayload, HelloFrame, WelcomeFrame } from '../protocol/frames.js';
+import type { ConnectFrame, HelloFrame, WelcomeFrame } from '../protocol/frames.js';
 import type { TransportRequestInfo } from '../transport/transport.js';
 import type { SessionSnapshot } from '../cluster/session-store.js';
 import { announcedLimits } from './announced-limits.js';
@@ -12,7 +12,9 @@ import { rejectionPayload } from './middleware.js';
 import type { AnyNamespace } from './namespace.js';
 import type { NamespaceSockets } from './namespace-sockets.js';
 import type { ResolvedOptions } from './options.js';
+import type { ClientAnswers } from './session-outbox.js';
 import type { SessionSnapshots } from './session-snapshots.js';
+import type { SessionLifecycle } from './session-state.js';
 import { type AnySocket, DisconnectReason, type Handshake, type SocketSession } from './socket.js';
 
 /** What admission needs of the server. */
@@ -28,10 +30,7 @@ export interface AdmissionServer<S> {
 /** What admission needs of the session it admits a client to. */
 export interface AdmittedSession<S> extends SocketSession {
   readonly sockets: NamespaceSockets<AnySocket>;
-  /** Still handshaking: no welcome, no failure yet. */
-  readonly handshaking: boolean;
-  /** Ended, moved or handed over. */
-  readonly over: boolean;
+  readonly lifecycle: SessionLifecycle;
   /** Whether a client that received `received` frames can resume this session in namespace `ns` without a hole. */
   canResume(ns: string, received: number | undefined): boolean;
   awaitsRestoreAck(token: string): boolean;
@@ -43,8 +42,6 @@ export interface AdmittedSession<S> extends SocketSession {
   welcomed(ns: string): void;
   close(code: number, reason: string, why: DisconnectReason): void;
   fail(code: string, message: string, closeCode: number): void;
-  reply(ref: number, data: unknown): void;
-  replyError(ref: number, error: ErrorPayload): void;
   changed(): void;
 }
 
@@ -62,6 +59,7 @@ export class SessionAdmission<S> {
   constructor(
     private readonly session: AdmittedSession<S>,
     private readonly server: AdmissionServer<S>,
+    private readonly answers: ClientAnswers,
     /** The latest connection's request: a resume replaces it (see reconnected()). */
     private info: TransportRequestInfo,
   ) {}
@@ -74,7 +72,7 @@ export class SessionAdmission<S> {
   async hello(hello: HelloFrame): Promise<void> {
     const { session, server } = this;
     // A connection already being closed (the handshake timed out) is not admitted.
-    if (!session.handshaking) return;
+    if (!session.lifecycle.handshaking) return;
     if (hello.v !== PROTOCOL_VERSION) {
       const older = hello.v < PROTOCOL_VERSION ? 'client' : 'server';
       session.fail(
@@ -105,7 +103,7 @@ export class SessionAdmission<S> {
       else if (!previous && server.snapshots) {
         // Not held here: another node may have held it (and died, or the client came through another route).
         const taken = await server.snapshots.take(hello.resume);
-        if (!session.handshaking) return;
+        if (!session.lifecycle.handshaking) return;
         if (taken?.snapshot.namespaces.some((s) => s.ns === name) && server.namespace(name)) {
           session.restoreFrom(taken.snapshot, taken.owner, name, hello.resume);
           return;
@@ -127,7 +125,7 @@ export class SessionAdmission<S> {
       return;
     }
     // Timed out (or the connection went) while the middleware decided.
-    if (!session.handshaking) return;
+    if (!session.lifecycle.handshaking) return;
     session.welcomed(name);
     session.sockets.set(name, socket);
     nsp.attach(socket);
@@ -150,15 +148,15 @@ export class SessionAdmission<S> {
   }
 
   async connect(frame: ConnectFrame): Promise<void> {
-    const { session, server } = this;
+    const { session, server, answers } = this;
     const name = frame.ns;
     if (session.sockets.has(name)) {
-      session.reply(frame.ref, { ns: name });
+      answers.reply(frame.ref, { ns: name });
       return;
     }
     const nsp = server.namespace(name);
     if (!nsp) {
-      session.replyError(frame.ref, { code: ErrorCode.UnknownNamespace, message: `unknown namespace "${name}"` });
+      answers.replyError(frame.ref, { code: ErrorCode.UnknownNamespace, message: `unknown namespace "${name}"` });
       return;
     }
     let socket: AnySocket;
@@ -166,11 +164,11 @@ export class SessionAdmission<S> {
       const admitted = nsp.admit(session, this.handshake(frame.auth === undefined ? this.helloAuth : frame.auth));
       socket = await this.bounded(admitted, `middleware of namespace "${name}"`);
     } catch (err) {
-      session.replyError(frame.ref, rejectionPayload(err));
+      answers.replyError(frame.ref, rejectionPayload(err));
       return;
     }
-    if (session.over) return;
-    session.reply(frame.ref, { ns: name });
+    if (session.lifecycle.over) return;
+    answers.reply(frame.ref, { ns: name });
     session.sockets.set(name, socket);
     nsp.attach(socket);
     session.changed();

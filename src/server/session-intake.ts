@@ -1,28 +1,24 @@
 import { decodeClientFrame, type DecodeResult } from '../protocol/codec.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { ClientFrame, ErrorPayload, HelloFrame } from '../protocol/frames.js';
+import type { ClientFrame, HelloFrame } from '../protocol/frames.js';
 import { FrameRate } from './frame-rate.js';
 import type { ResolvedOptions } from './options.js';
+import type { ClientAnswers } from './session-outbox.js';
+import type { SessionLifecycle } from './session-state.js';
 import { DisconnectReason } from './socket.js';
 
 /** What the intake needs of its session. */
 export interface IntakeSession {
   readonly id: string;
-  /** A welcome was sent: every frame but a hello is the client's to send. */
-  readonly handshaken: boolean;
-  /** Why the server closes the connection, if it does. */
-  readonly closeReason: DisconnectReason | undefined;
-  /** Ended, moved or handed over: queued frames are dropped. */
-  readonly over: boolean;
+  /** Welcomed (every frame but a hello is the client's to send), closing, over (queued frames are dropped). */
+  readonly lifecycle: SessionLifecycle;
   /** The handshake: later frames wait for it. */
   hello(frame: HelloFrame): Promise<void>;
   /** A frame after the handshake; a promise holds later frames until it settles (connect, join). */
   dispatch(frame: ClientFrame): Promise<void> | undefined;
   fail(code: string, message: string, closeCode: number, why?: DisconnectReason): void;
   terminate(why: DisconnectReason): void;
-  replyError(ref: number, error: ErrorPayload): void;
-  sendError(error: ErrorPayload, ns?: string): void;
   reportError(err: unknown, context: Record<string, unknown>): void;
 }
 
@@ -64,6 +60,7 @@ export class FrameIntake {
 
   constructor(
     private readonly session: IntakeSession,
+    private readonly answers: ClientAnswers,
     private readonly options: ResolvedOptions,
   ) {
     if (options.rateLimit) this.frameRate = new FrameRate(options.rateLimit);
@@ -136,7 +133,7 @@ export class FrameIntake {
     const { session } = this;
     if (verdict === 'abuse') {
       // Once: a connection the server already closes for another reason is on its way out.
-      if (session.closeReason !== undefined) return false;
+      if (session.lifecycle.closeReason !== undefined) return false;
       session.fail(ErrorCode.RateLimited, `kept sending past the rate limit (${limit}); closing`, CloseCode.PolicyViolation, DisconnectReason.RateLimited);
       // A flooder may not read, and then never completes the closing handshake.
       const timer = setTimeout(() => session.terminate(DisconnectReason.RateLimited), 1000);
@@ -146,27 +143,28 @@ export class FrameIntake {
     const error = { code: ErrorCode.RateLimited, message: `over the rate limit (${limit}): frame not processed; slow down` };
     const frame = decoded?.ok ? decoded.frame : undefined;
     const ref = frame ? requestRef(frame) : decoded?.ok === false ? decoded.ref : undefined;
-    if (ref !== undefined) session.replyError(ref, error);
-    else if (verdict === 'reject') session.sendError(error, frame && 'ns' in frame ? frame.ns : undefined);
+    if (ref !== undefined) this.answers.replyError(ref, error);
+    else if (verdict === 'reject') this.answers.sendError(error, frame && 'ns' in frame ? frame.ns : undefined);
     return false;
   }
 
   private process(data: string, binary: boolean, decoded?: DecodeResult<ClientFrame>): void {
-    const { session } = this;
+    const { session, answers } = this;
+    const handshaken = session.lifecycle.welcomed;
     if (binary) {
-      if (!session.handshaken) session.fail(ErrorCode.BadHandshake, 'the first frame must be a JSON text hello frame', CloseCode.BadHandshake);
-      else session.sendError({ code: ErrorCode.BinaryNotSupported, message: 'protocol switchboard.v1 carries JSON text frames only' });
+      if (!handshaken) session.fail(ErrorCode.BadHandshake, 'the first frame must be a JSON text hello frame', CloseCode.BadHandshake);
+      else answers.sendError({ code: ErrorCode.BinaryNotSupported, message: 'protocol switchboard.v1 carries JSON text frames only' });
       return;
     }
     decoded ??= decodeClientFrame(data);
     if (!decoded.ok) {
-      if (!session.handshaken) session.fail(ErrorCode.BadHandshake, `the first frame must be a valid hello: ${decoded.error.message}`, CloseCode.BadHandshake);
-      else if (decoded.ref !== undefined) session.replyError(decoded.ref, decoded.error);
-      else session.sendError(decoded.error);
+      if (!handshaken) session.fail(ErrorCode.BadHandshake, `the first frame must be a valid hello: ${decoded.error.message}`, CloseCode.BadHandshake);
+      else if (decoded.ref !== undefined) answers.replyError(decoded.ref, decoded.error);
+      else answers.sendError(decoded.error);
       return;
     }
     const frame = decoded.frame;
-    if (!session.handshaken) {
+    if (!handshaken) {
       if (frame.type === 'hello') this.exclusive(session.hello(frame));
       else session.fail(ErrorCode.BadHandshake, `the first frame must be a hello, got "${frame.type}"`, CloseCode.BadHandshake);
       return;
@@ -182,7 +180,7 @@ export class FrameIntake {
       .catch((err: unknown) => this.session.reportError(err, { session: this.session.id }))
       .finally(() => {
         this.busy = false;
-        while (!this.busy && !this.session.over && this.queue !== undefined && this.queue.length > 0) {
+        while (!this.busy && !this.session.lifecycle.over && this.queue !== undefined && this.queue.length > 0) {
           const next = this.queue.shift() as QueuedFrame;
           this.process(next.data, next.binary);
         }

@@ -8,7 +8,17 @@ import { PendingReplies } from '../protocol/pending-replies.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { Transport } from '../transport/transport.js';
 import type { ResolvedOptions } from './options.js';
+import type { SessionLifecycle } from './session-state.js';
 import { DisconnectReason } from './socket.js';
+
+/** Answers to the client: what the parts of a session that handle its frames send back. */
+export interface ClientAnswers {
+  reply(ref: number, data: unknown): void;
+  replyError(ref: number, error: ErrorPayload): void;
+  sendError(error: ErrorPayload, ns?: string): void;
+  /** A coded error for the client; anything else is reported and becomes `internal_error`. */
+  errorFromHandler(err: unknown, context: Record<string, unknown>): ErrorPayload;
+}
 
 /** What the outbound path needs of its session. */
 export interface OutboxSession {
@@ -17,10 +27,7 @@ export interface OutboxSession {
   readonly link: Transport | undefined;
   /** Frames can be sent: the connection is up, or the session waits and keeps them. */
   readonly isOpen: boolean;
-  /** The session waits to be resumed. */
-  readonly away: boolean;
-  /** Over, moved or handed over. */
-  readonly over: boolean;
+  readonly lifecycle: SessionLifecycle;
   /** A frame went onto the link: kept for a resume, and one more free answer for the client. */
   sentOnLink(frame: string | SharedFrame, broadcast: boolean): void;
   /** A frame while away; false when it cannot be kept (nothing is kept, or past the bounds). */
@@ -42,7 +49,7 @@ const VOLATILE_BUFFER_LIMIT = 64 * 1024;
  * the server's requests to the client and their pending replies; the cut-off of a
  * connection too slow for a durable room.
  */
-export class SessionOutbox {
+export class SessionOutbox implements ClientAnswers {
   /** The server's requests awaiting the client's reply; made on the first one. */
   private pendingReplies: PendingReplies | undefined;
 
@@ -100,7 +107,7 @@ export class SessionOutbox {
       session.sentOnLink(frame, broadcast && !volatile);
       return true;
     }
-    if (volatile || !session.away) return false;
+    if (volatile || !session.lifecycle.away) return false;
     if (!session.keptWhileAway(frame, broadcast)) {
       // Past the per-session bounds a resume would have a hole: end the session now and free its memory.
       session.lostWhileAway();
@@ -111,7 +118,7 @@ export class SessionOutbox {
 
   /** Publications of a durable room in namespace `ns` were lost beyond history: like a slow consumer, the client rejoins and is told `recovered: false`. */
   lostPublications(ns: string): void {
-    if (this.session.over) return;
+    if (this.session.lifecycle.over) return;
     if (!this.session.link) {
       this.session.end(DisconnectReason.SlowConsumer);
       return;
@@ -138,7 +145,7 @@ export class SessionOutbox {
 
   /** Tell the client why, then close. */
   fail(code: string, message: string, closeCode: number, why: DisconnectReason = DisconnectReason.TransportClosed): void {
-    if (this.session.over) return;
+    if (this.session.lifecycle.over) return;
     this.sendError({ code, message });
     this.session.close(closeCode, code, why);
   }

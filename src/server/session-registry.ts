@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ClusterAdapter } from '../cluster/adapter.js';
+import { CloseCode } from '../protocol/close-codes.js';
 import type { SessionStore } from '../cluster/session-store.js';
 import type { Transport, TransportRequestInfo } from '../transport/transport.js';
 import type { Admission } from './admission.js';
@@ -16,8 +17,8 @@ import { DisconnectReason } from './socket.js';
 /** What the node's sessions need of the server. */
 export interface SessionServer {
   readonly options: ResolvedOptions;
-  /** The server is shutting down. */
-  readonly closing: boolean;
+  /** Whether the server is shutting down. */
+  closing(): boolean;
   readonly cluster: ClusterAdapter;
   readonly admission: Admission;
   readonly feed: DurableFeed;
@@ -67,7 +68,7 @@ export class SessionRegistry implements SessionHost {
   }
 
   get closing(): boolean {
-    return this.server.closing;
+    return this.server.closing();
   }
 
   get feed(): DurableFeed {
@@ -160,7 +161,7 @@ export class SessionRegistry implements SessionHost {
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
     for (const token of session.tokens) this.tokens.retire(session, token);
     // Ended for good, unless the server is closing (the client resumes on another node) or another node has it now.
-    if (this.snapshots && why !== undefined && session.handshaken && !session.moved && why !== DisconnectReason.ServerShutdown) this.snapshots.ended(session.id);
+    if (this.snapshots && why !== undefined && session.handshaken && !session.lifecycle.moved && why !== DisconnectReason.ServerShutdown) this.snapshots.ended(session.id);
   }
 
   holdPlace(session: Session, address: string, end: () => void): void {
@@ -180,8 +181,27 @@ export class SessionRegistry implements SessionHost {
     if (this.inflight === 0) this.drained?.();
   }
 
+  /**
+   * The server shuts down: in-flight requests get up to `deadline` ms, then every session
+   * is saved (for another node to resume) and closed with 1001; peers that do not answer
+   * the close within `grace` ms are dropped.
+   */
+  async closeAll(deadline: number, grace: number): Promise<void> {
+    await this.drain(deadline);
+    const open = [...this.sessions.values()];
+    const { snapshots } = this;
+    if (snapshots) {
+      // Saved as they are now, so each client resumes its session on another node.
+      for (const session of open) session.changed();
+      await snapshots.close();
+    }
+    for (const session of open) session.close(CloseCode.GoingAway, 'server shutting down', DisconnectReason.ServerShutdown);
+    await waitUntil(() => this.sessions.size === 0, grace);
+    for (const session of [...this.sessions.values()]) session.terminate(DisconnectReason.ServerShutdown);
+  }
+
   /** Resolves when no client request is in flight, or after `deadline` ms. */
-  async drain(deadline: number): Promise<void> {
+  private async drain(deadline: number): Promise<void> {
     if (this.inflight === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, deadline);
@@ -191,4 +211,15 @@ export class SessionRegistry implements SessionHost {
       };
     });
   }
+}
+
+function waitUntil(done: () => boolean, maxMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const check = (): void => {
+      if (done() || Date.now() - started >= maxMs) resolve();
+      else setTimeout(check, 10);
+    };
+    check();
+  });
 }

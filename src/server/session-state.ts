@@ -1,3 +1,4 @@
+import type { Deadline, DeadlineClock } from './deadline-clock.js';
 import type { DisconnectReason } from './socket.js';
 
 /** Where a server session stands. Only SessionLifecycle.moveTo() changes it. */
@@ -38,12 +39,15 @@ const NEXT: Readonly<Record<SessionState, readonly SessionState[]>> = {
 };
 
 /**
- * A session's state, the one place that changes it. `closeReason` is why the server
- * closes (set on entering Closing, or by an end without a close); `lossReason` why the
- * connection was lost, told to the sockets if the session is never resumed.
+ * A session's state, the one place that changes it, and its one deadline: the handshake
+ * timeout, then the resume TTL while away. `closeReason` is why the server closes (set on
+ * entering Closing, or by an end without a close); `lossReason` why the connection was
+ * lost, told to the sockets if the session is never resumed.
  */
 export class SessionLifecycle {
   state: SessionState = Handshaking;
+  /** On the server's DeadlineClock only while a deadline runs. */
+  private deadline: LifecycleDeadline | undefined;
   /** Set when the server closes on purpose: the session ends with the connection. */
   closeReason: DisconnectReason | undefined;
   /** Why the connection was lost, reported if the session is never resumed. */
@@ -52,6 +56,12 @@ export class SessionLifecycle {
   welcomed = false;
   /** A session being closed because another node took it over ends as Moved. */
   private endsMoved = false;
+
+  constructor(
+    private readonly deadlines: DeadlineClock,
+    /** The deadline passed: the handshake did not complete, or the session was not resumed in time. */
+    private readonly deadlinePassed: () => void,
+  ) {}
 
   moveTo(next: SessionState): void {
     if (!NEXT[this.state].includes(next)) throw new Error(`session state ${this.state} cannot move to ${next}`);
@@ -71,12 +81,50 @@ export class SessionLifecycle {
     return this.endsMoved ? Moved : Ended;
   }
 
-  /** Handshaking, Open, Closing or Away: not over. */
-  get live(): boolean {
-    return this.state === Handshaking || this.state === Open || this.state === Closing || this.state === Away;
+  get handshaking(): boolean {
+    return this.state === Handshaking;
   }
 
   get away(): boolean {
     return this.state === Away;
+  }
+
+  /** Ended, moved or handed over. */
+  get over(): boolean {
+    return this.state === Ended || this.state === Moved || this.state === HandedOver;
+  }
+
+  /** Whether the session ended because another node took it over (its snapshot is that node's now). */
+  get moved(): boolean {
+    return this.state === Moved;
+  }
+
+  /** One timer for all sessions' deadlines (the server's clock), not one each. */
+  scheduleDeadline(at: number): void {
+    this.deadline ??= new LifecycleDeadline(this);
+    this.deadlines.schedule(this.deadline, at);
+  }
+
+  cancelDeadline(): void {
+    if (this.deadline) this.deadlines.cancel(this.deadline);
+    this.deadline = undefined;
+  }
+
+  /** @internal Called by the deadline's clock entry. */
+  due(): void {
+    this.deadline = undefined;
+    this.deadlinePassed();
+  }
+}
+
+/** A session's entry on the DeadlineClock: made when a deadline starts, dropped when it ends (no timer, no closure). */
+class LifecycleDeadline implements Deadline {
+  dueAt = 0;
+  heapIndex = -1;
+
+  constructor(private readonly lifecycle: SessionLifecycle) {}
+
+  due(): void {
+    this.lifecycle.due();
   }
 }

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { encodeFrame } from '../protocol/codec.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { ClientFrame, ConnectFrame, ErrorPayload, EventFrame, HelloFrame, ServerFrame } from '../protocol/frames.js';
+import type { ClientFrame, ErrorPayload, EventFrame, HelloFrame, ServerFrame } from '../protocol/frames.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
 import type { SessionSnapshot } from '../cluster/session-store.js';
-import type { Deadline, DeadlineClock } from './deadline-clock.js';
+import type { DeadlineClock } from './deadline-clock.js';
 import { heartbeatNow, type HeartbeatTarget } from './heartbeat.js';
 import type { LoggedBroadcast, ResumeLog } from './resume-log.js';
 import { NamespaceSockets } from './namespace-sockets.js';
@@ -35,7 +34,7 @@ export interface SessionHost extends AdmissionServer<Session>, RequestServer {
   releasePlace(session: Session): void;
 }
 
-const { Handshaking, Open, Away, HandedOver } = SessionState;
+const { Open, Away, HandedOver } = SessionState;
 
 /**
  * One client's session: its connection (replaced on a resume), the namespaces it
@@ -53,62 +52,44 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
   lastSeen = heartbeatNow();
   lastPing = heartbeatNow();
   readonly sockets = new NamespaceSockets<AnySocket>();
-  private readonly lifecycle = new SessionLifecycle();
+  /** The state, and the handshake timeout or resume TTL (session-state.ts). */
+  readonly lifecycle: SessionLifecycle;
   private transport: Transport | undefined;
   private readonly intake: FrameIntake;
-  private readonly outbox: SessionOutbox;
-  private readonly admission: SessionAdmission<Session>;
+  readonly outbox: SessionOutbox;
+  readonly admission: SessionAdmission<Session>;
   private readonly requests: ClientRequests;
-  private readonly resume: SessionResume<Session>;
-  /** The handshake timeout, then the resume TTL while away: on the server's DeadlineClock, only while one runs. */
-  private deadline: SessionDeadline | undefined;
+  readonly resume: SessionResume<Session>;
 
   constructor(
     private readonly host: SessionHost,
     transport: Transport,
     info: TransportRequestInfo,
   ) {
-    this.intake = new FrameIntake(this, host.options);
+    this.lifecycle = new SessionLifecycle(host.deadlines, () => this.deadlinePassed());
     this.outbox = new SessionOutbox(this, host.options);
-    this.admission = new SessionAdmission(this, host, info);
-    this.requests = new ClientRequests(this, host);
+    this.intake = new FrameIntake(this, this.outbox, host.options);
+    this.admission = new SessionAdmission(this, host, this.outbox, info);
     this.resume = new SessionResume(this, host.tokens, host.resumeLog, host.options);
-    // One timer for all connections' handshake timeouts (and resume TTLs), not one each.
-    this.scheduleDeadline(Date.now() + host.options.handshakeTimeout);
+    this.requests = new ClientRequests(this, host, this);
+    this.lifecycle.scheduleDeadline(Date.now() + host.options.handshakeTimeout);
     this.bind(transport);
   }
 
   // --- state ------------------------------------------------------------------------------
-
-  get state(): SessionState {
-    return this.lifecycle.state;
-  }
 
   /** A welcome was sent. */
   get handshaken(): boolean {
     return this.lifecycle.welcomed;
   }
 
-  get handshaking(): boolean {
-    return this.lifecycle.state === Handshaking;
-  }
-
   /** Ended, moved or handed over. */
-  get over(): boolean {
-    return !this.lifecycle.live;
+  private get over(): boolean {
+    return this.lifecycle.over;
   }
 
-  get away(): boolean {
+  private get away(): boolean {
     return this.lifecycle.away;
-  }
-
-  get closeReason(): DisconnectReason | undefined {
-    return this.lifecycle.closeReason;
-  }
-
-  /** Whether the session ended because another node took it over (its snapshot is that node's now). */
-  get moved(): boolean {
-    return this.lifecycle.state === SessionState.Moved;
   }
 
   /**
@@ -121,7 +102,7 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
     if (this.over) return false;
     if (this.away) return true;
     if (!this.transport) return false;
-    return this.transport.isOpen || (this.resume.keeping && this.closeReason === undefined);
+    return this.transport.isOpen || (this.resume.keeping && this.lifecycle.closeReason === undefined);
   }
 
   /** The session has a connection (it is not waiting to be resumed). */
@@ -164,19 +145,8 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
     if (this.handshaken && !this.over) this.host.snapshots?.changed(this);
   }
 
-  private scheduleDeadline(at: number): void {
-    this.deadline ??= new SessionDeadline(this);
-    this.host.deadlines.schedule(this.deadline, at);
-  }
-
-  private cancelDeadline(): void {
-    if (this.deadline) this.host.deadlines.cancel(this.deadline);
-    this.deadline = undefined;
-  }
-
   /** The deadline passed: the handshake did not complete, or the session was not resumed in time. */
-  deadlinePassed(): void {
-    this.deadline = undefined;
+  private deadlinePassed(): void {
     if (this.over) return;
     if (this.away) this.end(this.lifecycle.lossReason ?? DisconnectReason.TransportClosed);
     else if (!this.handshaken) {
@@ -196,7 +166,7 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
   onFrame(data: string, binary: boolean, from?: Transport): void {
     if (from !== undefined && from !== this.transport) return;
     // A flooder being closed keeps sending until the close lands: nothing of it is read.
-    if (this.over || this.closeReason === DisconnectReason.RateLimited) return;
+    if (this.over || this.lifecycle.closeReason === DisconnectReason.RateLimited) return;
     this.lastSeen = heartbeatNow();
     this.intake.receive(data, binary);
   }
@@ -214,11 +184,12 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
     // 1000, 1001 (a tab closing) and 1005 (close() without a code) mean the client left on
     // purpose; anything else — 1006 from a dropped link, 4002, 4005 — may come back to resume.
     const leftOnPurpose = code === CloseCode.Normal || code === CloseCode.GoingAway || code === CloseCode.NoStatus;
-    if (this.closeReason === undefined && !leftOnPurpose && this.lifecycle.state === Open && this.host.options.resume.ttl > 0) {
+    const { closeReason } = this.lifecycle;
+    if (closeReason === undefined && !leftOnPurpose && this.lifecycle.state === Open && this.host.options.resume.ttl > 0) {
       this.awaitResume();
       return;
     }
-    this.end(this.closeReason ?? (leftOnPurpose ? DisconnectReason.ClientDisconnect : (this.lifecycle.lossReason ?? DisconnectReason.TransportClosed)));
+    this.end(closeReason ?? (leftOnPurpose ? DisconnectReason.ClientDisconnect : (this.lifecycle.lossReason ?? DisconnectReason.TransportClosed)));
   }
 
   private bind(transport: Transport): void {
@@ -233,52 +204,14 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
   }
 
   dispatch(frame: ClientFrame): Promise<void> | undefined {
-    switch (frame.type) {
-      case 'hello':
-        this.sendError({ code: ErrorCode.BadRequest, message: 'hello frame: the handshake is already done' });
-        return;
-      case 'connect':
-        return this.admission.connect(frame as ConnectFrame);
-      case 'disconnect': {
-        const socket = this.sockets.get(frame.ns ?? ROOT_NAMESPACE);
-        if (socket) this.detach(socket, DisconnectReason.ClientDisconnect, false);
-        return;
-      }
-      case 'join':
-        return this.requests.roomRequests().join(frame);
-      case 'leave':
-        this.requests.roomRequests().leave(frame);
-        return;
-      case 'history':
-        void this.requests.roomRequests().history(frame);
-        return;
-      case 'presence':
-        void this.requests.roomRequests().presence(frame);
-        return;
-      case 'event': {
-        const socket = this.requests.socketFor(frame.ns, frame.ref);
-        if (socket) this.requests.eventDispatch().handle(socket, frame);
-        return;
-      }
-      case 'reply':
-        this.outbox.settle(frame);
-        return;
-      case 'ack':
-        this.resume.acknowledged(frame.received);
-        return;
-      case 'ping':
-        this.sendFrame({ type: 'pong' });
-        return;
-      case 'pong':
-        return;
-    }
+    return this.requests.dispatch(frame);
   }
 
   // --- the handshake's outcomes (SessionAdmission) -----------------------------------------
 
   /** The handshake is done: the welcome goes out and the heartbeat watches the connection. */
   welcomed(ns: string, resumed = false, restored = false): void {
-    this.cancelDeadline();
+    this.lifecycle.cancelDeadline();
     if (this.lifecycle.state !== Open) this.lifecycle.moveTo(Open);
     this.lastSeen = this.lastPing = heartbeatNow();
     // Welcomes are not counted: the frames after them are.
@@ -294,7 +227,7 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
    * `resumed: false, restored: true`, and the client rejoins its durable rooms with `since`.
    */
   restoreFrom(snapshot: SessionSnapshot, owner: string, ns: string, presented: string): void {
-    if (!this.handshaking) return;
+    if (!this.lifecycle.handshaking) return;
     this.host.adopt(this, snapshot.sid, owner);
     // A session in use on another node, not an abandoned connection: it keeps the whole TTL.
     this.intake.heardAfterHello = true;
@@ -308,7 +241,7 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
   /** This connection resumes `previous`: give it the transport and the frames that queued behind the hello. */
   handOver(previous: Session, ns: string, received: number, restored = false): void {
     const transport = this.transport as Transport;
-    this.cancelDeadline();
+    this.lifecycle.cancelDeadline();
     this.transport = undefined;
     this.lifecycle.moveTo(HandedOver);
     this.host.sessionClosed(this);
@@ -325,7 +258,7 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
     const { resume } = this.host.options;
     this.resume.linkLost();
     // A connection opened and abandoned (nothing after its hello) is not worth keeping for long.
-    this.scheduleDeadline(Date.now() + (this.intake.heardAfterHello ? resume.ttl : Math.min(resume.ttl, resume.silentTtl)));
+    this.lifecycle.scheduleDeadline(Date.now() + (this.intake.heardAfterHello ? resume.ttl : Math.min(resume.ttl, resume.silentTtl)));
     this.host.holdPlace(this, this.admission.request.remoteAddress, () => {
       if (this.away) this.end(this.lifecycle.lossReason ?? DisconnectReason.TransportClosed);
     });
@@ -377,7 +310,7 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
       old.send(encodeFrame({ type: 'error', code: ErrorCode.SessionTakenOver, message: 'a newer connection resumed this session' }));
       old.close(CloseCode.SessionTakenOver, ErrorCode.SessionTakenOver);
     }
-    this.cancelDeadline();
+    this.lifecycle.cancelDeadline();
     this.host.releasePlace(this);
     this.lifecycle.lossReason = undefined;
     this.admission.reconnected(from.request);
@@ -411,10 +344,6 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
     return this.outbox.sendFrame(frame, volatile);
   }
 
-  sendEncoded(frame: SharedFrame, volatile: boolean): boolean {
-    return this.outbox.sendEncoded(frame, volatile);
-  }
-
   sendBroadcast(frame: SharedFrame, volatile: boolean): boolean {
     return this.outbox.sendBroadcast(frame, volatile);
   }
@@ -429,26 +358,6 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
 
   lostPublications(ns: string): void {
     this.outbox.lostPublications(ns);
-  }
-
-  reply(ref: number, data: unknown): void {
-    this.outbox.reply(ref, data);
-  }
-
-  replyError(ref: number, error: ErrorPayload): void {
-    this.outbox.replyError(ref, error);
-  }
-
-  sendError(error: ErrorPayload, ns?: string): void {
-    this.outbox.sendError(error, ns);
-  }
-
-  errorFromHandler(err: unknown, context: Record<string, unknown>): ErrorPayload {
-    return this.outbox.errorFromHandler(err, context);
-  }
-
-  bounded<T>(decision: Promise<T>, what: string): Promise<T> {
-    return this.admission.bounded(decision, what);
   }
 
   /** Tell the client why, then close. */
@@ -495,7 +404,7 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
   /** The credentials of a socket expired and were not renewed: the session ends (the client reconnects with fresh ones). */
   authExpired(error: ErrorPayload, ns: string): void {
     if (this.over) return;
-    this.sendError(error, ns);
+    this.outbox.sendError(error, ns);
     this.close(CloseCode.AuthExpired, ErrorCode.AuthExpired, DisconnectReason.AuthExpired);
   }
 
@@ -508,7 +417,7 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
       this.end(DisconnectReason.TransportClosed, true);
       return;
     }
-    this.sendError({ code: ErrorCode.SessionTakenOver, message: 'a newer connection resumed this session on another node' });
+    this.outbox.sendError({ code: ErrorCode.SessionTakenOver, message: 'a newer connection resumed this session on another node' });
     this.lifecycle.closing(DisconnectReason.TransportClosed, true);
     this.transport.close(CloseCode.SessionTakenOver, ErrorCode.SessionTakenOver);
   }
@@ -539,7 +448,7 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
     if (this.over) return;
     this.host.releasePlace(this);
     this.lifecycle.moveTo(moved ? SessionState.Moved : this.lifecycle.endState);
-    this.cancelDeadline();
+    this.lifecycle.cancelDeadline();
     this.resume.close();
     this.intake.clear();
     this.transport?.terminate();
@@ -575,16 +484,4 @@ function newSessionId(): string {
 /** Whether `name` has the shape of a session id (newSessionId), so it may be another node's session's private room. */
 export function isSessionIdShaped(name: string): boolean {
   return name.length === 22 && /^[A-Za-z0-9_-]+$/.test(name);
-}
-
-/** A session's entry on the DeadlineClock: made when a deadline starts, dropped when it ends (no timer, no closure). */
-class SessionDeadline implements Deadline {
-  dueAt = 0;
-  heapIndex = -1;
-
-  constructor(private readonly session: Session) {}
-
-  due(): void {
-    this.session.deadlinePassed();
-  }
 }

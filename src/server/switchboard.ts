@@ -12,16 +12,16 @@ import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/eve
 import { rejectUpgrade } from '../transport/http-reject.js';
 import type { Transport } from '../transport/transport.js';
 import { WebSocketEndpoint } from '../transport/websocket.js';
-import type { ClusterAdapter, ClusterBroadcast, ClusterQuery } from '../cluster/adapter.js';
+import type { ClusterAdapter } from '../cluster/adapter.js';
 import { MemoryAdapter } from '../cluster/memory-adapter.js';
-import type { PresenceChange } from '../cluster/presence-store.js';
-import { parseStreamKey, type RoomMatcher } from '../delivery/durable-rooms.js';
+import type { RoomMatcher } from '../delivery/durable-rooms.js';
 import { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits } from '../delivery/stream-store.js';
 import type { HistoryReply, PresenceMember, StreamPosition } from '../protocol/frames.js';
 import type { PresenceRule } from './room-presence.js';
 import { Admission } from './admission.js';
-import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broadcast.js';
+import type { BroadcastOperator, DeliveryStreams, SocketInfo } from './broadcast.js';
+import { ClusterLink } from './cluster-link.js';
 import { clientAddressResolver, type AddressedRequest } from './client-address.js';
 import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js';
 import { Cors } from './cors.js';
@@ -33,8 +33,9 @@ import type { Middleware } from './middleware.js';
 import { Namespace, type NamespaceHost } from './namespace.js';
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
+import { answerUnclaimed } from './plain-answers.js';
 import { SessionRegistry } from './session-registry.js';
-import { DisconnectReason, type Socket } from './socket.js';
+import type { Socket } from './socket.js';
 import type { CheckedSchemas, EventSchemas, ValidatedEvents } from './validation.js';
 
 export interface CloseOptions {
@@ -97,8 +98,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly refusedFull = new Set<Transport>();
   /** Long-polling and Server-Sent Events under the WebSocket path. */
   private readonly httpTransports: HttpTransports;
-  /** Handlers of events other nodes send with serverSideEmit. */
-  private readonly serverEvents = new Map<string, ((data: unknown) => unknown)[]>();
+  /** What this node does for the other nodes: their broadcasts, queries, server events and presence changes. */
+  private readonly clusterLink: ClusterLink;
 
   /**
    * Attach to `server` (http or https), or listen on `port` (0 picks a free one), or on
@@ -169,7 +170,6 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     this.httpServer.on('upgrade', this.onUpgrade);
     this.streams = { store: this.cluster.streams, sequencer: new RoomSequencer() };
     this.resumeLog = new ResumeLog(this.options.resume.maxLogBytes);
-    const sb = this;
     this.namespaceHost = {
       cluster: this.cluster,
       streams: this.streams,
@@ -188,9 +188,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     });
     this.sessions = new SessionRegistry({
       options: this.options,
-      get closing(): boolean {
-        return sb.closing;
-      },
+      closing: () => this.closing,
       cluster: this.cluster,
       admission: this.admission,
       feed: this.feed,
@@ -198,10 +196,11 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       namespace: (name) => this.namespaces.get(name),
       reportError: (err, context) => this.reportError(err, context),
     });
+    this.clusterLink = new ClusterLink(this.cluster, (ns) => this.namespaces.get(ns), (err, context) => this.reportError(err, context));
     const joined = this.cluster.start({
-      broadcast: (message) => this.deliverFromCluster(message),
+      broadcast: (message) => this.clusterLink.deliverFromCluster(message),
       publication: (publication) => this.feed.arrive(publication),
-      answer: (query) => this.answerCluster(query),
+      answer: (query) => this.clusterLink.answerCluster(query),
       resync: () => this.feed.catchUp(),
       sessionMoved: (sid) => this.sessions.movedAway(sid),
       forwarded: (request) => this.httpTransports.answerForwarded(request),
@@ -210,7 +209,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       const store = this.cluster.sessions;
       if (store && this.options.resume.ttl > 0) this.sessions.keepSnapshotsIn(store);
       // Users of a crashed node, expired by whichever node cleaned up: their rooms are told here.
-      this.cluster.presence.onExpired((changes) => this.presenceChanged(changes));
+      this.cluster.presence.onExpired((changes) => this.clusterLink.presenceChanged(changes));
     });
     this.heartbeat = new HeartbeatSweeper({ [Symbol.iterator]: () => this.sessions.values() }, this.options.heartbeat.interval, this.options.heartbeat.timeout);
     this.heartbeat.start();
@@ -384,43 +383,18 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
    * when Redis cannot be reached.
    */
   serverSideEmitWithAck(event: string, data?: unknown): Promise<unknown[]> {
-    try {
-      assertEmittable(event);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.cluster.query({ kind: 'server-event', event, data }, this.options.clusterTimeout);
+    return this.clusterLink.emit(event, data, this.options.clusterTimeout);
   }
 
   /** Handle an event another node sent with serverSideEmit; the first handler's return value is its answer. */
   onServerEvent(event: string, handler: (data: unknown) => unknown): this {
-    const handlers = this.serverEvents.get(event);
-    if (handlers) handlers.push(handler);
-    else this.serverEvents.set(event, [handler]);
+    this.clusterLink.onServerEvent(event, handler);
     return this;
   }
 
   offServerEvent(event: string, handler?: (data: unknown) => unknown): this {
-    const rest = handler ? (this.serverEvents.get(event) ?? []).filter((h) => h !== handler) : [];
-    if (rest.length > 0) this.serverEvents.set(event, rest);
-    else this.serverEvents.delete(event);
+    this.clusterLink.offServerEvent(event, handler);
     return this;
-  }
-
-  /** Another node's serverSideEmit: every handler runs; the first one's result is the answer. */
-  private async runServerEvent(event: string, data: unknown): Promise<unknown> {
-    const handlers = this.serverEvents.get(event);
-    if (!handlers) return null;
-    let first: unknown = null;
-    for (const [i, handler] of [...handlers].entries()) {
-      try {
-        const result = await handler(data);
-        if (i === 0) first = result ?? null;
-      } catch (err) {
-        this.reportError(err, { phase: 'server event', event });
-      }
-    }
-    return first;
   }
 
   /** Report a failure in app code without letting it take the server down. */
@@ -470,30 +444,6 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     });
   };
 
-  /** A broadcast another node sent: to this node's selected sockets, without encoding it again. */
-  private deliverFromCluster(message: ClusterBroadcast): void {
-    const nsp = this.namespaces.get(message.ns);
-    // A namespace this node never created has no sockets here.
-    if (!nsp) return;
-    new BroadcastOperator(nsp, message.rooms, message.except, message.volatile, true).deliverEncoded(message.frame);
-  }
-
-  /** Presence changes no socket of this node made (a crashed node's users expired, this node closing): tell their rooms. */
-  private presenceChanged(changes: readonly PresenceChange[]): void {
-    for (const change of changes) {
-      const where = parseStreamKey(change.room);
-      if (where) this.namespaces.get(where.ns)?.presenceExpired(change, where.room);
-    }
-  }
-
-  /** Another node asks about (or acts on) this node's sockets. */
-  private answerCluster(query: ClusterQuery): unknown {
-    if (query.kind === 'server-event') return this.runServerEvent(query.event, query.data);
-    const nsp = this.namespaces.get(query.ns);
-    if (!nsp) return query.kind === 'sockets' ? [] : 0;
-    return new BroadcastOperator(nsp, query.rooms, query.except, false, true).answer(query, this.cluster.nodeId);
-  }
-
   /** Whether a page from `origin` may use this server. An `allowedOrigins` function that throws refuses, and is reported. */
   private originAllowed(origin: string, req: IncomingMessage, address?: string): boolean {
     try {
@@ -508,31 +458,12 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private answerPlainRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.clientBundle?.handle(req, res)) return;
     if (this.httpTransports.handle(req, res)) return;
-    const pathname = (req.url ?? '/').split('?', 1)[0];
-    if (pathname === this.options.path) {
-      res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
-      res.end(
-        `This is a WebSocket endpoint (subprotocol switchboard.v1): connect with ${this.options.tls ? 'wss' : 'ws'}://host${this.options.path}, or over HTTP at ${this.options.path}/poll and ${this.options.path}/sse (docs/PROTOCOL.md, "HTTP transports")\n`,
-      );
-      return;
-    }
-    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end('Not found\n');
+    answerUnclaimed(req, res, this.options);
   }
 
   private async shutdown(deadline: number): Promise<void> {
     this.heartbeat.stop();
-    await this.sessions.drain(deadline);
-    const open = [...this.sessions.values()];
-    const { snapshots } = this.sessions;
-    if (snapshots) {
-      // Saved as they are now, so each client resumes its session on another node.
-      for (const session of open) session.changed();
-      await snapshots.close();
-    }
-    for (const session of open) session.close(CloseCode.GoingAway, 'server shutting down', DisconnectReason.ServerShutdown);
-    await waitUntil(() => this.sessions.size === 0, CLOSE_GRACE_MS);
-    for (const session of [...this.sessions.values()]) session.terminate(DisconnectReason.ServerShutdown);
+    await this.sessions.closeAll(deadline, CLOSE_GRACE_MS);
     this.endpoint.close();
     this.httpTransports.close();
     this.httpServer.off('upgrade', this.onUpgrade);
@@ -540,7 +471,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     this.restoreRequestListeners = undefined;
     try {
       // This node's users leave presence: announced to the rooms while the cluster still hears it.
-      this.presenceChanged(await this.cluster.presence.close());
+      this.clusterLink.presenceChanged(await this.cluster.presence.close());
     } catch (err) {
       this.reportError(err, { phase: 'close', component: 'presence' });
     }
@@ -568,15 +499,4 @@ function refuseFull(transport: Transport, maxConnections: number): void {
   transport.attach({ onFrame: () => {}, onPong: () => {}, onClose: () => clearTimeout(timer) });
   transport.send(encodeFrame({ type: 'error', code: ErrorCode.ServerFull, message: `the server holds its maximum of ${maxConnections} connections (option maxConnections); try again later` }));
   transport.close(CloseCode.TryAgainLater, ErrorCode.ServerFull);
-}
-
-function waitUntil(done: () => boolean, maxMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const check = (): void => {
-      if (done() || Date.now() - started >= maxMs) resolve();
-      else setTimeout(check, 10);
-    };
-    check();
-  });
 }
