@@ -14,7 +14,8 @@ import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broa
 import type { EventAuthorizer } from './event-authorization.js';
 import { runMiddleware, type Middleware } from './middleware.js';
 import type { ResumeLog } from './resume-log.js';
-import { RoomRegistry } from './rooms.js';
+import { RoomMembership } from './room-membership.js';
+import type { RoomRegistry } from './rooms.js';
 import { Socket, type Handshake, type SocketNamespace, type SocketSession } from './socket.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { assertEventSchema, type CheckedSchemas, type EventSchemas, type ValidatedEvents } from './validation.js';
@@ -56,7 +57,10 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   implements SocketNamespace<CE, SE, SD>
 {
   readonly sockets = new Map<string, Socket<CE, SE, SD>>();
-  readonly rooms = new RoomRegistry<Socket<CE, SE, SD>>();
+  /** @internal Who is in which room of this namespace: the one place that changes it. */
+  readonly membership: RoomMembership<Socket<CE, SE, SD>>;
+  /** Room membership of this namespace, on this node, for reading. */
+  readonly rooms: RoomRegistry<Socket<CE, SE, SD>>;
   private readonly middleware: Middleware<Socket<CE, SE, SD>>[] = [];
   private readonly connectionListeners: ((socket: Socket<CE, SE, SD>) => void)[] = [];
   private joinAuthorizer: JoinAuthorizer<Socket<CE, SE, SD>> | undefined;
@@ -73,6 +77,15 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
     host: NamespaceHost,
   ) {
     this.#host = host;
+    this.membership = new RoomMembership<Socket<CE, SE, SD>>({
+      entered: (socket, room) => {
+        if (this.presenceRooms.any) this.presenceRooms.entered(socket, room);
+      },
+      left: (socket, room) => {
+        if (this.presenceRooms.any) this.presenceRooms.left(socket, room);
+      },
+    });
+    this.rooms = this.membership.registry;
     this.presenceRooms = new RoomPresence<Socket<CE, SE, SD>>({
       name,
       get store() {
@@ -129,16 +142,6 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
       throw new SwitchboardError(ErrorCode.PresenceNotTracked, `room "${room}" has no presence tracking (trackPresence)`);
     }
     return this.presenceRooms.members(room);
-  }
-
-  /** @internal A socket entered a room (it was not in it). */
-  roomEntered(socket: Socket<CE, SE, SD>, room: string): void {
-    if (this.presenceRooms.any) this.presenceRooms.entered(socket, room);
-  }
-
-  /** @internal A socket left a room it was in. */
-  roomLeft(socket: Socket<CE, SE, SD>, room: string): void {
-    if (this.presenceRooms.any) this.presenceRooms.left(socket, room);
   }
 
   /** @internal A change no node's socket made (a crashed node's users expired): tell the room. */

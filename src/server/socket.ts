@@ -11,6 +11,7 @@ import type { EventAuthorizer } from './event-authorization.js';
 import { handlersOf, withHandlers, type AnyHandler, type HandlerTable } from './handler-table.js';
 import { type ReauthSession, SocketAuth } from './reauth.js';
 import type { LoggedBroadcast } from './resume-log.js';
+import type { RoomMember, RoomMembership } from './room-membership.js';
 import type { RoomRegistry } from './rooms.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
@@ -116,10 +117,8 @@ export interface SocketNamespace<CE extends EventMap = AnyEvents, SE extends Eve
   presence(room: string): Promise<PresenceMember[]>;
   /** @internal History limits of a durable room; undefined for an ordinary room. */
   durableLimits(room: string): HistoryLimits | undefined;
-  /** @internal A socket entered a room (it was not in it). */
-  roomEntered(socket: Socket<CE, SE, SD>, room: string): void;
-  /** @internal A socket left a room it was in. */
-  roomLeft(socket: Socket<CE, SE, SD>, room: string): void;
+  /** @internal Who is in which room: the one place that changes it. */
+  readonly membership: RoomMembership<Socket<CE, SE, SD>>;
   /** @internal Run the middleware again on a socket whose credentials were refreshed. */
   reauthenticate(socket: Socket<CE, SE, SD>): Promise<void>;
   /** @internal Whether a client may join `room` (authorizeJoin). */
@@ -139,7 +138,7 @@ export interface SocketNamespace<CE extends EventMap = AnyEvents, SE extends Eve
  * in every namespace, and it is always a member of the room named by its id.
  */
 export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>>
-  implements Recipient
+  implements Recipient, RoomMember
 {
   readonly id: string;
   /** The namespace. */
@@ -151,8 +150,8 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   // What an idle socket does not use is created on first use: data, handlers, rooms
   // beyond its own (it is in its own room from the start without a set for it).
   private appData: SD | undefined;
-  /** Rooms including its own id; undefined while it is only in its own room. */
-  private joined: Set<string> | undefined;
+  /** @internal Rooms including its own id; undefined while it is only in its own room (see RoomMembership). */
+  joinedRooms: Set<string> | undefined;
   private handlers: HandlerTable | undefined;
   private lifecycle: EventEmitter | undefined;
   private isConnected = false;
@@ -225,7 +224,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
 
   /** Rooms this socket is in, including its own id. */
   get rooms(): ReadonlySet<string> {
-    return this.roomSet();
+    return this.nsp.membership.roomsOf(this);
   }
 
   /** Handle an event from the client; for a request, the return value (or thrown ReplyError) is the reply. */
@@ -316,24 +315,11 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   }
 
   join(room: string | readonly string[]): void {
-    if (!this.isConnected) return;
-    this.session.membershipChanging();
-    for (const r of typeof room === 'string' ? [room] : room) {
-      if (r !== this.id || this.joined) this.roomSet().add(r);
-      if (this.nsp.rooms.add(r, this)) {
-        this.nsp.roomEntered(this, r);
-        this.session.changed();
-      }
-    }
+    this.nsp.membership.join(this, this.session, room);
   }
 
   leave(room: string): void {
-    this.session.membershipChanging();
-    if (room === this.id || this.joined) this.roomSet().delete(room);
-    if (this.nsp.rooms.remove(room, this)) {
-      this.nsp.roomLeft(this, room);
-      this.session.changed();
-    }
+    this.nsp.membership.leave(this, this.session, room);
   }
 
   /**
@@ -385,7 +371,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     const snap: SocketSnapshot = {
       ns: this.nsp.name,
       handshake: { auth, headers: { ...headers }, address, url, time },
-      rooms: this.joined ? [...this.joined].filter((room) => room !== this.id) : [],
+      rooms: this.nsp.membership.saved(this),
       data: jsonSafe(this.appData ?? {}),
     };
     if (this.authExpiry?.expiresAt !== undefined) snap.authExpiresAt = this.authExpiry.expiresAt;
@@ -422,10 +408,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     if (!this.isConnected) return;
     this.authExpiry?.stop();
     this.emitLifecycle('disconnecting', reason);
-    if (this.joined) {
-      for (const room of this.joined) if (this.nsp.rooms.remove(room, this)) this.nsp.roomLeft(this, room);
-    } else this.nsp.rooms.remove(this.id, this);
-    this.joined = undefined;
+    this.nsp.membership.leaveAll(this);
     this.isConnected = false;
     this.emitLifecycle('disconnect', reason);
   }
@@ -433,11 +416,6 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   /** @internal */
   handlersFor(event: string): readonly AnyHandler[] | undefined {
     return handlersOf(this.handlers, event);
-  }
-
-  /** The rooms as a set, made when first needed: until then a connected socket is in its own room only. */
-  private roomSet(): Set<string> {
-    return (this.joined ??= new Set(this.isConnected ? [this.id] : []));
   }
 
   private eventFrame(event: string, data: unknown): EventFrame {
