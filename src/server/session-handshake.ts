@@ -14,7 +14,7 @@ import type { NamespaceSockets } from './namespace-sockets.js';
 import type { ResolvedOptions } from './options.js';
 import type { ClientAnswers } from './session-outbox.js';
 import type { SessionSnapshots } from './session-snapshots.js';
-import type { SessionLifecycle } from './session-state.js';
+import { type SessionLifecycle, SessionState } from './session-state.js';
 import { type AnySocket, DisconnectReason, type Handshake, type SocketSession } from './socket.js';
 
 /** What admission needs of the server. */
@@ -31,9 +31,7 @@ export interface AdmissionServer<S> {
 export interface AdmittedSession<S> extends SocketSession {
   readonly sockets: NamespaceSockets<AnySocket>;
   readonly lifecycle: SessionLifecycle;
-  /** Whether a client that received `received` frames can resume this session in namespace `ns` without a hole. */
-  canResume(ns: string, received: number | undefined): boolean;
-  awaitsRestoreAck(token: string): boolean;
+  readonly resume: { canReplayAfter(received: number): boolean; awaitsRestoreAck(token: string): boolean };
   /** This connection resumes `previous` (see Session.handOver). */
   handOver(previous: S, ns: string, received: number, restored?: boolean): void;
   /** Take over a session another node saved (see Session.restoreFrom). */
@@ -86,14 +84,14 @@ export class SessionAdmission<S> {
     if (hello.resume !== undefined) {
       const previous = server.resumable(hello.resume) as (S & AdmittedSession<S>) | undefined;
       const other = previous && (previous as unknown) !== session ? previous : undefined;
-      if (other?.awaitsRestoreAck(hello.resume)) {
+      if (other?.resume.awaitsRestoreAck(hello.resume)) {
         // The client never got this node's restoring welcome: its count is the old node's.
         // Restored again, here: it counts from 0, and every frame since is sent again.
-        if (other.canResume(name, 0)) {
+        if (canResume(other, name, 0)) {
           session.handOver(other, name, 0, true);
           return;
         }
-      } else if (other?.canResume(name, hello.received)) {
+      } else if (other && canResume(other, name, hello.received)) {
         session.handOver(other, name, hello.received as number);
         return;
       }
@@ -217,6 +215,14 @@ export class SessionAdmission<S> {
     this.cookies ??= header === undefined ? NO_COOKIES : parseCookies(header);
     return { auth, headers: info.headers, cookies: this.cookies, address: info.remoteAddress, url: info.url, time: Date.now() };
   }
+}
+
+/** Whether a client that received `received` frames can resume `session` in namespace `ns` without a hole. */
+function canResume(session: AdmittedSession<unknown>, ns: string, received: number | undefined): boolean {
+  // Not a session being closed on purpose: it ends, and its client starts anew.
+  const { state } = session.lifecycle;
+  const resumable = state === SessionState.Open || state === SessionState.Away;
+  return resumable && session.sockets.has(ns) && received !== undefined && session.resume.canReplayAfter(received);
 }
 
 /** The cookies of every upgrade without a Cookie header: one frozen object for all. */

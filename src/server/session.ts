@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { encodeFrame } from '../protocol/codec.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { ClientFrame, ErrorPayload, EventFrame, HelloFrame, ServerFrame } from '../protocol/frames.js';
+import type { ClientFrame, ErrorPayload, HelloFrame } from '../protocol/frames.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
 import type { SessionSnapshot } from '../cluster/session-store.js';
@@ -10,6 +9,7 @@ import type { DeadlineClock } from './deadline-clock.js';
 import { heartbeatNow, type HeartbeatTarget } from './heartbeat.js';
 import type { LoggedBroadcast, ResumeLog } from './resume-log.js';
 import { NamespaceSockets } from './namespace-sockets.js';
+import { newSessionId } from './session-id.js';
 import { FrameIntake } from './session-intake.js';
 import { SessionOutbox } from './session-outbox.js';
 import { SessionAdmission, type AdmissionServer } from './session-handshake.js';
@@ -266,18 +266,6 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
     this.changed();
   }
 
-  /** Whether a client that received `received` frames can resume this session in namespace `ns` without a hole. */
-  canResume(ns: string, received: number | undefined): boolean {
-    // Not a session being closed on purpose: it ends, and its client starts anew.
-    const resumable = this.lifecycle.state === Open || this.away;
-    return resumable && this.sockets.has(ns) && received !== undefined && this.resume.canReplayAfter(received);
-  }
-
-  /** Whether `token` is the one this session was taken over with and the client has not yet shown it got the restoring welcome. */
-  awaitsRestoreAck(token: string): boolean {
-    return this.resume.awaitsRestoreAck(token);
-  }
-
   /** The frame a broadcast the resume log kept gave this session (see WaitingFrames). */
   frameOf(entry: LoggedBroadcast): SharedFrame | undefined {
     return this.sockets.get(entry.ns)?.frameOf(entry);
@@ -328,7 +316,7 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
 
   sendPing(): void {
     this.transport?.ping();
-    this.sendFrame({ type: 'ping' });
+    this.outbox.sendFrame({ type: 'ping' });
   }
 
   expire(): void {
@@ -339,26 +327,6 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
   }
 
   // --- what goes out (SessionOutbox) ------------------------------------------------------
-
-  sendFrame(frame: ServerFrame, volatile = false): boolean {
-    return this.outbox.sendFrame(frame, volatile);
-  }
-
-  sendBroadcast(frame: SharedFrame, volatile: boolean): boolean {
-    return this.outbox.sendBroadcast(frame, volatile);
-  }
-
-  sendDurable(frame: SharedFrame): void {
-    this.outbox.sendDurable(frame);
-  }
-
-  request(frame: EventFrame, timeout: number | undefined, describe: string): Promise<unknown> {
-    return this.outbox.request(frame, timeout, describe);
-  }
-
-  lostPublications(ns: string): void {
-    this.outbox.lostPublications(ns);
-  }
 
   /** Tell the client why, then close. */
   fail(code: string, message: string, closeCode: number, why: DisconnectReason = DisconnectReason.TransportClosed): void {
@@ -474,14 +442,4 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
       this.close(CloseCode.Normal, 'server disconnect', reason);
     }
   }
-}
-
-/** 16 random bytes, base64url: 22 characters. */
-function newSessionId(): string {
-  return randomBytes(16).toString('base64url');
-}
-
-/** Whether `name` has the shape of a session id (newSessionId), so it may be another node's session's private room. */
-export function isSessionIdShaped(name: string): boolean {
-  return name.length === 22 && /^[A-Za-z0-9_-]+$/.test(name);
 }

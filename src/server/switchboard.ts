@@ -70,9 +70,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly ownsHttpServer: boolean;
   private readonly endpoint: WebSocketEndpoint;
   private readonly namespaces = new Map<string, Namespace<CE, SE, SD>>();
-  /** This node's sessions, and what they need of the server: private, none of it is API. */
+  /** This node's sessions, and what they and the namespaces need of the server: private, none of it is API. */
   private readonly sessions: SessionRegistry;
-  /** What every namespace needs of the server. */
   private readonly namespaceHost: NamespaceHost;
   private readonly heartbeat: HeartbeatSweeper;
   /** Streams of durable rooms, and the per-stream ordering of publications and joins. */
@@ -81,8 +80,6 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   readonly cluster: ClusterAdapter;
   /** Durable publications to this node's members, in stream order. */
   private readonly feed: DurableFeed;
-  /** This node's broadcasts, kept once for every session waiting to be resumed. */
-  private readonly resumeLog: ResumeLog;
   private listening: Promise<void>;
   private closePromise: Promise<void> | undefined;
   private readonly clientBundle: ClientBundle | undefined;
@@ -169,11 +166,12 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     });
     this.httpServer.on('upgrade', this.onUpgrade);
     this.streams = { store: this.cluster.streams, sequencer: new RoomSequencer() };
-    this.resumeLog = new ResumeLog(this.options.resume.maxLogBytes);
+    // This node's broadcasts, kept once for every session waiting to be resumed.
+    const resumeLog = new ResumeLog(this.options.resume.maxLogBytes);
     this.namespaceHost = {
       cluster: this.cluster,
       streams: this.streams,
-      resumeLog: this.resumeLog,
+      resumeLog,
       clusterTimeout: this.options.clusterTimeout,
       hasSession: (id) => this.sessions.hasSession(id),
       reportError: (err, context) => this.reportError(err, context),
@@ -181,7 +179,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     this.namespaces.set(ROOT_NAMESPACE, new Namespace<CE, SE, SD>(ROOT_NAMESPACE, this.namespaceHost));
     this.feed = new DurableFeed(this.streams, {
       held: (ns, room) => this.namespaces.get(ns)?.rooms.held(room),
-      resumeLog: this.resumeLog,
+      resumeLog,
       has: (ns, room, member) => this.namespaces.get(ns)?.rooms.has(room, member as Socket<CE, SE, SD>) ?? false,
       durableLimits: (ns, room) => this.namespaces.get(ns)?.durableLimits(room),
       reportError: (err, context) => this.reportError(err, context),
@@ -192,7 +190,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       cluster: this.cluster,
       admission: this.admission,
       feed: this.feed,
-      resumeLog: this.resumeLog,
+      resumeLog,
       namespace: (name) => this.namespaces.get(name),
       reportError: (err, context) => this.reportError(err, context),
     });
