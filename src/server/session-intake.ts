@@ -13,13 +13,17 @@ export interface IntakeSession {
   readonly id: string;
   /** Welcomed (every frame but a hello is the client's to send), closing, over (queued frames are dropped). */
   readonly lifecycle: SessionLifecycle;
+  fail(code: string, message: string, closeCode: number, why?: DisconnectReason): void;
+  terminate(why: DisconnectReason): void;
+  reportError(err: unknown, context: Record<string, unknown>): void;
+}
+
+/** Where frames go once decoded and in order. */
+export interface FrameHandlers {
   /** The handshake: later frames wait for it. */
   hello(frame: HelloFrame): Promise<void>;
   /** A frame after the handshake; a promise holds later frames until it settles (connect, join). */
   dispatch(frame: ClientFrame): Promise<void> | undefined;
-  fail(code: string, message: string, closeCode: number, why?: DisconnectReason): void;
-  terminate(why: DisconnectReason): void;
-  reportError(err: unknown, context: Record<string, unknown>): void;
 }
 
 /** Free frames a client may send beyond what they answer (see FrameIntake.freeCredit). */
@@ -61,6 +65,7 @@ export class FrameIntake {
   constructor(
     private readonly session: IntakeSession,
     private readonly answers: ClientAnswers,
+    private readonly handlers: FrameHandlers,
     private readonly options: ResolvedOptions,
   ) {
     if (options.rateLimit) this.frameRate = new FrameRate(options.rateLimit);
@@ -165,11 +170,11 @@ export class FrameIntake {
     }
     const frame = decoded.frame;
     if (!handshaken) {
-      if (frame.type === 'hello') this.exclusive(session.hello(frame));
+      if (frame.type === 'hello') this.exclusive(this.handlers.hello(frame));
       else session.fail(ErrorCode.BadHandshake, `the first frame must be a hello, got "${frame.type}"`, CloseCode.BadHandshake);
       return;
     }
-    const pending = session.dispatch(frame);
+    const pending = this.handlers.dispatch(frame);
     if (pending) this.exclusive(pending);
   }
 

@@ -68,10 +68,10 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
   ) {
     this.lifecycle = new SessionLifecycle(host.deadlines, () => this.deadlinePassed());
     this.outbox = new SessionOutbox(this, host.options);
-    this.intake = new FrameIntake(this, this.outbox, host.options);
     this.admission = new SessionAdmission(this, host, this.outbox, info);
     this.resume = new SessionResume(this, host.tokens, host.resumeLog, host.options);
     this.requests = new ClientRequests(this, host, this);
+    this.intake = new FrameIntake(this, this.outbox, { hello: (frame) => this.admission.hello(frame), dispatch: (frame) => this.requests.dispatch(frame) }, host.options);
     this.lifecycle.scheduleDeadline(Date.now() + host.options.handshakeTimeout);
     this.bind(transport);
   }
@@ -195,16 +195,6 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
   private bind(transport: Transport): void {
     this.transport = transport;
     transport.attach(this);
-  }
-
-  // --- frames from the client (after the handshake; FrameIntake orders them) ---------------
-
-  hello(frame: HelloFrame): Promise<void> {
-    return this.admission.hello(frame);
-  }
-
-  dispatch(frame: ClientFrame): Promise<void> | undefined {
-    return this.requests.dispatch(frame);
   }
 
   // --- the handshake's outcomes (SessionAdmission) -----------------------------------------
