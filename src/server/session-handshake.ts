@@ -3,7 +3,7 @@ import { CloseCode } from '../protocol/close-codes.js';
 import { PROTOCOL_VERSION, ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
-import type { ConnectFrame, HelloFrame, WelcomeFrame } from '../protocol/frames.js';
+import type { ConnectFrame, ErrorPayload, HelloFrame, WelcomeFrame } from '../protocol/frames.js';
 import type { TransportRequestInfo } from '../transport/transport.js';
 import type { SessionSnapshot } from '../cluster/session-store.js';
 import { announcedLimits } from './announced-limits.js';
@@ -12,65 +12,63 @@ import { rejectionPayload } from './middleware.js';
 import type { AnyNamespace } from './namespace.js';
 import type { NamespaceSockets } from './namespace-sockets.js';
 import type { ResolvedOptions } from './options.js';
-import type { ClientAnswers } from './session-outbox.js';
 import type { SessionSnapshots } from './session-snapshots.js';
 import { type SessionLifecycle, SessionState } from './session-state.js';
 import { type AnySocket, DisconnectReason, type Handshake, type SocketSession } from './socket.js';
 
 /** What admission needs of the server. */
-export interface AdmissionServer<S> {
+export interface AdmissionServer {
   readonly options: ResolvedOptions;
   namespace(name: string): AnyNamespace | undefined;
   /** The session a resume token belongs to, if it is still alive. */
-  resumable(token: string): S | undefined;
+  resumable(token: string): AdmittedSession | undefined;
   /** Where sessions are saved for other nodes to take over; undefined on a single node. */
   readonly snapshots: SessionSnapshots | undefined;
 }
 
+/** What admission keeps of each session (fields of the session: no object per session). */
+export interface AdmissionState {
+  /** The latest connection's request: a resume replaces it (see reconnected()). */
+  requestInfo: TransportRequestInfo;
+  /** The hello's `auth`, for namespaces connected without their own. */
+  helloAuth: unknown;
+  /** The upgrade's cookies, parsed once for every namespace's handshake. */
+  cookies: Readonly<Record<string, string>> | undefined;
+}
+
 /** What admission needs of the session it admits a client to. */
-export interface AdmittedSession<S> extends SocketSession {
+export interface AdmittedSession extends SocketSession, SessionLifecycle, AdmissionState {
   readonly sockets: NamespaceSockets<AnySocket>;
-  readonly lifecycle: SessionLifecycle;
-  readonly resume: { canReplayAfter(received: number): boolean; awaitsRestoreAck(token: string): boolean };
+  /** Whether every frame after `received` can be sent again. */
+  canReplayAfter(received: number): boolean;
+  /** Whether `token` is the one this session was taken over with and the client has not yet shown it got the restoring welcome. */
+  awaitsRestoreAck(token: string): boolean;
   /** This connection resumes `previous` (see Session.handOver). */
-  handOver(previous: S, ns: string, received: number, restored?: boolean): void;
+  handOver(previous: AdmittedSession, ns: string, received: number, restored?: boolean): void;
   /** Take over a session another node saved (see Session.restoreFrom). */
   restoreFrom(snapshot: SessionSnapshot, owner: string, ns: string, presented: string): void;
   /** The handshake is done: welcome sent, heartbeat from now. */
-  welcomed(ns: string): void;
+  sendWelcome(ns: string): void;
   close(code: number, reason: string, why: DisconnectReason): void;
   fail(code: string, message: string, closeCode: number): void;
+  reply(ref: number, data: unknown): void;
+  replyError(ref: number, error: ErrorPayload): void;
   changed(): void;
 }
 
 /**
- * Admission to a session and its namespaces: the hello (a new session, a resume, or a
+ * Admission to sessions and their namespaces: the hello (a new session, a resume, or a
  * takeover from another node), `connect` frames for further namespaces, and the handshake
- * every namespace's middleware sees.
+ * every namespace's middleware sees. One per server; what it keeps of a session is the
+ * session's AdmissionState.
  */
-export class SessionAdmission<S> {
-  /** The hello's `auth`, for namespaces connected without their own. */
-  private helloAuth: unknown;
-  /** The upgrade's cookies, parsed once for every namespace's handshake. */
-  private cookies: Readonly<Record<string, string>> | undefined;
+export class SessionAdmission {
+  constructor(private readonly server: AdmissionServer) {}
 
-  constructor(
-    private readonly session: AdmittedSession<S>,
-    private readonly server: AdmissionServer<S>,
-    private readonly answers: ClientAnswers,
-    /** The latest connection's request: a resume replaces it (see reconnected()). */
-    private info: TransportRequestInfo,
-  ) {}
-
-  /** The latest connection's request. */
-  get request(): TransportRequestInfo {
-    return this.info;
-  }
-
-  async hello(hello: HelloFrame): Promise<void> {
-    const { session, server } = this;
+  async hello(session: AdmittedSession, hello: HelloFrame): Promise<void> {
+    const { server } = this;
     // A connection already being closed (the handshake timed out) is not admitted.
-    if (!session.lifecycle.handshaking) return;
+    if (!session.handshaking) return;
     if (hello.v !== PROTOCOL_VERSION) {
       const older = hello.v < PROTOCOL_VERSION ? 'client' : 'server';
       session.fail(
@@ -82,9 +80,9 @@ export class SessionAdmission<S> {
     }
     const name = hello.ns ?? ROOT_NAMESPACE;
     if (hello.resume !== undefined) {
-      const previous = server.resumable(hello.resume) as (S & AdmittedSession<S>) | undefined;
-      const other = previous && (previous as unknown) !== session ? previous : undefined;
-      if (other?.resume.awaitsRestoreAck(hello.resume)) {
+      const previous = server.resumable(hello.resume);
+      const other = previous !== session ? previous : undefined;
+      if (other?.awaitsRestoreAck(hello.resume)) {
         // The client never got this node's restoring welcome: its count is the old node's.
         // Restored again, here: it counts from 0, and every frame since is sent again.
         if (canResume(other, name, 0)) {
@@ -101,7 +99,7 @@ export class SessionAdmission<S> {
       else if (!previous && server.snapshots) {
         // Not held here: another node may have held it (and died, or the client came through another route).
         const taken = await server.snapshots.take(hello.resume);
-        if (!session.lifecycle.handshaking) return;
+        if (!session.handshaking) return;
         if (taken?.snapshot.namespaces.some((s) => s.ns === name) && server.namespace(name)) {
           session.restoreFrom(taken.snapshot, taken.owner, name, hello.resume);
           return;
@@ -113,40 +111,41 @@ export class SessionAdmission<S> {
       session.fail(ErrorCode.BadHandshake, `unknown namespace "${name}"`, CloseCode.BadHandshake);
       return;
     }
-    this.helloAuth = hello.auth;
+    session.helloAuth = hello.auth;
     let socket: AnySocket;
     try {
-      socket = await nsp.admit(session, this.handshake(hello.auth));
+      socket = await nsp.admit(session, this.handshake(session, hello.auth));
     } catch (err) {
       const rejection = rejectionPayload(err);
       session.fail(rejection.code, rejection.message, CloseCode.PolicyViolation);
       return;
     }
     // Timed out (or the connection went) while the middleware decided.
-    if (!session.lifecycle.handshaking) return;
-    session.welcomed(name);
+    if (!session.handshaking) return;
+    session.sendWelcome(name);
     session.sockets.set(name, socket);
     nsp.attach(socket);
     session.changed();
   }
 
   /** Namespaces of a session taken over from another node, with the auth of `ns` for later connects. */
-  restoreNamespaces(snapshot: SessionSnapshot, ns: string): void {
-    const { session, server } = this;
-    this.helloAuth = snapshot.namespaces.find((s) => s.ns === ns)?.handshake.auth;
+  restoreNamespaces(session: AdmittedSession, snapshot: SessionSnapshot, ns: string): void {
+    const { server } = this;
+    session.helloAuth = snapshot.namespaces.find((s) => s.ns === ns)?.handshake.auth;
     for (const saved of snapshot.namespaces) {
       const nsp = server.namespace(saved.ns);
       if (!nsp || session.sockets.has(saved.ns)) continue;
       const socket = nsp.restore(session, saved);
       // The saved handshake is the old connection's; this one is who is connected now.
-      socket.reconnected(this.handshake(socket.handshake.auth));
+      socket.reconnected(this.handshake(session, socket.handshake.auth));
       session.sockets.set(saved.ns, socket);
       nsp.attach(socket, saved.rooms);
     }
   }
 
-  async connect(frame: ConnectFrame): Promise<void> {
-    const { session, server, answers } = this;
+  async connect(session: AdmittedSession, frame: ConnectFrame): Promise<void> {
+    const { server } = this;
+    const answers = session;
     const name = frame.ns;
     if (session.sockets.has(name)) {
       answers.reply(frame.ref, { ns: name });
@@ -159,13 +158,13 @@ export class SessionAdmission<S> {
     }
     let socket: AnySocket;
     try {
-      const admitted = nsp.admit(session, this.handshake(frame.auth === undefined ? this.helloAuth : frame.auth));
+      const admitted = nsp.admit(session, this.handshake(session, frame.auth === undefined ? session.helloAuth : frame.auth));
       socket = await this.bounded(admitted, `middleware of namespace "${name}"`);
     } catch (err) {
       answers.replyError(frame.ref, rejectionPayload(err));
       return;
     }
-    if (session.lifecycle.over) return;
+    if (session.over) return;
     answers.reply(frame.ref, { ns: name });
     session.sockets.set(name, socket);
     nsp.attach(socket);
@@ -190,10 +189,10 @@ export class SessionAdmission<S> {
   }
 
   /** Whoever resumed is who is connected now (a resume token is a bearer credential): every socket's handshake shows their connection. */
-  reconnected(info: TransportRequestInfo): void {
-    this.info = info;
-    this.cookies = undefined;
-    for (const socket of this.session.sockets.values()) socket.reconnected(this.handshake(socket.handshake.auth));
+  reconnected(session: AdmittedSession, request: TransportRequestInfo): void {
+    session.requestInfo = request;
+    session.cookies = undefined;
+    for (const socket of session.sockets.values()) socket.reconnected(this.handshake(session, socket.handshake.auth));
   }
 
   /**
@@ -209,20 +208,20 @@ export class SessionAdmission<S> {
     return Promise.race([decision, expired]).finally(() => clearTimeout(timer));
   }
 
-  private handshake(auth: unknown): Handshake {
-    const { info } = this;
+  private handshake(session: AdmissionState, auth: unknown): Handshake {
+    const info = session.requestInfo;
     const header = info.headers.cookie;
-    this.cookies ??= header === undefined ? NO_COOKIES : parseCookies(header);
-    return { auth, headers: info.headers, cookies: this.cookies, address: info.remoteAddress, url: info.url, time: Date.now() };
+    session.cookies ??= header === undefined ? NO_COOKIES : parseCookies(header);
+    return { auth, headers: info.headers, cookies: session.cookies, address: info.remoteAddress, url: info.url, time: Date.now() };
   }
 }
 
 /** Whether a client that received `received` frames can resume `session` in namespace `ns` without a hole. */
-function canResume(session: AdmittedSession<unknown>, ns: string, received: number | undefined): boolean {
+function canResume(session: AdmittedSession, ns: string, received: number | undefined): boolean {
   // Not a session being closed on purpose: it ends, and its client starts anew.
-  const { state } = session.lifecycle;
+  const { state } = session;
   const resumable = state === SessionState.Open || state === SessionState.Away;
-  return resumable && session.sockets.has(ns) && received !== undefined && session.resume.canReplayAfter(received);
+  return resumable && session.sockets.has(ns) && received !== undefined && session.canReplayAfter(received);
 }
 
 /** The cookies of every upgrade without a Cookie header: one frozen object for all. */

@@ -11,7 +11,10 @@ import type { ResolvedOptions } from './options.js';
 import type { ResumeLog } from './resume-log.js';
 import { Session, type SessionHost } from './session.js';
 import { isSessionIdShaped } from './session-id.js';
-import type { ResumeTokens } from './session-resume.js';
+import { SessionAdmission } from './session-handshake.js';
+import { FrameIntake } from './session-intake.js';
+import { SessionOutbox } from './session-outbox.js';
+import { SessionResume, type ResumeTokens } from './session-resume.js';
 import { SessionSnapshots } from './session-snapshots.js';
 import { DisconnectReason } from './socket.js';
 
@@ -46,8 +49,17 @@ export class SessionRegistry implements SessionHost {
   private inflight = 0;
   private drained: (() => void) | undefined;
   readonly tokens: ResumeTokens<Session>;
+  // One of each for all sessions: what they keep of a session is fields of the session.
+  readonly intake: FrameIntake;
+  readonly outbox: SessionOutbox;
+  readonly admission: SessionAdmission;
+  readonly resumes: SessionResume<Session>;
 
   constructor(private readonly server: SessionServer) {
+    const reportError = (err: unknown, context: Record<string, unknown>): void => server.reportError(err, context);
+    this.intake = new FrameIntake(server.options, reportError);
+    this.outbox = new SessionOutbox(server.options, reportError);
+    this.admission = new SessionAdmission(this);
     this.tokens = {
       issue: (session) => {
         const token = randomBytes(24).toString('base64url');
@@ -62,6 +74,7 @@ export class SessionRegistry implements SessionHost {
         if (this.resumeTokens.get(token) === session) this.resumeTokens.delete(token);
       },
     };
+    this.resumes = new SessionResume(this.tokens, server.resumeLog, server.options);
   }
 
   get options(): ResolvedOptions {
@@ -162,7 +175,7 @@ export class SessionRegistry implements SessionHost {
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
     for (const token of session.tokens) this.tokens.retire(session, token);
     // Ended for good, unless the server is closing (the client resumes on another node) or another node has it now.
-    if (this.snapshots && why !== undefined && session.handshaken && !session.lifecycle.moved && why !== DisconnectReason.ServerShutdown) this.snapshots.ended(session.id);
+    if (this.snapshots && why !== undefined && session.handshaken && !session.moved && why !== DisconnectReason.ServerShutdown) this.snapshots.ended(session.id);
   }
 
   holdPlace(session: Session, address: string, end: () => void): void {

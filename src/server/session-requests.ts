@@ -1,15 +1,15 @@
 import { ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { ClientFrame, ErrorPayload } from '../protocol/frames.js';
+import type { ClientFrame, ConnectFrame, ErrorPayload } from '../protocol/frames.js';
 import type { StoredReply } from '../delivery/dedupe-window.js';
 import type { DurableFeed } from './durable-feed.js';
 import { EventDispatch } from './event-dispatch.js';
 import type { NamespaceSockets } from './namespace-sockets.js';
 import type { ResolvedOptions } from './options.js';
 import { RoomRequests } from './room-requests.js';
-import type { SessionAdmission } from './session-handshake.js';
-import type { SessionOutbox } from './session-outbox.js';
-import type { SessionResume } from './session-resume.js';
+import type { PendingReplies } from '../protocol/pending-replies.js';
+import type { SharedFrame } from '../transport/shared-frame.js';
+import type { ServerFrame } from '../protocol/frames.js';
 import { type AnySocket, DisconnectReason } from './socket.js';
 
 /** What a session's client requests need of the server. */
@@ -31,22 +31,78 @@ export interface RequestServer {
 export interface RequestingSession {
   readonly id: string;
   readonly sockets: NamespaceSockets<AnySocket>;
-  /** Remove a socket from the session (a namespace `disconnect` frame). */
-  detach(socket: AnySocket, reason: DisconnectReason, closeConnection: boolean): void;
+  reply(ref: number, data: unknown): void;
+  replyError(ref: number, error: ErrorPayload): void;
+  sendError(error: ErrorPayload, ns?: string): void;
+  errorFromHandler(err: unknown, context: Record<string, unknown>): ErrorPayload;
+  /** An app decision that holds later frames, bounded by the handshake timeout. */
+  bounded<T>(decision: Promise<T>, what: string): Promise<T>;
+  /** Send a frame encoded once for this session alone (a durable join's replay). */
+  sendEncoded(frame: SharedFrame, volatile: boolean): boolean;
   changed(): void;
 }
 
-/** The session's other parts the client's frames go to. */
-export interface SessionParts {
-  readonly outbox: SessionOutbox;
-  readonly admission: Pick<SessionAdmission<unknown>, 'connect' | 'bounded'>;
-  readonly resume: Pick<SessionResume<never>, 'acknowledged'>;
+/** What routing the client's frames needs of the session. */
+export interface RoutedSession extends RequestingSession {
+  /** The client's requests, made on the first one: an idle session carries none. */
+  readonly requests: ClientRequests;
+  readonly pendingReplies: PendingReplies | undefined;
+  sendFrame(frame: ServerFrame): boolean;
+  /** Remove a socket from the session (a namespace `disconnect` frame). */
+  detach(socket: AnySocket, reason: DisconnectReason, closeConnection: boolean): void;
+  /** A `connect` frame: admission to another namespace. */
+  connect(frame: ConnectFrame): Promise<void>;
+  /** The client acknowledged `received` frames. */
+  acknowledged(received: number): void;
+}
+
+/** A frame after the handshake, to the part that handles it; a promise holds later frames until it settles (connect, join). */
+export function routeFrame(session: RoutedSession, frame: ClientFrame): Promise<void> | undefined {
+  switch (frame.type) {
+    case 'hello':
+      session.sendError({ code: ErrorCode.BadRequest, message: 'hello frame: the handshake is already done' });
+      return;
+    case 'connect':
+      return session.connect(frame);
+    case 'disconnect': {
+      const socket = session.sockets.get(frame.ns ?? ROOT_NAMESPACE);
+      if (socket) session.detach(socket, DisconnectReason.ClientDisconnect, false);
+      return;
+    }
+    case 'join':
+      return session.requests.roomRequests().join(frame);
+    case 'leave':
+      session.requests.roomRequests().leave(frame);
+      return;
+    case 'history':
+      void session.requests.roomRequests().history(frame);
+      return;
+    case 'presence':
+      void session.requests.roomRequests().presence(frame);
+      return;
+    case 'event': {
+      const socket = session.requests.socketFor(frame.ns, frame.ref);
+      if (socket) session.requests.eventDispatch().handle(socket, frame);
+      return;
+    }
+    case 'reply':
+      session.pendingReplies?.settle(frame);
+      return;
+    case 'ack':
+      session.acknowledged(frame.received);
+      return;
+    case 'ping':
+      session.sendFrame({ type: 'pong' });
+      return;
+    case 'pong':
+      return;
+  }
 }
 
 /**
- * The client's frames after the handshake, routed to the part that handles them; its
- * requests — events (event-dispatch.ts) and room requests (room-requests.ts), each made
- * on first use — and the count of those in flight (`maxPendingRequests`).
+ * The client's requests in one session: events (event-dispatch.ts) and room requests
+ * (room-requests.ts), each made on first use, and the count of those in flight
+ * (`maxPendingRequests`). Made on the session's first request.
  */
 export class ClientRequests {
   /** Client requests whose handlers are running (`maxPendingRequests`). */
@@ -58,56 +114,11 @@ export class ClientRequests {
   constructor(
     private readonly session: RequestingSession,
     private readonly server: RequestServer,
-    private readonly parts: SessionParts,
   ) {}
 
-  /** A frame after the handshake; a promise holds later frames until it settles (connect, join). */
-  dispatch(frame: ClientFrame): Promise<void> | undefined {
-    const { outbox, admission, resume } = this.parts;
-    switch (frame.type) {
-      case 'hello':
-        outbox.sendError({ code: ErrorCode.BadRequest, message: 'hello frame: the handshake is already done' });
-        return;
-      case 'connect':
-        return admission.connect(frame);
-      case 'disconnect': {
-        const socket = this.session.sockets.get(frame.ns ?? ROOT_NAMESPACE);
-        if (socket) this.session.detach(socket, DisconnectReason.ClientDisconnect, false);
-        return;
-      }
-      case 'join':
-        return this.roomRequests().join(frame);
-      case 'leave':
-        this.roomRequests().leave(frame);
-        return;
-      case 'history':
-        void this.roomRequests().history(frame);
-        return;
-      case 'presence':
-        void this.roomRequests().presence(frame);
-        return;
-      case 'event': {
-        const socket = this.socketFor(frame.ns, frame.ref);
-        if (socket) this.eventDispatch().handle(socket, frame);
-        return;
-      }
-      case 'reply':
-        outbox.settle(frame);
-        return;
-      case 'ack':
-        resume.acknowledged(frame.received);
-        return;
-      case 'ping':
-        outbox.sendFrame({ type: 'pong' });
-        return;
-      case 'pong':
-        return;
-    }
-  }
-
-  private roomRequests(): RoomRequests {
-    const { server } = this;
-    const { outbox: answers, admission } = this.parts;
+  roomRequests(): RoomRequests {
+    const { server, session } = this;
+    const answers = session;
     return (this.rooms ??= new RoomRequests({
       get options(): ResolvedOptions {
         return server.options;
@@ -120,7 +131,7 @@ export class ClientRequests {
       reply: (ref, data) => answers.reply(ref, data),
       replyError: (ref, error) => answers.replyError(ref, error),
       errorFromHandler: (err, context) => answers.errorFromHandler(err, context),
-      bounded: (decision, what) => admission.bounded(decision, what),
+      bounded: (decision, what) => session.bounded(decision, what),
       readStarted: (ref) => {
         if (this.pending >= server.options.maxPendingRequests) {
           answers.replyError(ref, this.tooManyPending());
@@ -139,7 +150,7 @@ export class ClientRequests {
   /** The client's events; restoreHandled() goes on with what another node handled. */
   eventDispatch(): EventDispatch {
     const { session, server } = this;
-    const answers = this.parts.outbox;
+    const answers = session;
     return (this.events ??= new EventDispatch({
       get id(): string {
         return session.id;
@@ -165,13 +176,13 @@ export class ClientRequests {
   }
 
   /** The socket of a frame's namespace; undefined after telling the client it is not connected. */
-  private socketFor(ns: string | undefined, ref: number | undefined): AnySocket | undefined {
+  socketFor(ns: string | undefined, ref: number | undefined): AnySocket | undefined {
     const name = ns ?? ROOT_NAMESPACE;
     const socket = this.session.sockets.get(name);
     if (socket) return socket;
     const error = { code: ErrorCode.NamespaceNotConnected, message: `namespace "${name}" is not connected on this connection` };
-    if (ref === undefined) this.parts.outbox.sendError({ ...error }, name);
-    else this.parts.outbox.replyError(ref, error);
+    if (ref === undefined) this.session.sendError({ ...error }, name);
+    else this.session.replyError(ref, error);
     return undefined;
   }
 
@@ -192,7 +203,7 @@ export class ClientRequests {
   }
 
   private sendReply(ref: number, reply: StoredReply): void {
-    if (reply.error) this.parts.outbox.replyError(ref, reply.error);
-    else this.parts.outbox.reply(ref, reply.data);
+    if (reply.error) this.session.replyError(ref, reply.error);
+    else this.session.reply(ref, reply.data);
   }
 }

@@ -43,11 +43,12 @@ const NEXT: Readonly<Record<SessionState, readonly SessionState[]>> = {
  * timeout, then the resume TTL while away. `closeReason` is why the server closes (set on
  * entering Closing, or by an end without a close); `lossReason` why the connection was
  * lost, told to the sockets if the session is never resumed.
+ *
+ * The Session extends it rather than holding one: a session costs one object, which is
+ * what lets a server hold its tens of thousands of idle connections (docs/PERFORMANCE.md).
  */
-export class SessionLifecycle {
+export abstract class SessionLifecycle {
   state: SessionState = Handshaking;
-  /** On the server's DeadlineClock only while a deadline runs. */
-  private deadline: LifecycleDeadline | undefined;
   /** Set when the server closes on purpose: the session ends with the connection. */
   closeReason: DisconnectReason | undefined;
   /** Why the connection was lost, reported if the session is never resumed. */
@@ -56,12 +57,14 @@ export class SessionLifecycle {
   welcomed = false;
   /** A session being closed because another node took it over ends as Moved. */
   private endsMoved = false;
+  /** On the server's DeadlineClock only while a deadline runs. */
+  private deadline: LifecycleDeadline | undefined;
 
-  constructor(
-    private readonly deadlines: DeadlineClock,
-    /** The deadline passed: the handshake did not complete, or the session was not resumed in time. */
-    private readonly deadlinePassed: () => void,
-  ) {}
+  /** The server's one clock for every session's deadline. */
+  protected abstract get deadlineClock(): DeadlineClock;
+
+  /** The deadline passed: the handshake did not complete, or the session was not resumed in time. */
+  protected abstract deadlinePassed(): void;
 
   moveTo(next: SessionState): void {
     if (!NEXT[this.state].includes(next)) throw new Error(`session state ${this.state} cannot move to ${next}`);
@@ -102,16 +105,16 @@ export class SessionLifecycle {
   /** One timer for all sessions' deadlines (the server's clock), not one each. */
   scheduleDeadline(at: number): void {
     this.deadline ??= new LifecycleDeadline(this);
-    this.deadlines.schedule(this.deadline, at);
+    this.deadlineClock.schedule(this.deadline, at);
   }
 
   cancelDeadline(): void {
-    if (this.deadline) this.deadlines.cancel(this.deadline);
+    if (this.deadline) this.deadlineClock.cancel(this.deadline);
     this.deadline = undefined;
   }
 
-  /** @internal Called by the deadline's clock entry. */
-  due(): void {
+  /** @internal Called by the deadline's entry on the clock. */
+  deadlineDue(): void {
     this.deadline = undefined;
     this.deadlinePassed();
   }
@@ -125,6 +128,6 @@ class LifecycleDeadline implements Deadline {
   constructor(private readonly lifecycle: SessionLifecycle) {}
 
   due(): void {
-    this.lifecycle.due();
+    this.lifecycle.deadlineDue();
   }
 }

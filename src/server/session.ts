@@ -1,30 +1,34 @@
 import { encodeFrame } from '../protocol/codec.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { ClientFrame, ErrorPayload, HelloFrame } from '../protocol/frames.js';
+import type { ClientFrame, ConnectFrame, ErrorPayload, EventFrame, HelloFrame, ServerFrame } from '../protocol/frames.js';
+import type { PendingReplies } from '../protocol/pending-replies.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
 import type { SessionSnapshot } from '../cluster/session-store.js';
 import type { DeadlineClock } from './deadline-clock.js';
+import type { FrameRate } from './frame-rate.js';
 import { heartbeatNow, type HeartbeatTarget } from './heartbeat.js';
-import type { LoggedBroadcast, ResumeLog } from './resume-log.js';
 import { NamespaceSockets } from './namespace-sockets.js';
+import type { ResumeFrames } from './resume-frames.js';
+import type { LoggedBroadcast } from './resume-log.js';
+import { type AdmissionServer, type AdmittedSession, SessionAdmission } from './session-handshake.js';
 import { newSessionId } from './session-id.js';
-import { FrameIntake } from './session-intake.js';
-import { SessionOutbox } from './session-outbox.js';
-import { SessionAdmission, type AdmissionServer } from './session-handshake.js';
-import { ClientRequests, type RequestServer } from './session-requests.js';
-import { SessionResume, type ResumeTokens } from './session-resume.js';
+import { FREE_CREDIT_MAX, type FrameIntake, type IntakeSession, type QueuedFrame } from './session-intake.js';
+import type { OutboxSession, SessionOutbox } from './session-outbox.js';
+import { ClientRequests, type RequestServer, type RoutedSession, routeFrame } from './session-requests.js';
+import type { ResumableSession, SessionResume } from './session-resume.js';
 import { SessionLifecycle, SessionState } from './session-state.js';
 import { type AnySocket, DisconnectReason, type SocketSession } from './socket.js';
 
-/** What a session needs from the server that owns it. */
-export interface SessionHost extends AdmissionServer<Session>, RequestServer {
-  /** One timer for every socket's credential expiry and reauth deadline. */
+/** What a session needs from the server that owns it: its services, and its bookkeeping of sessions. */
+export interface SessionHost extends AdmissionServer, RequestServer {
+  /** One timer for every session's deadline and every socket's credential expiry. */
   readonly deadlines: DeadlineClock;
-  /** This node's broadcasts, kept once for the sessions waiting to be resumed. */
-  readonly resumeLog: ResumeLog;
-  readonly tokens: ResumeTokens<Session>;
+  readonly intake: FrameIntake;
+  readonly outbox: SessionOutbox;
+  readonly admission: SessionAdmission;
+  readonly resumes: SessionResume<Session>;
   /** This connection took over session `sid` from another node: it goes by that id now. */
   adopt(session: Session, sid: string, owner: string): void;
   /** `why` is undefined for a connection that handed its transport to the session it resumed. */
@@ -34,16 +38,18 @@ export interface SessionHost extends AdmissionServer<Session>, RequestServer {
   releasePlace(session: Session): void;
 }
 
-const { Open, Away, HandedOver } = SessionState;
+const { Open, Away, HandedOver, Moved } = SessionState;
 
 /**
  * One client's session: its connection (replaced on a resume), the namespaces it
- * connected, and its state (SessionLifecycle). The concepts live in their own parts:
- * incoming frames (FrameIntake), admission to namespaces (SessionAdmission), the client's
- * requests (ClientRequests), what goes out (SessionOutbox) and what a resume needs
- * (SessionResume). What is left here is the connection and the moves between states.
+ * connected, and its state (SessionLifecycle, which it extends). The work is done by the
+ * server's one instance of each concept — incoming frames (FrameIntake), admission to
+ * namespaces (SessionAdmission), the client's requests (ClientRequests, made on the first
+ * one), what goes out (SessionOutbox), what a resume needs (SessionResume) — and what
+ * each keeps of a session is fields here: one object per session, as idle connections
+ * are counted in tens of thousands. What is left here are the moves between states.
  */
-export class Session implements HeartbeatTarget, TransportHandlers, SocketSession {
+export class Session extends SessionLifecycle implements HeartbeatTarget, TransportHandlers, SocketSession, IntakeSession, OutboxSession, AdmittedSession, ResumableSession, RoutedSession {
   /**
    * Random, unguessable: it is also the name of each socket's private room. Changes only
    * when this connection takes over a session another node held (restoreFrom()).
@@ -52,44 +58,48 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
   lastSeen = heartbeatNow();
   lastPing = heartbeatNow();
   readonly sockets = new NamespaceSockets<AnySocket>();
-  /** The state, and the handshake timeout or resume TTL (session-state.ts). */
-  readonly lifecycle: SessionLifecycle;
   private transport: Transport | undefined;
-  private readonly intake: FrameIntake;
-  readonly outbox: SessionOutbox;
-  readonly admission: SessionAdmission<Session>;
-  private readonly requests: ClientRequests;
-  readonly resume: SessionResume<Session>;
+  // What the server's FrameIntake keeps of this session (IntakeState).
+  frameRate: FrameRate | undefined;
+  helloReceived = false;
+  heardAfterHello = false;
+  freeCredit = FREE_CREDIT_MAX;
+  queue: QueuedFrame[] | undefined;
+  busy = false;
+  // What SessionAdmission keeps (AdmissionState).
+  requestInfo: TransportRequestInfo;
+  helloAuth: unknown;
+  cookies: Readonly<Record<string, string>> | undefined;
+  // What SessionResume keeps (ResumeState).
+  resumeToken: string | undefined;
+  previousResumeToken: string | undefined;
+  restoredWith: string | undefined;
+  kept: ResumeFrames | undefined;
+  // What SessionOutbox keeps.
+  pendingReplies: PendingReplies | undefined;
+  private clientRequests: ClientRequests | undefined;
 
   constructor(
     private readonly host: SessionHost,
     transport: Transport,
-    info: TransportRequestInfo,
+    request: TransportRequestInfo,
   ) {
-    this.lifecycle = new SessionLifecycle(host.deadlines, () => this.deadlinePassed());
-    this.outbox = new SessionOutbox(this, host.options);
-    this.admission = new SessionAdmission(this, host, this.outbox, info);
-    this.resume = new SessionResume(this, host.tokens, host.resumeLog, host.options);
-    this.requests = new ClientRequests(this, host, this);
-    this.intake = new FrameIntake(this, this.outbox, { hello: (frame) => this.admission.hello(frame), dispatch: (frame) => this.requests.dispatch(frame) }, host.options);
-    this.lifecycle.scheduleDeadline(Date.now() + host.options.handshakeTimeout);
+    super();
+    this.requestInfo = request;
+    this.frameRate = host.intake.newRate();
+    this.scheduleDeadline(Date.now() + host.options.handshakeTimeout);
     this.bind(transport);
+  }
+
+  protected get deadlineClock(): DeadlineClock {
+    return this.host.deadlines;
   }
 
   // --- state ------------------------------------------------------------------------------
 
   /** A welcome was sent. */
   get handshaken(): boolean {
-    return this.lifecycle.welcomed;
-  }
-
-  /** Ended, moved or handed over. */
-  private get over(): boolean {
-    return this.lifecycle.over;
-  }
-
-  private get away(): boolean {
-    return this.lifecycle.away;
+    return this.welcomed;
   }
 
   /**
@@ -102,7 +112,7 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
     if (this.over) return false;
     if (this.away) return true;
     if (!this.transport) return false;
-    return this.transport.isOpen || (this.resume.keeping && this.lifecycle.closeReason === undefined);
+    return this.transport.isOpen || (this.kept !== undefined && this.closeReason === undefined);
   }
 
   /** The session has a connection (it is not waiting to be resumed). */
@@ -117,12 +127,12 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
 
   /** Something another node could take over: handshaken and not ended. */
   get saveable(): boolean {
-    return this.handshaken && !this.over;
+    return this.welcomed && !this.over;
   }
 
   /** A live, handshaken connection the heartbeat watches (not a session waiting to resume). */
   get watched(): boolean {
-    return this.handshaken && this.transport !== undefined && !this.over;
+    return this.welcomed && this.transport !== undefined && !this.over;
   }
 
   /** The connection frames go onto. */
@@ -132,24 +142,29 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
 
   /** The tokens that resume this session now. */
   get tokens(): string[] {
-    return this.resume.current;
+    return this.host.resumes.current(this);
+  }
+
+  /** The client's requests, made on the first one. */
+  get requests(): ClientRequests {
+    return (this.clientRequests ??= new ClientRequests(this, this.host));
   }
 
   /** What another node needs to take this session over (see SessionSnapshot). */
   snapshot(): SessionSnapshot {
-    return { sid: this.id, namespaces: [...this.sockets.values()].map((s) => s.snapshot()), dedupe: this.requests.handledPublishes() };
+    return { sid: this.id, namespaces: [...this.sockets.values()].map((s) => s.snapshot()), dedupe: this.clientRequests?.handledPublishes() ?? [] };
   }
 
   /** The session's snapshot is out of date (rooms, namespaces, tokens, handled publishes). */
   changed(): void {
-    if (this.handshaken && !this.over) this.host.snapshots?.changed(this);
+    if (this.welcomed && !this.over) this.host.snapshots?.changed(this);
   }
 
   /** The deadline passed: the handshake did not complete, or the session was not resumed in time. */
-  private deadlinePassed(): void {
+  protected deadlinePassed(): void {
     if (this.over) return;
-    if (this.away) this.end(this.lifecycle.lossReason ?? DisconnectReason.TransportClosed);
-    else if (!this.handshaken) {
+    if (this.away) this.end(this.lossReason ?? DisconnectReason.TransportClosed);
+    else if (!this.welcomed) {
       this.fail(
         ErrorCode.HandshakeTimeout,
         `handshake not completed within ${this.host.options.handshakeTimeout} ms (no hello, or middleware did not decide)`,
@@ -166,9 +181,9 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
   onFrame(data: string, binary: boolean, from?: Transport): void {
     if (from !== undefined && from !== this.transport) return;
     // A flooder being closed keeps sending until the close lands: nothing of it is read.
-    if (this.over || this.lifecycle.closeReason === DisconnectReason.RateLimited) return;
+    if (this.over || this.closeReason === DisconnectReason.RateLimited) return;
     this.lastSeen = heartbeatNow();
-    this.intake.receive(data, binary);
+    this.host.intake.receive(this, data, binary);
   }
 
   onPong(from?: Transport): void {
@@ -184,12 +199,11 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
     // 1000, 1001 (a tab closing) and 1005 (close() without a code) mean the client left on
     // purpose; anything else — 1006 from a dropped link, 4002, 4005 — may come back to resume.
     const leftOnPurpose = code === CloseCode.Normal || code === CloseCode.GoingAway || code === CloseCode.NoStatus;
-    const { closeReason } = this.lifecycle;
-    if (closeReason === undefined && !leftOnPurpose && this.lifecycle.state === Open && this.host.options.resume.ttl > 0) {
+    if (this.closeReason === undefined && !leftOnPurpose && this.state === Open && this.host.options.resume.ttl > 0) {
       this.awaitResume();
       return;
     }
-    this.end(closeReason ?? (leftOnPurpose ? DisconnectReason.ClientDisconnect : (this.lifecycle.lossReason ?? DisconnectReason.TransportClosed)));
+    this.end(this.closeReason ?? (leftOnPurpose ? DisconnectReason.ClientDisconnect : (this.lossReason ?? DisconnectReason.TransportClosed)));
   }
 
   private bind(transport: Transport): void {
@@ -197,16 +211,34 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
     transport.attach(this);
   }
 
+  // --- frames from the client, in order (FrameIntake) -------------------------------------
+
+  hello(frame: HelloFrame): Promise<void> {
+    return this.host.admission.hello(this, frame);
+  }
+
+  dispatch(frame: ClientFrame): Promise<void> | undefined {
+    return routeFrame(this, frame);
+  }
+
+  connect(frame: ConnectFrame): Promise<void> {
+    return this.host.admission.connect(this, frame);
+  }
+
+  acknowledged(received: number): void {
+    this.host.resumes.acknowledged(this, received);
+  }
+
   // --- the handshake's outcomes (SessionAdmission) -----------------------------------------
 
   /** The handshake is done: the welcome goes out and the heartbeat watches the connection. */
-  welcomed(ns: string, resumed = false, restored = false): void {
-    this.lifecycle.cancelDeadline();
-    if (this.lifecycle.state !== Open) this.lifecycle.moveTo(Open);
+  sendWelcome(ns: string, resumed = false, restored = false): void {
+    this.cancelDeadline();
+    if (this.state !== Open) this.moveTo(Open);
     this.lastSeen = this.lastPing = heartbeatNow();
     // Welcomes are not counted: the frames after them are.
-    const token = this.resume.rotate();
-    this.transport?.send(this.admission.welcome(this.id, ns, token, resumed, restored));
+    const token = this.host.resumes.rotate(this);
+    this.transport?.send(this.host.admission.welcome(this.id, ns, token, resumed, restored));
     this.changed();
   }
 
@@ -217,43 +249,51 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
    * `resumed: false, restored: true`, and the client rejoins its durable rooms with `since`.
    */
   restoreFrom(snapshot: SessionSnapshot, owner: string, ns: string, presented: string): void {
-    if (!this.lifecycle.handshaking) return;
+    if (!this.handshaking) return;
     this.host.adopt(this, snapshot.sid, owner);
     // A session in use on another node, not an abandoned connection: it keeps the whole TTL.
-    this.intake.heardAfterHello = true;
-    this.resume.restoredBy(presented);
-    this.welcomed(ns, false, true);
-    this.requests.eventDispatch().restoreHandled(snapshot.dedupe);
-    this.admission.restoreNamespaces(snapshot, ns);
+    this.heardAfterHello = true;
+    this.host.resumes.restoredBy(this, presented);
+    this.sendWelcome(ns, false, true);
+    if (snapshot.dedupe.length > 0) this.requests.eventDispatch().restoreHandled(snapshot.dedupe);
+    this.host.admission.restoreNamespaces(this, snapshot, ns);
     this.changed();
   }
 
   /** This connection resumes `previous`: give it the transport and the frames that queued behind the hello. */
   handOver(previous: Session, ns: string, received: number, restored = false): void {
     const transport = this.transport as Transport;
-    this.lifecycle.cancelDeadline();
+    this.cancelDeadline();
     this.transport = undefined;
-    this.lifecycle.moveTo(HandedOver);
+    this.moveTo(HandedOver);
     this.host.sessionClosed(this);
-    previous.resumeOn(transport, ns, received, this.admission, restored);
+    previous.resumeOn(transport, ns, received, this.requestInfo, restored);
     // The rate is per connection: the frames queued here were already counted in its bucket.
-    this.intake.handOver(previous.intake, () => !previous.over);
+    this.host.intake.handOver(this, previous);
   }
 
   // --- resume -----------------------------------------------------------------------------
 
   /** Keep the session — sockets, rooms, pending replies, unacknowledged frames — until it resumes or the TTL passes. */
   private awaitResume(): void {
-    this.lifecycle.moveTo(Away);
+    this.moveTo(Away);
     const { resume } = this.host.options;
-    this.resume.linkLost();
+    this.kept?.linkLost();
     // A connection opened and abandoned (nothing after its hello) is not worth keeping for long.
-    this.lifecycle.scheduleDeadline(Date.now() + (this.intake.heardAfterHello ? resume.ttl : Math.min(resume.ttl, resume.silentTtl)));
-    this.host.holdPlace(this, this.admission.request.remoteAddress, () => {
-      if (this.away) this.end(this.lifecycle.lossReason ?? DisconnectReason.TransportClosed);
+    this.scheduleDeadline(Date.now() + (this.heardAfterHello ? resume.ttl : Math.min(resume.ttl, resume.silentTtl)));
+    this.host.holdPlace(this, this.requestInfo.remoteAddress, () => {
+      if (this.away) this.end(this.lossReason ?? DisconnectReason.TransportClosed);
     });
     // What is saved now is what another node restores if this one dies before the client is back.
     this.changed();
+  }
+
+  canReplayAfter(received: number): boolean {
+    return this.kept?.canReplayAfter(received) ?? false;
+  }
+
+  awaitsRestoreAck(token: string): boolean {
+    return this.host.resumes.awaitsRestoreAck(this, token);
   }
 
   /** The frame a broadcast the resume log kept gave this session (see WaitingFrames). */
@@ -266,13 +306,13 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
     if (!this.away) return;
     // Not from inside the log's bookkeeping: ending a session leaves rooms, which may broadcast.
     queueMicrotask(() => {
-      if (this.away) this.end(this.lifecycle.lossReason ?? DisconnectReason.TransportClosed);
+      if (this.away) this.end(this.lossReason ?? DisconnectReason.TransportClosed);
     });
   }
 
   /** A socket of this session is about to join or leave a room: a waiting session settles what the log gave it so far. */
   membershipChanging(): void {
-    if (!this.resume.membershipChanging()) this.resumeLost();
+    if (this.kept && !this.kept.membershipChanging()) this.resumeLost();
   }
 
   /**
@@ -280,7 +320,7 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
    * `resumed: true` with a fresh token, then send again every frame after the `received`
    * it reported — frames lost in flight as well as those sent while it was away.
    */
-  private resumeOn(transport: Transport, ns: string, received: number, from: SessionAdmission<Session>, restored: boolean): void {
+  private resumeOn(transport: Transport, ns: string, received: number, request: TransportRequestInfo, restored: boolean): void {
     if (this.transport) {
       // The old connection is half-open or a second tab copied the token: the newest wins.
       const old = this.transport;
@@ -288,14 +328,14 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
       old.send(encodeFrame({ type: 'error', code: ErrorCode.SessionTakenOver, message: 'a newer connection resumed this session' }));
       old.close(CloseCode.SessionTakenOver, ErrorCode.SessionTakenOver);
     }
-    this.lifecycle.cancelDeadline();
+    this.cancelDeadline();
     this.host.releasePlace(this);
-    this.lifecycle.lossReason = undefined;
-    this.admission.reconnected(from.request);
-    const replay = this.resume.replayAfter(received);
+    this.lossReason = undefined;
+    this.host.admission.reconnected(this, request);
+    const replay = this.host.resumes.replayAfter(this, received);
     this.bind(transport);
-    if (restored) this.resume.restoredAgain();
-    this.welcomed(ns, !restored, restored);
+    if (restored) this.host.resumes.restoredAgain(this);
+    this.sendWelcome(ns, !restored, restored);
     // Still kept until acknowledged: a link that drops again mid-replay costs nothing.
     for (const frame of replay) transport.send(frame);
     // Credentials that expired while the session waited are asked for before anything else goes on.
@@ -306,11 +346,11 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
 
   sendPing(): void {
     this.transport?.ping();
-    this.outbox.sendFrame({ type: 'ping' });
+    this.sendFrame({ type: 'ping' });
   }
 
   expire(): void {
-    this.lifecycle.lossReason = DisconnectReason.HeartbeatTimeout;
+    this.lossReason = DisconnectReason.HeartbeatTimeout;
     const transport = this.transport;
     transport?.terminate();
     if (transport && this.transport === transport) this.onClose(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
@@ -318,27 +358,63 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
 
   // --- what goes out (SessionOutbox) ------------------------------------------------------
 
+  sendFrame(frame: ServerFrame, volatile = false): boolean {
+    return this.host.outbox.sendFrame(this, frame, volatile);
+  }
+
+  sendEncoded(frame: SharedFrame, volatile: boolean): boolean {
+    return this.host.outbox.sendEncoded(this, frame, volatile);
+  }
+
+  sendBroadcast(frame: SharedFrame, volatile: boolean): boolean {
+    return this.host.outbox.sendBroadcast(this, frame, volatile);
+  }
+
+  sendDurable(frame: SharedFrame): void {
+    this.host.outbox.sendDurable(this, frame);
+  }
+
+  request(frame: EventFrame, timeout: number | undefined, describe: string): Promise<unknown> {
+    return this.host.outbox.request(this, frame, timeout, describe);
+  }
+
+  lostPublications(ns: string): void {
+    this.host.outbox.lostPublications(this, ns);
+  }
+
+  reply(ref: number, data: unknown): void {
+    this.host.outbox.reply(this, ref, data);
+  }
+
+  replyError(ref: number, error: ErrorPayload): void {
+    this.host.outbox.replyError(this, ref, error);
+  }
+
+  sendError(error: ErrorPayload, ns?: string): void {
+    this.host.outbox.sendError(this, error, ns);
+  }
+
+  errorFromHandler(err: unknown, context: Record<string, unknown>): ErrorPayload {
+    return this.host.outbox.errorFromHandler(this, err, context);
+  }
+
   /** Tell the client why, then close. */
   fail(code: string, message: string, closeCode: number, why: DisconnectReason = DisconnectReason.TransportClosed): void {
-    this.outbox.fail(code, message, closeCode, why);
+    this.host.outbox.fail(this, code, message, closeCode, why);
+  }
+
+  bounded<T>(decision: Promise<T>, what: string): Promise<T> {
+    return this.host.admission.bounded(decision, what);
   }
 
   /** A frame went onto the link: kept for a resume, and one more answer of the client is free. */
   sentOnLink(frame: string | SharedFrame, broadcast: boolean): void {
-    this.intake.sent();
-    this.resume.sentOnLink(frame, broadcast);
+    this.host.intake.sent(this);
+    this.kept?.sentOnLink(frame, broadcast);
   }
 
   keptWhileAway(frame: string | SharedFrame, broadcast: boolean): boolean {
-    return this.resume.keptWhileAway(frame, broadcast);
-  }
-
-  lostWhileAway(): void {
-    this.end(this.lifecycle.lossReason ?? DisconnectReason.TransportClosed);
-  }
-
-  reportError(err: unknown, context: Record<string, unknown>): void {
-    this.host.reportError(err, context);
+    return this.kept?.keptWhileAway(frame, broadcast) ?? false;
   }
 
   // --- re-authentication (see reauth.ts) --------------------------------------------------
@@ -352,17 +428,17 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
   }
 
   askReauth(ns: string): { ref: number; reply: Promise<unknown> } {
-    return this.outbox.askReauth(ns);
+    return this.host.outbox.askReauth(this, ns);
   }
 
   forgetRequest(ref: number): void {
-    this.outbox.forgetRequest(ref);
+    this.host.outbox.forgetRequest(this, ref);
   }
 
   /** The credentials of a socket expired and were not renewed: the session ends (the client reconnects with fresh ones). */
   authExpired(error: ErrorPayload, ns: string): void {
     if (this.over) return;
-    this.outbox.sendError(error, ns);
+    this.sendError(error, ns);
     this.close(CloseCode.AuthExpired, ErrorCode.AuthExpired, DisconnectReason.AuthExpired);
   }
 
@@ -375,8 +451,8 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
       this.end(DisconnectReason.TransportClosed, true);
       return;
     }
-    this.outbox.sendError({ code: ErrorCode.SessionTakenOver, message: 'a newer connection resumed this session on another node' });
-    this.lifecycle.closing(DisconnectReason.TransportClosed, true);
+    this.sendError({ code: ErrorCode.SessionTakenOver, message: 'a newer connection resumed this session on another node' });
+    this.closing(DisconnectReason.TransportClosed, true);
     this.transport.close(CloseCode.SessionTakenOver, ErrorCode.SessionTakenOver);
   }
 
@@ -384,34 +460,34 @@ export class Session implements HeartbeatTarget, TransportHandlers, SocketSessio
   close(code: number, reason: string, why: DisconnectReason): void {
     if (this.over) return;
     if (!this.transport) {
-      this.lifecycle.closeReason ??= why;
-      this.end(this.lifecycle.closeReason);
+      this.closeReason ??= why;
+      this.end(this.closeReason);
       return;
     }
-    this.lifecycle.closing(why);
+    this.closing(why);
     this.transport.close(code, reason);
   }
 
   /** Drop the connection at once and end the session (peers that did not finish the closing handshake). */
   terminate(why: DisconnectReason): void {
-    this.lifecycle.closeReason ??= why;
+    this.closeReason ??= why;
     const transport = this.transport;
     transport?.terminate();
     if (transport && this.transport === transport) this.onClose(CloseCode.Abnormal, 'terminated');
-    else this.end(this.lifecycle.closeReason);
+    else this.end(this.closeReason);
   }
 
   /** The session is over: reject what waits on the client, and let every socket go. */
   end(why: DisconnectReason, moved = false): void {
     if (this.over) return;
     this.host.releasePlace(this);
-    this.lifecycle.moveTo(moved ? SessionState.Moved : this.lifecycle.endState);
-    this.lifecycle.cancelDeadline();
-    this.resume.close();
-    this.intake.clear();
+    this.moveTo(moved ? Moved : this.endState);
+    this.cancelDeadline();
+    this.host.resumes.close(this);
+    this.queue = undefined;
     this.transport?.terminate();
     this.transport = undefined;
-    this.outbox.close();
+    this.host.outbox.close(this);
     for (const socket of this.sockets.values()) {
       socket.nsp.detach(socket);
       socket.detached(why);

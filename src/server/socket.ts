@@ -68,10 +68,13 @@ export type EventHandler<CE extends EventMap, E extends keyof CE> = (
 export type AnySocket = Socket<any, any, any>;
 
 /**
- * What a socket sends through its session (the session's outbox).
+ * What a socket needs of the session that carries it (the server's Session implements it).
  * @internal
  */
-export interface SocketOutbox {
+export interface SocketSession extends ReauthSession, MembershipSession {
+  readonly id: string;
+  /** What carries the session now; undefined while it waits to be resumed or after it ended. */
+  readonly transportKind: string | undefined;
   /** Encode and send one frame. Throws `unserializable` for data JSON cannot carry. */
   sendFrame(frame: ServerFrame, volatile?: boolean): boolean;
   /** A broadcast's frame, encoded once for all recipients. */
@@ -82,17 +85,6 @@ export interface SocketOutbox {
   request(frame: EventFrame, timeout: number | undefined, describe: string): Promise<unknown>;
   /** Publications of a durable room of namespace `ns` are lost beyond history: cut the connection off (4009). */
   lostPublications(ns: string): void;
-}
-
-/**
- * What a socket needs of the session that carries it (the server's Session implements it).
- * @internal
- */
-export interface SocketSession extends ReauthSession, MembershipSession {
-  readonly id: string;
-  /** What carries the session now; undefined while it waits to be resumed or after it ended. */
-  readonly transportKind: string | undefined;
-  readonly outbox: SocketOutbox;
   /** Remove a socket from the session; a server-side disconnect of the last one closes it. */
   detach(socket: AnySocket, reason: DisconnectReason, closeConnection: boolean): void;
 }
@@ -274,7 +266,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   /** Send an event to this client. Returns false when the connection is gone. */
   emit<E extends EventNames<SE>>(event: E, data: EventData<SE, E>): boolean {
     assertEmittable(event);
-    return this.isConnected && this.session.outbox.sendFrame(this.eventFrame(event, data));
+    return this.isConnected && this.session.sendFrame(this.eventFrame(event, data));
   }
 
   /** Send a request to this client and await its handler's reply. Rejects with `timeout`, `disconnected` or the client's error. */
@@ -287,7 +279,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     if (!this.isConnected) {
       return Promise.reject(new SwitchboardError(ErrorCode.Disconnected, `cannot send "${event}": the socket left namespace "${this.nsp.name}"`));
     }
-    return this.session.outbox.request(this.eventFrame(event, data), options.timeout, `"${event}"`) as Promise<EventReply<SE, E>>;
+    return this.session.request(this.eventFrame(event, data), options.timeout, `"${event}"`) as Promise<EventReply<SE, E>>;
   }
 
   /** Events to these rooms, leaving this socket out. */
@@ -313,7 +305,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     return {
       emit: (event, data) => {
         assertEmittable(event);
-        return this.isConnected && this.session.outbox.sendFrame(this.eventFrame(event, data), true);
+        return this.isConnected && this.session.sendFrame(this.eventFrame(event, data), true);
       },
     };
   }
@@ -332,19 +324,19 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
    */
   disconnect(close = false): this {
     if (!this.isConnected) return this;
-    this.session.outbox.sendFrame(this.nsp.name === ROOT_NAMESPACE ? { type: 'disconnect' } : { type: 'disconnect', ns: this.nsp.name });
+    this.session.sendFrame(this.nsp.name === ROOT_NAMESPACE ? { type: 'disconnect' } : { type: 'disconnect', ns: this.nsp.name });
     this.session.detach(this, DisconnectReason.ServerDisconnect, close);
     return this;
   }
 
   /** @internal Broadcast path: a frame encoded and framed once for all recipients. */
   deliver(frame: SharedFrame, volatile: boolean): void {
-    this.session.outbox.sendBroadcast(frame, volatile);
+    this.session.sendBroadcast(frame, volatile);
   }
 
   /** @internal Durable publication: never skipped; a recipient too far behind is cut off and recovers. */
   deliverDurable(frame: SharedFrame): void {
-    this.session.outbox.sendDurable(frame);
+    this.session.sendDurable(frame);
   }
 
   /**
@@ -361,7 +353,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
 
   /** @internal Publications of a durable room it is in are gone beyond history: the connection is cut off (4009) and the client rejoins. */
   lostPublications(): void {
-    this.session.outbox.lostPublications(this.nsp.name);
+    this.session.lostPublications(this.nsp.name);
   }
 
   /** @internal What cluster-wide queries (fetchSockets) report of this socket. */
