@@ -3,7 +3,7 @@ import { CloseCode } from '../protocol/close-codes.js';
 import { PROTOCOL_VERSION, ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
-import type { ConnectFrame, ErrorPayload, HelloFrame, WelcomeFrame } from '../protocol/frames.js';
+import type { ConnectFrame, HelloFrame, WelcomeFrame } from '../protocol/frames.js';
 import type { TransportRequestInfo } from '../transport/transport.js';
 import type { SessionSnapshot } from '../cluster/session-store.js';
 import { announcedLimits } from './announced-limits.js';
@@ -12,8 +12,10 @@ import { rejectionPayload } from './middleware.js';
 import type { AnyNamespace } from './namespace.js';
 import type { NamespaceSockets } from './namespace-sockets.js';
 import type { ResolvedOptions } from './options.js';
+import type { OutboxSession, SessionOutbox } from './session-outbox.js';
+import { awaitsRestoreAck, type ResumeState } from './session-resume.js';
 import type { SessionSnapshots } from './session-snapshots.js';
-import { type SessionLifecycle, SessionState } from './session-state.js';
+import { SessionState } from './session-state.js';
 import { type AnySocket, DisconnectReason, type Handshake, type SocketSession } from './socket.js';
 
 /** What admission needs of the server. */
@@ -24,6 +26,7 @@ export interface AdmissionServer {
   resumable(token: string): AdmittedSession | undefined;
   /** Where sessions are saved for other nodes to take over; undefined on a single node. */
   readonly snapshots: SessionSnapshots | undefined;
+  readonly outbox: SessionOutbox;
 }
 
 /** What admission keeps of each session (fields of the session: no object per session). */
@@ -37,22 +40,14 @@ export interface AdmissionState {
 }
 
 /** What admission needs of the session it admits a client to. */
-export interface AdmittedSession extends SocketSession, SessionLifecycle, AdmissionState {
+export interface AdmittedSession extends SocketSession, OutboxSession, AdmissionState, ResumeState {
   readonly sockets: NamespaceSockets<AnySocket>;
-  /** Whether every frame after `received` can be sent again. */
-  canReplayAfter(received: number): boolean;
-  /** Whether `token` is the one this session was taken over with and the client has not yet shown it got the restoring welcome. */
-  awaitsRestoreAck(token: string): boolean;
   /** This connection resumes `previous` (see Session.handOver). */
   handOver(previous: AdmittedSession, ns: string, received: number, restored?: boolean): void;
   /** Take over a session another node saved (see Session.restoreFrom). */
   restoreFrom(snapshot: SessionSnapshot, owner: string, ns: string, presented: string): void;
   /** The handshake is done: welcome sent, heartbeat from now. */
   sendWelcome(ns: string): void;
-  close(code: number, reason: string, why: DisconnectReason): void;
-  fail(code: string, message: string, closeCode: number): void;
-  reply(ref: number, data: unknown): void;
-  replyError(ref: number, error: ErrorPayload): void;
   changed(): void;
 }
 
@@ -67,11 +62,13 @@ export class SessionAdmission {
 
   async hello(session: AdmittedSession, hello: HelloFrame): Promise<void> {
     const { server } = this;
+    const { outbox } = server;
     // A connection already being closed (the handshake timed out) is not admitted.
     if (!session.handshaking) return;
     if (hello.v !== PROTOCOL_VERSION) {
       const older = hello.v < PROTOCOL_VERSION ? 'client' : 'server';
-      session.fail(
+      outbox.fail(
+        session,
         ErrorCode.UnsupportedVersion,
         `the client speaks switchboard protocol v${hello.v} and this server speaks v${PROTOCOL_VERSION}: upgrade the ${older}`,
         CloseCode.UnsupportedVersion,
@@ -82,7 +79,7 @@ export class SessionAdmission {
     if (hello.resume !== undefined) {
       const previous = server.resumable(hello.resume);
       const other = previous !== session ? previous : undefined;
-      if (other?.awaitsRestoreAck(hello.resume)) {
+      if (other && awaitsRestoreAck(other, hello.resume)) {
         // The client never got this node's restoring welcome: its count is the old node's.
         // Restored again, here: it counts from 0, and every frame since is sent again.
         if (canResume(other, name, 0)) {
@@ -108,7 +105,7 @@ export class SessionAdmission {
     }
     const nsp = server.namespace(name);
     if (!nsp) {
-      session.fail(ErrorCode.BadHandshake, `unknown namespace "${name}"`, CloseCode.BadHandshake);
+      outbox.fail(session, ErrorCode.BadHandshake, `unknown namespace "${name}"`, CloseCode.BadHandshake);
       return;
     }
     session.helloAuth = hello.auth;
@@ -117,7 +114,7 @@ export class SessionAdmission {
       socket = await nsp.admit(session, this.handshake(session, hello.auth));
     } catch (err) {
       const rejection = rejectionPayload(err);
-      session.fail(rejection.code, rejection.message, CloseCode.PolicyViolation);
+      outbox.fail(session, rejection.code, rejection.message, CloseCode.PolicyViolation);
       return;
     }
     // Timed out (or the connection went) while the middleware decided.
@@ -145,15 +142,15 @@ export class SessionAdmission {
 
   async connect(session: AdmittedSession, frame: ConnectFrame): Promise<void> {
     const { server } = this;
-    const answers = session;
+    const answers = server.outbox;
     const name = frame.ns;
     if (session.sockets.has(name)) {
-      answers.reply(frame.ref, { ns: name });
+      answers.reply(session, frame.ref, { ns: name });
       return;
     }
     const nsp = server.namespace(name);
     if (!nsp) {
-      answers.replyError(frame.ref, { code: ErrorCode.UnknownNamespace, message: `unknown namespace "${name}"` });
+      answers.replyError(session, frame.ref, { code: ErrorCode.UnknownNamespace, message: `unknown namespace "${name}"` });
       return;
     }
     let socket: AnySocket;
@@ -161,11 +158,11 @@ export class SessionAdmission {
       const admitted = nsp.admit(session, this.handshake(session, frame.auth === undefined ? session.helloAuth : frame.auth));
       socket = await this.bounded(admitted, `middleware of namespace "${name}"`);
     } catch (err) {
-      answers.replyError(frame.ref, rejectionPayload(err));
+      answers.replyError(session, frame.ref, rejectionPayload(err));
       return;
     }
     if (session.over) return;
-    answers.reply(frame.ref, { ns: name });
+    answers.reply(session, frame.ref, { ns: name });
     session.sockets.set(name, socket);
     nsp.attach(socket);
     session.changed();
@@ -221,7 +218,7 @@ function canResume(session: AdmittedSession, ns: string, received: number | unde
   // Not a session being closed on purpose: it ends, and its client starts anew.
   const { state } = session;
   const resumable = state === SessionState.Open || state === SessionState.Away;
-  return resumable && session.sockets.has(ns) && received !== undefined && session.canReplayAfter(received);
+  return resumable && session.sockets.has(ns) && received !== undefined && (session.kept?.canReplayAfter(received) ?? false);
 }
 
 /** The cookies of every upgrade without a Cookie header: one frozen object for all. */

@@ -1,10 +1,10 @@
 import { decodeClientFrame, type DecodeResult } from '../protocol/codec.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { ClientFrame, ErrorPayload, HelloFrame } from '../protocol/frames.js';
+import type { ClientFrame } from '../protocol/frames.js';
 import { FrameRate } from './frame-rate.js';
 import type { ResolvedOptions } from './options.js';
-import type { SessionLifecycle } from './session-state.js';
+import { type FrameServices, type RoutedSession, routeFrame } from './session-requests.js';
 import { DisconnectReason } from './socket.js';
 
 /** What the intake keeps of each session (fields of the session: no object per session). */
@@ -31,17 +31,7 @@ export interface IntakeState {
 }
 
 /** What the intake needs of a session. */
-export interface IntakeSession extends SessionLifecycle, IntakeState {
-  readonly id: string;
-  /** The handshake: later frames wait for it. */
-  hello(frame: HelloFrame): Promise<void>;
-  /** A frame after the handshake; a promise holds later frames until it settles (connect, join). */
-  dispatch(frame: ClientFrame): Promise<void> | undefined;
-  fail(code: string, message: string, closeCode: number, why?: DisconnectReason): void;
-  terminate(why: DisconnectReason): void;
-  replyError(ref: number, error: ErrorPayload): void;
-  sendError(error: ErrorPayload, ns?: string): void;
-}
+export interface IntakeSession extends RoutedSession, IntakeState {}
 
 /** Free frames a client may send beyond what they answer (see IntakeState.freeCredit). */
 export const FREE_CREDIT_MAX = 1000;
@@ -64,6 +54,8 @@ export class FrameIntake {
   constructor(
     private readonly options: ResolvedOptions,
     private readonly reportError: (err: unknown, context: Record<string, unknown>) => void,
+    /** Where frames go once in order; and the answers to those refused here. */
+    private readonly services: FrameServices,
   ) {}
 
   /** The rate of a new connection; undefined when `rateLimit` is off. */
@@ -106,7 +98,7 @@ export class FrameIntake {
     }
     const queue = (session.queue ??= []);
     if (queue.length >= this.options.maxQueuedFrames) {
-      session.fail(ErrorCode.Overloaded, `more than ${this.options.maxQueuedFrames} frames sent while a handshake, connect or join was pending`, CloseCode.PolicyViolation);
+      this.services.outbox.fail(session, ErrorCode.Overloaded, `more than ${this.options.maxQueuedFrames} frames sent while a handshake, connect or join was pending`, CloseCode.PolicyViolation);
       return;
     }
     queue.push({ data, binary });
@@ -133,7 +125,7 @@ export class FrameIntake {
     if (verdict === 'abuse') {
       // Once: a connection the server already closes for another reason is on its way out.
       if (session.closeReason !== undefined) return false;
-      session.fail(ErrorCode.RateLimited, `kept sending past the rate limit (${limit}); closing`, CloseCode.PolicyViolation, DisconnectReason.RateLimited);
+      this.services.outbox.fail(session, ErrorCode.RateLimited, `kept sending past the rate limit (${limit}); closing`, CloseCode.PolicyViolation, DisconnectReason.RateLimited);
       // A flooder may not read, and then never completes the closing handshake.
       const timer = setTimeout(() => session.terminate(DisconnectReason.RateLimited), 1000);
       timer.unref();
@@ -142,32 +134,34 @@ export class FrameIntake {
     const error = { code: ErrorCode.RateLimited, message: `over the rate limit (${limit}): frame not processed; slow down` };
     const frame = decoded?.ok ? decoded.frame : undefined;
     const ref = frame ? requestRef(frame) : decoded?.ok === false ? decoded.ref : undefined;
-    if (ref !== undefined) session.replyError(ref, error);
-    else if (verdict === 'reject') session.sendError(error, frame && 'ns' in frame ? frame.ns : undefined);
+    const { outbox } = this.services;
+    if (ref !== undefined) outbox.replyError(session, ref, error);
+    else if (verdict === 'reject') outbox.sendError(session, error, frame && 'ns' in frame ? frame.ns : undefined);
     return false;
   }
 
   private process(session: IntakeSession, data: string, binary: boolean, decoded?: DecodeResult<ClientFrame>): void {
     const handshaken = session.welcomed;
+    const { outbox } = this.services;
     if (binary) {
-      if (!handshaken) session.fail(ErrorCode.BadHandshake, 'the first frame must be a JSON text hello frame', CloseCode.BadHandshake);
-      else session.sendError({ code: ErrorCode.BinaryNotSupported, message: 'protocol switchboard.v1 carries JSON text frames only' });
+      if (!handshaken) outbox.fail(session, ErrorCode.BadHandshake, 'the first frame must be a JSON text hello frame', CloseCode.BadHandshake);
+      else outbox.sendError(session, { code: ErrorCode.BinaryNotSupported, message: 'protocol switchboard.v1 carries JSON text frames only' });
       return;
     }
     decoded ??= decodeClientFrame(data);
     if (!decoded.ok) {
-      if (!handshaken) session.fail(ErrorCode.BadHandshake, `the first frame must be a valid hello: ${decoded.error.message}`, CloseCode.BadHandshake);
-      else if (decoded.ref !== undefined) session.replyError(decoded.ref, decoded.error);
-      else session.sendError(decoded.error);
+      if (!handshaken) outbox.fail(session, ErrorCode.BadHandshake, `the first frame must be a valid hello: ${decoded.error.message}`, CloseCode.BadHandshake);
+      else if (decoded.ref !== undefined) outbox.replyError(session, decoded.ref, decoded.error);
+      else outbox.sendError(session, decoded.error);
       return;
     }
     const frame = decoded.frame;
     if (!handshaken) {
-      if (frame.type === 'hello') this.exclusive(session, session.hello(frame));
-      else session.fail(ErrorCode.BadHandshake, `the first frame must be a hello, got "${frame.type}"`, CloseCode.BadHandshake);
+      if (frame.type === 'hello') this.exclusive(session, this.services.admission.hello(session, frame));
+      else outbox.fail(session, ErrorCode.BadHandshake, `the first frame must be a hello, got "${frame.type}"`, CloseCode.BadHandshake);
       return;
     }
-    const pending = session.dispatch(frame);
+    const pending = routeFrame(session, frame, this.services);
     if (pending) this.exclusive(session, pending);
   }
 

@@ -57,7 +57,7 @@ export class SessionRegistry implements SessionHost {
 
   constructor(private readonly server: SessionServer) {
     const reportError = (err: unknown, context: Record<string, unknown>): void => server.reportError(err, context);
-    this.intake = new FrameIntake(server.options, reportError);
+    this.intake = new FrameIntake(server.options, reportError, this);
     this.outbox = new SessionOutbox(server.options, reportError);
     this.admission = new SessionAdmission(this);
     this.tokens = {
@@ -175,7 +175,7 @@ export class SessionRegistry implements SessionHost {
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
     for (const token of session.tokens) this.tokens.retire(session, token);
     // Ended for good, unless the server is closing (the client resumes on another node) or another node has it now.
-    if (this.snapshots && why !== undefined && session.handshaken && !session.moved && why !== DisconnectReason.ServerShutdown) this.snapshots.ended(session.id);
+    if (this.snapshots && why !== undefined && session.welcomed && !session.moved && why !== DisconnectReason.ServerShutdown) this.snapshots.ended(session.id);
   }
 
   holdPlace(session: Session, address: string, end: () => void): void {

@@ -1,6 +1,6 @@
 import { ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { ClientFrame, ConnectFrame, ErrorPayload } from '../protocol/frames.js';
+import type { ClientFrame, ErrorPayload } from '../protocol/frames.js';
 import type { StoredReply } from '../delivery/dedupe-window.js';
 import type { DurableFeed } from './durable-feed.js';
 import { EventDispatch } from './event-dispatch.js';
@@ -8,8 +8,8 @@ import type { NamespaceSockets } from './namespace-sockets.js';
 import type { ResolvedOptions } from './options.js';
 import { RoomRequests } from './room-requests.js';
 import type { PendingReplies } from '../protocol/pending-replies.js';
-import type { SharedFrame } from '../transport/shared-frame.js';
-import type { ServerFrame } from '../protocol/frames.js';
+import type { AdmittedSession, SessionAdmission } from './session-handshake.js';
+import type { OutboxSession, SessionOutbox } from './session-outbox.js';
 import { type AnySocket, DisconnectReason } from './socket.js';
 
 /** What a session's client requests need of the server. */
@@ -25,45 +25,40 @@ export interface RequestServer {
   requestStarted(): void;
   requestFinished(): void;
   reportError(err: unknown, context: Record<string, unknown>): void;
+  readonly outbox: SessionOutbox;
+  readonly admission: SessionAdmission;
 }
 
 /** What they need of the session. */
-export interface RequestingSession {
-  readonly id: string;
+export interface RequestingSession extends OutboxSession {
   readonly sockets: NamespaceSockets<AnySocket>;
-  reply(ref: number, data: unknown): void;
-  replyError(ref: number, error: ErrorPayload): void;
-  sendError(error: ErrorPayload, ns?: string): void;
-  errorFromHandler(err: unknown, context: Record<string, unknown>): ErrorPayload;
-  /** An app decision that holds later frames, bounded by the handshake timeout. */
-  bounded<T>(decision: Promise<T>, what: string): Promise<T>;
-  /** Send a frame encoded once for this session alone (a durable join's replay). */
-  sendEncoded(frame: SharedFrame, volatile: boolean): boolean;
   changed(): void;
 }
 
 /** What routing the client's frames needs of the session. */
-export interface RoutedSession extends RequestingSession {
+export interface RoutedSession extends RequestingSession, AdmittedSession {
   /** The client's requests, made on the first one: an idle session carries none. */
   readonly requests: ClientRequests;
   readonly pendingReplies: PendingReplies | undefined;
-  sendFrame(frame: ServerFrame): boolean;
   /** Remove a socket from the session (a namespace `disconnect` frame). */
   detach(socket: AnySocket, reason: DisconnectReason, closeConnection: boolean): void;
-  /** A `connect` frame: admission to another namespace. */
-  connect(frame: ConnectFrame): Promise<void>;
-  /** The client acknowledged `received` frames. */
-  acknowledged(received: number): void;
+}
+
+/** The server's parts the client's frames go to. */
+export interface FrameServices {
+  readonly outbox: SessionOutbox;
+  readonly admission: SessionAdmission;
+  readonly resumes: { acknowledged(session: RoutedSession, received: number): void };
 }
 
 /** A frame after the handshake, to the part that handles it; a promise holds later frames until it settles (connect, join). */
-export function routeFrame(session: RoutedSession, frame: ClientFrame): Promise<void> | undefined {
+export function routeFrame(session: RoutedSession, frame: ClientFrame, services: FrameServices): Promise<void> | undefined {
   switch (frame.type) {
     case 'hello':
-      session.sendError({ code: ErrorCode.BadRequest, message: 'hello frame: the handshake is already done' });
+      services.outbox.sendError(session, { code: ErrorCode.BadRequest, message: 'hello frame: the handshake is already done' });
       return;
     case 'connect':
-      return session.connect(frame);
+      return services.admission.connect(session, frame);
     case 'disconnect': {
       const socket = session.sockets.get(frame.ns ?? ROOT_NAMESPACE);
       if (socket) session.detach(socket, DisconnectReason.ClientDisconnect, false);
@@ -89,10 +84,10 @@ export function routeFrame(session: RoutedSession, frame: ClientFrame): Promise<
       session.pendingReplies?.settle(frame);
       return;
     case 'ack':
-      session.acknowledged(frame.received);
+      services.resumes.acknowledged(session, frame.received);
       return;
     case 'ping':
-      session.sendFrame({ type: 'pong' });
+      services.outbox.sendFrame(session, { type: 'pong' });
       return;
     case 'pong':
       return;
@@ -118,7 +113,7 @@ export class ClientRequests {
 
   roomRequests(): RoomRequests {
     const { server, session } = this;
-    const answers = session;
+    const answers = server.outbox;
     return (this.rooms ??= new RoomRequests({
       get options(): ResolvedOptions {
         return server.options;
@@ -128,13 +123,13 @@ export class ClientRequests {
       },
       isPrivateRoom: (room) => server.isSessionRoom(room),
       socketFor: (ns, ref) => this.socketFor(ns, ref),
-      reply: (ref, data) => answers.reply(ref, data),
-      replyError: (ref, error) => answers.replyError(ref, error),
-      errorFromHandler: (err, context) => answers.errorFromHandler(err, context),
-      bounded: (decision, what) => session.bounded(decision, what),
+      reply: (ref, data) => answers.reply(session, ref, data),
+      replyError: (ref, error) => answers.replyError(session, ref, error),
+      errorFromHandler: (err, context) => answers.errorFromHandler(session, err, context),
+      bounded: (decision, what) => server.admission.bounded(decision, what),
       readStarted: (ref) => {
         if (this.pending >= server.options.maxPendingRequests) {
-          answers.replyError(ref, this.tooManyPending());
+          answers.replyError(session, ref, this.tooManyPending());
           return false;
         }
         this.pending++;
@@ -143,14 +138,14 @@ export class ClientRequests {
       readFinished: () => {
         this.pending--;
       },
-      replay: (frame) => answers.sendEncoded(frame, false),
+      replay: (frame) => answers.sendEncoded(session, frame, false),
     }));
   }
 
   /** The client's events; restoreHandled() goes on with what another node handled. */
   eventDispatch(): EventDispatch {
     const { session, server } = this;
-    const answers = session;
+    const answers = server.outbox;
     return (this.events ??= new EventDispatch({
       get id(): string {
         return session.id;
@@ -161,8 +156,8 @@ export class ClientRequests {
       },
       reportError: (err, context) => server.reportError(err, context),
       sendReply: (ref, reply) => this.sendReply(ref, reply),
-      sendError: (error, ns) => answers.sendError(error, ns),
-      errorFromHandler: (err, context) => answers.errorFromHandler(err, context),
+      sendError: (error, ns) => answers.sendError(session, error, ns),
+      errorFromHandler: (err, context) => answers.errorFromHandler(session, err, context),
       overPendingLimit: () => (this.pending >= server.options.maxPendingRequests ? this.tooManyPending() : undefined),
       requestStarted: () => this.started(),
       requestFinished: () => this.finished(),
@@ -181,8 +176,8 @@ export class ClientRequests {
     const socket = this.session.sockets.get(name);
     if (socket) return socket;
     const error = { code: ErrorCode.NamespaceNotConnected, message: `namespace "${name}" is not connected on this connection` };
-    if (ref === undefined) this.session.sendError({ ...error }, name);
-    else this.session.replyError(ref, error);
+    if (ref === undefined) this.server.outbox.sendError(this.session, { ...error }, name);
+    else this.server.outbox.replyError(this.session, ref, error);
     return undefined;
   }
 
@@ -203,7 +198,7 @@ export class ClientRequests {
   }
 
   private sendReply(ref: number, reply: StoredReply): void {
-    if (reply.error) this.session.replyError(ref, reply.error);
-    else this.session.reply(ref, reply.data);
+    if (reply.error) this.server.outbox.replyError(this.session, ref, reply.error);
+    else this.server.outbox.reply(this.session, ref, reply.data);
   }
 }

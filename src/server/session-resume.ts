@@ -36,6 +36,11 @@ export interface ResumableSession extends ResumeSession, ResumeState {
 
 type Kept = string | SharedFrame;
 
+/** Whether `token` is the one `session` was taken over with and the client has not yet shown it got the restoring welcome. */
+export function awaitsRestoreAck(session: ResumeState, token: string): boolean {
+  return session.restoredWith !== undefined && token === session.restoredWith && token === session.previousResumeToken;
+}
+
 /**
  * What lets a client resume its session: the resume tokens (the one of the last welcome,
  * and the one before it until the client acknowledges), and the frames sent since the
@@ -90,11 +95,6 @@ export class SessionResume<S extends ResumableSession> {
   restoredBy(session: S, presented: string): void {
     session.restoredWith = presented;
     session.resumeToken = this.tokens.adopt(session, presented);
-  }
-
-  /** Whether `token` is the one `session` was taken over with and the client has not yet shown it got the restoring welcome. */
-  awaitsRestoreAck(session: ResumeState, token: string): boolean {
-    return session.restoredWith !== undefined && token === session.restoredWith && token === session.previousResumeToken;
   }
 
   /**

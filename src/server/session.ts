@@ -1,7 +1,7 @@
 import { encodeFrame } from '../protocol/codec.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { ClientFrame, ConnectFrame, ErrorPayload, EventFrame, HelloFrame, ServerFrame } from '../protocol/frames.js';
+import type { ErrorPayload, EventFrame, ServerFrame } from '../protocol/frames.js';
 import type { PendingReplies } from '../protocol/pending-replies.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
@@ -12,14 +12,14 @@ import { heartbeatNow, type HeartbeatTarget } from './heartbeat.js';
 import { NamespaceSockets } from './namespace-sockets.js';
 import type { ResumeFrames } from './resume-frames.js';
 import type { LoggedBroadcast } from './resume-log.js';
-import { type AdmissionServer, type AdmittedSession, SessionAdmission } from './session-handshake.js';
+import type { AdmissionServer, SessionAdmission } from './session-handshake.js';
 import { newSessionId } from './session-id.js';
 import { FREE_CREDIT_MAX, type FrameIntake, type IntakeSession, type QueuedFrame } from './session-intake.js';
-import type { OutboxSession, SessionOutbox } from './session-outbox.js';
-import { ClientRequests, type RequestServer, type RoutedSession, routeFrame } from './session-requests.js';
+import type { SessionOutbox } from './session-outbox.js';
+import { ClientRequests, type RequestServer } from './session-requests.js';
 import type { ResumableSession, SessionResume } from './session-resume.js';
 import { SessionLifecycle, SessionState } from './session-state.js';
-import { type AnySocket, DisconnectReason, type SocketSession } from './socket.js';
+import { type AnySocket, DisconnectReason } from './socket.js';
 
 /** What a session needs from the server that owns it: its services, and its bookkeeping of sessions. */
 export interface SessionHost extends AdmissionServer, RequestServer {
@@ -49,7 +49,8 @@ const { Open, Away, HandedOver, Moved } = SessionState;
  * each keeps of a session is fields here: one object per session, as idle connections
  * are counted in tens of thousands. What is left here are the moves between states.
  */
-export class Session extends SessionLifecycle implements HeartbeatTarget, TransportHandlers, SocketSession, IntakeSession, OutboxSession, AdmittedSession, ResumableSession, RoutedSession {
+// IntakeSession takes in what every concept needs of a session (SocketSession among them).
+export class Session extends SessionLifecycle implements HeartbeatTarget, TransportHandlers, IntakeSession, ResumableSession {
   /**
    * Random, unguessable: it is also the name of each socket's private room. Changes only
    * when this connection takes over a session another node held (restoreFrom()).
@@ -96,11 +97,6 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
   }
 
   // --- state ------------------------------------------------------------------------------
-
-  /** A welcome was sent. */
-  get handshaken(): boolean {
-    return this.welcomed;
-  }
 
   /**
    * Frames can be sent: the connection is up, or the session is waiting to be resumed.
@@ -165,7 +161,8 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
     if (this.over) return;
     if (this.away) this.end(this.lossReason ?? DisconnectReason.TransportClosed);
     else if (!this.welcomed) {
-      this.fail(
+      this.host.outbox.fail(
+        this,
         ErrorCode.HandshakeTimeout,
         `handshake not completed within ${this.host.options.handshakeTimeout} ms (no hello, or middleware did not decide)`,
         CloseCode.HandshakeTimeout,
@@ -209,24 +206,6 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
   private bind(transport: Transport): void {
     this.transport = transport;
     transport.attach(this);
-  }
-
-  // --- frames from the client, in order (FrameIntake) -------------------------------------
-
-  hello(frame: HelloFrame): Promise<void> {
-    return this.host.admission.hello(this, frame);
-  }
-
-  dispatch(frame: ClientFrame): Promise<void> | undefined {
-    return routeFrame(this, frame);
-  }
-
-  connect(frame: ConnectFrame): Promise<void> {
-    return this.host.admission.connect(this, frame);
-  }
-
-  acknowledged(received: number): void {
-    this.host.resumes.acknowledged(this, received);
   }
 
   // --- the handshake's outcomes (SessionAdmission) -----------------------------------------
@@ -286,14 +265,6 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
     });
     // What is saved now is what another node restores if this one dies before the client is back.
     this.changed();
-  }
-
-  canReplayAfter(received: number): boolean {
-    return this.kept?.canReplayAfter(received) ?? false;
-  }
-
-  awaitsRestoreAck(token: string): boolean {
-    return this.host.resumes.awaitsRestoreAck(this, token);
   }
 
   /** The frame a broadcast the resume log kept gave this session (see WaitingFrames). */
@@ -362,10 +333,6 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
     return this.host.outbox.sendFrame(this, frame, volatile);
   }
 
-  sendEncoded(frame: SharedFrame, volatile: boolean): boolean {
-    return this.host.outbox.sendEncoded(this, frame, volatile);
-  }
-
   sendBroadcast(frame: SharedFrame, volatile: boolean): boolean {
     return this.host.outbox.sendBroadcast(this, frame, volatile);
   }
@@ -380,31 +347,6 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
 
   lostPublications(ns: string): void {
     this.host.outbox.lostPublications(this, ns);
-  }
-
-  reply(ref: number, data: unknown): void {
-    this.host.outbox.reply(this, ref, data);
-  }
-
-  replyError(ref: number, error: ErrorPayload): void {
-    this.host.outbox.replyError(this, ref, error);
-  }
-
-  sendError(error: ErrorPayload, ns?: string): void {
-    this.host.outbox.sendError(this, error, ns);
-  }
-
-  errorFromHandler(err: unknown, context: Record<string, unknown>): ErrorPayload {
-    return this.host.outbox.errorFromHandler(this, err, context);
-  }
-
-  /** Tell the client why, then close. */
-  fail(code: string, message: string, closeCode: number, why: DisconnectReason = DisconnectReason.TransportClosed): void {
-    this.host.outbox.fail(this, code, message, closeCode, why);
-  }
-
-  bounded<T>(decision: Promise<T>, what: string): Promise<T> {
-    return this.host.admission.bounded(decision, what);
   }
 
   /** A frame went onto the link: kept for a resume, and one more answer of the client is free. */
@@ -438,7 +380,7 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
   /** The credentials of a socket expired and were not renewed: the session ends (the client reconnects with fresh ones). */
   authExpired(error: ErrorPayload, ns: string): void {
     if (this.over) return;
-    this.sendError(error, ns);
+    this.host.outbox.sendError(this, error, ns);
     this.close(CloseCode.AuthExpired, ErrorCode.AuthExpired, DisconnectReason.AuthExpired);
   }
 
@@ -451,7 +393,7 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
       this.end(DisconnectReason.TransportClosed, true);
       return;
     }
-    this.sendError({ code: ErrorCode.SessionTakenOver, message: 'a newer connection resumed this session on another node' });
+    this.host.outbox.sendError(this, { code: ErrorCode.SessionTakenOver, message: 'a newer connection resumed this session on another node' });
     this.closing(DisconnectReason.TransportClosed, true);
     this.transport.close(CloseCode.SessionTakenOver, ErrorCode.SessionTakenOver);
   }
