@@ -27,6 +27,9 @@ export interface AdmissionServer {
   /** Where sessions are saved for other nodes to take over; undefined on a single node. */
   readonly snapshots: SessionSnapshots | undefined;
   readonly outbox: SessionOutbox;
+  readonly resumes: { restoredBy(session: AdmittedSession, presented: string): void };
+  /** This connection took over session `sid` from another node: it goes by that id now. */
+  adopt(session: AdmittedSession, sid: string, owner: string): void;
 }
 
 /** What admission keeps of each session (fields of the session: no object per session). */
@@ -44,10 +47,11 @@ export interface AdmittedSession extends SocketSession, OutboxSession, Admission
   readonly sockets: NamespaceSockets<AnySocket>;
   /** This connection resumes `previous` (see Session.handOver). */
   handOver(previous: AdmittedSession, ns: string, received: number, restored?: boolean): void;
-  /** Take over a session another node saved (see Session.restoreFrom). */
-  restoreFrom(snapshot: SessionSnapshot, owner: string, ns: string, presented: string): void;
   /** The handshake is done: welcome sent, heartbeat from now. */
-  sendWelcome(ns: string): void;
+  sendWelcome(ns: string, resumed?: boolean, restored?: boolean): void;
+  /** The client's requests (made on the first). */
+  readonly requests: { eventDispatch(): { restoreHandled(handled: SessionSnapshot['dedupe']): void } };
+  heardAfterHello: boolean;
   changed(): void;
 }
 
@@ -98,7 +102,7 @@ export class SessionAdmission {
         const taken = await server.snapshots.take(hello.resume);
         if (!session.handshaking) return;
         if (taken?.snapshot.namespaces.some((s) => s.ns === name) && server.namespace(name)) {
-          session.restoreFrom(taken.snapshot, taken.owner, name, hello.resume);
+          this.restore(session, taken.snapshot, taken.owner, name, hello.resume);
           return;
         }
       }
@@ -125,9 +129,20 @@ export class SessionAdmission {
     session.changed();
   }
 
-  /** Namespaces of a session taken over from another node, with the auth of `ns` for later connects. */
-  restoreNamespaces(session: AdmittedSession, snapshot: SessionSnapshot, ns: string): void {
+  /**
+   * Take over a session another node saved: its id, namespaces (their connection handlers
+   * run again, with `socket.recovered`), rooms, `data` and handled reliable publishes. The
+   * frames that node sent and the client did not acknowledge are not here: the welcome says
+   * `resumed: false, restored: true`, and the client rejoins its durable rooms with `since`.
+   */
+  private restore(session: AdmittedSession, snapshot: SessionSnapshot, owner: string, ns: string, presented: string): void {
     const { server } = this;
+    server.adopt(session, snapshot.sid, owner);
+    // A session in use on another node, not an abandoned connection: it keeps the whole TTL.
+    session.heardAfterHello = true;
+    server.resumes.restoredBy(session, presented);
+    session.sendWelcome(ns, false, true);
+    if (snapshot.dedupe.length > 0) session.requests.eventDispatch().restoreHandled(snapshot.dedupe);
     session.helloAuth = snapshot.namespaces.find((s) => s.ns === ns)?.handshake.auth;
     for (const saved of snapshot.namespaces) {
       const nsp = server.namespace(saved.ns);
@@ -138,6 +153,7 @@ export class SessionAdmission {
       session.sockets.set(saved.ns, socket);
       nsp.attach(socket, saved.rooms);
     }
+    session.changed();
   }
 
   async connect(session: AdmittedSession, frame: ConnectFrame): Promise<void> {

@@ -29,8 +29,6 @@ export interface SessionHost extends AdmissionServer, RequestServer {
   readonly outbox: SessionOutbox;
   readonly admission: SessionAdmission;
   readonly resumes: SessionResume<Session>;
-  /** This connection took over session `sid` from another node: it goes by that id now. */
-  adopt(session: Session, sid: string, owner: string): void;
   /** `why` is undefined for a connection that handed its transport to the session it resumed. */
   sessionClosed(session: Session, why?: DisconnectReason): void;
   /** The session waits to be resumed: it holds a connection's place (maxConnections, per IP) until released; `end` gives the place up. */
@@ -53,7 +51,7 @@ const { Open, Away, HandedOver, Moved } = SessionState;
 export class Session extends SessionLifecycle implements HeartbeatTarget, TransportHandlers, IntakeSession, ResumableSession {
   /**
    * Random, unguessable: it is also the name of each socket's private room. Changes only
-   * when this connection takes over a session another node held (restoreFrom()).
+   * when this connection takes over a session another node held (SessionAdmission.restore()).
    */
   id = newSessionId();
   lastSeen = heartbeatNow();
@@ -218,24 +216,6 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
     // Welcomes are not counted: the frames after them are.
     const token = this.host.resumes.rotate(this);
     this.transport?.send(this.host.admission.welcome(this.id, ns, token, resumed, restored));
-    this.changed();
-  }
-
-  /**
-   * Take over a session another node saved: its id, namespaces (their connection handlers
-   * run again, with `socket.recovered`), rooms, `data` and handled reliable publishes. The
-   * frames that node sent and the client did not acknowledge are not here: the welcome says
-   * `resumed: false, restored: true`, and the client rejoins its durable rooms with `since`.
-   */
-  restoreFrom(snapshot: SessionSnapshot, owner: string, ns: string, presented: string): void {
-    if (!this.handshaking) return;
-    this.host.adopt(this, snapshot.sid, owner);
-    // A session in use on another node, not an abandoned connection: it keeps the whole TTL.
-    this.heardAfterHello = true;
-    this.host.resumes.restoredBy(this, presented);
-    this.sendWelcome(ns, false, true);
-    if (snapshot.dedupe.length > 0) this.requests.eventDispatch().restoreHandled(snapshot.dedupe);
-    this.host.admission.restoreNamespaces(this, snapshot, ns);
     this.changed();
   }
 
