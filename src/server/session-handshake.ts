@@ -18,22 +18,22 @@ import type { SessionSnapshots } from './session-snapshots.js';
 import { SessionState } from './session-state.js';
 import { type AnySocket, DisconnectReason, type Handshake, type SocketSession } from './socket.js';
 
-/** What admission needs of the server. */
-export interface AdmissionServer {
+/** What the handshakes need of the server. */
+export interface HandshakeServer {
   readonly options: ResolvedOptions;
   namespace(name: string): AnyNamespace | undefined;
   /** The session a resume token belongs to, if it is still alive. */
-  resumable(token: string): AdmittedSession | undefined;
+  resumable(token: string): HandshakingSession | undefined;
   /** Where sessions are saved for other nodes to take over; undefined on a single node. */
   readonly snapshots: SessionSnapshots | undefined;
   readonly outbox: SessionOutbox;
-  readonly resumes: { restoredBy(session: AdmittedSession, presented: string): void };
+  readonly resumes: { restoredBy(session: HandshakingSession, presented: string): void };
   /** This connection took over session `sid` from another node: it goes by that id now. */
-  adopt(session: AdmittedSession, sid: string, owner: string): void;
+  adopt(session: HandshakingSession, sid: string, owner: string): void;
 }
 
-/** What admission keeps of each session (fields of the session: no object per session). */
-export interface AdmissionState {
+/** What the handshakes keep of each session (fields of the session: no object per session). */
+export interface HandshakeState {
   /** The latest connection's request: a resume replaces it (see reconnected()). */
   requestInfo: TransportRequestInfo;
   /** The hello's `auth`, for namespaces connected without their own. */
@@ -42,11 +42,11 @@ export interface AdmissionState {
   cookies: Readonly<Record<string, string>> | undefined;
 }
 
-/** What admission needs of the session it admits a client to. */
-export interface AdmittedSession extends SocketSession, OutboxSession, AdmissionState, ResumeState {
+/** What the handshakes need of the session they admit a client to. */
+export interface HandshakingSession extends SocketSession, OutboxSession, HandshakeState, ResumeState {
   readonly sockets: NamespaceSockets<AnySocket>;
   /** This connection resumes `previous` (see Session.handOver). */
-  handOver(previous: AdmittedSession, ns: string, received: number, restored?: boolean): void;
+  handOver(previous: HandshakingSession, ns: string, received: number, restored?: boolean): void;
   /** The handshake is done: welcome sent, heartbeat from now. */
   sendWelcome(ns: string, resumed?: boolean, restored?: boolean): void;
   /** The client's requests (made on the first). */
@@ -56,15 +56,15 @@ export interface AdmittedSession extends SocketSession, OutboxSession, Admission
 }
 
 /**
- * Admission to sessions and their namespaces: the hello (a new session, a resume, or a
- * takeover from another node), `connect` frames for further namespaces, and the handshake
- * every namespace's middleware sees. One per server; what it keeps of a session is the
- * session's AdmissionState.
+ * Handshakes: admission to sessions and their namespaces. The hello (a new session, a
+ * resume, or a takeover from another node), `connect` frames for further namespaces, and
+ * the handshake every namespace's middleware sees. One per server; what it keeps of a
+ * session is the session's HandshakeState.
  */
-export class SessionAdmission {
-  constructor(private readonly server: AdmissionServer) {}
+export class SessionHandshake {
+  constructor(private readonly server: HandshakeServer) {}
 
-  async hello(session: AdmittedSession, hello: HelloFrame): Promise<void> {
+  async hello(session: HandshakingSession, hello: HelloFrame): Promise<void> {
     const { server } = this;
     const { outbox } = server;
     // A connection already being closed (the handshake timed out) is not admitted.
@@ -135,7 +135,7 @@ export class SessionAdmission {
    * frames that node sent and the client did not acknowledge are not here: the welcome says
    * `resumed: false, restored: true`, and the client rejoins its durable rooms with `since`.
    */
-  private restore(session: AdmittedSession, snapshot: SessionSnapshot, owner: string, ns: string, presented: string): void {
+  private restore(session: HandshakingSession, snapshot: SessionSnapshot, owner: string, ns: string, presented: string): void {
     const { server } = this;
     server.adopt(session, snapshot.sid, owner);
     // A session in use on another node, not an abandoned connection: it keeps the whole TTL.
@@ -156,7 +156,7 @@ export class SessionAdmission {
     session.changed();
   }
 
-  async connect(session: AdmittedSession, frame: ConnectFrame): Promise<void> {
+  async connect(session: HandshakingSession, frame: ConnectFrame): Promise<void> {
     const { server } = this;
     const answers = server.outbox;
     const name = frame.ns;
@@ -202,7 +202,7 @@ export class SessionAdmission {
   }
 
   /** Whoever resumed is who is connected now (a resume token is a bearer credential): every socket's handshake shows their connection. */
-  reconnected(session: AdmittedSession, request: TransportRequestInfo): void {
+  reconnected(session: HandshakingSession, request: TransportRequestInfo): void {
     session.requestInfo = request;
     session.cookies = undefined;
     for (const socket of session.sockets.values()) socket.reconnected(this.handshake(session, socket.handshake.auth));
@@ -221,7 +221,7 @@ export class SessionAdmission {
     return Promise.race([decision, expired]).finally(() => clearTimeout(timer));
   }
 
-  private handshake(session: AdmissionState, auth: unknown): Handshake {
+  private handshake(session: HandshakeState, auth: unknown): Handshake {
     const info = session.requestInfo;
     const header = info.headers.cookie;
     session.cookies ??= header === undefined ? NO_COOKIES : parseCookies(header);
@@ -230,7 +230,7 @@ export class SessionAdmission {
 }
 
 /** Whether a client that received `received` frames can resume `session` in namespace `ns` without a hole. */
-function canResume(session: AdmittedSession, ns: string, received: number | undefined): boolean {
+function canResume(session: HandshakingSession, ns: string, received: number | undefined): boolean {
   // Not a session being closed on purpose: it ends, and its client starts anew.
   const { state } = session;
   const resumable = state === SessionState.Open || state === SessionState.Away;

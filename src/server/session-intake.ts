@@ -157,7 +157,7 @@ export class FrameIntake {
     }
     const frame = decoded.frame;
     if (!handshaken) {
-      if (frame.type === 'hello') this.exclusive(session, this.services.admission.hello(session, frame));
+      if (frame.type === 'hello') this.exclusive(session, this.services.handshake.hello(session, frame));
       else outbox.fail(session, ErrorCode.BadHandshake, `the first frame must be a hello, got "${frame.type}"`, CloseCode.BadHandshake);
       return;
     }

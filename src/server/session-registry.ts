@@ -11,7 +11,7 @@ import type { ResolvedOptions } from './options.js';
 import type { ResumeLog } from './resume-log.js';
 import { Session, type SessionHost } from './session.js';
 import { isSessionIdShaped } from './session-id.js';
-import { SessionAdmission } from './session-handshake.js';
+import { SessionHandshake } from './session-handshake.js';
 import { FrameIntake } from './session-intake.js';
 import { SessionOutbox } from './session-outbox.js';
 import { SessionResume, type ResumeTokens } from './session-resume.js';
@@ -52,14 +52,14 @@ export class SessionRegistry implements SessionHost {
   // One of each for all sessions: what they keep of a session is fields of the session.
   readonly intake: FrameIntake;
   readonly outbox: SessionOutbox;
-  readonly admission: SessionAdmission;
+  readonly handshake: SessionHandshake;
   readonly resumes: SessionResume<Session>;
 
   constructor(private readonly server: SessionServer) {
     const reportError = (err: unknown, context: Record<string, unknown>): void => server.reportError(err, context);
     this.intake = new FrameIntake(server.options, reportError, this);
     this.outbox = new SessionOutbox(server.options, reportError);
-    this.admission = new SessionAdmission(this);
+    this.handshake = new SessionHandshake(this);
     this.tokens = {
       issue: (session) => {
         const token = randomBytes(24).toString('base64url');

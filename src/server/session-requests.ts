@@ -1,14 +1,14 @@
 import { ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ClientFrame, ErrorPayload } from '../protocol/frames.js';
+import type { PendingReplies } from '../protocol/pending-replies.js';
 import type { StoredReply } from '../delivery/dedupe-window.js';
 import type { DurableFeed } from './durable-feed.js';
 import { EventDispatch } from './event-dispatch.js';
 import type { NamespaceSockets } from './namespace-sockets.js';
 import type { ResolvedOptions } from './options.js';
 import { RoomRequests } from './room-requests.js';
-import type { PendingReplies } from '../protocol/pending-replies.js';
-import type { AdmittedSession, SessionAdmission } from './session-handshake.js';
+import type { HandshakingSession, SessionHandshake } from './session-handshake.js';
 import type { OutboxSession, SessionOutbox } from './session-outbox.js';
 import { type AnySocket, DisconnectReason } from './socket.js';
 
@@ -26,7 +26,7 @@ export interface RequestServer {
   requestFinished(): void;
   reportError(err: unknown, context: Record<string, unknown>): void;
   readonly outbox: SessionOutbox;
-  readonly admission: SessionAdmission;
+  readonly handshake: SessionHandshake;
 }
 
 /** What they need of the session. */
@@ -36,7 +36,7 @@ export interface RequestingSession extends OutboxSession {
 }
 
 /** What routing the client's frames needs of the session. */
-export interface RoutedSession extends RequestingSession, AdmittedSession {
+export interface RoutedSession extends RequestingSession, HandshakingSession {
   /** The client's requests, made on the first one: an idle session carries none. */
   readonly requests: ClientRequests;
   readonly pendingReplies: PendingReplies | undefined;
@@ -47,7 +47,7 @@ export interface RoutedSession extends RequestingSession, AdmittedSession {
 /** The server's parts the client's frames go to. */
 export interface FrameServices {
   readonly outbox: SessionOutbox;
-  readonly admission: SessionAdmission;
+  readonly handshake: SessionHandshake;
   readonly resumes: { acknowledged(session: RoutedSession, received: number): void };
 }
 
@@ -58,7 +58,7 @@ export function routeFrame(session: RoutedSession, frame: ClientFrame, services:
       services.outbox.sendError(session, { code: ErrorCode.BadRequest, message: 'hello frame: the handshake is already done' });
       return;
     case 'connect':
-      return services.admission.connect(session, frame);
+      return services.handshake.connect(session, frame);
     case 'disconnect': {
       const socket = session.sockets.get(frame.ns ?? ROOT_NAMESPACE);
       if (socket) session.detach(socket, DisconnectReason.ClientDisconnect, false);
@@ -126,7 +126,7 @@ export class ClientRequests {
       reply: (ref, data) => answers.reply(session, ref, data),
       replyError: (ref, error) => answers.replyError(session, ref, error),
       errorFromHandler: (err, context) => answers.errorFromHandler(session, err, context),
-      bounded: (decision, what) => server.admission.bounded(decision, what),
+      bounded: (decision, what) => server.handshake.bounded(decision, what),
       readStarted: (ref) => {
         if (this.pending >= server.options.maxPendingRequests) {
           answers.replyError(session, ref, this.tooManyPending());

@@ -12,7 +12,7 @@ import { heartbeatNow, type HeartbeatTarget } from './heartbeat.js';
 import { NamespaceSockets } from './namespace-sockets.js';
 import type { ResumeFrames } from './resume-frames.js';
 import type { LoggedBroadcast } from './resume-log.js';
-import type { AdmissionServer, SessionAdmission } from './session-handshake.js';
+import type { HandshakeServer, SessionHandshake } from './session-handshake.js';
 import { newSessionId } from './session-id.js';
 import { FREE_CREDIT_MAX, type FrameIntake, type IntakeSession, type QueuedFrame } from './session-intake.js';
 import type { SessionOutbox } from './session-outbox.js';
@@ -22,12 +22,12 @@ import { SessionLifecycle, SessionState } from './session-state.js';
 import { type AnySocket, DisconnectReason } from './socket.js';
 
 /** What a session needs from the server that owns it: its services, and its bookkeeping of sessions. */
-export interface SessionHost extends AdmissionServer, RequestServer {
+export interface SessionHost extends HandshakeServer, RequestServer {
   /** One timer for every session's deadline and every socket's credential expiry. */
   readonly deadlines: DeadlineClock;
   readonly intake: FrameIntake;
   readonly outbox: SessionOutbox;
-  readonly admission: SessionAdmission;
+  readonly handshake: SessionHandshake;
   readonly resumes: SessionResume<Session>;
   /** `why` is undefined for a connection that handed its transport to the session it resumed. */
   sessionClosed(session: Session, why?: DisconnectReason): void;
@@ -41,17 +41,18 @@ const { Open, Away, HandedOver, Moved } = SessionState;
 /**
  * One client's session: its connection (replaced on a resume), the namespaces it
  * connected, and its state (SessionLifecycle, which it extends). The work is done by the
- * server's one instance of each concept — incoming frames (FrameIntake), admission to
- * namespaces (SessionAdmission), the client's requests (ClientRequests, made on the first
- * one), what goes out (SessionOutbox), what a resume needs (SessionResume) — and what
- * each keeps of a session is fields here: one object per session, as idle connections
- * are counted in tens of thousands. What is left here are the moves between states.
+ * server's one instance of each concept: incoming frames (FrameIntake), the handshakes
+ * that admit to the session and its namespaces (SessionHandshake), the client's requests
+ * (ClientRequests, made on the first one), what goes out (SessionOutbox) and what a
+ * resume needs (SessionResume). What each keeps of a session is fields here: one object
+ * per session, as idle connections are counted in tens of thousands. What is left here
+ * are the moves between states. (IntakeSession takes in what every concept needs of a
+ * session, SocketSession among them.)
  */
-// IntakeSession takes in what every concept needs of a session (SocketSession among them).
 export class Session extends SessionLifecycle implements HeartbeatTarget, TransportHandlers, IntakeSession, ResumableSession {
   /**
    * Random, unguessable: it is also the name of each socket's private room. Changes only
-   * when this connection takes over a session another node held (SessionAdmission.restore()).
+   * when this connection takes over a session another node held (SessionHandshake.restore()).
    */
   id = newSessionId();
   lastSeen = heartbeatNow();
@@ -65,7 +66,7 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
   freeCredit = FREE_CREDIT_MAX;
   queue: QueuedFrame[] | undefined;
   busy = false;
-  // What SessionAdmission keeps (AdmissionState).
+  // What SessionHandshake keeps (HandshakeState).
   requestInfo: TransportRequestInfo;
   helloAuth: unknown;
   cookies: Readonly<Record<string, string>> | undefined;
@@ -206,7 +207,7 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
     transport.attach(this);
   }
 
-  // --- the handshake's outcomes (SessionAdmission) -----------------------------------------
+  // --- the handshake's outcomes (SessionHandshake) -----------------------------------------
 
   /** The handshake is done: the welcome goes out and the heartbeat watches the connection. */
   sendWelcome(ns: string, resumed = false, restored = false): void {
@@ -215,7 +216,7 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
     this.lastSeen = this.lastPing = heartbeatNow();
     // Welcomes are not counted: the frames after them are.
     const token = this.host.resumes.rotate(this);
-    this.transport?.send(this.host.admission.welcome(this.id, ns, token, resumed, restored));
+    this.transport?.send(this.host.handshake.welcome(this.id, ns, token, resumed, restored));
     this.changed();
   }
 
@@ -282,7 +283,7 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
     this.cancelDeadline();
     this.host.releasePlace(this);
     this.lossReason = undefined;
-    this.host.admission.reconnected(this, request);
+    this.host.handshake.reconnected(this, request);
     const replay = this.host.resumes.replayAfter(this, received);
     this.bind(transport);
     if (restored) this.host.resumes.restoredAgain(this);
