@@ -141,7 +141,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   readonly nsp: SocketNamespace<CE, SE, SD>;
   /** What the server knew about the client when it connected to this namespace. */
   readonly handshake: Handshake;
-  /** Non-public: tests that simulate a network failure reach it by name. */
+  /** The session that carries this socket: not API (its type is internal). */
   private readonly session: SocketSession;
   // What an idle socket does not use is created on first use: data, handlers, rooms
   // beyond its own (it is in its own room from the start without a set for it).
