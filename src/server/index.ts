@@ -2,7 +2,7 @@ export { Switchboard, type CloseOptions } from './switchboard.js';
 export type { SwitchboardOptions } from './options.js';
 export type { ConnectionError } from './connection-refusals.js';
 export { Namespace, type JoinAuthorizer } from './namespace.js';
-export { Socket, DisconnectReason, type Handshake, type EventHandler } from './socket.js';
+export { Socket, DisconnectReason, type Handshake, type EventHandler, type SocketNamespace } from './socket.js';
 export { BroadcastOperator, type SocketInfo } from './broadcast.js';
 export type { Middleware } from './middleware.js';
 export type { EventAuthorizer } from './event-authorization.js';

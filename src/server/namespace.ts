@@ -14,11 +14,10 @@ import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broa
 import type { EventAuthorizer } from './event-authorization.js';
 import { runMiddleware, type Middleware } from './middleware.js';
 import type { ResumeLog } from './resume-log.js';
-import { RoomRegistry } from './rooms.js';
-import type { Session } from './session.js';
-import { Socket, type Handshake } from './socket.js';
+import { RoomMembership } from './room-membership.js';
+import type { RoomRegistry } from './rooms.js';
+import { Socket, type Handshake, type SocketNamespace, type SocketSession } from './socket.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
-import type { Switchboard } from './switchboard.js';
 import { assertEventSchema, type CheckedSchemas, type EventSchemas, type ValidatedEvents } from './validation.js';
 
 /** Decide whether a client may join a room it asked for. Return false (→ `forbidden`) or throw a ReplyError. */
@@ -29,13 +28,36 @@ export type JoinAuthorizer<S> = (socket: S, room: string) => boolean | Promise<b
 export type AnyNamespace = Namespace<any, any, any>;
 
 /**
+ * What a namespace needs of the server that holds it.
+ * @internal
+ */
+export interface NamespaceHost {
+  /** The other nodes: broadcasts, presence and queries across them. */
+  readonly cluster: ClusterAdapter;
+  /** Streams of durable rooms, and the per-stream ordering of publications and joins. */
+  readonly streams: DeliveryStreams;
+  /** Where broadcasts are kept for sessions waiting to be resumed. */
+  readonly resumeLog: ResumeLog;
+  /** Milliseconds cluster-wide queries wait for every node (`clusterTimeout`). */
+  readonly clusterTimeout: number;
+  /** Whether `id` is the id of a live session on this node (its private room is never durable nor tracked). */
+  hasSession(id: string): boolean;
+  /** Report a failure in app code (the server's `error` event). */
+  reportError(err: unknown, context: Record<string, unknown>): void;
+}
+
+/**
  * A namespace: its own middleware, connection handlers, sockets and rooms, multiplexed
  * with the others on each client connection.
  */
-export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>> {
+export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>>
+  implements SocketNamespace<CE, SE, SD>
+{
   readonly sockets = new Map<string, Socket<CE, SE, SD>>();
-  /** @internal */
-  readonly rooms = new RoomRegistry<Socket<CE, SE, SD>>();
+  /** @internal Who is in which room of this namespace: the one place that changes it. */
+  readonly membership: RoomMembership<Socket<CE, SE, SD>>;
+  /** @internal Room membership of this namespace, on this node, for reading. */
+  readonly rooms: RoomRegistry<Socket<CE, SE, SD>>;
   private readonly middleware: Middleware<Socket<CE, SE, SD>>[] = [];
   private readonly connectionListeners: ((socket: Socket<CE, SE, SD>) => void)[] = [];
   private joinAuthorizer: JoinAuthorizer<Socket<CE, SE, SD>> | undefined;
@@ -44,22 +66,30 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   private readonly eventSchemas = new Map<string, StandardSchemaV1>();
   private readonly presenceRooms: RoomPresence<Socket<CE, SE, SD>>;
 
-  /** @internal */
-  readonly server: Switchboard<CE, SE, SD>;
+  readonly #host: NamespaceHost;
 
+  /** @internal Namespaces are made by `sb.of(name)`. */
   constructor(
     readonly name: string,
-    server: Switchboard<CE, SE, SD>,
+    host: NamespaceHost,
   ) {
-    this.server = server;
-    const nsp = this;
+    this.#host = host;
+    this.membership = new RoomMembership<Socket<CE, SE, SD>>({
+      entered: (socket, room) => {
+        if (this.presenceRooms.any) this.presenceRooms.entered(socket, room);
+      },
+      left: (socket, room) => {
+        if (this.presenceRooms.any) this.presenceRooms.left(socket, room);
+      },
+    });
+    this.rooms = this.membership.registry;
     this.presenceRooms = new RoomPresence<Socket<CE, SE, SD>>({
       name,
       get store() {
-        return nsp.server.cluster.presence;
+        return host.cluster.presence;
       },
       announce: (room, frame) => new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).to(room).sendFrame(frame),
-      reportError: (err, context) => this.server.reportError(err, context),
+      reportError: (err, context) => host.reportError(err, context),
     });
   }
 
@@ -105,20 +135,10 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
 
   /** The users present in a tracked room, on every node, sorted by user. Rejects `presence_not_tracked` or `cluster_unavailable`. */
   async presence(room: string): Promise<PresenceMember[]> {
-    if (!this.presenceRooms.tracks(room) || this.server.hasSession(room)) {
+    if (!this.presenceRooms.tracks(room) || this.#host.hasSession(room)) {
       throw new SwitchboardError(ErrorCode.PresenceNotTracked, `room "${room}" has no presence tracking (trackPresence)`);
     }
     return this.presenceRooms.members(room);
-  }
-
-  /** @internal A socket entered a room (it was not in it). */
-  roomEntered(socket: Socket<CE, SE, SD>, room: string): void {
-    if (this.presenceRooms.any) this.presenceRooms.entered(socket, room);
-  }
-
-  /** @internal A socket left a room it was in. */
-  roomLeft(socket: Socket<CE, SE, SD>, room: string): void {
-    if (this.presenceRooms.any) this.presenceRooms.left(socket, room);
   }
 
   /** @internal A change no node's socket made (a crashed node's users expired): tell the room. */
@@ -129,7 +149,7 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   /** @internal History limits of a durable room; undefined for an ordinary room. */
   durableLimits(room: string): HistoryLimits | undefined {
     // A socket's private room is never durable, whatever a broad matcher says.
-    if (this.server.hasSession(room)) return undefined;
+    if (this.#host.hasSession(room)) return undefined;
     return this.durableRules.limitsFor(room);
   }
 
@@ -160,22 +180,22 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
 
   /** @internal */
   get streams(): DeliveryStreams {
-    return this.server.streams;
+    return this.#host.streams;
   }
 
   /** @internal */
   get cluster(): ClusterAdapter {
-    return this.server.cluster;
+    return this.#host.cluster;
   }
 
   /** @internal */
   get resumeLog(): ResumeLog {
-    return this.server.resumeLog;
+    return this.#host.resumeLog;
   }
 
   /** @internal */
   get clusterTimeout(): number {
-    return this.server.options.clusterTimeout;
+    return this.#host.clusterTimeout;
   }
 
   /** The sockets of this namespace on every node of the cluster; see BroadcastOperator.fetchSockets. */
@@ -190,7 +210,7 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
 
   /** @internal */
   reportError(err: unknown, context: Record<string, unknown>): void {
-    this.server.reportError(err, context);
+    this.#host.reportError(err, context);
   }
 
   /**
@@ -264,7 +284,7 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   }
 
   /** @internal Build a socket and run the middleware; throws the rejection. */
-  async admit(session: Session, handshake: Handshake): Promise<Socket<CE, SE, SD>> {
+  async admit(session: SocketSession, handshake: Handshake): Promise<Socket<CE, SE, SD>> {
     const socket = new Socket<CE, SE, SD>(this, session, handshake);
     await runMiddleware(this.middleware, socket);
     return socket;
@@ -276,7 +296,7 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   }
 
   /** @internal A socket taken over from another node: no middleware (it passed there), its `data` and rooms as they were. */
-  restore(session: Session, snapshot: SocketSnapshot): Socket<CE, SE, SD> {
+  restore(session: SocketSession, snapshot: SocketSnapshot): Socket<CE, SE, SD> {
     const { auth, headers, address, url, time } = snapshot.handshake;
     const socket = new Socket<CE, SE, SD>(this, session, { auth, headers, address, url, time, cookies: parseCookieHeader(headers.cookie) });
     socket.recovered = true;
@@ -294,7 +314,7 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
       try {
         listener(socket);
       } catch (err) {
-        this.server.reportError(err, { session: socket.id, event: 'connection' });
+        this.#host.reportError(err, { session: socket.id, event: 'connection' });
       }
     }
   }

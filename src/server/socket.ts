@@ -3,14 +3,17 @@ import { ROOT_NAMESPACE, RESERVED_EVENTS } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames, EventReply } from '../protocol/event-map.js';
-import type { EventFrame } from '../protocol/frames.js';
+import type { EventFrame, HistoryReply, PresenceMember, ServerFrame, StreamPosition } from '../protocol/frames.js';
 import { assertEmittable } from '../protocol/event-names.js';
-import { BroadcastOperator, type SocketInfo } from './broadcast.js';
-import type { Namespace } from './namespace.js';
+import type { HistoryLimits } from '../delivery/stream-store.js';
+import type { BroadcastOperator, SocketInfo } from './broadcast.js';
+import type { EventAuthorizer } from './event-authorization.js';
 import { handlersOf, withHandlers, type AnyHandler, type HandlerTable } from './handler-table.js';
-import { SocketAuth } from './reauth.js';
+import { type ReauthSession, SocketAuth } from './reauth.js';
 import type { LoggedBroadcast } from './resume-log.js';
-import type { Session } from './session.js';
+import type { MembershipSession, RoomMembership } from './room-membership.js';
+import type { RoomRegistry } from './rooms.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { SocketSnapshot } from '../cluster/session-store.js';
 
@@ -57,23 +60,90 @@ export type EventHandler<CE extends EventMap, E extends keyof CE> = (
   data: EventData<CE, E>,
 ) => EventReply<CE, E> | Promise<EventReply<CE, E>>;
 
-
 /** A socket of any namespace: inside the server layer the event maps do not matter (not exported by the package). */
 // biome-ignore lint/suspicious/noExplicitAny: internal, never crosses a layer boundary
 export type AnySocket = Socket<any, any, any>;
+
+/**
+ * What a socket needs of the session that carries it (the server's Session implements it).
+ * @internal
+ */
+export interface SocketSession extends ReauthSession, MembershipSession {
+  readonly id: string;
+  /** What carries the session now; undefined while it waits to be resumed or after it ended. */
+  readonly transportKind: string | undefined;
+  /** Encode and send one frame. Throws `unserializable` for data JSON cannot carry. */
+  sendFrame(frame: ServerFrame, volatile?: boolean): boolean;
+  /** A broadcast's frame, encoded once for all recipients. */
+  sendBroadcast(frame: SharedFrame, volatile: boolean): boolean;
+  /** A durable room's publication: never skipped; a session too far behind is cut off (4009). */
+  sendDurable(frame: SharedFrame): void;
+  /** Send an event frame as a request and await the client's reply. */
+  request(frame: EventFrame, timeout: number | undefined, describe: string): Promise<unknown>;
+  /** Publications of a durable room of namespace `ns` are lost beyond history: cut the connection off (4009). */
+  lostPublications(ns: string): void;
+  /** Remove a socket from the session; a server-side disconnect of the last one closes it. */
+  detach(socket: AnySocket, reason: DisconnectReason, closeConnection: boolean): void;
+}
+
+/**
+ * The namespace as its sockets see it: `socket.nsp`. A `Namespace` is one; the socket's
+ * view leaves out what configures the namespace (`use`, `on`, `schemas`, `durable`, ...).
+ */
+export interface SocketNamespace<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>> {
+  /** `/`, `/admin`, ... */
+  readonly name: string;
+  /** Connected sockets by id, on this node. */
+  readonly sockets: ReadonlyMap<string, Socket<CE, SE, SD>>;
+  /** @internal Room membership of this namespace, on this node. */
+  readonly rooms: RoomRegistry<Socket<CE, SE, SD>>;
+  to(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>>;
+  in(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>>;
+  except(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>>;
+  readonly volatile: BroadcastOperator<SE, Socket<CE, SE, SD>>;
+  readonly local: BroadcastOperator<SE, Socket<CE, SE, SD>>;
+  /** Send to every socket of the namespace. Returns how many sockets it was handed to. */
+  emit<E extends EventNames<SE>>(event: E, data: EventData<SE, E>): number;
+  fetchSockets(): Promise<SocketInfo[]>;
+  disconnectSockets(close?: boolean): void;
+  history(room: string, options?: { since?: StreamPosition; limit?: number }): Promise<HistoryReply>;
+  presence(room: string): Promise<PresenceMember[]>;
+  /** @internal History limits of a durable room; undefined for an ordinary room. */
+  durableLimits(room: string): HistoryLimits | undefined;
+  /** @internal Who is in which room: the one place that changes it. */
+  readonly membership: RoomMembership<Socket<CE, SE, SD>>;
+  /** @internal Run the middleware again on a socket whose credentials were refreshed. */
+  reauthenticate(socket: Socket<CE, SE, SD>): Promise<void>;
+  /** @internal Whether a client may join `room` (authorizeJoin). */
+  mayJoin(socket: Socket<CE, SE, SD>, room: string): Promise<boolean>;
+  /** @internal The schema client data of `event` must pass, if one was declared. */
+  schemaFor(event: string): StandardSchemaV1 | undefined;
+  /** @internal Decides on every client event before its handlers (authorize). */
+  readonly eventAuthorizer: EventAuthorizer<Socket<CE, SE, SD>> | undefined;
+  /** @internal The socket left the namespace. */
+  detach(socket: Socket<CE, SE, SD>): void;
+  /** @internal Report a failure in app code (the server's `error` event). */
+  reportError(err: unknown, context: Record<string, unknown>): void;
+}
 
 /**
  * One client in one namespace — the object apps hold. Its id is the session id, the same
  * in every namespace, and it is always a member of the room named by its id.
  */
 export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>> {
-  // A broadcast Recipient structurally: `implements Recipient` would put the port in the published types.
+  // A broadcast Recipient and a RoomMember structurally: `implements` would put those internal ports in the published types.
   readonly id: string;
+  /** The namespace. */
+  readonly nsp: SocketNamespace<CE, SE, SD>;
+  /** What the server knew about the client when it connected to this namespace. */
+  readonly handshake: Handshake;
+  /** The session that carries this socket: not API (its type is internal). */
+  private readonly session: SocketSession;
   // What an idle socket does not use is created on first use: data, handlers, rooms
   // beyond its own (it is in its own room from the start without a set for it).
   private appData: SD | undefined;
-  /** Rooms including its own id; undefined while it is only in its own room. */
-  private joined: Set<string> | undefined;
+  /** @internal Rooms including its own id; undefined while it is only in its own room (see RoomMembership). */
+  joinedRooms: Set<string> | undefined;
   private handlers: HandlerTable | undefined;
   private lifecycle: EventEmitter | undefined;
   private isConnected = false;
@@ -86,11 +156,11 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
    */
   recovered = false;
 
-  constructor(
-    readonly nsp: Namespace<CE, SE, SD>,
-    /** @internal */ readonly session: Session,
-    readonly handshake: Handshake,
-  ) {
+  /** @internal Sockets are made by their namespace. */
+  constructor(nsp: SocketNamespace<CE, SE, SD>, session: SocketSession, handshake: Handshake) {
+    this.nsp = nsp;
+    this.session = session;
+    this.handshake = handshake;
     this.id = session.id;
   }
 
@@ -146,7 +216,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
 
   /** Rooms this socket is in, including its own id. */
   get rooms(): ReadonlySet<string> {
-    return this.roomSet();
+    return this.nsp.membership.roomsOf(this);
   }
 
   /** Handle an event from the client; for a request, the return value (or thrown ReplyError) is the reply. */
@@ -237,24 +307,11 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   }
 
   join(room: string | readonly string[]): void {
-    if (!this.isConnected) return;
-    this.session.membershipChanging();
-    for (const r of typeof room === 'string' ? [room] : room) {
-      if (r !== this.id || this.joined) this.roomSet().add(r);
-      if (this.nsp.rooms.add(r, this)) {
-        this.nsp.roomEntered(this, r);
-        this.session.changed();
-      }
-    }
+    this.nsp.membership.join(this, this.session, room);
   }
 
   leave(room: string): void {
-    this.session.membershipChanging();
-    if (room === this.id || this.joined) this.roomSet().delete(room);
-    if (this.nsp.rooms.remove(room, this)) {
-      this.nsp.roomLeft(this, room);
-      this.session.changed();
-    }
+    this.nsp.membership.leave(this, this.session, room);
   }
 
   /**
@@ -306,7 +363,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     const snap: SocketSnapshot = {
       ns: this.nsp.name,
       handshake: { auth, headers: { ...headers }, address, url, time },
-      rooms: this.joined ? [...this.joined].filter((room) => room !== this.id) : [],
+      rooms: this.nsp.membership.saved(this),
       data: jsonSafe(this.appData ?? {}),
     };
     if (this.authExpiry?.expiresAt !== undefined) snap.authExpiresAt = this.authExpiry.expiresAt;
@@ -343,10 +400,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     if (!this.isConnected) return;
     this.authExpiry?.stop();
     this.emitLifecycle('disconnecting', reason);
-    if (this.joined) {
-      for (const room of this.joined) if (this.nsp.rooms.remove(room, this)) this.nsp.roomLeft(this, room);
-    } else this.nsp.rooms.remove(this.id, this);
-    this.joined = undefined;
+    this.nsp.membership.leaveAll(this);
     this.isConnected = false;
     this.emitLifecycle('disconnect', reason);
   }
@@ -354,11 +408,6 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   /** @internal */
   handlersFor(event: string): readonly AnyHandler[] | undefined {
     return handlersOf(this.handlers, event);
-  }
-
-  /** The rooms as a set, made when first needed: until then a connected socket is in its own room only. */
-  private roomSet(): Set<string> {
-    return (this.joined ??= new Set(this.isConnected ? [this.id] : []));
   }
 
   private eventFrame(event: string, data: unknown): EventFrame {
@@ -377,7 +426,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
       try {
         (listener as (r: DisconnectReason) => void)(reason);
       } catch (err) {
-        this.nsp.server.reportError(err, { session: this.id, event });
+        this.nsp.reportError(err, { session: this.id, event });
       }
     }
   }

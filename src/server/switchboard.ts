@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerOptions as HttpServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -11,35 +10,34 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { assertEmittable } from '../protocol/event-names.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
 import { rejectUpgrade } from '../transport/http-reject.js';
-import type { Transport, TransportRequestInfo } from '../transport/transport.js';
+import type { Transport } from '../transport/transport.js';
 import { WebSocketEndpoint } from '../transport/websocket.js';
-import type { ClusterAdapter, ClusterBroadcast, ClusterQuery } from '../cluster/adapter.js';
+import type { ClusterAdapter } from '../cluster/adapter.js';
 import { MemoryAdapter } from '../cluster/memory-adapter.js';
-import type { PresenceChange } from '../cluster/presence-store.js';
-import { parseStreamKey, type RoomMatcher } from '../delivery/durable-rooms.js';
+import type { RoomMatcher } from '../delivery/durable-rooms.js';
 import { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits } from '../delivery/stream-store.js';
 import type { HistoryReply, PresenceMember, StreamPosition } from '../protocol/frames.js';
 import type { PresenceRule } from './room-presence.js';
 import { Admission } from './admission.js';
 import { checkServerArgument, whenListening } from './attached-server.js';
-import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broadcast.js';
+import type { BroadcastOperator, DeliveryStreams, SocketInfo } from './broadcast.js';
+import { ClusterLink } from './cluster-link.js';
 import { clientAddressResolver, type AddressedRequest } from './client-address.js';
 import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js';
 import { type ConnectionError, UpgradeRefusals, withOrigin } from './connection-refusals.js';
 import { Cors } from './cors.js';
-import { DeadlineClock } from './deadline-clock.js';
 import { DurableFeed } from './durable-feed.js';
 import { ResumeLog } from './resume-log.js';
-import { SessionSnapshots } from './session-snapshots.js';
 import { HeartbeatSweeper } from './heartbeat.js';
 import { HttpTransports } from './http-transports.js';
 import type { Middleware } from './middleware.js';
-import { Namespace } from './namespace.js';
+import { Namespace, type NamespaceHost } from './namespace.js';
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
-import { isSessionIdShaped, Session, type SessionHost } from './session.js';
-import { DisconnectReason, type Socket } from './socket.js';
+import { answerUnclaimed } from './plain-answers.js';
+import { SessionRegistry } from './session-registry.js';
+import type { Socket } from './socket.js';
 import type { CheckedSchemas, EventSchemas, ValidatedEvents } from './validation.js';
 
 export interface CloseOptions {
@@ -69,36 +67,23 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
  * are written to stderr. `connection_error` (ConnectionError) for clients refused before
  * a session existed (origin, limits, disabled transport), for the app's log.
  */
-export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>>
-  extends EventEmitter
-  implements SessionHost
-{
-  /** @internal */
+export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>> extends EventEmitter {
   readonly options: ResolvedOptions;
   readonly httpServer: HttpServer;
   private readonly ownsHttpServer: boolean;
   private readonly endpoint: WebSocketEndpoint;
   private readonly namespaces = new Map<string, Namespace<CE, SE, SD>>();
-  /** Live sessions by id: the id is also each socket's private room. */
-  private readonly sessions = new Map<string, Session>();
-  /** Resume token → session; a token is retired when its session resumes or ends. */
-  private readonly resumeTokens = new Map<string, Session>();
+  /** This node's sessions, and what they and the namespaces need of the server: private, none of it is API. */
+  private readonly sessions: SessionRegistry;
+  private readonly namespaceHost: NamespaceHost;
   private readonly heartbeat: HeartbeatSweeper;
-  /** @internal One timer for every socket's credential expiry and reauth deadline. */
-  readonly deadlines = new DeadlineClock();
   /** @internal Streams of durable rooms, and the per-stream ordering of publications and joins. */
   readonly streams: DeliveryStreams;
   /** The other nodes: broadcasts, durable streams, presence and queries across them (`adapter`). */
   readonly cluster: ClusterAdapter;
-  /** @internal Durable publications to this node's members, in stream order. */
-  readonly feed: DurableFeed;
-  /** @internal This node's broadcasts, kept once for every session waiting to be resumed. */
-  readonly resumeLog: ResumeLog;
-  /** @internal This node's sessions, saved for other nodes to take over (with a cluster adapter that keeps sessions). */
-  snapshots: SessionSnapshots | undefined;
+  /** Durable publications to this node's members, in stream order. */
+  private readonly feed: DurableFeed;
   private listening: Promise<void>;
-  private inflight = 0;
-  private drained: (() => void) | undefined;
   private closePromise: Promise<void> | undefined;
   private readonly clientBundle: ClientBundle | undefined;
   /** Gives the app's server its own `request` listeners back (set when the bundle is served on it). */
@@ -115,8 +100,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly httpTransports: HttpTransports;
   /** Refused upgrades: answered so the client can read why, and reported to `connection_error`. */
   private readonly refusals: UpgradeRefusals;
-  /** Handlers of events other nodes send with serverSideEmit. */
-  private readonly serverEvents = new Map<string, ((data: unknown) => unknown)[]>();
+  /** What this node does for the other nodes: their broadcasts, queries, server events and presence changes. */
+  private readonly clusterLink: ClusterLink;
 
   /**
    * Attach to `server` (http or https), or listen on `port` (0 picks a free one), or on
@@ -144,13 +129,9 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       clientAddress: this.clientAddress,
       originAllowed: (origin, req, address) => this.originAllowed(origin, req, address),
       originRefusal: (origin) => this.origins.refusal(origin),
-      startSession: (transport, info) => this.startSession(transport, info),
+      startSession: (transport, info) => this.sessions.start(transport, info),
       // The session a resume token names ends as if its connection had closed with `code`.
-      endSessionByToken: (token, code, reason) => {
-        const session = this.resumeTokens.get(token);
-        session?.close(code, reason, DisconnectReason.ClientDisconnect);
-        return session !== undefined;
-      },
+      endSessionByToken: (token, code, reason) => this.sessions.endByToken(token, code, reason),
       reportError: (err, context) => this.reportError(err, context),
       connectionError: (error) => this.connectionError(error),
       cluster: this.cluster,
@@ -202,31 +183,49 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       report: (error) => this.connectionError(error),
     });
     this.httpServer.on('upgrade', this.onUpgrade);
-    this.namespaces.set(ROOT_NAMESPACE, new Namespace<CE, SE, SD>(ROOT_NAMESPACE, this));
     this.streams = { store: this.cluster.streams, sequencer: new RoomSequencer() };
-    this.resumeLog = new ResumeLog(this.options.resume.maxLogBytes);
+    // This node's broadcasts, kept once for every session waiting to be resumed.
+    const resumeLog = new ResumeLog(this.options.resume.maxLogBytes);
+    this.namespaceHost = {
+      cluster: this.cluster,
+      streams: this.streams,
+      resumeLog,
+      clusterTimeout: this.options.clusterTimeout,
+      hasSession: (id) => this.sessions.hasSession(id),
+      reportError: (err, context) => this.reportError(err, context),
+    };
+    this.namespaces.set(ROOT_NAMESPACE, new Namespace<CE, SE, SD>(ROOT_NAMESPACE, this.namespaceHost));
     this.feed = new DurableFeed(this.streams, {
       held: (ns, room) => this.namespaces.get(ns)?.rooms.held(room),
-      resumeLog: this.resumeLog,
+      resumeLog,
       has: (ns, room, member) => this.namespaces.get(ns)?.rooms.has(room, member as Socket<CE, SE, SD>) ?? false,
       durableLimits: (ns, room) => this.namespaces.get(ns)?.durableLimits(room),
       reportError: (err, context) => this.reportError(err, context),
     });
+    this.sessions = new SessionRegistry({
+      options: this.options,
+      closing: () => this.closing,
+      cluster: this.cluster,
+      admission: this.admission,
+      feed: this.feed,
+      resumeLog,
+      namespace: (name) => this.namespaces.get(name),
+      reportError: (err, context) => this.reportError(err, context),
+    });
+    this.clusterLink = new ClusterLink(this.cluster, (ns) => this.namespaces.get(ns), (err, context) => this.reportError(err, context));
     const joined = this.cluster.start({
-      broadcast: (message) => this.deliverFromCluster(message),
+      broadcast: (message) => this.clusterLink.deliverFromCluster(message),
       publication: (publication) => this.feed.arrive(publication),
-      answer: (query) => this.answerCluster(query),
+      answer: (query) => this.clusterLink.answerCluster(query),
       resync: () => this.feed.catchUp(),
-      sessionMoved: (sid) => this.sessions.get(sid)?.movedAway(),
+      sessionMoved: (sid) => this.sessions.movedAway(sid),
       forwarded: (request) => this.httpTransports.answerForwarded(request),
     });
     this.listening = Promise.all([this.listening, joined]).then(() => {
       const store = this.cluster.sessions;
-      if (store && this.options.resume.ttl > 0) {
-        this.snapshots = new SessionSnapshots(store, this.options.resume.ttl, () => this.sessions.values(), (err, context) => this.reportError(err, context));
-      }
+      if (store && this.options.resume.ttl > 0) this.sessions.keepSnapshotsIn(store);
       // Users of a crashed node, expired by whichever node cleaned up: their rooms are told here.
-      this.cluster.presence.onExpired((changes) => this.presenceChanged(changes));
+      this.cluster.presence.onExpired((changes) => this.clusterLink.presenceChanged(changes));
     });
     this.heartbeat = new HeartbeatSweeper({ [Symbol.iterator]: () => this.sessions.values() }, this.options.heartbeat.interval, this.options.heartbeat.timeout);
     this.heartbeat.start();
@@ -256,9 +255,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   /** Number of open client connections (sessions waiting to be resumed have none). */
   get connectionCount(): number {
-    let count = 0;
-    for (const session of this.sessions.values()) if (session.connected) count++;
-    return count;
+    return this.sessions.connectionCount;
   }
 
   /** Number of sessions, including those waiting to be resumed. */
@@ -271,7 +268,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     if (!name.startsWith('/')) throw new TypeError(`namespace names start with "/", got "${name}"`);
     let nsp = this.namespaces.get(name);
     if (!nsp) {
-      nsp = new Namespace<CE, SE, SD>(name, this);
+      nsp = new Namespace<CE, SE, SD>(name, this.namespaceHost);
       this.namespaces.set(name, nsp);
     }
     return nsp;
@@ -364,12 +361,6 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     return this.closePromise;
   }
 
-  // --- SessionHost ----------------------------------------------------------------------
-
-  namespace(name: string): Namespace<CE, SE, SD> | undefined {
-    return this.namespaces.get(name);
-  }
-
   /** Durable rooms of the root namespace; see Namespace.durable. */
   durable(rooms: RoomMatcher, limits: Partial<HistoryLimits> = {}): this {
     this.sockets.durable(rooms, limits);
@@ -392,75 +383,6 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     return this.sockets.history(room, options);
   }
 
-  resumable(token: string): Session | undefined {
-    return this.resumeTokens.get(token);
-  }
-
-  issueResumeToken(session: Session): string {
-    const token = randomBytes(24).toString('base64url');
-    this.resumeTokens.set(token, session);
-    return token;
-  }
-
-  adoptResumeToken(session: Session, token: string): string {
-    this.resumeTokens.set(token, session);
-    return token;
-  }
-
-  retireResumeToken(session: Session, token: string): void {
-    if (this.resumeTokens.get(token) === session) this.resumeTokens.delete(token);
-  }
-
-  hasSession(id: string): boolean {
-    return this.sessions.has(id);
-  }
-
-  async isSessionRoom(room: string): Promise<boolean> {
-    if (this.sessions.has(room)) return true;
-    // A session id of another node: only a cluster that keeps sessions knows them; only names of that shape are asked about.
-    if (!this.snapshots || !isSessionIdShaped(room)) return false;
-    try {
-      return await this.snapshots.exists(room);
-    } catch {
-      // Unknown while the store is away: refuse rather than let a client into another's private room.
-      return true;
-    }
-  }
-
-  adopt(session: Session, sid: string, owner: string): void {
-    // A copy of this session still here (its client came back through another node and then here): the newest wins.
-    const stale = this.sessions.get(sid);
-    if (stale && stale !== session) stale.movedAway();
-    this.sessions.delete(session.id);
-    session.id = sid;
-    this.sessions.set(sid, session);
-    if (owner !== this.cluster.nodeId) this.cluster.announceTakeover?.(sid);
-  }
-
-  sessionClosed(session: Session, why?: DisconnectReason): void {
-    if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
-    for (const token of [session.resumeToken, session.previousResumeToken]) if (token) this.retireResumeToken(session, token);
-    // Ended for good, unless the server is closing (the client resumes on another node) or another node has it now.
-    if (this.snapshots && why !== undefined && session.handshaken && !session.moved && why !== DisconnectReason.ServerShutdown) this.snapshots.ended(session.id);
-  }
-
-  holdPlace(session: Session, address: string, end: () => void): void {
-    this.admission.hold(session, address, end);
-  }
-
-  releasePlace(session: Session): void {
-    this.admission.release(session);
-  }
-
-  requestStarted(): void {
-    this.inflight++;
-  }
-
-  requestFinished(): void {
-    this.inflight--;
-    if (this.inflight === 0) this.drained?.();
-  }
-
   /**
    * Send an event to the other nodes of the cluster (not to clients, not to this node):
    * their `onServerEvent(event)` handlers run. `data` travels as JSON. Failures (Redis away,
@@ -479,43 +401,18 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
    * when Redis cannot be reached.
    */
   serverSideEmitWithAck(event: string, data?: unknown): Promise<unknown[]> {
-    try {
-      assertEmittable(event);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.cluster.query({ kind: 'server-event', event, data }, this.options.clusterTimeout);
+    return this.clusterLink.emit(event, data, this.options.clusterTimeout);
   }
 
   /** Handle an event another node sent with serverSideEmit; the first handler's return value is its answer. */
   onServerEvent(event: string, handler: (data: unknown) => unknown): this {
-    const handlers = this.serverEvents.get(event);
-    if (handlers) handlers.push(handler);
-    else this.serverEvents.set(event, [handler]);
+    this.clusterLink.onServerEvent(event, handler);
     return this;
   }
 
   offServerEvent(event: string, handler?: (data: unknown) => unknown): this {
-    const rest = handler ? (this.serverEvents.get(event) ?? []).filter((h) => h !== handler) : [];
-    if (rest.length > 0) this.serverEvents.set(event, rest);
-    else this.serverEvents.delete(event);
+    this.clusterLink.offServerEvent(event, handler);
     return this;
-  }
-
-  /** Another node's serverSideEmit: every handler runs; the first one's result is the answer. */
-  private async runServerEvent(event: string, data: unknown): Promise<unknown> {
-    const handlers = this.serverEvents.get(event);
-    if (!handlers) return null;
-    let first: unknown = null;
-    for (const [i, handler] of [...handlers].entries()) {
-      try {
-        const result = await handler(data);
-        if (i === 0) first = result ?? null;
-      } catch (err) {
-        this.reportError(err, { phase: 'server event', event });
-      }
-    }
-    return first;
   }
 
   /** A connection refused before its session started, for the app's log (`connection_error`). */
@@ -572,39 +469,9 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
         this.connectionError(withOrigin({ code: ErrorCode.ServerFull, message: 'the server holds its maximum of connections (option maxConnections)', transport: 'websocket', address, closeCode: CloseCode.TryAgainLater }, req));
         return;
       }
-      this.startSession(transport, info);
+      this.sessions.start(transport, info);
     });
   };
-
-  /** A broadcast another node sent: to this node's selected sockets, without encoding it again. */
-  private deliverFromCluster(message: ClusterBroadcast): void {
-    const nsp = this.namespaces.get(message.ns);
-    // A namespace this node never created has no sockets here.
-    if (!nsp) return;
-    new BroadcastOperator(nsp, message.rooms, message.except, message.volatile, true).deliverEncoded(message.frame);
-  }
-
-  /** Presence changes no socket of this node made (a crashed node's users expired, this node closing): tell their rooms. */
-  private presenceChanged(changes: readonly PresenceChange[]): void {
-    for (const change of changes) {
-      const where = parseStreamKey(change.room);
-      if (where) this.namespaces.get(where.ns)?.presenceExpired(change, where.room);
-    }
-  }
-
-  /** Another node asks about (or acts on) this node's sockets. */
-  private answerCluster(query: ClusterQuery): unknown {
-    if (query.kind === 'server-event') return this.runServerEvent(query.event, query.data);
-    const nsp = this.namespaces.get(query.ns);
-    if (!nsp) return query.kind === 'sockets' ? [] : 0;
-    return new BroadcastOperator(nsp, query.rooms, query.except, false, true).answer(query, this.cluster.nodeId);
-  }
-
-  /** A new connection, on any transport: its session starts with the handshake. */
-  private startSession(transport: Transport, info: TransportRequestInfo): void {
-    const session = new Session(this, transport, info);
-    this.sessions.set(session.id, session);
-  }
 
   /** Whether a page from `origin` may use this server. An `allowedOrigins` function that throws refuses, and is reported. */
   private originAllowed(origin: string, req: IncomingMessage, address?: string): boolean {
@@ -620,38 +487,12 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private answerPlainRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.clientBundle?.handle(req, res)) return;
     if (this.httpTransports.handle(req, res)) return;
-    const pathname = (req.url ?? '/').split('?', 1)[0];
-    if (pathname === this.options.path) {
-      res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
-      res.end(
-        `This is a WebSocket endpoint (subprotocol switchboard.v1): connect with ${this.options.tls ? 'wss' : 'ws'}://host${this.options.path}, or over HTTP at ${this.options.path}/poll and ${this.options.path}/sse (docs/PROTOCOL.md, "HTTP transports")\n`,
-      );
-      return;
-    }
-    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end('Not found\n');
+    answerUnclaimed(req, res, this.options);
   }
 
   private async shutdown(deadline: number): Promise<void> {
     this.heartbeat.stop();
-    if (this.inflight > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deadline);
-        this.drained = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    const open = [...this.sessions.values()];
-    if (this.snapshots) {
-      // Saved as they are now, so each client resumes its session on another node.
-      for (const session of open) session.changed();
-      await this.snapshots.close();
-    }
-    for (const session of open) session.close(CloseCode.GoingAway, 'server shutting down', DisconnectReason.ServerShutdown);
-    await waitUntil(() => this.sessions.size === 0, CLOSE_GRACE_MS);
-    for (const session of [...this.sessions.values()]) session.terminate(DisconnectReason.ServerShutdown);
+    await this.sessions.closeAll(deadline, CLOSE_GRACE_MS);
     this.endpoint.close();
     this.httpTransports.close();
     this.httpServer.off('upgrade', this.onUpgrade);
@@ -659,7 +500,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     this.restoreRequestListeners = undefined;
     try {
       // This node's users leave presence: announced to the rooms while the cluster still hears it.
-      this.presenceChanged(await this.cluster.presence.close());
+      this.clusterLink.presenceChanged(await this.cluster.presence.close());
     } catch (err) {
       this.reportError(err, { phase: 'close', component: 'presence' });
     }
@@ -687,15 +528,4 @@ function refuseFull(transport: Transport, maxConnections: number): void {
   transport.attach({ onFrame: () => {}, onPong: () => {}, onClose: () => clearTimeout(timer) });
   transport.send(encodeFrame({ type: 'error', code: ErrorCode.ServerFull, message: `the server holds its maximum of ${maxConnections} connections (option maxConnections); try again later` }));
   transport.close(CloseCode.TryAgainLater, ErrorCode.ServerFull);
-}
-
-function waitUntil(done: () => boolean, maxMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const check = (): void => {
-      if (done() || Date.now() - started >= maxMs) resolve();
-      else setTimeout(check, 10);
-    };
-    check();
-  });
 }

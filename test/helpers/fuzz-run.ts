@@ -229,8 +229,9 @@ async function stillServes(port: number, fail: (message: string) => void): Promi
 
 async function untilIdle(sb: Switchboard, fail: (message: string) => void): Promise<void> {
   const namespaces = ['/', '/admin'].map((name) => sb.of(name));
-  // White-box, for memory a client could make grow: resume tokens of ended sessions, requests counted as running.
-  const internals = sb as unknown as { resumeTokens?: Map<string, unknown>; inflight?: number };
+  // White-box, for memory a client could make grow: resume tokens of ended sessions, requests counted as running
+  // (the server's private SessionRegistry holds both).
+  const internals = (sb as unknown as { sessions: { resumeTokens?: Map<string, unknown>; inflight?: number } }).sessions;
   const state = (): string =>
     `connections ${sb.connectionCount}, sessions ${sb.sessionCount}, ` +
     namespaces.map((n) => `${n.name}: sockets ${n.sockets.size}, rooms ${n.rooms.count}`).join(', ') +
