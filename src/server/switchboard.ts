@@ -68,6 +68,7 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
  * a session existed (origin, limits, disabled transport), for the app's log.
  */
 export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>> extends EventEmitter {
+  /** @internal The options with their defaults, for the parts of the server. */
   readonly options: ResolvedOptions;
   readonly httpServer: HttpServer;
   private readonly ownsHttpServer: boolean;
