@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from '../protocol/close-codes.js';
+import { encodeFrame } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { rejectUpgrade } from '../transport/http-reject.js';
 import type { Transport, TransportRequestInfo } from '../transport/transport.js';
@@ -88,11 +89,25 @@ export class UpgradeRefusals {
   }
 }
 
-/** Close a connection nobody will use, reading nothing from it; drop it if the peer does not answer the close. */
-export function closeAtOnce(transport: Transport, code: number, reason: string): void {
+/**
+ * Close a connection nobody will use, reading nothing from it; drop it if the peer does not
+ * answer the close. `lastFrame`, when given, is the one frame sent before the close.
+ */
+export function closeAtOnce(transport: Transport, code: number, reason: string, lastFrame?: string): void {
   const timer = setTimeout(() => transport.terminate(), CLOSE_GRACE_MS);
   transport.attach({ onFrame: () => {}, onPong: () => {}, onClose: () => clearTimeout(timer) });
+  if (lastFrame !== undefined) transport.send(lastFrame);
   transport.close(code, reason);
+}
+
+/**
+ * Over `maxConnections`: the WebSocket is opened only to say so in a way every client can
+ * read (a browser sees no HTTP status), then closed with 1013 so the client retries after
+ * a backoff.
+ */
+export function refuseFull(transport: Transport, maxConnections: number): void {
+  const message = `the server holds its maximum of ${maxConnections} connections (option maxConnections); try again later`;
+  closeAtOnce(transport, CloseCode.TryAgainLater, ErrorCode.ServerFull, encodeFrame({ type: 'error', code: ErrorCode.ServerFull, message }));
 }
 
 /** The error with the request's Origin, when it had one. */

@@ -2,15 +2,9 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerOptions as HttpServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { CloseCode } from '../protocol/close-codes.js';
 import { ROOT_NAMESPACE } from '../protocol/constants.js';
-import { encodeFrame } from '../protocol/codec.js';
-import { ErrorCode } from '../protocol/error-codes.js';
 import { assertEmittable } from '../protocol/event-names.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
-import { rejectUpgrade } from '../transport/http-reject.js';
-import type { Transport } from '../transport/transport.js';
 import { WebSocketEndpoint } from '../transport/websocket.js';
 import type { ClusterAdapter } from '../cluster/adapter.js';
 import { MemoryAdapter } from '../cluster/memory-adapter.js';
@@ -25,7 +19,7 @@ import type { BroadcastOperator, DeliveryStreams, SocketInfo } from './broadcast
 import { ClusterLink } from './cluster-link.js';
 import { clientAddressResolver, type AddressedRequest } from './client-address.js';
 import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js';
-import { type ConnectionError, UpgradeRefusals, withOrigin } from './connection-refusals.js';
+import type { ConnectionError } from './connection-refusals.js';
 import { Cors } from './cors.js';
 import { DurableFeed } from './durable-feed.js';
 import { ResumeLog } from './resume-log.js';
@@ -37,6 +31,7 @@ import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from '.
 import { OriginPolicy } from './origins.js';
 import { answerUnclaimed } from './plain-answers.js';
 import { SessionRegistry } from './session-registry.js';
+import { UpgradeGate } from './upgrade-gate.js';
 import type { Socket } from './socket.js';
 import type { CheckedSchemas, EventSchemas, ValidatedEvents } from './validation.js';
 
@@ -95,12 +90,10 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly clientAddress: (req: AddressedRequest) => string;
   /** Connection counts and handshake rates per IP, and the global connection count. */
   private readonly admission: Admission;
-  /** Connections upgraded only to be told `server_full` or `origin_not_allowed`, until their socket closes: they do not count against maxConnections. */
-  private readonly refusedFull = new Set<Transport>();
   /** Long-polling and Server-Sent Events under the WebSocket path. */
   private readonly httpTransports: HttpTransports;
-  /** Refused upgrades: answered so the client can read why, and reported to `connection_error`. */
-  private readonly refusals: UpgradeRefusals;
+  /** Where every WebSocket upgrade is checked (path, transport, origin, limits) and refused readably. */
+  private readonly gate: UpgradeGate;
   /** What this node does for the other nodes: their broadcasts, queries, server events and presence changes. */
   private readonly clusterLink: ClusterLink;
 
@@ -171,19 +164,21 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       maxMessageBytes: this.options.maxMessageBytes,
       perMessageDeflate: this.options.perMessageDeflate,
       // Upgraded: a connection counts until its socket closes, whatever becomes of its session.
-      onClosed: (transport, info) => this.admission.closed(info.remoteAddress, !this.refusedFull.delete(transport)),
+      onClosed: (transport, info) => this.admission.closed(info.remoteAddress, this.gate.closed(transport)),
     });
-    this.refusals = new UpgradeRefusals({
-      upgrade: (...args) => this.endpoint.upgrade(...args),
-      connectionsFrom: (address) => this.admission.connectionsFrom(address),
-      maxConnectionsPerIp: this.options.maxConnectionsPerIp,
-      openUncounted: (transport, address) => {
-        this.admission.open(address, false);
-        this.refusedFull.add(transport);
-      },
+    this.gate = new UpgradeGate({
+      options: this.options,
+      httpServer: this.httpServer,
+      admission: this.admission,
+      endpoint: this.endpoint,
+      closing: () => this.closing,
+      clientAddress: this.clientAddress,
+      originAllowed: (origin, req, address) => this.originAllowed(origin, req, address),
+      originRefusal: (origin) => this.origins.refusal(origin),
+      start: (transport, info) => this.sessions.start(transport, info),
       report: (error) => this.connectionError(error),
     });
-    this.httpServer.on('upgrade', this.onUpgrade);
+    this.httpServer.on('upgrade', this.gate.onUpgrade);
     this.streams = { store: this.cluster.streams, sequencer: new RoomSequencer() };
     // This node's broadcasts, kept once for every session waiting to be resumed.
     const resumeLog = new ResumeLog(this.options.resume.maxLogBytes);
@@ -433,47 +428,6 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   // --- internals ------------------------------------------------------------------------
 
-  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const pathname = (req.url ?? '/').split('?', 1)[0];
-    if (pathname !== this.options.path) {
-      // Another upgrade listener (the app's own WebSocket server) may own this path.
-      if (this.httpServer.listenerCount('upgrade') > 1) return;
-      rejectUpgrade(socket, 404, 'Not Found', `No WebSocket endpoint at ${pathname}; Switchboard listens on ${this.options.path}.`);
-      return;
-    }
-    if (!this.options.transports.includes('websocket')) {
-      const message = `this server does not offer WebSocket (option transports: ${this.options.transports.join(', ')})`;
-      this.refusals.reject(socket, req, this.clientAddress(req), { status: 403, statusText: 'Forbidden', code: ErrorCode.TransportDisabled, message });
-      return;
-    }
-    if (this.closing) {
-      rejectUpgrade(socket, 503, 'Service Unavailable', 'Switchboard is shutting down; reconnect to another server.');
-      return;
-    }
-    const address = this.clientAddress(req);
-    const origin = req.headers.origin;
-    if (origin !== undefined && !this.originAllowed(origin, req, address)) {
-      this.refusals.refuseOrigin(req, socket, head, address, origin, this.origins.refusal(origin));
-      return;
-    }
-    const refused = this.admission.check(address);
-    if (refused) {
-      this.refusals.reject(socket, req, address, refused);
-      return;
-    }
-    this.endpoint.upgrade(req, socket, head, address, (transport, info) => {
-      const accepted = !this.admission.isFull();
-      this.admission.open(info.remoteAddress, accepted);
-      if (!accepted) {
-        this.refusedFull.add(transport);
-        refuseFull(transport, this.options.maxConnections);
-        this.connectionError(withOrigin({ code: ErrorCode.ServerFull, message: 'the server holds its maximum of connections (option maxConnections)', transport: 'websocket', address, closeCode: CloseCode.TryAgainLater }, req));
-        return;
-      }
-      this.sessions.start(transport, info);
-    });
-  };
-
   /** Whether a page from `origin` may use this server. An `allowedOrigins` function that throws refuses, and is reported. */
   private originAllowed(origin: string, req: IncomingMessage, address?: string): boolean {
     try {
@@ -496,7 +450,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     await this.sessions.closeAll(deadline, CLOSE_GRACE_MS);
     this.endpoint.close();
     this.httpTransports.close();
-    this.httpServer.off('upgrade', this.onUpgrade);
+    this.httpServer.off('upgrade', this.gate.onUpgrade);
     this.restoreRequestListeners?.();
     this.restoreRequestListeners = undefined;
     try {
@@ -517,16 +471,4 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       });
     }
   }
-}
-
-/**
- * Over `maxConnections`: the WebSocket is opened only to say so in a way every client can
- * read (a browser sees no HTTP status), then closed with 1013 so the client retries after
- * a backoff. A peer that does not answer the close is dropped after the grace period.
- */
-function refuseFull(transport: Transport, maxConnections: number): void {
-  const timer = setTimeout(() => transport.terminate(), CLOSE_GRACE_MS);
-  transport.attach({ onFrame: () => {}, onPong: () => {}, onClose: () => clearTimeout(timer) });
-  transport.send(encodeFrame({ type: 'error', code: ErrorCode.ServerFull, message: `the server holds its maximum of ${maxConnections} connections (option maxConnections); try again later` }));
-  transport.close(CloseCode.TryAgainLater, ErrorCode.ServerFull);
 }
