@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { connect, type StateChange, type SwitchboardClient } from '../../src/client/node.js';
 import { ReplyError, type Socket, Switchboard, type SwitchboardOptions } from '../../src/server/index.js';
+import WebSocket from 'ws';
 import { eventually, startServer } from '../helpers/server.js';
 
 /** Fast reconnects so tests do not wait out the production backoff. */
 const fastReconnect = { reconnect: { baseMs: 20, capMs: 100 } };
 
-function waitFor<T = unknown>(client: SwitchboardClient, event: string, ms = 3000): Promise<T> {
+function waitFor<T = unknown>(client: SwitchboardClient, event: string, ms = 10_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "${event}" within ${ms} ms`)), ms);
     client.once(event as 'connect', ((arg: T) => {
@@ -17,7 +18,7 @@ function waitFor<T = unknown>(client: SwitchboardClient, event: string, ms = 300
   });
 }
 
-async function untilConnected(client: SwitchboardClient, ms = 3000): Promise<void> {
+async function untilConnected(client: SwitchboardClient, ms = 10_000): Promise<void> {
   await eventually(() => client.connected, 'the client to connect', ms);
 }
 
@@ -253,13 +254,27 @@ describe('the SDK against the real server', () => {
   });
 
   test('heartbeats keep an idle SDK connection alive across many intervals', async () => {
-    const { sb, url } = await startServer({ heartbeat: { interval: 40, timeout: 40 } });
+    // A timeout long enough that a stall of a loaded machine is not taken for silence; the test
+    // counts the pings the client gets until they span more than interval + timeout, so a
+    // client that did not answer them would have been dropped by then.
+    const heartbeat = { interval: 25, timeout: 1000 };
+    const { sb, url } = await startServer({ heartbeat });
     const disconnects: string[] = [];
     sb.on('connection', (socket) => socket.on('disconnect', (r) => disconnects.push(r)));
-    const client = connect(url, fastReconnect);
+    let pings = 0;
+    class CountingWebSocket extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols);
+        this.on('message', (data) => {
+          if ((JSON.parse(String(data)) as { type?: string }).type === 'ping') pings++;
+        });
+      }
+    }
+    const client = connect(url, { ...fastReconnect, WebSocket: CountingWebSocket as never });
     try {
       await untilConnected(client);
-      await new Promise((r) => setTimeout(r, 500));
+      const enough = Math.ceil((heartbeat.interval + heartbeat.timeout) / heartbeat.interval) + 4;
+      await eventually(() => pings >= enough, `${enough} pings`, 60_000);
       assert.equal(client.connected, true);
       assert.deepEqual(disconnects, []);
     } finally {

@@ -14,6 +14,7 @@ import { TcpProxy } from '../helpers/tcp-proxy.js';
 const TRANSPORTS = ['websocket', 'sse', 'polling'] as const;
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const HEARTBEAT = { interval: 100, timeout: 1000 };
 
 function connected(client: SwitchboardClient): Promise<void> {
   if (client.connected) return Promise.resolve();
@@ -29,8 +30,9 @@ for (const kind of TRANSPORTS) {
     const clients: SwitchboardClient[] = [];
 
     before(async () => {
-      // A short heartbeat: the suite sees pings and pongs cross this transport many times.
-      ({ sb, port, url } = await startServer({ transports: [kind], heartbeat: { interval: 150, timeout: 300 }, polling: { hold: 400 } }));
+      // A short interval: the suite sees pings and pongs cross this transport many times. A
+      // timeout long enough that a stall of a loaded machine is not taken for silence.
+      ({ sb, port, url } = await startServer({ transports: [kind], heartbeat: HEARTBEAT, polling: { hold: 400 } }));
       sb.durable('ticker');
       sb.on('connection', (socket) => {
         sockets.push(socket);
@@ -133,7 +135,9 @@ for (const kind of TRANSPORTS) {
       const id = client.id;
       const states: string[] = [];
       client.on('state', (s: { state: string }) => states.push(s.state));
-      await delay(1500); // ten intervals of 150 ms
+      // Real time must pass here (the clock-driven check is test/unit/heartbeat-sweeper.test.ts):
+      // longer than interval + timeout, so a session whose pongs got lost would have been dropped.
+      await delay(HEARTBEAT.interval + HEARTBEAT.timeout + 400);
       assert.equal(client.connected, true);
       assert.equal(client.id, id);
       assert.deepEqual(states, [], 'no reconnect');
