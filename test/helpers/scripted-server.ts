@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type ClientOptions, connect, type SwitchboardClient } from '../../src/client/node.js';
+import { realClearTimeout, realSetTimeout } from './real-timers.js';
 
 export type Frame = Record<string, unknown> & { type: string };
 
@@ -58,7 +59,7 @@ export class ScriptedConnection {
   }
 
   /** The first frame not yet returned by nextFrame that matches; waits for it if needed. */
-  async nextFrame(match: string | ((f: Frame) => boolean), timeoutMs = 3000): Promise<Frame> {
+  async nextFrame(match: string | ((f: Frame) => boolean), timeoutMs = 10_000): Promise<Frame> {
     const test = typeof match === 'string' ? (f: Frame) => f.type === match : match;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -70,9 +71,9 @@ export class ScriptedConnection {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
+        const timer = realSetTimeout(resolve, left);
         this.waiters.push(() => {
-          clearTimeout(timer);
+          realClearTimeout(timer);
           resolve();
         });
       });
@@ -116,15 +117,15 @@ export class ScriptedServer {
   }
 
   /** Connections in the order they arrived, one per call; waits for the next one. */
-  async nextConnection(timeoutMs = 3000): Promise<ScriptedConnection> {
+  async nextConnection(timeoutMs = 10_000): Promise<ScriptedConnection> {
     const deadline = Date.now() + timeoutMs;
     while (this.connections.length <= this.taken) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no connection #${this.taken + 1} within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
+        const timer = realSetTimeout(resolve, left);
         this.arrivals.push(() => {
-          clearTimeout(timer);
+          realClearTimeout(timer);
           resolve();
         });
       });
@@ -222,14 +223,14 @@ export class ScriptedServer {
 export function nextEvent(
   target: { once(event: string, fn: (...args: never[]) => unknown): unknown; off(event: string, fn?: (...args: never[]) => unknown): unknown },
   event: string,
-  timeoutMs = 3000,
+  timeoutMs = 10_000,
 ): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
     const listener = (...args: unknown[]): void => {
-      clearTimeout(timer);
+      realClearTimeout(timer);
       resolve(args);
     };
-    const timer = setTimeout(() => {
+    const timer = realSetTimeout(() => {
       target.off(event, listener);
       reject(new Error(`no "${event}" event within ${timeoutMs} ms`));
     }, timeoutMs);

@@ -420,20 +420,22 @@ describe('PendingReplies', () => {
     assert.equal(pending.settle({ type: 'reply', ref, data: 'too late' }), false);
   });
 
-  test('a reply before the timeout wins; the timer does not reject it afterwards', async () => {
+  test('a reply before the timeout wins; the timer does not reject it afterwards', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const pending = new PendingReplies();
     const { ref, reply } = pending.create(5, 'q');
     pending.settle({ type: 'reply', ref, data: 'in time' });
     assert.equal(await reply, 'in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    t.mock.timers.tick(1000); // long past the timeout, on the mocked clock
     assert.equal(pending.size, 0);
   });
 
-  test('a timeout of 0 or Infinity means no timeout', async () => {
+  test('a timeout of 0 or Infinity means no timeout', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const pending = new PendingReplies();
     const a = pending.create(0, 'a');
     const b = pending.create(Infinity, 'b');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    t.mock.timers.tick(2 ** 31); // longer than any timer can wait
     assert.equal(pending.size, 2);
     pending.settle({ type: 'reply', ref: a.ref, data: 'a' });
     pending.settle({ type: 'reply', ref: b.ref, data: 'b' });
