@@ -61,14 +61,14 @@ export class ScriptedConnection {
   /** The first frame not yet returned by nextFrame that matches; waits for it if needed. */
   async nextFrame(match: string | ((f: Frame) => boolean), timeoutMs = 10_000): Promise<Frame> {
     const test = typeof match === 'string' ? (f: Frame) => f.type === match : match;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs; // not Date: a test may mock it
     for (;;) {
       const found = this.frames.find((f) => !this.claimed.has(f) && test(f));
       if (found) {
         this.claimed.add(found);
         return found;
       }
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`);
       await new Promise<void>((resolve) => {
         const timer = realSetTimeout(resolve, left);
@@ -118,9 +118,9 @@ export class ScriptedServer {
 
   /** Connections in the order they arrived, one per call; waits for the next one. */
   async nextConnection(timeoutMs = 10_000): Promise<ScriptedConnection> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs; // not Date: a test may mock it
     while (this.connections.length <= this.taken) {
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) throw new Error(`no connection #${this.taken + 1} within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = realSetTimeout(resolve, left);
