@@ -102,9 +102,11 @@ for (const kind of TRANSPORTS) {
         seen.push(`out:${text}`);
       });
       sb.to('lobby').emit('said', 'hi');
-      await eventually(() => seen.length >= 1, 'the broadcast');
-      await delay(100);
-      assert.deepEqual(seen, ['in:hi']);
+      // A fence instead of a wait: each connection is ordered, so a client that got the later
+      // broadcast to everyone would have got the room's first.
+      sb.emit('said', 'fence');
+      await eventually(() => seen.includes('in:fence') && seen.includes('out:fence'), 'the broadcast to everyone');
+      assert.deepEqual(seen.filter((s) => s !== 'in:fence' && s !== 'out:fence'), ['in:hi']);
     });
 
     test('durable rooms: publications carry positions; a join since a position recovers what was missed', async () => {
@@ -197,8 +199,9 @@ for (const kind of TRANSPORTS) {
         assert.equal(await published, 7);
         sb.to('resume-room').emit('r', 5);
         await eventually(() => got.length >= 5, 'the events sent during the cut and after');
-        await delay(100);
-        assert.deepEqual(got, [1, 2, 3, 4, 5]);
+        sb.to('resume-room').emit('r', 6); // a fence: a repeat of anything earlier would come before it
+        await eventually(() => got.includes(6), 'the fence');
+        assert.deepEqual(got, [1, 2, 3, 4, 5, 6]);
         assert.equal(client.id, id, 'the same session');
         assert.deepEqual(runs, [7], 'the reliable publish ran once');
       } finally {
