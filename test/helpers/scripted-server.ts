@@ -5,7 +5,7 @@
  * server, so the SDK is tested against the protocol, not against one implementation.
  */
 import type { AddressInfo } from 'node:net';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { type ClientOptions, connect, type SwitchboardClient } from '../../src/client/node.js';
 import { realClearTimeout, realSetTimeout } from './real-timers.js';
 
@@ -101,6 +101,8 @@ export class ScriptedServer {
   private readonly tokens = new Map<string, string>();
   private tokenCount = 0;
   private readonly arrivals: Array<() => void> = [];
+  /** Every client-side socket of the clients opened here that has not closed yet. */
+  private readonly clientSockets = new Set<WebSocket>();
 
   private constructor(private readonly wss: WebSocketServer) {
     wss.on('connection', (socket) => this.accept(socket));
@@ -183,7 +185,16 @@ export class ScriptedServer {
 
   /** A client of this server with fast reconnects, closed by close(). */
   open(options: ClientOptions = {}): SwitchboardClient {
-    const client = connect(this.url, { reconnect: { baseMs: 10, capMs: 50 }, ...options });
+    const sockets = this.clientSockets;
+    const Base = (options.WebSocket ?? WebSocket) as typeof WebSocket;
+    class TrackedWebSocket extends Base {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols);
+        sockets.add(this);
+        this.once('close', () => sockets.delete(this));
+      }
+    }
+    const client = connect(this.url, { reconnect: { baseMs: 10, capMs: 50 }, ...options, WebSocket: TrackedWebSocket as never });
     this.clients.push(client);
     return client;
   }
@@ -200,6 +211,9 @@ export class ScriptedServer {
   async close(): Promise<void> {
     for (const client of this.clients.splice(0)) client.close();
     for (const conn of this.connections) conn.terminate();
+    // The client side too: a socket still closing when the next test mocks the timers would
+    // clear its real close timer with the mocked clearTimeout, and hold the process for 30 s.
+    await Promise.all([...this.clientSockets].map((socket) => new Promise((resolve) => socket.once('close', resolve))));
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
