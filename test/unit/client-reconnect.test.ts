@@ -247,17 +247,27 @@ describe('reconnect', () => {
     assert.equal(server.connections.length, 3, 'the first attempt and two retries');
   });
 
-  it('gives up on an attempt without a welcome after connectTimeout, and retries', async () => {
+  it('gives up on an attempt without a welcome after connectTimeout, and retries', async (t) => {
+    // The timeout on a mocked clock: it runs out when the test says, after the hello arrived,
+    // however long a loaded machine takes to open the socket.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     server.script.hello = () => {};
     const client = server.open({ connectTimeout: 30 });
     const connectError = nextEvent(client, 'connect_error');
     const reconnecting = nextEvent(client, 'reconnecting');
+    let gaveUp = false;
+    client.on('connect_error', () => (gaveUp = true));
     const conn = await server.nextConnection();
+    await conn.nextFrame('hello');
+    t.mock.timers.tick(29);
+    assert.equal(gaveUp, false, 'not before connectTimeout');
+    t.mock.timers.tick(1);
     const [error] = (await connectError) as [SwitchboardError];
     assert.equal(error.code, 'timeout');
-    const [info] = (await reconnecting) as [{ reason: string }];
+    const [info] = (await reconnecting) as [{ reason: string; delayMs: number }];
     assert.equal(info.reason, 'connect_timeout');
     assert.equal((await conn.closed).code, 4005, 'reconnecting: not a final close');
+    t.mock.timers.tick(info.delayMs);
     await server.nextConnection();
   });
 
