@@ -14,7 +14,8 @@ import { useBrowser } from '../helpers/browser.js';
 
 /**
  * The page under test. It connects to `?url=` (default: its own server's /ws) with
- * `?delay=` as the first backoff window, and records what the client reports in
+ * `?delay=` as the first backoff window and `?maxDelay=` as the longest (also the offline
+ * probe's period), and records what the client reports in
  * `window.rec` for the test to read with page.evaluate.
  */
 const PAGE = `<!doctype html>
@@ -24,7 +25,9 @@ const PAGE = `<!doctype html>
   import { connect } from '/switchboard/client.js';
   const params = new URLSearchParams(location.search);
   const url = params.get('url') ?? \`ws://\${location.host}/ws\`;
-  const reconnect = params.has('delay') ? { delay: Number(params.get('delay')) } : true;
+  const reconnect = params.has('delay') || params.has('maxDelay')
+    ? { ...(params.has('delay') && { delay: Number(params.get('delay')) }), ...(params.has('maxDelay') && { maxDelay: Number(params.get('maxDelay')) }) }
+    : true;
   const rec = { states: [], errors: [], reconnecting: 0, events: [] };
   const client = connect(url, { reconnect });
   client.on('state', (s) => rec.states.push(s.error ? { state: s.state, previous: s.previous, reason: s.reason, code: s.error.code } : { state: s.state, previous: s.previous, reason: s.reason }));
@@ -115,7 +118,10 @@ describe('the browser client', () => {
 
   test('offline: state connecting with network_offline and no retries; online: reconnects at once and delivers what was emitted meanwhile, in order', async () => {
     const { page, context, problems } = await browser.newPage();
-    await page.goto(`${base}/`);
+    // The page's timers on a clock the test can move (it flows as usual until then).
+    await page.clock.install();
+    // The offline probe ten minutes away: whatever reconnects within the test's wait is the `online` event.
+    await page.goto(`${base}/?maxDelay=600000`);
     await page.waitForFunction(() => window.client?.connected, undefined, { timeout: 5000 });
     await page.evaluate(() => window.client.emitWithAck('say', { room: 'r', text: 'before' }));
 
@@ -130,16 +136,14 @@ describe('the browser client', () => {
       window.client.emit('say', { room: 'r', text: 'while offline 1' });
       return window.client.emitWithAck('say', { room: 'r', text: 'while offline 2' });
     });
-    // Longer than the first backoff window (1 s by default): a counted retry would have shown by now.
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // Past the first backoff windows (1 s, 2 s by default), short of the 10 s ack timeout: a counted retry would have shown.
+    await page.clock.runFor(5_000);
     assert.equal(await page.evaluate(() => window.rec.reconnecting), 0, 'no backoff attempts while offline');
     assert.equal(await page.evaluate(() => window.client.state), 'connecting');
 
-    const onlineAt = Date.now();
     await context.setOffline(false);
-    // The next backoff step would be up to 30 s away (the offline probe): only `online` can bring it this fast.
-    await page.waitForFunction(() => window.client.connected, undefined, { timeout: 3000 });
-    assert.ok(Date.now() - onlineAt < 3000);
+    // The offline probe is ten minutes away and no backoff attempt was counted: only `online` brings it back.
+    await page.waitForFunction(() => window.client.connected, undefined, { timeout: 30_000 });
     assert.deepEqual(await offlineAck, { n: said.length, text: 'while offline 2' });
     assert.deepEqual(said.slice(-3), ['before', 'while offline 1', 'while offline 2']);
     const rec = await page.evaluate(() => window.rec);
@@ -171,11 +175,12 @@ describe('the browser client', () => {
     });
     try {
       const { page } = await browser.newPage();
+      await page.clock.install();
       const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/ws`;
       await page.goto(`${base}/?delay=20&url=${encodeURIComponent(url)}`);
       await page.waitForFunction(() => window.client?.state === 'disconnected', undefined, { timeout: 5000 });
-      // With a 20 ms backoff, a retry would have come many times over.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Five seconds on the page's clock: with a 20 ms backoff, a retry would have come many times over.
+      await page.clock.runFor(5_000);
       const rec = await page.evaluate(() => window.rec);
       assert.equal(connections, 1, 'the client does not retry');
       assert.equal(rec.reconnecting, 0);

@@ -32,7 +32,7 @@ const PAGE = `<!doctype html>
     /** Connect over the given transports; resolve with the first connect_error the client reports. */
     firstError(url, transports) {
       return new Promise((resolve) => {
-        const client = connect(url, { transports, reconnect: { baseMs: 60000 } });
+        const client = connect(url, { transports, reconnect: { delay: 60000 } });
         client.on('connect_error', (e) => {
           client.close();
           resolve({ code: e.code, message: e.message });

@@ -40,8 +40,8 @@ export class BareClient {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
-  /** The first frame (already received or future) that matches; fails after `ms`. */
-  next(match: Record<string, unknown> | ((f: Record<string, unknown>) => boolean), ms = 2000): Promise<Record<string, unknown>> {
+  /** The first frame (already received or future) that matches; fails after `ms` (generous: a loaded machine is slow, not wrong). */
+  next(match: Record<string, unknown> | ((f: Record<string, unknown>) => boolean), ms = 10_000): Promise<Record<string, unknown>> {
     const test = typeof match === 'function' ? match : (f: Record<string, unknown>) => Object.entries(match).every(([k, v]) => f[k] === v);
     const seen = this.frames.find(test);
     if (seen) {

@@ -12,12 +12,12 @@ import { existsSync } from 'node:fs';
 import { after, afterEach, before } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const CHROMIUM_PATH = process.env.CHROMIUM_BINARY ?? '/usr/bin/chromium';
 
 /** Launch headless Chromium. Throws, with the command that fixes it, when it is not installed. */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`browser tests need Chromium at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
+    throw new Error(`browser tests need Chromium at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\` (npm test does, as root)`);
   }
   return chromium.launch({
     executablePath: CHROMIUM_PATH,

@@ -4,7 +4,7 @@ import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { userInfo, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Debian's nginx (packages `nginx` or `nginx-light`); .ci/run installs it on a fresh machine. */
+/** Debian's nginx (packages `nginx` or `nginx-light`); `npm test` installs it on a fresh machine (scripts/test-prerequisites.mjs). */
 export const NGINX_BINARY = process.env.NGINX_BINARY ?? '/usr/sbin/nginx';
 
 /** How long nginx may take to accept connections, and to exit when stopped. */
@@ -174,7 +174,7 @@ function assertInstalled(): void {
   } catch {
     throw new Error(
       `The nginx proxy tests need a real nginx at ${NGINX_BINARY} and there is none. ` +
-        'Install Debian\'s package: apt-get install nginx (or nginx-light) — .ci/run does this on CI — ' +
+        'Install Debian\'s package: apt-get install nginx (or nginx-light) — npm test does this as root — ' +
         'or point NGINX_BINARY at an nginx binary.',
     );
   }

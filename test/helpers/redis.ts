@@ -6,7 +6,7 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
  * A connected client, or a loud failure: cluster tests need a real Redis and must not
- * pass (or skip) without one. `.ci/run` starts it.
+ * pass (or skip) without one. `npm test` starts it (scripts/test-prerequisites.mjs).
  */
 export async function connectRedis(url = REDIS_URL): Promise<Redis> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });

@@ -5,8 +5,9 @@
  * server, so the SDK is tested against the protocol, not against one implementation.
  */
 import type { AddressInfo } from 'node:net';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { type ClientOptions, connect, type SwitchboardClient } from '../../src/client/node.js';
+import { realClearTimeout, realSetTimeout } from './real-timers.js';
 
 export type Frame = Record<string, unknown> & { type: string };
 
@@ -58,21 +59,21 @@ export class ScriptedConnection {
   }
 
   /** The first frame not yet returned by nextFrame that matches; waits for it if needed. */
-  async nextFrame(match: string | ((f: Frame) => boolean), timeoutMs = 3000): Promise<Frame> {
+  async nextFrame(match: string | ((f: Frame) => boolean), timeoutMs = 10_000): Promise<Frame> {
     const test = typeof match === 'string' ? (f: Frame) => f.type === match : match;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs; // not Date: a test may mock it
     for (;;) {
       const found = this.frames.find((f) => !this.claimed.has(f) && test(f));
       if (found) {
         this.claimed.add(found);
         return found;
       }
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
+        const timer = realSetTimeout(resolve, left);
         this.waiters.push(() => {
-          clearTimeout(timer);
+          realClearTimeout(timer);
           resolve();
         });
       });
@@ -100,6 +101,8 @@ export class ScriptedServer {
   private readonly tokens = new Map<string, string>();
   private tokenCount = 0;
   private readonly arrivals: Array<() => void> = [];
+  /** Every client-side socket of the clients opened here that has not closed yet. */
+  private readonly clientSockets = new Set<WebSocket>();
 
   private constructor(private readonly wss: WebSocketServer) {
     wss.on('connection', (socket) => this.accept(socket));
@@ -116,15 +119,15 @@ export class ScriptedServer {
   }
 
   /** Connections in the order they arrived, one per call; waits for the next one. */
-  async nextConnection(timeoutMs = 3000): Promise<ScriptedConnection> {
-    const deadline = Date.now() + timeoutMs;
+  async nextConnection(timeoutMs = 10_000): Promise<ScriptedConnection> {
+    const deadline = performance.now() + timeoutMs; // not Date: a test may mock it
     while (this.connections.length <= this.taken) {
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) throw new Error(`no connection #${this.taken + 1} within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
+        const timer = realSetTimeout(resolve, left);
         this.arrivals.push(() => {
-          clearTimeout(timer);
+          realClearTimeout(timer);
           resolve();
         });
       });
@@ -182,7 +185,16 @@ export class ScriptedServer {
 
   /** A client of this server with fast reconnects, closed by close(). */
   open(options: ClientOptions = {}): SwitchboardClient {
-    const client = connect(this.url, { reconnect: { delay: 10, maxDelay: 50 }, ...options });
+    const sockets = this.clientSockets;
+    const Base = (options.WebSocket ?? WebSocket) as typeof WebSocket;
+    class TrackedWebSocket extends Base {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols);
+        sockets.add(this);
+        this.once('close', () => sockets.delete(this));
+      }
+    }
+    const client = connect(this.url, { reconnect: { delay: 10, maxDelay: 50 }, ...options, WebSocket: TrackedWebSocket as never });
     this.clients.push(client);
     return client;
   }
@@ -199,6 +211,9 @@ export class ScriptedServer {
   async close(): Promise<void> {
     for (const client of this.clients.splice(0)) client.close();
     for (const conn of this.connections) conn.terminate();
+    // The client side too: a socket still closing when the next test mocks the timers would
+    // clear its real close timer with the mocked clearTimeout, and hold the process for 30 s.
+    await Promise.all([...this.clientSockets].map((socket) => new Promise((resolve) => socket.once('close', resolve))));
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
@@ -222,14 +237,14 @@ export class ScriptedServer {
 export function nextEvent(
   target: { once(event: string, fn: (...args: never[]) => unknown): unknown; off(event: string, fn?: (...args: never[]) => unknown): unknown },
   event: string,
-  timeoutMs = 3000,
+  timeoutMs = 10_000,
 ): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
     const listener = (...args: unknown[]): void => {
-      clearTimeout(timer);
+      realClearTimeout(timer);
       resolve(args);
     };
-    const timer = setTimeout(() => {
+    const timer = realSetTimeout(() => {
       target.off(event, listener);
       reject(new Error(`no "${event}" event within ${timeoutMs} ms`));
     }, timeoutMs);

@@ -10,8 +10,11 @@ export async function startServer<CE extends EventMap = AnyEvents, SE extends Ev
   return { sb, url: `ws://127.0.0.1:${sb.port}${options.path ?? '/ws'}`, port: sb.port };
 }
 
-/** Resolve when `check` holds, polling; reject with `what` after `ms`. */
-export async function eventually(check: () => boolean, what: string, ms = 3000): Promise<void> {
+/**
+ * Resolve when `check` holds, polling; reject with `what` after `ms`. The default is generous:
+ * it only bounds how long a failing test waits, and a loaded machine must not fail a passing one.
+ */
+export async function eventually(check: () => boolean, what: string, ms = 10_000): Promise<void> {
   const started = Date.now();
   while (!check()) {
     if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);

@@ -109,6 +109,8 @@ describe('the SDK resumes its session on the real server', { timeout: 30_000 }, 
     const disconnects: string[] = [];
     let sockets = 0;
     let slowStarted = false;
+    let slowFinished = false;
+    let finishSlow: () => void = () => {};
     sb.sockets.authorizeJoin((_socket, room) => {
       joins.push(room);
       return true;
@@ -118,7 +120,8 @@ describe('the SDK resumes its session on the real server', { timeout: 30_000 }, 
       socket.on('disconnect', (reason) => disconnects.push(reason));
       socket.on('slow', async () => {
         slowStarted = true;
-        await delay(150);
+        await new Promise<void>((resolve) => (finishSlow = resolve)); // finishes when the test says
+        slowFinished = true;
         return 'answered while you were away';
       });
     });
@@ -142,7 +145,8 @@ describe('the SDK resumes its session on the real server', { timeout: 30_000 }, 
       await eventually(() => sb.connectionCount === 0, 'the server to see the cut');
       assert.equal(sb.sessionCount, 1, 'the session waits for its client');
       for (const n of [2, 3, 4]) sb.to('lobby').emit('news', n);
-      await delay(200); // the slow handler finishes while the link is down
+      finishSlow(); // the slow handler finishes while the link is down
+      await eventually(() => slowFinished, 'the handler to finish');
       proxy.heal();
 
       assert.deepEqual(await back, { resumed: true });
@@ -150,8 +154,9 @@ describe('the SDK resumes its session on the real server', { timeout: 30_000 }, 
       assert.equal(await slow, 'answered while you were away');
       sb.to('lobby').emit('news', 5);
       await eventually(() => news.length >= 5, 'the events sent meanwhile and a live one');
-      await delay(50);
-      assert.deepEqual(news, [1, 2, 3, 4, 5], 'every event once, in order');
+      sb.to('lobby').emit('news', 6); // a fence: a repeat of anything earlier would come before it
+      await eventually(() => news.includes(6), 'the fence');
+      assert.deepEqual(news, [1, 2, 3, 4, 5, 6], 'every event once, in order');
       assert.deepEqual(joins, ['lobby'], 'the room was kept, not joined again');
       assert.equal(sockets, 1, 'no new server socket');
       assert.deepEqual(disconnects, []);
@@ -188,8 +193,9 @@ describe('the SDK resumes its session on the real server', { timeout: 30_000 }, 
       assert.deepEqual(await back, { resumed: true });
       await sb.to('ticker').publish('n', 6);
       await eventually(() => seen.length >= 6, 'every publication');
-      await delay(50);
-      assert.deepEqual(seen, [1, 2, 3, 4, 5, 6]);
+      await sb.to('ticker').publish('n', 7); // a fence: a repeat of anything earlier would come before it
+      await eventually(() => seen.includes(7), 'the fence');
+      assert.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7]);
     } finally {
       client.close();
       await proxy.close();
@@ -299,8 +305,9 @@ describe('reliable publishes on the real server', { timeout: 30_000 }, () => {
       proxy.heal();
       assert.deepEqual(await back, { resumed: true });
       assert.deepEqual(await tea, { id: 1, item: 'tea' });
-      await delay(150);
-      assert.deepEqual(runs, ['tea'], 'the re-send was answered from the dedupe window, not run again');
+      // A fence: the client re-sends what is unacknowledged first, so a second run of the re-send would start before this one.
+      await client.reliable.emit('order', 'fence');
+      assert.deepEqual(runs, ['tea', 'fence'], 'the re-send was answered from the dedupe window, not run again');
     } finally {
       client.close();
       await proxy.close();
@@ -325,8 +332,8 @@ describe('reliable publishes on the real server', { timeout: 30_000 }, () => {
       proxy.heal();
       assert.deepEqual(await back, { resumed: true });
       assert.deepEqual(await cake, { id: 2, item: 'cake' });
-      await delay(150);
-      assert.deepEqual(runs, ['tea', 'cake']);
+      await client.reliable.emit('order', 'fence'); // a fence: a second run of cake would start before it
+      assert.deepEqual(runs, ['tea', 'cake', 'fence']);
     } finally {
       client.close();
       await proxy.close();
@@ -371,8 +378,8 @@ describe('reliable publishes on the real server', { timeout: 30_000 }, () => {
       assert.notEqual(client.id, id, 'a new session');
       await assert.rejects(sent, (e: { code?: string; message?: string }) => e.code === 'unconfirmed' && /session it was sent in is lost.*whether the server's handler ran/.test(e.message ?? ''));
       assert.deepEqual(await unsent, { id: 1, item: 'unsent', server: 'new' });
-      await delay(50);
-      assert.deepEqual(runs, ['unsent'], 'the unconfirmed publish is not sent to the new session');
+      await client.reliable.emit('order', 'fence'); // a fence: anything the client sends again goes before it
+      assert.deepEqual(runs, ['unsent', 'fence'], 'the unconfirmed publish is not sent to the new session');
     } finally {
       client.close();
       await proxy.close();

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { connect, type StateChange, type SwitchboardClient } from '../../src/client/node.js';
 import { ReplyError, type Socket, Switchboard, type SwitchboardOptions } from '../../src/server/index.js';
+import WebSocket from 'ws';
 import { eventually, startServer } from '../helpers/server.js';
 
 /** Fast reconnects so tests do not wait out the production backoff. */
 const fastReconnect = { reconnect: { delay: 20, maxDelay: 100 } };
 
-function waitFor<T = unknown>(client: SwitchboardClient, event: string, ms = 3000): Promise<T> {
+function waitFor<T = unknown>(client: SwitchboardClient, event: string, ms = 10_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "${event}" within ${ms} ms`)), ms);
     client.once(event as 'connect', ((arg: T) => {
@@ -17,7 +18,7 @@ function waitFor<T = unknown>(client: SwitchboardClient, event: string, ms = 300
   });
 }
 
-async function untilConnected(client: SwitchboardClient, ms = 3000): Promise<void> {
+async function untilConnected(client: SwitchboardClient, ms = 10_000): Promise<void> {
   await eventually(() => client.connected, 'the client to connect', ms);
 }
 
@@ -84,12 +85,16 @@ describe('the SDK against the real server', () => {
       next((socket.handshake.auth as { token?: string })?.token === 'good' ? undefined : new ReplyError('invalid_token', 'token expired'));
     });
     const client = connect(url, { ...fastReconnect, auth: { token: 'bad' } });
+    let retries = 0;
+    client.on('reconnecting', () => retries++);
     try {
       const error = await waitFor<{ code: string; message: string }>(client, 'connect_error');
       assert.deepEqual([error.code, error.message], ['invalid_token', 'token expired']);
       await eventually(() => client.state === 'disconnected', 'the client to stop');
-      await new Promise((r) => setTimeout(r, 200));
-      assert.equal(attempts, 1, 'a rejected client does not hammer the server');
+      // No retry is scheduled (one would be announced by 'reconnecting'); that none comes later
+      // either is checked on a mocked clock in test/unit/client-reconnect.test.ts.
+      assert.equal(retries, 0, 'a rejected client does not hammer the server');
+      assert.equal(attempts, 1);
     } finally {
       client.close();
       await sb.close();
@@ -253,13 +258,27 @@ describe('the SDK against the real server', () => {
   });
 
   test('heartbeats keep an idle SDK connection alive across many intervals', async () => {
-    const { sb, url } = await startServer({ heartbeat: { interval: 40, timeout: 40 } });
+    // A timeout long enough that a stall of a loaded machine is not taken for silence; the test
+    // counts the pings the client gets until they span more than interval + timeout, so a
+    // client that did not answer them would have been dropped by then.
+    const heartbeat = { interval: 25, timeout: 1000 };
+    const { sb, url } = await startServer({ heartbeat });
     const disconnects: string[] = [];
     sb.on('connection', (socket) => socket.on('disconnect', (r) => disconnects.push(r)));
-    const client = connect(url, fastReconnect);
+    let pings = 0;
+    class CountingWebSocket extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols);
+        this.on('message', (data) => {
+          if ((JSON.parse(String(data)) as { type?: string }).type === 'ping') pings++;
+        });
+      }
+    }
+    const client = connect(url, { ...fastReconnect, WebSocket: CountingWebSocket as never });
     try {
       await untilConnected(client);
-      await new Promise((r) => setTimeout(r, 500));
+      const enough = Math.ceil((heartbeat.interval + heartbeat.timeout) / heartbeat.interval) + 4;
+      await eventually(() => pings >= enough, `${enough} pings`, 60_000);
       assert.equal(client.connected, true);
       assert.deepEqual(disconnects, []);
     } finally {

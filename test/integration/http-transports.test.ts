@@ -456,6 +456,7 @@ describe('long-polling', () => {
     const c = await PollingClient.open(base);
     await c.hello();
     await eventually(() => sb.connectionCount === 0, 'the heartbeat to expire the connection');
+    assert.deepEqual(reasons, [], 'the session waits to be resumed: no disconnect yet');
     assert.equal(sb.sessionCount, 1);
     assert.equal((await fetch(`${base}/poll?cid=${c.cid}`)).status, 404);
     await sb.close();

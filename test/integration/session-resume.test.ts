@@ -11,6 +11,18 @@ async function session(url: string, hello: Frame = {}): Promise<{ c: BareClient;
   return { c, welcome: await c.hello(hello) };
 }
 
+/**
+ * Wait until the server has handled every frame `c` sent before: it answers a ping in order.
+ * A fence instead of a sleep before a drop that must come after (say) an ack took effect.
+ */
+async function handled(c: BareClient): Promise<void> {
+  c.send({ type: 'ping' });
+  await c.next({ type: 'pong' });
+}
+
+/** One turn of the event loop: promise callbacks queued so far have run. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Drop the link without a close frame, as a network loss would (the server sees 1006). */
 async function dropLink(c: BareClient): Promise<void> {
   c.ws.terminate();
@@ -21,21 +33,24 @@ describe('session resume', () => {
   test('within the TTL: same id, rooms kept, missed events and replies delivered in order, token rotated', async () => {
     const { sb, url } = await startServer();
     const disconnects: string[] = [];
+    // The slow handler finishes when the test says: after the events it must come behind.
+    let finishSlow: (() => void) | undefined;
     sb.on('connection', (socket) => {
       socket.on('disconnect', (r) => disconnects.push(r));
-      socket.on('slow', () => new Promise((r) => setTimeout(() => r('done while you were away'), 100)));
+      socket.on('slow', () => new Promise((r) => (finishSlow = () => r('done while you were away'))));
     });
     const first = await session(url);
     first.c.send({ type: 'join', ref: 1, room: 'lobby' });
     await first.c.next({ ref: 1 });
     first.c.send({ type: 'event', event: 'slow', ref: 2 });
-    await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => finishSlow !== undefined, 'the slow handler to start');
     await dropLink(first.c);
     await eventually(() => sb.connectionCount === 0, 'the server to notice');
     assert.equal(sb.sessionCount, 1, 'the session waits to be resumed');
     sb.to('lobby').emit('news', 1);
     sb.to('lobby').emit('news', 2);
-    await new Promise((r) => setTimeout(r, 150)); // the slow handler finishes meanwhile
+    finishSlow?.(); // the slow handler finishes meanwhile
+    await turn();
 
     const again = await session(url, { resume: first.welcome.resume, received: first.c.received });
     assert.equal(again.welcome.resumed, true);
@@ -52,7 +67,7 @@ describe('session resume', () => {
 
     // The client acknowledges what it received, which shows it has the new token.
     again.c.send({ type: 'ack', received: again.c.received });
-    await new Promise((r) => setTimeout(r, 30));
+    await handled(again.c);
     const stale = await session(url, { resume: first.welcome.resume, received: first.c.received });
     assert.equal(stale.welcome.resumed, false, 'a used token does not resume once the new one is acknowledged');
     assert.notEqual(stale.welcome.sid, first.welcome.sid);
@@ -193,7 +208,7 @@ describe('session resume', () => {
     assert.equal(again.welcome.sid, first.welcome.sid);
     assert.deepEqual([(await again.c.next({ type: 'event' })).data, (await again.c.next({ type: 'event' })).data], [1, 2]);
     again.c.send({ type: 'ack', received: again.c.received });
-    await new Promise((r) => setTimeout(r, 30));
+    await handled(again.c);
     await dropLink(again.c);
     const stale = await session(url, { resume: first.welcome.resume, received: first.c.received });
     assert.equal(stale.welcome.resumed, false, 'after the ack only the latest token resumes');
@@ -227,9 +242,9 @@ describe('session resume', () => {
     first.c.send({ type: 'join', ref: 1, room: 'r' });
     await first.c.next({ ref: 1 });
     for (let i = 1; i <= 5; i++) sb.to('r').emit('n', i);
-    await new Promise((r) => setTimeout(r, 30));
+    await first.c.next((f) => f.type === 'event' && f.data === 5);
     first.c.send({ type: 'ack', received: first.c.received });
-    await new Promise((r) => setTimeout(r, 30));
+    await handled(first.c);
     await dropLink(first.c);
     const noCount = await session(url, { resume: first.welcome.resume });
     assert.equal(noCount.welcome.resumed, false, 'a resume needs the count of frames received');
@@ -239,9 +254,9 @@ describe('session resume', () => {
     second.c.send({ type: 'join', ref: 1, room: 'r2' });
     await second.c.next({ ref: 1 });
     for (let i = 1; i <= 5; i++) sb.to('r2').emit('n', i);
-    await new Promise((r) => setTimeout(r, 30));
+    await second.c.next((f) => f.type === 'event' && f.data === 5);
     second.c.send({ type: 'ack', received: second.c.received });
-    await new Promise((r) => setTimeout(r, 30));
+    await handled(second.c);
     await dropLink(second.c);
     const tooOld = await session(url, { resume: second.welcome.resume, received: 1 });
     assert.equal(tooOld.welcome.resumed, false, 'frames 2.. were acknowledged and forgotten');
@@ -315,7 +330,7 @@ describe('session resume', () => {
     assert.deepEqual(got, expected, 'every frame, in the order sent');
     // Acknowledged past them all, the session keeps nothing old: a resume from before is refused.
     again.c.send({ type: 'ack', received: again.c.received });
-    await new Promise((r) => setTimeout(r, 30));
+    await handled(again.c);
     await dropLink(again.c);
     const stale = await session(url, { resume: again.welcome.resume, received: 0 });
     assert.equal(stale.welcome.resumed, false);
@@ -386,7 +401,7 @@ describe('session resume', () => {
     const used = await session(url);
     used.c.send({ type: 'ack', received: 0 });
     await eventually(() => sb.sessionCount === 2, 'both sessions');
-    await new Promise((r) => setTimeout(r, 20));
+    await handled(used.c);
     await dropLink(abandoned.c);
     await dropLink(used.c);
     await eventually(() => sb.sessionCount === 1, 'the abandoned one to end', 3000);
@@ -452,7 +467,7 @@ describe('reliable publishes (seq)', () => {
 
     // Cut the link between send and reply; resume; re-send the same seq.
     first.c.send({ type: 'event', event: 'order', data: 'cake', ref: 4, seq: 2 });
-    await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => runs.includes('cake'), 'the handler to start');
     await dropLink(first.c);
     const again = await session(url, { resume: first.welcome.resume, received: first.c.received });
     assert.equal(again.welcome.resumed, true);

@@ -14,6 +14,7 @@ import { TcpProxy } from '../helpers/tcp-proxy.js';
 const TRANSPORTS = ['websocket', 'sse', 'polling'] as const;
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const HEARTBEAT = { interval: 100, timeout: 1000 };
 
 function connected(client: SwitchboardClient): Promise<void> {
   if (client.connected) return Promise.resolve();
@@ -29,8 +30,9 @@ for (const kind of TRANSPORTS) {
     const clients: SwitchboardClient[] = [];
 
     before(async () => {
-      // A short heartbeat: the suite sees pings and pongs cross this transport many times.
-      ({ sb, port, url } = await startServer({ transports: [kind], heartbeat: { interval: 150, timeout: 300 }, polling: { hold: 400 } }));
+      // A short interval: the suite sees pings and pongs cross this transport many times. A
+      // timeout long enough that a stall of a loaded machine is not taken for silence.
+      ({ sb, port, url } = await startServer({ transports: [kind], heartbeat: HEARTBEAT, polling: { hold: 400 } }));
       sb.durable('ticker');
       sb.on('connection', (socket) => {
         sockets.push(socket);
@@ -100,9 +102,11 @@ for (const kind of TRANSPORTS) {
         seen.push(`out:${text}`);
       });
       sb.to('lobby').emit('said', 'hi');
-      await eventually(() => seen.length >= 1, 'the broadcast');
-      await delay(100);
-      assert.deepEqual(seen, ['in:hi']);
+      // A fence instead of a wait: each connection is ordered, so a client that got the later
+      // broadcast to everyone would have got the room's first.
+      sb.emit('said', 'fence');
+      await eventually(() => seen.includes('in:fence') && seen.includes('out:fence'), 'the broadcast to everyone');
+      assert.deepEqual(seen.filter((s) => s !== 'in:fence' && s !== 'out:fence'), ['in:hi']);
     });
 
     test('durable rooms: publications carry positions; a join since a position recovers what was missed', async () => {
@@ -133,7 +137,9 @@ for (const kind of TRANSPORTS) {
       const id = client.id;
       const states: string[] = [];
       client.on('state', (s: { state: string }) => states.push(s.state));
-      await delay(1500); // ten intervals of 150 ms
+      // Real time must pass here (the clock-driven check is test/unit/heartbeat-sweeper.test.ts):
+      // longer than interval + timeout, so a session whose pongs got lost would have been dropped.
+      await delay(HEARTBEAT.interval + HEARTBEAT.timeout + 400);
       assert.equal(client.connected, true);
       assert.equal(client.id, id);
       assert.deepEqual(states, [], 'no reconnect');
@@ -193,8 +199,9 @@ for (const kind of TRANSPORTS) {
         assert.equal(await published, 7);
         sb.to('resume-room').emit('r', 5);
         await eventually(() => got.length >= 5, 'the events sent during the cut and after');
-        await delay(100);
-        assert.deepEqual(got, [1, 2, 3, 4, 5]);
+        sb.to('resume-room').emit('r', 6); // a fence: a repeat of anything earlier would come before it
+        await eventually(() => got.includes(6), 'the fence');
+        assert.deepEqual(got, [1, 2, 3, 4, 5, 6]);
         assert.equal(client.id, id, 'the same session');
         assert.deepEqual(runs, [7], 'the reliable publish ran once');
       } finally {

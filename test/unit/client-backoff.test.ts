@@ -50,14 +50,20 @@ describe('ReconnectSchedule', () => {
     assert.equal(new ReconnectSchedule({ ...policy, enabled: false }).next(), undefined);
   });
 
-  it('runs the retry after the wait unless cancelled', async () => {
+  it('runs the retry after the wait unless cancelled', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const schedule = new ReconnectSchedule(policy);
-    let runs = 0;
-    schedule.wait(1, () => runs++);
+    const runs: string[] = [];
+    schedule.wait(10, () => runs.push('cancelled'));
     schedule.cancel();
-    schedule.wait(1, () => runs++);
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(runs, 1);
+    schedule.wait(10, () => runs.push('first'));
+    schedule.wait(20, () => runs.push('replaced')); // a new wait replaces the pending one
+    t.mock.timers.tick(19);
+    assert.deepEqual(runs, [], 'not before its wait');
+    t.mock.timers.tick(1);
+    assert.deepEqual(runs, ['replaced']);
+    t.mock.timers.tick(1000);
+    assert.deepEqual(runs, ['replaced'], 'once');
   });
 });
 

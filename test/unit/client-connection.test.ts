@@ -48,7 +48,9 @@ describe('client handshake', () => {
     client.emit('third', 3);
     const conn = await server.nextConnection();
     await conn.nextFrame('hello');
-    await delay(20);
+    // A fence instead of a wait: the client answers a ping at once, and the socket is ordered.
+    conn.send({ type: 'ping' });
+    await conn.nextFrame('pong');
     assert.deepEqual(conn.ofType('event'), [], 'nothing is sent before the welcome');
 
     server.welcome(conn);
@@ -182,7 +184,8 @@ describe('client requests', () => {
 });
 
 describe('client close', () => {
-  it('rejects pending requests with closed, closes with 1000, and refuses later emits', async () => {
+  it('rejects pending requests with closed, closes with 1000, and refuses later emits', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const { client, conn } = await server.openConnected();
     const pending = client.emitWithAck('never', 1);
     await conn.nextFrame('event');
@@ -199,7 +202,8 @@ describe('client close', () => {
     assert.equal((await conn.closed).code, 1000);
     assert.throws(() => client.emit('late', 1), { code: 'closed' });
     await assert.rejects(client.join('r'), { code: 'closed' });
-    await delay(80);
-    assert.equal(server.connections.length, 1, 'no reconnect after close()');
+    t.mock.timers.tick(60_000); // far past any backoff, on the client's mocked clock
+    assert.deepEqual(states, [{ state: 'disconnected', previous: 'connected', reason: 'client_closed' }], 'no reconnect after close()');
+    assert.equal(server.connections.length, 1);
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { connect, type StateChange } from '../../src/client/node.js';
 import type { SwitchboardError } from '../../src/protocol/errors.js';
-import { delay, nextEvent, ScriptedServer } from '../helpers/scripted-server.js';
+import { nextEvent, ScriptedServer } from '../helpers/scripted-server.js';
 
 let server: ScriptedServer;
 beforeEach(async () => {
@@ -125,7 +125,8 @@ describe('namespaces', () => {
     assert.deepEqual(await conn.nextFrame('disconnect'), { type: 'disconnect', ns: '/admin' });
     assert.equal(admin.state, 'disconnected');
     assert.equal(client.state, 'connected');
-    await delay(10);
+    conn.send({ type: 'ping' }); // the connection still answers: it was not closed with the namespace
+    await conn.nextFrame('pong');
     assert.equal(conn.socket.readyState, conn.socket.OPEN);
   });
 });

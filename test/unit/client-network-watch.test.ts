@@ -5,7 +5,8 @@ import type { NetworkEnvironment, ReconnectInfo, StateChange, SwitchboardClient 
 import { browserNetwork, NetworkWatch } from '../../src/client/network-watch.js';
 import { resolveOptions } from '../../src/client/options.js';
 import WebSocket from 'ws';
-import { delay, nextEvent, ScriptedServer } from '../helpers/scripted-server.js';
+import { ONLINE_SPREAD_MS } from '../../src/client/reconnect-schedule.js';
+import { nextEvent, ScriptedServer } from '../helpers/scripted-server.js';
 
 /** A window stand-in: a real EventTarget, with navigator.onLine and document.visibilityState as fields. */
 class FakeNetwork implements NetworkEnvironment {
@@ -60,14 +61,6 @@ function record(client: SwitchboardClient): string[] {
   return log;
 }
 
-/** Block the event loop: what a sleeping laptop looks like to the page's timers. */
-function freeze(ms: number): void {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    // timers cannot fire meanwhile
-  }
-}
-
 let server: ScriptedServer;
 let network: FakeNetwork;
 beforeEach(async () => {
@@ -108,7 +101,8 @@ describe('NetworkWatch', () => {
 });
 
 describe('connection and the network', () => {
-  it('offline closes the socket and waits without counting attempts; online reconnects at once and flushes what was emitted meanwhile', async () => {
+  it('offline closes the socket and waits without counting attempts; online reconnects at once and flushes what was emitted meanwhile', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     // maxDelay is also the period of the offline probe: long, so only `online` can bring the next attempt.
     const { client, conn: first } = await server.openConnected({ network, reconnect: { delay: 10, maxDelay: 60_000 } });
     const log = record(client);
@@ -121,13 +115,15 @@ describe('connection and the network', () => {
     assert.equal((await first.closed).code, 4005, 'reconnecting: the server keeps the session for a resume');
     await assert.rejects(inFlight, { code: 'disconnected' });
     client.emit('m', 1);
-    const ack = client.emitWithAck('m', 2);
-    await delay(150); // reconnect.delay is 10: a backoff retry would have come by now
+    const ack = client.emitWithAck('m', 2, { timeout: Infinity });
+    t.mock.timers.tick(59_000); // reconnect.delay is 10: a backoff retry would have come many times over
     assert.equal(server.connections.length, 1, 'no attempt while offline');
+    assert.deepEqual(log, ['state connected->connecting network_offline'], 'no attempt counted');
 
     const back = nextEvent(client, 'connect');
     network.goOnline();
-    const second = await server.nextConnection(500);
+    t.mock.timers.tick(ONLINE_SPREAD_MS); // at once: within the spread, far short of the 60 s probe
+    const second = await server.nextConnection();
     await back;
     const request = await second.nextFrame((f) => f.data === 2);
     second.send({ type: 'reply', ref: request.ref, data: 'ok' });
@@ -170,8 +166,18 @@ describe('connection and the network', () => {
     assert.equal(attempts[0], 1);
   });
 
-  it('a wake while waiting out a long backoff tries at once; a change to hidden does not', async () => {
-    const { client, conn: first } = await server.openConnected({ network, reconnect: { delay: 60_000, maxDelay: 60_000 } });
+  it('a wake while waiting out a long backoff tries at once; a change to hidden does not', async (t) => {
+    // The backoff timer on a mocked clock never fires by itself; attempts are counted as the
+    // client opens them, so "not one per event" needs no wait for latecomers.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let opened = 0;
+    class CountingWebSocket extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols);
+        opened++;
+      }
+    }
+    const { client, conn: first } = await server.openConnected({ network, reconnect: { delay: 60_000, maxDelay: 60_000 }, WebSocket: CountingWebSocket as never });
     server.script.hello = () => {}; // hold the welcome: the attempt stays in flight
     const scheduled = nextEvent(client, 'reconnecting');
     first.terminate();
@@ -179,20 +185,24 @@ describe('connection and the network', () => {
 
     network.visible = false;
     network.fire('visibilitychange');
-    await delay(100);
-    if (info.delay > 500) assert.equal(server.connections.length, 1, 'hidden is not a wake');
+    // Short of the backoff wait: whatever attempt starts now (at once, or after the online spread) is the hidden event's.
+    t.mock.timers.tick(Math.min(ONLINE_SPREAD_MS, info.delay - 1));
+    await new Promise((resolve) => setImmediate(resolve)); // an attempt opens its socket after the auth function's promise
+    assert.equal(opened, 1, 'hidden is not a wake');
 
     network.visible = true;
     // A wake comes as a burst of events; one attempt only.
     network.fire('visibilitychange');
     network.fire('pageshow');
     network.fire('focus');
-    await server.nextConnection(500);
-    await delay(100);
-    assert.equal(server.connections.length, 2, 'one attempt in flight, not one per event');
+    await server.nextConnection(); // every attempt of the burst was opened before this one arrived
+    assert.equal(opened, 2, 'the first connection and one attempt: not one per event, none when hidden');
+    assert.equal(server.connections.length, 2);
   });
 
-  it('a wake while connected reconnects at once when the server went silent past interval + timeout during the sleep', async () => {
+  it('a wake while connected reconnects at once when the server went silent past interval + timeout during the sleep', async (t) => {
+    // The client's clock and timers mocked: a loaded machine cannot make the first focus overdue.
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
     server.script.welcome = { heartbeat: { interval: 50, timeout: 50 } };
     const { client, conn: first } = await server.openConnected({ network, reconnect: { delay: 60_000, maxDelay: 60_000 } });
     const log = record(client);
@@ -200,7 +210,7 @@ describe('connection and the network', () => {
     network.fire('focus'); // not overdue: nothing happens
     assert.deepEqual(log, []);
 
-    freeze(150); // the watchdog's timer could not run: the page slept
+    t.mock.timers.setTime(Date.now() + 150); // the clock moved, the watchdog's timer could not run: the page slept
     network.fire('focus');
     assert.deepEqual(log, ['state connected->connecting heartbeat_timeout', 'reconnecting #1 heartbeat_timeout']);
     const second = await server.nextConnection(500);

@@ -11,7 +11,7 @@ import { SendBudget } from '../../src/client/send-budget.js';
 import { type OutgoingFrame, SendPacer } from '../../src/client/send-pacer.js';
 import { decodeServerFrame } from '../../src/protocol/codec.js';
 import { SwitchboardError } from '../../src/protocol/errors.js';
-import { delay, type Frame, nextEvent, type ScriptedConnection, ScriptedServer } from '../helpers/scripted-server.js';
+import { type Frame, nextEvent, type ScriptedConnection, ScriptedServer } from '../helpers/scripted-server.js';
 import { eventually } from '../helpers/server.js';
 
 /** A clock the test moves by hand. */
@@ -324,7 +324,8 @@ describe('the SDK against a server that announces limits', () => {
     assert.deepEqual(err.details, { issues });
   });
 
-  it('a 1008 close for rate abuse stops the client with policy_violation and the code, and it does not reconnect', async () => {
+  it('a 1008 close for rate abuse stops the client with policy_violation and the code, and it does not reconnect', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const { client, conn } = await server.openConnected();
     const stopped = new Promise<StateChange>((resolve) => client.on('state', (change) => change.state === 'disconnected' && resolve(change)));
     conn.send({ type: 'error', code: 'rate_limited', message: 'kept sending past the rate limit; closing' });
@@ -333,8 +334,11 @@ describe('the SDK against a server that announces limits', () => {
     assert.equal(change.reason, 'policy_violation');
     assert.equal(change.closeCode, 1008);
     assert.equal(change.error?.code, 'rate_limited');
-    await delay(100);
-    assert.equal(server.connections.length, 1, 'no reconnect');
+    const later: string[] = [];
+    client.on('state', (s) => later.push(s.state));
+    t.mock.timers.tick(60_000); // far past any backoff, on the client's mocked clock
+    assert.deepEqual(later, [], 'no reconnect');
+    assert.equal(server.connections.length, 1);
   });
 
   it('a welcome without the new limits (an older server) or with malformed ones: no pacing, nothing breaks', async () => {

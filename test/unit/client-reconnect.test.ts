@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { type ChangeDetails, type StateChange, type SwitchboardClient } from '../../src/client/node.js';
 import type { SwitchboardError } from '../../src/protocol/errors.js';
-import { delay, nextEvent, ScriptedServer } from '../helpers/scripted-server.js';
+import { realClearTimeout, realSetTimeout } from '../helpers/real-timers.js';
+import { nextEvent, ScriptedServer } from '../helpers/scripted-server.js';
 
 let server: ScriptedServer;
 beforeEach(async () => {
@@ -15,17 +16,26 @@ afterEach(() => server.close());
 
 
 /** Resolve with the next state change into `state`. */
-function nextState(client: SwitchboardClient, state: string, timeoutMs = 3000): Promise<StateChange> {
+function nextState(client: SwitchboardClient, state: string, timeoutMs = 10_000): Promise<StateChange> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no change to ${state} within ${timeoutMs} ms`)), timeoutMs);
+    // Real timers: the bound must run even when the test mocks the client's.
+    const timer = realSetTimeout(() => reject(new Error(`no change to ${state} within ${timeoutMs} ms`)), timeoutMs);
     const listener = (change: StateChange): void => {
       if (change.state !== state) return;
-      clearTimeout(timer);
+      realClearTimeout(timer);
       client.off('state', listener);
       resolve(change);
     };
     client.on('state', listener);
   });
+}
+
+/** State changes and reconnect attempts from now on, to read after the mocked clock moved. */
+function recordAfter(client: SwitchboardClient): string[] {
+  const seen: string[] = [];
+  client.on('state', (s) => seen.push(`state ${s.state}`));
+  client.on('reconnecting', (info) => seen.push(`reconnecting #${info.attempt}`));
+  return seen;
 }
 
 describe('reconnect', () => {
@@ -102,8 +112,10 @@ describe('reconnect', () => {
     await conn.nextFrame('hello');
     server.welcome(conn);
     await conn.nextFrame('event');
-    await delay(20);
-    assert.deepEqual(conn.ofType('event').map((f) => f.event), ['kept']);
+    // A fence instead of a wait: the socket is ordered, so whatever the client sent before it has arrived.
+    client.emit('fence', 3);
+    await conn.nextFrame((f) => f.event === 'fence');
+    assert.deepEqual(conn.ofType('event').map((f) => f.event), ['kept', 'fence']);
   });
 
   it('rejoins rooms after a reconnect, before buffered emits; a refused room is dropped', async () => {
@@ -146,7 +158,9 @@ describe('reconnect', () => {
     assert.deepEqual((await conn.nextFrame('join')).room, 'later');
   });
 
-  it('does not reconnect after 1008 and surfaces the error frame; reconnectNow() tries again', async () => {
+  it('does not reconnect after 1008 and surfaces the error frame; reconnectNow() tries again', async (t) => {
+    // The client's timers on a mocked clock: "no retry" is read after moving it past any backoff.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     server.script.hello = (conn) => {
       conn.send({ type: 'error', code: 'token_expired', message: 'the token expired' });
       conn.close(1008, 'unauthorized');
@@ -164,7 +178,9 @@ describe('reconnect', () => {
     assert.equal(change.previous, 'connecting');
     assert.equal(change.closeCode, 1008);
     assert.equal(change.error?.code, 'token_expired');
-    await delay(120); // three times the backoff cap
+    const after = recordAfter(client);
+    t.mock.timers.tick(60_000); // far past the backoff cap: a retry timer would have fired
+    assert.deepEqual(after, [], 'no retry scheduled');
     assert.equal(server.connections.length, 1, 'no second attempt');
     assert.equal(client.state, 'disconnected');
 
@@ -176,13 +192,16 @@ describe('reconnect', () => {
     assert.equal(server.connections.length, 2);
   });
 
-  it('does not reconnect after the server closes with 1000', async () => {
+  it('does not reconnect after the server closes with 1000', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const { client, conn } = await server.openConnected();
     const stopped = nextState(client, 'disconnected');
     conn.close(1000, 'bye');
     const change = await stopped;
     assert.equal(change.reason, 'server_disconnect');
-    await delay(120);
+    const after = recordAfter(client);
+    t.mock.timers.tick(60_000);
+    assert.deepEqual(after, [], 'no retry scheduled');
     assert.equal(server.connections.length, 1);
   });
 
@@ -208,12 +227,15 @@ describe('reconnect', () => {
     await server.nextConnection();
   });
 
-  it('reconnect: false stays disconnected after a drop', async () => {
+  it('reconnect: false stays disconnected after a drop', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const { client, conn } = await server.openConnected({ reconnect: false });
     const stopped = nextState(client, 'disconnected');
     conn.terminate();
     assert.equal((await stopped).reason, 'transport_closed');
-    await delay(60);
+    const after = recordAfter(client);
+    t.mock.timers.tick(60_000);
+    assert.deepEqual(after, [], 'no retry scheduled');
     assert.equal(server.connections.length, 1);
   });
 
@@ -225,17 +247,27 @@ describe('reconnect', () => {
     assert.equal(server.connections.length, 3, 'the first attempt and two retries');
   });
 
-  it('gives up on an attempt without a welcome after connectTimeout, and retries', async () => {
+  it('gives up on an attempt without a welcome after connectTimeout, and retries', async (t) => {
+    // The timeout on a mocked clock: it runs out when the test says, after the hello arrived,
+    // however long a loaded machine takes to open the socket.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     server.script.hello = () => {};
     const client = server.open({ connectTimeout: 30 });
     const connectError = nextEvent(client, 'connect_error');
     const reconnecting = nextEvent(client, 'reconnecting');
+    let gaveUp = false;
+    client.on('connect_error', () => (gaveUp = true));
     const conn = await server.nextConnection();
+    await conn.nextFrame('hello');
+    t.mock.timers.tick(29);
+    assert.equal(gaveUp, false, 'not before connectTimeout');
+    t.mock.timers.tick(1);
     const [error] = (await connectError) as [SwitchboardError];
     assert.equal(error.code, 'timeout');
-    const [info] = (await reconnecting) as [{ reason: string }];
+    const [info] = (await reconnecting) as [{ reason: string; delay: number }];
     assert.equal(info.reason, 'connect_timeout');
     assert.equal((await conn.closed).code, 4005, 'reconnecting: not a final close');
+    t.mock.timers.tick(info.delay);
     await server.nextConnection();
   });
 

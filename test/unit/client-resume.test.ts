@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { ChangeDetails, ConnectInfo, RecoveryInfo, StateChange, StreamPosition, SwitchboardClient } from '../../src/client/node.js';
 import type { SwitchboardError } from '../../src/protocol/errors.js';
-import { delay, type Frame, nextEvent, type ScriptedConnection, ScriptedServer } from '../helpers/scripted-server.js';
+import { ACK_DELAY_MS } from '../../src/client/ack-cadence.js';
+import { type Frame, nextEvent, type ScriptedConnection, ScriptedServer } from '../helpers/scripted-server.js';
+import { eventually } from '../helpers/server.js';
 
 let server: ScriptedServer;
 beforeEach(async () => {
@@ -53,6 +55,16 @@ function watch(promise: Promise<unknown>): () => string {
     (e: SwitchboardError) => (state = `rejected ${e.code}`),
   );
   return () => state;
+}
+
+/** Let every promise callback queued so far run (one turn of the event loop, not a duration). */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Wait until the server has every frame the client sent before this call: the client answers a ping at once, in order. */
+async function fence(conn: ScriptedConnection): Promise<void> {
+  const pongs = conn.ofType('pong').length;
+  conn.send({ type: 'ping' });
+  await conn.nextFrame((f) => f.type === 'pong' && conn.ofType('pong').length > pongs);
 }
 
 /** Wait until the client has handled every frame sent before this call. */
@@ -114,18 +126,22 @@ describe('session resume', { timeout: 15_000 }, () => {
     assert.equal((await fifth.nextFrame('hello')).received, 2, 'counted from the new session’s welcome');
   });
 
-  it('acknowledges at a quarter of the bounds the welcome announces, and within a second of the last frame', async () => {
+  it('acknowledges at a quarter of the bounds the welcome announces, and within a second of the last frame', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] }); // the client's ack delay on a clock the test moves
     server.script.welcome = { limits: { maxMessageBytes: 65_536, maxUnackedFrames: 400, maxUnackedBytes: 1024 * 1024 } };
     const { client, conn } = await server.openConnected();
     for (let i = 0; i < 150; i++) conn.send({ type: 'event', event: 'tick', data: i });
     await sync(client, conn);
     assert.deepEqual(await conn.nextFrame('ack'), { type: 'ack', received: 0 }, 'the welcome is acknowledged at once');
     assert.deepEqual(await conn.nextFrame('ack'), { type: 'ack', received: 100 });
-    await delay(100);
+    t.mock.timers.tick(ACK_DELAY_MS - 1);
+    await fence(conn);
     assert.equal(conn.ofType('ack').length, 2, 'the rest waits a moment');
-    const late = await conn.nextFrame('ack', 2000);
-    assert.equal(late.received, 151);
-    await delay(1100);
+    t.mock.timers.tick(1);
+    const late = await conn.nextFrame('ack');
+    assert.equal(late.received, 152, 'within a second of the last frame (150 ticks, the sync event, the fence ping)');
+    t.mock.timers.tick(60_000);
+    await fence(conn);
     assert.equal(conn.ofType('ack').length, 3, 'nothing new, nothing to acknowledge');
   });
 
@@ -157,7 +173,7 @@ describe('session resume', { timeout: 15_000 }, () => {
 
     const { next, hello } = await dropAndHold(client, first);
     assert.equal(hello.resume, 'token-1');
-    await delay(20);
+    await turn();
     assert.equal(state(), 'pending', 'not rejected at the drop: the welcome decides');
     assert.deepEqual(await welcome(client, next, hello), { resumed: true });
     // What the server sends again after the welcome: the reply to the request it had.
@@ -173,7 +189,7 @@ describe('session resume', { timeout: 15_000 }, () => {
     await first.nextFrame(isEvent('slow'));
 
     const { next, hello } = await dropAndHold(client, first);
-    await delay(20);
+    await turn();
     assert.equal(state(), 'pending');
     server.forgetSessions(); // the TTL passed, or the server restarted
     assert.deepEqual(await welcome(client, next, hello), { resumed: false });
@@ -264,19 +280,23 @@ describe('session resume', { timeout: 15_000 }, () => {
 
   it('a reply to a server request that finished while the link was down goes out after the resume, not into a new session', async () => {
     let finish: (value: string) => void = () => {};
+    let asked = 0;
     const { client, conn: first } = await server.openConnected();
-    client.on('question', () => new Promise<string>((resolve) => (finish = resolve)));
+    client.on('question', () => {
+      asked++;
+      return new Promise<string>((resolve) => (finish = resolve));
+    });
     first.send({ type: 'event', event: 'question', ref: 7 });
-    await delay(20);
+    await eventually(() => asked === 1, 'the handler to run');
     const { next, hello } = await dropAndHold(client, first);
     finish('yes');
-    await delay(10);
+    await turn(); // the handler's answer reaches the client while the link is down
     await welcome(client, next, hello);
     assert.deepEqual(await next.nextFrame('reply'), { type: 'reply', ref: 7, data: 'yes' });
 
     // Across a lost session the reply is dropped: its ref means nothing to the new session.
     next.send({ type: 'event', event: 'question', ref: 8 });
-    await delay(20);
+    await eventually(() => asked === 2, 'the handler to run again');
     const held = await dropAndHold(client, next);
     finish('too late');
     server.forgetSessions();
@@ -285,7 +305,8 @@ describe('session resume', { timeout: 15_000 }, () => {
     assert.deepEqual(held.next.ofType('reply'), []);
   });
 
-  it('close 4004 (session taken over): stops with reason session_taken_over, never presents the token again', async () => {
+  it('close 4004 (session taken over): stops with reason session_taken_over, never presents the token again', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const { client, conn: first } = await server.openConnected();
     const request = client.emitWithAck('slow', 1);
     const publish = client.reliable.emit('order', 'tea');
@@ -308,8 +329,9 @@ describe('session resume', { timeout: 15_000 }, () => {
     );
     await assert.rejects(request, { code: 'disconnected' });
     await assert.rejects(publish, { code: 'unconfirmed' });
-    await delay(60);
-    assert.equal(server.connections.length, 1, 'no reconnect');
+    t.mock.timers.tick(60_000); // far past any backoff, on the client's mocked clock
+    assert.equal(states.length, 1, 'no reconnect');
+    assert.equal(server.connections.length, 1);
     assert.equal(connectErrors, 0);
 
     const back = nextEvent(client, 'connect');
@@ -412,7 +434,7 @@ describe('reliable publishes', { timeout: 15_000 }, () => {
     const replies = ['a', 'b', 'c'].map((item) => client.reliable.emit('order', item));
     const conn = await server.nextConnection();
     const hello = await conn.nextFrame('hello');
-    await delay(20);
+    await fence(conn);
     assert.deepEqual(conn.ofType('event'), [], 'nothing before the welcome');
     server.welcomeSession(conn, hello);
     const frames = [await conn.nextFrame('event'), await conn.nextFrame('event'), await conn.nextFrame('event')];
@@ -455,12 +477,16 @@ describe('reliable publishes', { timeout: 15_000 }, () => {
     await Promise.all([two, four]);
   });
 
-  it('an explicit timeout rejects with timeout and frees the outbox; the default is no timeout', async () => {
+  it('an explicit timeout rejects with timeout and frees the outbox; the default is no timeout', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const { client, conn } = await server.openConnected({ outboxLimit: { count: 1 }, ackTimeout: 20 });
-    await assert.rejects(client.reliable.emit('order', 1, { timeout: 20 }), { code: 'timeout' });
+    const timedOut = client.reliable.emit('order', 1, { timeout: 20 });
+    t.mock.timers.tick(20);
+    await assert.rejects(timedOut, { code: 'timeout' });
     const waiting = client.reliable.emit('order', 2);
     const state = watch(waiting);
-    await delay(60); // past ackTimeout: that default is for emitWithAck, not for reliable publishes
+    t.mock.timers.tick(60_000); // far past ackTimeout: that default is for emitWithAck, not for reliable publishes
+    await turn();
     assert.equal(state(), 'pending');
     const frame = await conn.nextFrame((f) => f.data === 2);
     conn.send({ type: 'reply', ref: frame.ref, data: 'ok' });
@@ -521,16 +547,17 @@ describe('reliable publishes', { timeout: 15_000 }, () => {
     await assert.rejects(sent, { code: 'unconfirmed' });
   });
 
-  it('wait through a stop and are decided by the next welcome after reconnectNow()', async () => {
+  it('wait through a stop and are decided by the next welcome after reconnectNow()', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const { client, conn: first } = await server.openConnected({ reconnect: false });
     const sent = client.reliable.emit('order', 1);
     const f = await first.nextFrame(isEvent('order'));
     const stopped = nextEvent(client, 'disconnect');
     first.terminate();
     await stopped;
-    await delay(20);
     const state = watch(sent);
-    await delay(0);
+    t.mock.timers.tick(60_000); // no timeout of its own either
+    await turn();
     assert.equal(state(), 'pending', 'a stop keeps reliable publishes');
     const back = nextEvent(client, 'connect');
     client.reconnectNow();

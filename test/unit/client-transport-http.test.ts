@@ -160,12 +160,29 @@ function recorder(): { handlers: TransportHandlers; opened: () => boolean; texts
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Every request the transports make, recorded the moment they call fetch: what the client
+ * decided, before any of it reaches the server. Posting and polling run on promises, not
+ * timers, so after one turn of the event loop nothing more is on its way: "no request was
+ * made" is read here instead of waited for at the server.
+ */
+const fetched: { method: string; route: string }[] = [];
+const realFetch = globalThis.fetch;
+const fetchedCount = (method: string, route: string): number => fetched.filter((f) => f.method === method && f.route === route).length;
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 let server: ScriptedHttp;
 const open: HttpTransport[] = [];
 beforeEach(async () => {
   server = await ScriptedHttp.start();
+  fetched.length = 0;
+  globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) => {
+    fetched.push({ method: init?.method ?? 'GET', route: new URL(String(input)).pathname });
+    return realFetch(input, init);
+  }) as typeof fetch;
 });
 afterEach(async () => {
+  globalThis.fetch = realFetch;
   for (const transport of open.splice(0)) transport.abandon();
   await server.close();
 });
@@ -214,10 +231,10 @@ for (const [name, make] of kinds) {
       transport.send('{"n":2}');
       await server.until(() => server.posts('/ws/send').length === 1, 'the first POST');
       transport.send('{"n":3}');
-      await delay(10);
+      await turn();
       transport.send('{"n":4}');
-      await delay(30);
-      assert.equal(server.posts('/ws/send').length, 1, 'no second POST while the first is in flight');
+      await turn();
+      assert.equal(fetchedCount('POST', '/ws/send'), 1, 'no second POST while the first is in flight');
       release?.();
       await server.until(() => server.posts('/ws/send').length === 2, 'the second POST');
       const bodies = server.posts('/ws/send').map((p) => JSON.parse(p.body) as unknown);
@@ -303,13 +320,13 @@ for (const [name, make] of kinds) {
       let held = false;
       const holding = transport.hold().then(() => (held = true));
       assert.equal(transport.send('{"n":2}'), true, 'sending goes on (into the hold)');
-      await delay(30);
+      await turn();
       assert.equal(held, false, 'the POST in flight is not taken in yet');
       release?.();
       await holding;
       transport.send('{"n":3}');
-      await delay(30);
-      assert.equal(server.posts('/ws/send').length, 1, 'nothing posted while held');
+      await turn();
+      assert.equal(fetchedCount('POST', '/ws/send'), 1, 'nothing posted while held');
       assert.deepEqual(transport.takeHeld(), ['{"n":2}', '{"n":3}']);
       transport.send('{"n":4}');
       transport.release();
@@ -346,9 +363,10 @@ describe('long-polling: receiving', () => {
     await server.until(() => r.closes.length === 1, 'the close');
     assert.equal(r.texts.length, 1);
     assert.deepEqual(r.closes[0], { code: 1008, reason: 'unauthorized', opened: true, errorMessage: undefined });
-    const polls = server.requests.filter((q) => q.route === '/ws/poll').length;
-    await delay(50);
-    assert.equal(server.requests.filter((q) => q.route === '/ws/poll').length, polls);
+    const polls = fetchedCount('GET', '/ws/poll');
+    assert.ok(polls >= 2, 'the opening GET and the poll that got the close');
+    await turn();
+    assert.equal(fetchedCount('GET', '/ws/poll'), polls, 'no poll after the close');
   });
 
   it('a poll answered 404 unknown_connection is a lost connection (1006)', async () => {
@@ -395,12 +413,14 @@ describe('long-polling: receiving', () => {
     const transport = make('polling', r.handlers);
     await server.until(r.opened, 'open');
     transport.mute();
+    const polls = fetchedCount('GET', '/ws/poll');
     server.push({ type: 'event', n: 1 });
-    await delay(50);
+    // The next poll starts once the answer carrying the event was handled: a fence.
+    await server.until(() => fetchedCount('GET', '/ws/poll') > polls, 'the next poll');
     assert.deepEqual(r.texts, []);
     transport.abandon();
-    await delay(30);
-    assert.equal(server.posts('/ws/close').length, 0);
+    await turn();
+    assert.equal(fetchedCount('POST', '/ws/close'), 0);
     assert.deepEqual(r.closes, []);
   });
 });
