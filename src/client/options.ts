@@ -4,6 +4,7 @@ import { browserNetwork, type NetworkEnvironment } from './network-watch.js';
 import { DEFAULT_OUTBOX_LIMIT, MAX_OUTBOX_COUNT, type OutboxLimit } from './reliable-outbox.js';
 import type { TransportKind } from './client-transport.js';
 import { usableTransports } from './transport-choice.js';
+import { checkClientOptionNames } from './option-names.js';
 import type { WebSocketConstructor } from './websocket-like.js';
 
 /**
@@ -97,6 +98,7 @@ export interface ResolvedOptions {
 }
 
 export function resolveOptions(url: string, options: ClientOptions): ResolvedOptions {
+  checkClientOptionNames(options);
   const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   const transports = usableTransports(options.transports, WebSocketImpl);
   const namespace = options.namespace ?? ROOT_NAMESPACE;

@@ -10,11 +10,25 @@ export type RoomMatcher = string | RegExp | ((room: string) => boolean);
  */
 export const DEFAULT_HISTORY_LIMITS: HistoryLimits = { maxMessages: 100_000, maxAge: 5 * 60_000 };
 
+/** Names a durable room's limits had before, and what they are now (nothing was published under them). */
+const RENAMED_LIMITS: Readonly<Record<string, string>> = { maxAgeMs: 'maxAge' };
+
+/** An unknown limit (a typo, an old name) would be ignored and its default silently kept: refuse it. */
+function checkLimitNames(limits: object): void {
+  for (const name of Object.keys(limits)) {
+    if (name in DEFAULT_HISTORY_LIMITS) continue;
+    const renamed = RENAMED_LIMITS[name];
+    const hint = renamed ? `it was renamed; use ${renamed} instead` : `the limits are ${Object.keys(DEFAULT_HISTORY_LIMITS).join(', ')}`;
+    throw new TypeError(`durable room limit "${name}" is unknown: ${hint}`);
+  }
+}
+
 /** The durable-room rules of one namespace; the first rule that matches a room wins. */
 export class DurableRooms {
   private readonly rules: { matches: (room: string) => boolean; limits: HistoryLimits }[] = [];
 
   add(matcher: RoomMatcher, limits: Partial<HistoryLimits> = {}): void {
+    checkLimitNames(limits);
     const resolved = { ...DEFAULT_HISTORY_LIMITS, ...limits };
     if (!(resolved.maxMessages >= 1) || !(resolved.maxAge > 0)) {
       throw new RangeError(`durable room history needs maxMessages >= 1 and maxAge > 0, got ${JSON.stringify(resolved)}`);

@@ -34,3 +34,16 @@ test('Infinity means no timeout instead of a 1 ms timer', async (t) => {
   await new Promise((resolve) => setImmediate(resolve)); // and its rejection reached the handlers
   assert.equal(settled, false);
 });
+
+test('an unknown option throws a TypeError naming it, and what to use instead for socket.io-client names and renamed ones', () => {
+  const url = 'ws://127.0.0.1:9/ws';
+  for (const [options, message] of [
+    [{ reconnectionDelay: 500 }, /option reconnectionDelay is unknown; use reconnect\.delay instead/],
+    [{ timeout: 5000 }, /option timeout is unknown; use connectTimeout instead/],
+    [{ reconnect: { baseMs: 10 } }, /option reconnect\.baseMs is unknown; use reconnect\.delay instead/],
+    [{ bufferLimit: { frames: 10 } }, /option bufferLimit\.frames is unknown; the options are auth, namespace, reconnect/],
+    [{ transport: ['polling'] }, /option transport is unknown/],
+  ] as const) {
+    assert.throws(() => connect(url, options as never), (err: unknown) => err instanceof TypeError && message.test(err.message), String(message));
+  }
+});

@@ -130,3 +130,16 @@ describe('renamed options', () => {
     assert.throws(() => resolveOptions({ maxRoomsPerConnection: 5 } as never), /use maxRoomsPerSocket instead/);
   });
 });
+
+describe('durable room limits', () => {
+  test('an unknown limit throws a TypeError naming it; the old maxAgeMs names maxAge', async () => {
+    const sb = new Switchboard(0);
+    try {
+      assert.throws(() => sb.durable('feed', { maxAgeMs: 1000 } as never), { name: 'TypeError', message: /limit "maxAgeMs" is unknown: it was renamed; use maxAge instead/ });
+      assert.throws(() => sb.durable('feed', { maxMessage: 10 } as never), { name: 'TypeError', message: /limit "maxMessage" is unknown: the limits are maxMessages, maxAge/ });
+      sb.durable('feed', { maxMessages: 10, maxAge: 1000 });
+    } finally {
+      await sb.close();
+    }
+  });
+});
