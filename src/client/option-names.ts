@@ -1,8 +1,7 @@
-/**
- * Known client option names: `true` for an option taken as it is, or the field names of an
- * option that is an object of the client's own (checked too).
- */
-const KNOWN: Readonly<Record<string, true | readonly string[]>> = {
+import { nearestName, type OptionNames, unknownOption } from '../protocol/option-names.js';
+
+/** Known client option names (see OptionNames). */
+const KNOWN: OptionNames = {
   auth: true,
   namespace: true,
   reconnect: ['delay', 'maxDelay', 'maxAttempts'],
@@ -35,16 +34,11 @@ const INSTEAD: Readonly<Record<string, string>> = {
  * option or a typo would otherwise be ignored and its default silently kept. Throws TypeError.
  */
 export function checkClientOptionNames(options: object): void {
-  for (const name of Object.keys(options)) {
-    const nested = KNOWN[name];
-    if (nested === undefined) throw new TypeError(unknown(name));
-    const value = (options as Record<string, unknown>)[name];
-    if (nested === true || typeof value !== 'object' || value === null) continue;
-    for (const field of Object.keys(value)) if (!nested.includes(field)) throw new TypeError(unknown(`${name}.${field}`));
-  }
-}
-
-function unknown(name: string): string {
+  const found = unknownOption(options, KNOWN);
+  if (!found) return;
+  const { name, known } = found;
   const instead = INSTEAD[name];
-  return `switchboard: option ${name} is unknown; ${instead ? `use ${instead} instead` : `the options are ${Object.keys(KNOWN).join(', ')}`} (docs/API.md, "Client options")`;
+  const near = instead ? undefined : nearestName(name, known);
+  const hint = instead ? `use ${instead} instead` : near ? `did you mean ${near}?` : `the options are ${known.join(', ')}`;
+  throw new TypeError(`switchboard: option ${name} is unknown; ${hint} (docs/API.md, "Client options")`);
 }

@@ -7,7 +7,8 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_PATH,
 } from '../protocol/constants.js';
-import { checkOptionNames, type OptionNames } from './unknown-options.js';
+import type { OptionNames } from '../protocol/option-names.js';
+import { checkOptionNames } from './unknown-options.js';
 
 /** How a client may reach the server: a WebSocket, Server-Sent Events down with POSTs up, or HTTP long-polling. */
 export type TransportName = 'websocket' | 'sse' | 'polling';

@@ -41,7 +41,8 @@ test('an unknown option throws a TypeError naming it, and what to use instead fo
     [{ reconnectionDelay: 500 }, /option reconnectionDelay is unknown; use reconnect\.delay instead/],
     [{ timeout: 5000 }, /option timeout is unknown; use connectTimeout instead/],
     [{ reconnect: { baseMs: 10 } }, /option reconnect\.baseMs is unknown; use reconnect\.delay instead/],
-    [{ bufferLimit: { frames: 10 } }, /option bufferLimit\.frames is unknown; the options are auth, namespace, reconnect/],
+    [{ bufferLimit: { maximum: 10 } }, /option bufferLimit\.maximum is unknown; the options are bufferLimit\.count, bufferLimit\.bytes/],
+    [{ reconect: true }, /option reconect is unknown; did you mean reconnect\?/],
     [{ transport: ['polling'] }, /option transport is unknown/],
   ] as const) {
     assert.throws(() => connect(url, options as never), (err: unknown) => err instanceof TypeError && message.test(err.message), String(message));
