@@ -259,7 +259,7 @@ export class Connection implements SessionCarrier, RouterCarrier {
     return {
       onOpen,
       onText: (text) => this.receive(text),
-      onBinary: () => this.router.reportToPrimary(new SwitchboardError(ErrorCode.BinaryNotSupported, 'the server sent a binary frame; protocol v1 carries JSON text only')),
+      onBinary: () => this.router.reportToPrimary(new SwitchboardError(ErrorCode.MalformedBinary, 'binary messages are not read yet')),
       onClose: (closed) => this.transportClosed(closed),
     };
   }

@@ -1,3 +1,4 @@
+import { encodeTextForm, hasBinary, reviveBinary, splitBinaryMessage } from './binary.js';
 import { MAX_FRAME_DEPTH, MAX_HISTORY_LIMIT, MAX_NAME_LENGTH } from './constants.js';
 import { ErrorCode } from './error-codes.js';
 import { SwitchboardError } from './errors.js';
@@ -10,10 +11,13 @@ export type DecodeResult<F> =
   | { ok: true; frame: F }
   | { ok: false; error: ErrorPayload; ref?: number };
 
-/** Serialize a frame. Throws `SwitchboardError('unserializable')` for BigInt, cycles and the like. */
+/**
+ * Serialize a frame; one whose `data` holds binary values in the text form (see binary.ts).
+ * Throws `SwitchboardError('unserializable')` for BigInt, cycles and the like.
+ */
 export function encodeFrame(frame: Frame): string {
   try {
-    return JSON.stringify(frame);
+    return 'data' in frame && hasBinary(frame.data) ? encodeTextForm(frame) : JSON.stringify(frame);
   } catch (cause) {
     throw new SwitchboardError(ErrorCode.Unserializable, `payload cannot be encoded as JSON: ${(cause as Error).message}`, { cause });
   }
@@ -33,11 +37,32 @@ export function decodeServerFrame(text: string): DecodeResult<ServerFrame> {
   return decode(text, serverValidators, undefined) as DecodeResult<ServerFrame>;
 }
 
+/** Decode a binary message sent by a client (see binary.ts): its header as a frame, its attachments in place of the markers. */
+export function decodeClientBinary(message: Uint8Array): DecodeResult<ClientFrame> {
+  return decodeBinary(message, clientValidators, MAX_FRAME_DEPTH) as DecodeResult<ClientFrame>;
+}
+
+/** Decode a binary message sent by a server (used by the SDK). */
+export function decodeServerBinary(message: Uint8Array): DecodeResult<ServerFrame> {
+  return decodeBinary(message, serverValidators, undefined) as DecodeResult<ServerFrame>;
+}
+
+function decodeBinary(message: Uint8Array, validators: Readonly<Record<string, Validator>>, maxDepth: number | undefined): DecodeResult<Frame> {
+  const parts = splitBinaryMessage(message);
+  if (typeof parts === 'string') return fail(ErrorCode.MalformedBinary, `binary message: ${parts}`);
+  return decode(parts.header, validators, maxDepth, parts.attachments);
+}
+
 type FrameObject = Record<string, unknown>;
 /** Returns a problem description, or undefined when the frame is valid. */
 type Validator = (f: FrameObject) => string | undefined;
 
-function decode(text: string, validators: Readonly<Record<string, Validator>>, maxDepth: number | undefined): DecodeResult<Frame> {
+function decode(
+  text: string,
+  validators: Readonly<Record<string, Validator>>,
+  maxDepth: number | undefined,
+  attachments?: Uint8Array[],
+): DecodeResult<Frame> {
   let value: unknown;
   try {
     // Iterative in V8: any depth parses; the depth is checked below.
@@ -60,6 +85,13 @@ function decode(text: string, validators: Readonly<Record<string, Validator>>, m
   if (!validate) return fail(ErrorCode.UnknownFrameType, `unknown frame type "${truncate(f.type)}"`, ref);
   const problem = validate(f);
   if (problem) return fail(ErrorCode.BadRequest, `${f.type} frame: ${problem}`, ref);
+  // Only event and reply frames carry application data, so only theirs may be binary; on
+  // other frames `bin` is an unknown field, ignored as the protocol says.
+  const carriesData = f.type === 'event' || f.type === 'reply';
+  if (attachments || (carriesData && f.bin !== undefined)) {
+    const binaryProblem = carriesData ? reviveBinary(f, attachments) : 'only event and reply frames carry binary data';
+    if (binaryProblem) return fail(ErrorCode.MalformedBinary, `${f.type} frame: ${binaryProblem}`, ref);
+  }
   return { ok: true, frame: f as unknown as Frame };
 }
 

@@ -12,8 +12,8 @@ export const ErrorCode = {
   UnknownFrameType: 'unknown_frame_type',
   /** A known frame with missing or invalid fields, or a reserved event name. */
   BadRequest: 'bad_request',
-  /** A binary WebSocket frame; protocol v1 carries JSON text frames only. */
-  BinaryNotSupported: 'binary_not_supported',
+  /** Binary data that cannot be read: a binary message's layout, a marker, `bin`, or base64 (PROTOCOL.md, Binary data). */
+  MalformedBinary: 'malformed_binary',
   /** The first frame was not a valid `hello`, or the handshake failed otherwise. Close 4000. */
   BadHandshake: 'bad_handshake',
   /** The handshake did not complete in time (no `hello`, or undecided middleware). Close 4001. */

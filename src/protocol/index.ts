@@ -1,6 +1,7 @@
 export * from './constants.js';
 export * from './frames.js';
 export * from './codec.js';
+export { BINARY_MARKER, isBinary, type BinaryData } from './binary.js';
 export * from './error-codes.js';
 export { CloseCode, shouldReconnectAfter } from './close-codes.js';
 export { CLOSE_CODES, closeCodeInfo, type CloseCodeInfo } from './close-code-table.js';
