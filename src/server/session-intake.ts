@@ -145,7 +145,7 @@ export class FrameIntake {
     const { outbox } = this.services;
     if (binary) {
       if (!handshaken) outbox.fail(session, ErrorCode.BadHandshake, 'the first frame must be a JSON text hello frame', CloseCode.BadHandshake);
-      else outbox.sendError(session, { code: ErrorCode.BinaryNotSupported, message: 'protocol switchboard.v1 carries JSON text frames only' });
+      else outbox.sendError(session, { code: ErrorCode.MalformedBinary, message: 'binary messages are not read yet' });
       return;
     }
     decoded ??= decodeClientFrame(data);

@@ -390,7 +390,7 @@ export class FrameFuzzer {
   private binary(view: ConnectionView): FuzzMessage {
     const r = this.rng;
     const payload = r.chance(0.5) ? this.bytes(r.int(0, 300)) : Buffer.from(JSON.stringify(this.template(view)));
-    return this.message('binary', Opcode.Binary, payload, { kind: 'answer', codes: [ErrorCode.BinaryNotSupported] });
+    return this.message('binary', Opcode.Binary, payload, { kind: 'answer', codes: [ErrorCode.MalformedBinary] });
   }
 
   private invalidUtf8(view: ConnectionView): FuzzMessage {
