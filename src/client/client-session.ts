@@ -68,7 +68,8 @@ export class ClientSession {
 
   /** The hello that resumes the session at this instant, for an upgrade to WebSocket. */
   resumeHello(namespace: string): string {
-    return encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, ns: namespace, resume: this.mirror.resumeToken, received: this.received });
+    // Always on a WebSocket: it asks for binary messages, as any hello on one does.
+    return encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, ns: namespace, resume: this.mirror.resumeToken, received: this.received, binary: true });
   }
 
   /**
@@ -151,11 +152,11 @@ export class ClientSession {
    * forget what it kept for a resume: at a quarter of what it keeps (see ackCadence), and at
    * the latest ACK_DELAY_MS after the first frame not yet acknowledged.
    */
-  count(text: string): void {
+  count(size: number): void {
     this.received++;
     if (this.mirror.resumeToken === undefined) return; // no resume: the server keeps nothing
     this.unackedFrames++;
-    this.unackedSize += text.length;
+    this.unackedSize += size;
     if (this.unackedFrames >= this.ackEvery.frames || this.unackedSize >= this.ackEvery.size) this.acknowledge();
     else if (this.ackTimer === undefined) {
       this.ackTimer = setTimeout(() => this.acknowledge(), ACK_DELAY_MS);

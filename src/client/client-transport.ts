@@ -22,7 +22,8 @@ export interface TransportHandlers {
   onOpen(): void;
   /** One frame from the server, as JSON text. */
   onText(text: string): void;
-  onBinary(): void;
+  /** One binary message from the server (WebSocket only; see protocol/binary.ts). */
+  onBinary(message: Uint8Array): void;
   /** Called at most once, and never after close() or abandon(). */
   onClose(closed: TransportClosed): void;
 }
@@ -35,8 +36,14 @@ export interface TransportHandlers {
 export interface ClientTransport {
   readonly kind: TransportKind;
   readonly isOpen: boolean;
-  /** Send a text frame. False when the connection is not open, so the caller can keep the frame. */
+  /**
+   * Send a frame. One in the text form of binary data goes as the transport carries binary
+   * data best (a WebSocket: a binary message). False when the connection is not open, so the
+   * caller can keep the frame.
+   */
   send(text: string): boolean;
+  /** Bytes send(text) would put in one message of this transport (what the server's maxMessageBytes counts). */
+  frameBytes(text: string): number;
   /** Close from our side. No onClose follows: the caller already knows why it closed. */
   close(code: number, reason: string): void;
 }

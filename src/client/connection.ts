@@ -1,5 +1,5 @@
 import { CloseCode } from '../protocol/close-codes.js';
-import { decodeServerFrame, encodeFrame } from '../protocol/codec.js';
+import { decodeServerBinary, decodeServerFrame, type DecodeResult, encodeFrame, utf8ByteLength } from '../protocol/codec.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
@@ -104,6 +104,16 @@ export class Connection implements SessionCarrier, RouterCarrier {
   /** The server's frame limit from the last welcome (kept while offline: it is the best guess). */
   get maxMessageBytes(): number | undefined {
     return this.limit;
+  }
+
+  /** Bytes of a frame as the transport in use would send it (without one: the text form, the larger). */
+  frameBytes(text: string): number {
+    return this.transport?.frameBytes(text) ?? utf8ByteLength(text);
+  }
+
+  /** frameBytes() of a frame carrying binary data. */
+  binaryFrameBytes(text: string): number {
+    return this.frameBytes(text);
   }
 
   member(namespace: string): NamespaceMember | undefined {
@@ -217,6 +227,8 @@ export class Connection implements SessionCarrier, RouterCarrier {
     try {
       const auth = await resolveAuth(this.router.primary?.auth);
       const frame: HelloFrame = { type: 'hello', v: PROTOCOL_VERSION, ns: this.options.namespace, auth };
+      // Frames carrying binary data then come as binary messages; HTTP transports carry their text form.
+      if (kind === 'websocket') frame.binary = true;
       this.session.present(frame);
       // Encoded before the socket opens, so an auth payload JSON cannot carry fails here, not in onopen.
       hello = encodeFrame(frame);
@@ -258,17 +270,17 @@ export class Connection implements SessionCarrier, RouterCarrier {
   private transportHandlers(onOpen: () => void): TransportHandlers {
     return {
       onOpen,
-      onText: (text) => this.receive(text),
-      onBinary: () => this.router.reportToPrimary(new SwitchboardError(ErrorCode.MalformedBinary, 'binary messages are not read yet')),
+      onText: (text) => this.receive(decodeServerFrame(text), text.length),
+      onBinary: (message) => this.receive(decodeServerBinary(message), message.length),
       onClose: (closed) => this.transportClosed(closed),
     };
   }
 
-  private receive(text: string): void {
+  /** `size`: the frame's length on the wire (acknowledgements are paced by it). */
+  private receive(decoded: DecodeResult<ServerFrame>, size: number): void {
     this.watchdog?.touch();
     // Every frame after the welcome counts, readable or not: the server numbers what it sent.
-    if (this.phase === 'open') this.session.count(text);
-    const decoded = decodeServerFrame(text);
+    if (this.phase === 'open') this.session.count(size);
     if (!decoded.ok) {
       this.router.reportToPrimary(new SwitchboardError(decoded.error.code, `unreadable frame from the server: ${decoded.error.message}`));
       return;

@@ -1,4 +1,5 @@
 import { CloseCode } from '../protocol/close-codes.js';
+import { utf8ByteLength } from '../protocol/codec.js';
 import type { HttpTransport, HttpTransportOptions, TransportClosed, TransportHandlers } from './client-transport.js';
 import { FramePoster } from './frame-poster.js';
 import type { HttpEndpoint } from './http-endpoint.js';
@@ -38,10 +39,15 @@ export abstract class HttpTransportBase implements HttpTransport {
     return this.opened && !this.done;
   }
 
+  /** Frames carrying binary data go as they are: in the text form (HTTP bodies and event streams carry text). */
   send(text: string): boolean {
     if (!this.isOpen) return false;
     this.poster?.send(text);
     return true;
+  }
+
+  frameBytes(text: string): number {
+    return utf8ByteLength(text);
   }
 
   /**

@@ -29,7 +29,13 @@ export async function runRequestHandler(handler: Listener | undefined, event: st
  * Encode the reply to request `ref`. A reply that cannot be sent as is (not JSON, or over
  * the server's size limit) becomes an error reply, so the server's request never hangs.
  */
-export function encodeReply(ref: number, outcome: HandlerOutcome, maxMessageBytes: number | undefined): string {
+export function encodeReply(
+  ref: number,
+  outcome: HandlerOutcome,
+  maxMessageBytes: number | undefined,
+  /** Bytes of a frame as the connection sends it (a binary message on a WebSocket). */
+  frameBytes: (text: string) => number = utf8ByteLength,
+): string {
   if (!outcome.ok) return encodeFrame({ type: 'reply', ref, error: outcome.error });
   let text: string;
   try {
@@ -38,7 +44,7 @@ export function encodeReply(ref: number, outcome: HandlerOutcome, maxMessageByte
     const payload = error instanceof SwitchboardError ? error.toPayload() : { code: ErrorCode.Unserializable, message: String(error) };
     return encodeFrame({ type: 'reply', ref, error: payload });
   }
-  const bytes = utf8ByteLength(text);
+  const bytes = frameBytes(text);
   if (maxMessageBytes !== undefined && bytes > maxMessageBytes) {
     return encodeFrame({
       type: 'reply',

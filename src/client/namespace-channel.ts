@@ -86,7 +86,7 @@ export class NamespaceChannel implements NamespaceMember {
     assertEventName(event);
     const text = encodeFrame(this.eventFrame(event, data));
     const bytes = utf8ByteLength(text);
-    const tooBig = this.sender.sizeError(bytes);
+    const tooBig = this.sender.sizeError(this.sender.wireBytes(text, bytes));
     if (tooBig) throw tooBig;
     this.sender.emit(text, bytes);
   }
@@ -100,7 +100,7 @@ export class NamespaceChannel implements NamespaceMember {
     assertEventName(event);
     if (!this.sender.canSendNow) return;
     const text = encodeFrame(this.eventFrame(event, data));
-    const tooBig = this.sender.sizeError(utf8ByteLength(text));
+    const tooBig = this.sender.sizeError(this.sender.wireBytes(text, utf8ByteLength(text)));
     if (tooBig) throw tooBig;
     this.connection.outbound.sendNow(text);
   }
@@ -335,7 +335,7 @@ export class NamespaceChannel implements NamespaceMember {
     if (!outcome.ok && outcome.thrown !== undefined) {
       this.emitter.emit('error', outcome.thrown instanceof Error ? outcome.thrown : new Error(String(outcome.thrown)));
     }
-    send(encodeReply(ref, outcome, this.connection.maxMessageBytes));
+    send(encodeReply(ref, outcome, this.connection.maxMessageBytes, (text) => this.connection.frameBytes(text)));
   }
 
   private sendReplyError(ref: number, code: string, message: string): void {

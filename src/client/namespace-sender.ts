@@ -1,3 +1,4 @@
+import { mayCarryBinary } from '../protocol/binary.js';
 import { encodeFrame, utf8ByteLength } from '../protocol/codec.js';
 import { ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -15,6 +16,8 @@ export interface SenderCarrier {
   readonly outbound: Outbound;
   /** The server's frame limit from the last welcome. */
   readonly maxMessageBytes: number | undefined;
+  /** Bytes of a frame carrying binary data as the connection would send it now (a binary message on a WebSocket). */
+  binaryFrameBytes(text: string): number;
 }
 
 /**
@@ -76,7 +79,7 @@ export class NamespaceSender {
       return reply;
     }
     const bytes = utf8ByteLength(text);
-    const tooBig = this.sizeError(bytes);
+    const tooBig = this.sizeError(this.wireBytes(text, bytes));
     if (tooBig) {
       requests.fail(ref, tooBig);
       return reply;
@@ -108,7 +111,7 @@ export class NamespaceSender {
     this.track(ref, reply);
     try {
       const frame = encodeFrame(build(ref));
-      const tooBig = this.sizeError(outbox.sizeWithSeq(frame));
+      const tooBig = this.sizeError(this.wireBytes(frame, outbox.sizeWithSeq(frame), outbox.seqBytes()));
       if (tooBig) throw tooBig;
       outbox.add(ref, this.namespace, frame);
     } catch (error) {
@@ -169,6 +172,15 @@ export class NamespaceSender {
     this.buffer.clear();
   }
 
+  /**
+   * Bytes of a frame as it would go out now: `utf8Bytes` (its UTF-8 size, counted by the
+   * caller) unless it carries binary data, which a WebSocket sends as a smaller binary
+   * message; `extra` is added to that (a reliable publish's sequence number).
+   */
+  wireBytes(text: string, utf8Bytes: number, extra = 0): number {
+    return mayCarryBinary(text) ? this.carrier.binaryFrameBytes(text) + extra : utf8Bytes;
+  }
+
   sizeError(bytes: number): SwitchboardError | undefined {
     const max = this.carrier.maxMessageBytes;
     if (max === undefined || bytes <= max) return undefined;
@@ -192,7 +204,7 @@ export class NamespaceSender {
     // Entries go in buffer order, so a live one is first; one that timed out is gone from the buffer.
     if (epoch !== this.epoch || !this.isConnected() || this.buffer.peek() !== entry) return undefined;
     this.buffer.shift();
-    const tooBig = this.sizeError(entry.bytes);
+    const tooBig = this.sizeError(this.wireBytes(entry.text, entry.bytes));
     if (tooBig) {
       // The limit is only known from a welcome, so a frame buffered before one can turn out too big.
       if (entry.ref !== undefined) this.carrier.requests.fail(entry.ref, tooBig);
@@ -215,7 +227,7 @@ export class NamespaceSender {
     if (epoch !== this.epoch || !this.isConnected() || entry.seq !== undefined || outbox.get(entry.ref) !== entry) return undefined;
     const text = outbox.stamp(entry);
     // The limit comes with each welcome, so it may have shrunk since the call.
-    const tooBig = this.sizeError(utf8ByteLength(text));
+    const tooBig = this.sizeError(this.wireBytes(text, utf8ByteLength(text)));
     if (tooBig) {
       this.carrier.requests.fail(entry.ref, tooBig);
       return undefined;

@@ -57,6 +57,11 @@ export class ReliableOutbox {
     return this.totalBytes;
   }
 
+  /** Bytes the next sequence number adds to a frame. */
+  seqBytes(): number {
+    return seqSuffix(this.nextSeq).length - 1;
+  }
+
   /** Size of `frame` once stamped with the next sequence number. */
   sizeWithSeq(frame: string): number {
     return utf8ByteLength(frame) - 1 + seqSuffix(this.nextSeq).length;

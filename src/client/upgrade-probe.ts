@@ -102,7 +102,8 @@ export class UpgradeProbe {
     const handlers: TransportHandlers = {
       onOpen: () => void this.opened(attempt),
       onText: (text) => (attempt.sink ? attempt.sink.onText(text) : this.received(attempt, text)),
-      onBinary: () => attempt.sink?.onBinary(),
+      // Before the switch only the welcome (text) is awaited: the session's frames follow it.
+      onBinary: (message) => attempt.sink?.onBinary(message),
       onClose: (closed) => (attempt.sink ? attempt.sink.onClose(closed) : this.failed(attempt, describe(closed))),
     };
     try {

@@ -22,11 +22,13 @@ export interface WebSocketLike {
   /** The subprotocol the server selected ('' when none). */
   readonly protocol: string;
   readonly bufferedAmount: number;
+  /** How binary messages arrive; the SDK sets 'arraybuffer'. */
+  binaryType: string;
   onopen: WebSocketListener<unknown> | null;
   onmessage: WebSocketListener<MessageEventLike> | null;
   onclose: WebSocketListener<CloseEventLike> | null;
   onerror: WebSocketListener<unknown> | null;
-  send(data: string): void;
+  send(data: string | ArrayBufferView | ArrayBuffer): void;
   close(code?: number, reason?: string): void;
 }
 

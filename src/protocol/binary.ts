@@ -27,6 +27,18 @@ export function isBinary(value: unknown): value is BinaryData {
   return typeof value === 'object' && value !== null && (ArrayBuffer.isView(value) || value instanceof ArrayBuffer);
 }
 
+/**
+ * A Blob (or File) cannot be sent: its bytes can only be read asynchronously, and JSON
+ * would turn it into `{}` without a word. Encoding a frame holding one throws.
+ */
+function isBlob(value: object): boolean {
+  return typeof Blob !== 'undefined' && value instanceof Blob;
+}
+
+function refuseBlob(): never {
+  throw new TypeError('a Blob cannot be sent: read it first (await blob.arrayBuffer()) and send the ArrayBuffer or a Uint8Array');
+}
+
 /** The bytes of a binary value, as a view (no copy). */
 export function bytesOf(value: BinaryData): Uint8Array {
   return value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
@@ -38,7 +50,8 @@ export function bytesOf(value: BinaryData): Uint8Array {
  */
 export function hasBinary(value: unknown, depth = 0): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  if (isBinary(value)) return true;
+  // A Blob takes the binary path too, whose encoders refuse it.
+  if (isBinary(value) || isBlob(value)) return true;
   if (depth > MAX_WALK_DEPTH) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (hasBinary(value[i], depth + 1)) return true;
@@ -62,7 +75,7 @@ export function encodeTextForm(frame: object): string {
   let count = 0;
   const json = JSON.stringify(frame, function (this: Record<string, unknown>, key: string, value: unknown) {
     const raw = this[key];
-    if (!isBinary(raw)) return value;
+    if (!isBinary(raw)) return typeof raw === 'object' && raw !== null && isBlob(raw) ? refuseBlob() : value;
     count++;
     return { [BINARY_MARKER]: toBase64(bytesOf(raw)) };
   });
@@ -76,7 +89,7 @@ export function encodeBinaryMessage(frame: object): Uint8Array {
   const attachments: Uint8Array[] = [];
   const json = JSON.stringify(frame, function (this: Record<string, unknown>, key: string, value: unknown) {
     const raw = this[key];
-    if (!isBinary(raw)) return value;
+    if (!isBinary(raw)) return typeof raw === 'object' && raw !== null && isBlob(raw) ? refuseBlob() : value;
     attachments.push(bytesOf(raw));
     return { [BINARY_MARKER]: attachments.length - 1 };
   });

@@ -163,6 +163,7 @@ const clientValidators: Readonly<Record<string, Validator>> = {
       checkNs(f.ns),
       f.resume === undefined || typeof f.resume === 'string' ? undefined : '"resume" must be a string',
       f.received === undefined || isRef(f.received) ? undefined : '"received" must be a non-negative integer',
+      f.binary === undefined || typeof f.binary === 'boolean' ? undefined : '"binary" must be a boolean',
     ),
   ack: (f) => (isRef(f.received) ? undefined : '"received" must be a non-negative integer'),
   connect: (f) => first(checkRef(f.ref, true), f.ns === undefined ? '"ns" is required' : checkNs(f.ns)),

@@ -85,6 +85,8 @@ export interface HelloFrame {
   resume?: string;
   /** With `resume`: how many frames the client received after welcomes of that session. */
   received?: number;
+  /** On a WebSocket: send frames carrying binary data to this connection as binary messages (see PROTOCOL.md, "Binary data"). */
+  binary?: boolean;
 }
 
 /**

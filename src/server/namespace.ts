@@ -1,5 +1,6 @@
 import { DurableRooms, type RoomMatcher, streamKey } from '../delivery/durable-rooms.js';
 import type { HistoryLimits } from '../delivery/stream-store.js';
+import { reviveBinary } from '../protocol/binary.js';
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
@@ -172,8 +173,10 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
       );
     }
     const publications = read.entries.map((e): Publication => {
-      const { event, data } = JSON.parse(e.payload) as { event: string; data?: unknown };
-      return { event, data, position: e.position };
+      const frame = JSON.parse(e.payload) as { event: string; data?: unknown; bin?: number };
+      // Stored in the text form: its binary data comes back as Uint8Array, as it was published.
+      if (frame.bin !== undefined) reviveBinary(frame as unknown as Record<string, unknown>);
+      return { event: frame.event, data: frame.data, position: e.position };
     });
     return { publications, position: read.position };
   }

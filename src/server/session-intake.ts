@@ -1,4 +1,4 @@
-import { decodeClientFrame, type DecodeResult } from '../protocol/codec.js';
+import { decodeClientBinary, decodeClientFrame, type DecodeResult } from '../protocol/codec.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ClientFrame } from '../protocol/frames.js';
@@ -39,10 +39,8 @@ export const FREE_CREDIT_MAX = 1000;
 /** Frames that answer the server: not counted against the rate (see withinRate). */
 const FREE_FRAMES: ReadonlySet<ClientFrame['type']> = new Set(['pong', 'ack', 'reply']);
 
-export interface QueuedFrame {
-  data: string;
-  binary: boolean;
-}
+/** A text frame's JSON, or a binary message's bytes (see protocol/binary.ts). */
+export type QueuedFrame = string | Uint8Array;
 
 /**
  * Sessions' incoming frames: counted against the connection's rate, decoded, and
@@ -64,17 +62,17 @@ export class FrameIntake {
   }
 
   /** A frame from the session's connection. */
-  receive(session: IntakeSession, data: string, binary: boolean): void {
+  receive(session: IntakeSession, data: QueuedFrame): void {
     let decoded: DecodeResult<ClientFrame> | undefined;
     if (session.helloReceived) {
       session.heardAfterHello = true;
       if (session.frameRate) {
-        decoded = binary ? undefined : decodeClientFrame(data);
+        decoded = decodeFrame(data);
         if (!this.withinRate(session, session.frameRate, decoded)) return;
       }
     }
     session.helloReceived = true;
-    this.take(session, data, binary, decoded);
+    this.take(session, data, decoded);
   }
 
   /** A frame was sent to the client: one more answer to it is free. */
@@ -87,13 +85,13 @@ export class FrameIntake {
     const queued = from.queue ?? [];
     from.queue = undefined;
     to.frameRate = from.frameRate;
-    for (const frame of queued) if (!to.over) this.take(to, frame.data, frame.binary);
+    for (const frame of queued) if (!to.over) this.take(to, frame);
   }
 
   /** A frame the rate let through: process it now, or queue it behind a pending handshake, connect or join. */
-  private take(session: IntakeSession, data: string, binary: boolean, decoded?: DecodeResult<ClientFrame>): void {
+  private take(session: IntakeSession, data: QueuedFrame, decoded?: DecodeResult<ClientFrame>): void {
     if (!session.busy) {
-      this.process(session, data, binary, decoded);
+      this.process(session, data, decoded);
       return;
     }
     const queue = (session.queue ??= []);
@@ -101,7 +99,7 @@ export class FrameIntake {
       this.services.outbox.fail(session, ErrorCode.Overloaded, `more than ${this.options.maxQueuedFrames} frames sent while a handshake, connect or join was pending`, CloseCode.PolicyViolation);
       return;
     }
-    queue.push({ data, binary });
+    queue.push(data);
   }
 
   /**
@@ -140,15 +138,14 @@ export class FrameIntake {
     return false;
   }
 
-  private process(session: IntakeSession, data: string, binary: boolean, decoded?: DecodeResult<ClientFrame>): void {
+  private process(session: IntakeSession, data: QueuedFrame, decoded?: DecodeResult<ClientFrame>): void {
     const handshaken = session.welcomed;
     const { outbox } = this.services;
-    if (binary) {
-      if (!handshaken) outbox.fail(session, ErrorCode.BadHandshake, 'the first frame must be a JSON text hello frame', CloseCode.BadHandshake);
-      else outbox.sendError(session, { code: ErrorCode.MalformedBinary, message: 'binary messages are not read yet' });
+    if (!handshaken && typeof data !== 'string') {
+      outbox.fail(session, ErrorCode.BadHandshake, 'the first frame must be a JSON text hello frame, not a binary message', CloseCode.BadHandshake);
       return;
     }
-    decoded ??= decodeClientFrame(data);
+    decoded ??= decodeFrame(data);
     if (!decoded.ok) {
       if (!handshaken) outbox.fail(session, ErrorCode.BadHandshake, `the first frame must be a valid hello: ${decoded.error.message}`, CloseCode.BadHandshake);
       else if (decoded.ref !== undefined) outbox.replyError(session, decoded.ref, decoded.error);
@@ -157,7 +154,11 @@ export class FrameIntake {
     }
     const frame = decoded.frame;
     if (!handshaken) {
-      if (frame.type === 'hello') this.exclusive(session, this.services.handshake.hello(session, frame));
+      if (frame.type === 'hello') {
+        // Per connection: a resume or an upgrade onto another WebSocket says it again in its own hello.
+        if (frame.binary === true) session.link?.acceptBinary?.();
+        this.exclusive(session, this.services.handshake.hello(session, frame));
+      }
       else outbox.fail(session, ErrorCode.BadHandshake, `the first frame must be a hello, got "${frame.type}"`, CloseCode.BadHandshake);
       return;
     }
@@ -174,10 +175,14 @@ export class FrameIntake {
         session.busy = false;
         while (!session.busy && !session.over && session.queue !== undefined && session.queue.length > 0) {
           const next = session.queue.shift() as QueuedFrame;
-          this.process(session, next.data, next.binary);
+          this.process(session, next);
         }
       });
   }
+}
+
+function decodeFrame(data: QueuedFrame): DecodeResult<ClientFrame> {
+  return typeof data === 'string' ? decodeClientFrame(data) : decodeClientBinary(data);
 }
 
 /** The ref of a request frame (a `reply`'s ref belongs to the server's requests). */

@@ -174,12 +174,12 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
   // The transport handlers: `from` tells the current connection from one this session
   // replaced (its late events are ignored); calls from inside the session pass none.
 
-  onFrame(data: string, binary: boolean, from?: Transport): void {
+  onFrame(data: string | Uint8Array, from?: Transport): void {
     if (from !== undefined && from !== this.transport) return;
     // A flooder being closed keeps sending until the close lands: nothing of it is read.
     if (this.over || this.closeReason === DisconnectReason.RateLimited) return;
     this.lastSeen = heartbeatNow();
-    this.host.intake.receive(this, data, binary);
+    this.host.intake.receive(this, data);
   }
 
   onPong(from?: Transport): void {

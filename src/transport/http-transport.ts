@@ -43,7 +43,7 @@ export abstract class HttpTransport implements Transport, CoalescedWriter {
     this.handlers = handlers;
     const early = this.early;
     this.early = undefined;
-    if (early) for (const text of early) handlers.onFrame(text, false, this);
+    if (early) for (const text of early) handlers.onFrame(text, this);
     if (this.closeReported && this.closedAs) handlers.onClose(this.closedAs.code, this.closedAs.reason, this);
   }
 
@@ -61,7 +61,7 @@ export abstract class HttpTransport implements Transport, CoalescedWriter {
   /** One frame of a POST body, in order. */
   receive(text: string): void {
     if (!this.isOpen) return;
-    if (this.handlers) this.handlers.onFrame(text, false, this);
+    if (this.handlers) this.handlers.onFrame(text, this);
     else (this.early ??= []).push(text);
   }
 

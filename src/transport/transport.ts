@@ -6,8 +6,8 @@ import type { SharedFrame } from './shared-frame.js';
  * core never branches on the transport.
  */
 export interface TransportHandlers {
-  /** One complete incoming frame. `binary` frames are not part of protocol v1. */
-  onFrame(data: string, binary: boolean, from: Transport): void;
+  /** One complete incoming frame: a text frame's JSON, or a binary message's bytes (WebSocket only; see protocol/binary.ts). */
+  onFrame(data: string | Uint8Array, from: Transport): void;
   /** Transport-level liveness signal (a WebSocket pong); app frames count too. */
   onPong(from: Transport): void;
   /** Called exactly once, whoever closed. */
@@ -26,11 +26,17 @@ export interface Transport {
    */
   attach(handlers: TransportHandlers): void;
   /**
-   * Send one text frame: a string, or a frame encoded once for many connections. Frames
+   * Send one frame: a string, or a frame encoded once for many connections. Frames
    * leave in the order of send() calls; those of one event-loop turn may leave together
    * at its end. Nothing is sent once the connection is closing.
    */
   send(frame: string | SharedFrame): void;
+  /**
+   * The client asked for binary messages (hello `"binary": true`): from now on, frames in the
+   * text form of binary data go to it as binary messages. Only transports that carry binary
+   * messages (WebSocket) have it; the others keep sending the text form.
+   */
+  acceptBinary?(): void;
   /** Send a transport-level ping if the transport has one. */
   ping(): void;
   /** Close with a close code and a short reason (at most 123 bytes of UTF-8), after the frames already sent. */

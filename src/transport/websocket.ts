@@ -1,16 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { mayCarryBinary, textFormToBinaryMessage } from '../protocol/binary.js';
 import { SUBPROTOCOL } from '../protocol/constants.js';
 import { rejectUpgrade } from './http-reject.js';
 import { RequestInfoRecorder } from './request-info.js';
 import type { SharedFrame } from './shared-frame.js';
 import type { Transport, TransportHandlers, TransportRequestInfo } from './transport.js';
-import { textFrame } from './websocket-frame.js';
+import { binaryFrame, headerLengthOf, textFrame } from './websocket-frame.js';
 import { writeCoalescer, type CoalescedWriter } from './write-coalescer.js';
 
 export interface WebSocketEndpointOptions {
-  /** Largest incoming frame in bytes; ws closes with 1009 past it, before buffering the rest. */
+  /** Largest incoming message in bytes, text or binary; ws closes with 1009 past it, before buffering the rest. */
   maxMessageBytes: number;
   /** Opt-in permessage-deflate (off by default: its per-connection memory cost is large). */
   perMessageDeflate: boolean;
@@ -61,6 +62,7 @@ class TransportWebSocket extends WebSocket {
 }
 
 const TEXT_FRAME = { binary: false } as const;
+const BINARY_FRAME = { binary: true } as const;
 
 /** Pong frames are small but a peer that pings without reading would have them pile up: past this many unsent bytes a ping goes unanswered. */
 const PONG_BUFFER_LIMIT = 64 * 1024;
@@ -130,7 +132,9 @@ export class WebSocketEndpoint {
  */
 export class WebSocketTransport implements Transport, CoalescedWriter {
   private handlers: TransportHandlers | undefined;
-  private early: { data: string; binary: boolean }[] | undefined;
+  private early: (string | Uint8Array)[] | undefined;
+  /** The client asked for binary messages (see acceptBinary). */
+  private binary = false;
   private closedAs: { code: number; reason: string } | undefined;
   /** The socket frames are written to; undefined when they go through `ws.send` (compression). */
   private readonly direct: Duplex | undefined;
@@ -165,18 +169,27 @@ export class WebSocketTransport implements Transport, CoalescedWriter {
     this.handlers = handlers;
     const early = this.early;
     this.early = undefined;
-    if (early) for (const f of early) handlers.onFrame(f.data, f.binary, this);
+    if (early) for (const data of early) handlers.onFrame(data, this);
     if (this.closedAs) handlers.onClose(this.closedAs.code, this.closedAs.reason, this);
   }
 
-  /** Queue a frame for this turn's write; frames leave in the order they were sent. */
+  acceptBinary(): void {
+    this.binary = true;
+  }
+
+  /**
+   * Queue a frame for this turn's write; frames leave in the order they were sent. A frame
+   * in the text form of binary data goes as a binary message if the client asked for them.
+   */
   send(frame: string | SharedFrame): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
+    const message = this.binary ? binaryMessageOf(frame) : undefined;
     if (!this.direct) {
-      this.ws.send(typeof frame === 'string' ? frame : frame.payload, TEXT_FRAME);
+      if (message) this.ws.send(message.subarray(headerLengthOf(message)), BINARY_FRAME);
+      else this.ws.send(typeof frame === 'string' ? frame : frame.payload, TEXT_FRAME);
       return;
     }
-    const bytes = typeof frame === 'string' ? textFrame(frame) : frame.wire;
+    const bytes = message ?? (typeof frame === 'string' ? textFrame(frame) : frame.wire);
     const queued = this.queued;
     if (queued === undefined) {
       this.queued = bytes;
@@ -220,10 +233,10 @@ export class WebSocketTransport implements Transport, CoalescedWriter {
 
   /** @internal */
   receive(data: RawData, binary: boolean): void {
-    // Text frames arrive as one Buffer (ws has validated the UTF-8).
-    const text = binary ? '' : (data as Buffer).toString();
-    if (this.handlers) this.handlers.onFrame(text, binary, this);
-    else (this.early ??= []).push({ data: text, binary });
+    // Both kinds arrive as one Buffer (binaryType 'nodebuffer'); ws has validated a text frame's UTF-8.
+    const frame = binary ? (data as Buffer) : (data as Buffer).toString();
+    if (this.handlers) this.handlers.onFrame(frame, this);
+    else (this.early ??= []).push(frame);
   }
 
   /** @internal */
@@ -242,3 +255,11 @@ export class WebSocketTransport implements Transport, CoalescedWriter {
   }
 }
 
+
+/** The complete binary frame of a frame in the text form of binary data; undefined for any other frame. */
+function binaryMessageOf(frame: string | SharedFrame): Buffer | undefined {
+  if (typeof frame !== 'string') return frame.binaryWire;
+  if (!mayCarryBinary(frame)) return undefined;
+  const message = textFormToBinaryMessage(frame);
+  return message ? binaryFrame(message) : undefined;
+}
