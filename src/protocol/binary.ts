@@ -135,8 +135,9 @@ export function splitBinaryMessage(message: Uint8Array): BinaryMessageParts | st
     if (at + 4 > message.length) return `attachment ${attachments.length} has no 4-byte length`;
     const length = view.getUint32(at);
     if (at + 4 + length > message.length) return `attachment ${attachments.length} (${length} bytes) runs past the end of the message`;
-    // A copy: a view would keep the whole receive buffer alive as long as the application keeps the data.
-    attachments.push(message.slice(at + 4, at + 4 + length));
+    // A copy, and a plain Uint8Array: a view would keep the whole receive buffer alive as long as
+    // the application keeps the data (and a Node Buffer's slice() is such a view).
+    attachments.push(new Uint8Array(message.subarray(at + 4, at + 4 + length)));
     at += 4 + length;
   }
   return { header, attachments };
