@@ -72,6 +72,20 @@ const BAD = [ErrorCode.BadRequest];
 
 type Frame = Record<string, unknown>;
 
+/** A binary message laid out as PROTOCOL.md says (u32 header length, header JSON, then u32 length and bytes per attachment), built here from the spec. */
+function binaryMessage(header: Frame, attachments: readonly Buffer[]): Buffer {
+  const json = Buffer.from(JSON.stringify(header));
+  const parts = [u32(json.length), json];
+  for (const a of attachments) parts.push(u32(a.length), a);
+  return Buffer.concat(parts);
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
 export class FrameFuzzer {
   /** Refs of generated requests: unique per generator, far from the small random refs of mutations. */
   private nextRef: number;
@@ -387,10 +401,67 @@ export class FrameFuzzer {
 
   // --- binary, UTF-8 and WebSocket framing --------------------------------------------------
 
+  /**
+   * Binary messages (PROTOCOL.md, "Binary data"): valid ones, ones whose layout is broken
+   * (an error frame: nothing in them can be trusted, not even a ref), ones whose header does
+   * not match their attachments (a reply with the ref), and random bytes.
+   */
   private binary(view: ConnectionView): FuzzMessage {
     const r = this.rng;
-    const payload = r.chance(0.5) ? this.bytes(r.int(0, 300)) : Buffer.from(JSON.stringify(this.template(view)));
-    return this.message('binary', Opcode.Binary, payload, { kind: 'answer', codes: [ErrorCode.MalformedBinary] });
+    const roll = r.int(0, 9);
+    if (roll < 3) {
+      const payload = r.chance(0.7) ? this.bytes(r.int(0, 300)) : Buffer.from(JSON.stringify(this.template(view)));
+      // Random bytes: nearly always a broken layout; a short header may parse, as anything but a valid frame.
+      return this.message('binary', Opcode.Binary, payload, { kind: 'answer', codes: [ErrorCode.MalformedBinary, ...MALFORMED, ...UNKNOWN, ...BAD, ...TOO_DEEP] });
+    }
+    const ref = this.ref();
+    // Well within maxMessageBytes: a valid message must not be refused for its size.
+    const largest = Math.max(64, Math.floor(this.target.maxMessageBytes / 8));
+    const attachments = Array.from({ length: r.int(1, 4) }, () => this.bytes(r.pick([0, 1, r.int(2, 64), r.int(64, largest)])));
+    const data = (): unknown[] => attachments.map((_, i) => (r.chance(0.5) ? { $bin: i } : { nested: [{ $bin: i }, this.json(1)] }));
+    const header: Frame = { type: 'event', event: r.pick(this.target.events), ref, data: data(), bin: attachments.length };
+    if (r.chance(0.2)) header.seq = r.int(1, 30);
+    if (roll < 6) return this.message('binary/valid', Opcode.Binary, binaryMessage(header, attachments), { kind: 'any' });
+    if (roll < 8) {
+      const wire = binaryMessage(header, attachments);
+      const headerLength = wire.readUInt32BE(0);
+      switch (r.int(0, 3)) {
+        case 0:
+          wire.writeUInt32BE(r.pick([wire.length, wire.length + r.int(1, 100), 0xffffffff]), 0);
+          break;
+        case 1: {
+          // An attachment length running past the end.
+          const at = 4 + headerLength;
+          wire.writeUInt32BE(wire.readUInt32BE(at) + r.int(1, 50_000), at);
+          break;
+        }
+        case 2:
+          // Cut inside the last attachment or its length.
+          return this.message('binary/layout', Opcode.Binary, wire.subarray(0, wire.length - r.int(1, Math.min(3, wire.length - 4 - headerLength))), { kind: 'answer', codes: [ErrorCode.MalformedBinary] });
+        default:
+          return this.message('binary/layout', Opcode.Binary, Buffer.concat([wire, this.bytes(r.int(1, 3))]), { kind: 'answer', codes: [ErrorCode.MalformedBinary] });
+      }
+      return this.message('binary/layout', Opcode.Binary, wire, { kind: 'answer', codes: [ErrorCode.MalformedBinary] });
+    }
+    // A readable header that does not match its attachments: answered with its ref.
+    switch (r.int(0, 4)) {
+      case 0:
+        header.bin = r.pick([attachments.length + 1, 0, -1, 1.5, '1', null]);
+        break;
+      case 1:
+        delete header.bin;
+        break;
+      case 2:
+        (header.data as unknown[])[0] = { $bin: r.pick([attachments.length, -1, 0.5, 'x', null]) };
+        break;
+      case 3:
+        header.data = [...(header.data as unknown[]), { $bin: 0 }];
+        header.bin = attachments.length;
+        break;
+      default:
+        attachments.push(this.bytes(r.int(0, 10)));
+    }
+    return this.message('binary/mismatch', Opcode.Binary, binaryMessage(header, attachments), { kind: 'answer', codes: [ErrorCode.MalformedBinary], ref });
   }
 
   private invalidUtf8(view: ConnectionView): FuzzMessage {

@@ -24,7 +24,7 @@ describe('client handshake', () => {
 
     const conn = await server.nextConnection();
     assert.equal(conn.protocol, 'switchboard.v1');
-    assert.deepEqual(await conn.nextFrame('hello'), { type: 'hello', v: 1, ns: '/', auth: { token: 'secret' } });
+    assert.deepEqual(await conn.nextFrame('hello'), { type: 'hello', v: 1, ns: '/', auth: { token: 'secret' }, binary: true });
     await connected;
 
     assert.equal(client.state, 'connected');
@@ -36,7 +36,7 @@ describe('client handshake', () => {
   it('calls an async auth function for the hello', async () => {
     const client = server.open({ namespace: '/chat', auth: async () => ({ token: 'fresh' }) });
     const conn = await server.nextConnection();
-    assert.deepEqual(await conn.nextFrame('hello'), { type: 'hello', v: 1, ns: '/chat', auth: { token: 'fresh' } });
+    assert.deepEqual(await conn.nextFrame('hello'), { type: 'hello', v: 1, ns: '/chat', auth: { token: 'fresh' }, binary: true });
     assert.equal(client.namespace, '/chat');
   });
 
