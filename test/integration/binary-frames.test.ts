@@ -344,6 +344,62 @@ describe('binary data on the wire', () => {
   });
 });
 
+describe('the opt-in belongs to each WebSocket connection', () => {
+  test('a session resumed on a new WebSocket gets what its hello asks for there, the frames kept while away included', async () => {
+    const { sb, url } = await startServer();
+    const a = await WireClient.open(url);
+    const welcome = await a.hello({ binary: true });
+    a.send({ type: 'join', ref: 1, room: 'r' });
+    await a.next({ type: 'reply', ref: 1 });
+    a.ws.terminate();
+    await a.closed;
+    await eventually(() => sb.connectionCount === 0, 'the server to see the drop');
+    sb.to('r').emit('while-away', BYTES);
+    // The new connection does not ask: it gets the text form, the kept frame included.
+    const b = await WireClient.open(url);
+    const resumed = await b.hello({ resume: welcome.resume, received: 1 });
+    assert.equal(resumed.resumed, true);
+    const kept = await b.next({ event: 'while-away' });
+    assert.equal(kept.binary, false);
+    assert.deepEqual(kept.frame.data, { $bin: B64 });
+    b.ws.terminate();
+    await b.closed;
+    await eventually(() => sb.connectionCount === 0, 'the server to see the drop');
+    sb.to('r').emit('away-again', BYTES);
+    // This one asks: binary messages, the kept frame included.
+    const c = await WireClient.open(url);
+    assert.equal((await c.hello({ resume: resumed.resume, received: 2, binary: true })).resumed, true);
+    const again = await c.next({ event: 'away-again' });
+    assert.equal(again.binary, true);
+    assert.deepEqual([...(again.attachments[0] as Buffer)], [...BYTES]);
+    c.close();
+    await sb.close();
+  });
+
+  test('the SDK moved from long-polling onto a WebSocket by the upgrade receives binary messages there', async () => {
+    const { sb, url } = await startServer();
+    const kinds: string[] = [];
+    /** ws, noting the kind of every message the SDK's WebSocket receives. */
+    class Recording extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols);
+        this.on('message', (_data: unknown, binary: boolean) => kinds.push(binary ? 'binary' : 'text'));
+      }
+    }
+    const client = connect(url, { transports: ['polling', 'websocket'], WebSocket: Recording });
+    try {
+      await eventually(() => client.connected && client.transport === 'websocket', 'the upgrade to a WebSocket');
+      const pushed = new Promise<unknown>((resolve) => client.on('push', resolve));
+      sb.emit('push', BYTES);
+      assert.deepEqual([...((await pushed) as Uint8Array)], [...BYTES]);
+      assert.equal(kinds.at(-1), 'binary');
+    } finally {
+      client.close();
+      await sb.close();
+    }
+  });
+});
+
 describe('binary data across a cluster on Redis', () => {
   let redis: Redis;
   const prefixes: string[] = [];
