@@ -79,6 +79,7 @@ before(async () => {
       sb.to(msg.room).emit('said', { text: msg.text });
       return { n: said.length, text: msg.text };
     });
+    socket.on('reverse', (bytes: Uint8Array) => (bytes instanceof Uint8Array ? bytes.slice().reverse() : 'not binary'));
   });
   http.listen(0, '127.0.0.1');
   await once(http, 'listening');
@@ -113,6 +114,49 @@ describe('the browser client', () => {
       { event: 'news', data: { headline: 'pushed by the server' }, room: 'lobby' },
     ]);
     assert.deepEqual(rec.states, [{ state: 'connected', previous: 'connecting', reason: 'handshake_ok' }]);
+    assert.deepEqual(problems, []);
+  });
+
+  test('binary data: a Uint8Array goes up and comes back as binary WebSocket messages; a Blob is refused', async () => {
+    const { page, problems } = await browser.newPage();
+    const frames: { direction: string; binary: boolean }[] = [];
+    page.on('websocket', (ws) => {
+      ws.on('framesent', ({ payload }) => frames.push({ direction: 'sent', binary: typeof payload !== 'string' }));
+      ws.on('framereceived', ({ payload }) => frames.push({ direction: 'received', binary: typeof payload !== 'string' }));
+    });
+    await page.goto(`${base}/`);
+    await page.waitForFunction(() => window.client?.connected, undefined, { timeout: 5000 });
+    const reply = await page.evaluate(async () => {
+      const back = (await window.client.emitWithAck('reverse', new Uint8Array([1, 2, 3, 250]))) as unknown;
+      return { isUint8Array: back instanceof Uint8Array, bytes: [...(back as Uint8Array)] };
+    });
+    assert.deepEqual(reply, { isUint8Array: true, bytes: [250, 3, 2, 1] });
+    assert.deepEqual(
+      frames.filter((f) => f.binary),
+      [
+        { direction: 'sent', binary: true },
+        { direction: 'received', binary: true },
+      ],
+    );
+
+    await page.evaluate(() => window.client.join('pictures'));
+    sb.to('pictures').emit('news', { picture: Uint8Array.of(9, 8, 7) });
+    await page.waitForFunction(() => window.rec.events.some((e) => e.event === 'news'), undefined, { timeout: 3000 });
+    const pushed = await page.evaluate(() => {
+      const data = window.rec.events.find((e) => e.event === 'news')?.data as { picture: Uint8Array };
+      return { isUint8Array: data.picture instanceof Uint8Array, bytes: [...data.picture] };
+    });
+    assert.deepEqual(pushed, { isUint8Array: true, bytes: [9, 8, 7] });
+
+    const refused = await page.evaluate(() => {
+      try {
+        window.client.emit('say', { file: new Blob(['x']) });
+        return 'sent';
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    });
+    assert.equal(refused, 'unserializable');
     assert.deepEqual(problems, []);
   });
 
