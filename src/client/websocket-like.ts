@@ -22,8 +22,8 @@ export interface WebSocketLike {
   /** The subprotocol the server selected ('' when none). */
   readonly protocol: string;
   readonly bufferedAmount: number;
-  /** How binary messages arrive; the SDK sets 'arraybuffer'. */
-  binaryType: string;
+  /** How binary messages arrive; the SDK sets 'arraybuffer' (an implementation without it may hand over any ArrayBuffer view). */
+  binaryType?: string;
   onopen: WebSocketListener<unknown> | null;
   onmessage: WebSocketListener<MessageEventLike> | null;
   onclose: WebSocketListener<CloseEventLike> | null;

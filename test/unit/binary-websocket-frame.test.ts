@@ -4,14 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Receiver } from 'ws';
+import type { EventEmitter } from 'node:events';
+import * as ws from 'ws';
 import { encodeFrame } from '../../src/protocol/codec.js';
 import { SharedFrame } from '../../src/transport/shared-frame.js';
 import { binaryFrame, headerLengthOf } from '../../src/transport/websocket-frame.js';
 
+/** ws's frame parser (exported by ws, not declared by @types/ws). */
+const { Receiver } = ws as unknown as { Receiver: new (options: { isServer: boolean; binaryType: string }) => EventEmitter & { write(chunk: Buffer): void } };
+
 /** What ws's own parser makes of `frame` (as a client receiving it). */
 function parse(frame: Buffer): { data: Buffer; binary: boolean } {
-  const receiver = new Receiver({ isServer: false, binaryType: 'nodebuffer' } as ConstructorParameters<typeof Receiver>[0]);
+  const receiver = new Receiver({ isServer: false, binaryType: 'nodebuffer' });
   let got: { data: Buffer; binary: boolean } | undefined;
   receiver.on('message', (data: Buffer, binary: boolean) => (got = { data, binary }));
   receiver.write(frame);
