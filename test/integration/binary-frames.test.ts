@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { AddressInfo } from 'node:net';
 import { connect } from '../../src/client/node.js';
 import type { SwitchboardClient } from '../../src/client/node.js';
 import { Emitter, RedisAdapter } from '../../src/cluster/redis/index.js';
@@ -482,6 +483,48 @@ describe('the SDK with binary data', () => {
       }
     });
   }
+
+  test('with permessage-deflate the binary messages go through ws, compressed, both ways', async () => {
+    const { sb, url } = await startServer({ perMessageDeflate: true });
+    sb.on('connection', (socket) => socket.on('echo', (d: unknown) => d));
+    const client = connect(url, { transports: ['websocket'] });
+    try {
+      await untilConnected(client);
+      const big = Uint8Array.from({ length: 5000 }, (_, i) => i % 7);
+      const echoed = (await client.emitWithAck('echo', { big, small: BYTES })) as { big: Uint8Array; small: Uint8Array };
+      assert.deepEqual([...echoed.big], [...big]);
+      assert.deepEqual([...echoed.small], [...BYTES]);
+    } finally {
+      client.close();
+      await sb.close();
+    }
+  });
+
+  test('an unreadable binary message from the server is reported as an error event with malformed_binary', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await once(wss, 'listening');
+    wss.on('connection', (ws) => {
+      ws.on('message', (data) => {
+        const frame = JSON.parse(String(data)) as Frame;
+        if (frame.type !== 'hello') return;
+        assert.equal(frame.binary, true, 'the SDK asks for binary messages on a WebSocket');
+        ws.send(JSON.stringify({ type: 'welcome', v: 1, sid: 's1', ns: '/', resume: null, resumed: false, heartbeat: { interval: 25_000, timeout: 20_000 }, limits: { maxMessageBytes: 65_536 } }));
+        ws.send(Buffer.from([0, 0, 0, 99, 1]));
+        ws.send(binaryMessage({ type: 'event', event: 'fine', data: { $bin: 0 }, bin: 1 }, [BYTES]));
+      });
+    });
+    const client = connect(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/ws`, { transports: ['websocket'], reconnect: false });
+    try {
+      const error = new Promise<{ code?: string }>((resolve) => client.on('error', resolve));
+      const fine = new Promise<unknown>((resolve) => client.on('fine', resolve));
+      assert.equal((await error).code, 'malformed_binary');
+      assert.deepEqual([...((await fine) as Uint8Array)], [...BYTES], 'the next message is read as usual');
+    } finally {
+      client.close();
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    }
+  });
 
   test('the size check counts what the transport sends: a binary message fits where its text form would not', async () => {
     const { sb, url } = await startServer({ maxMessageBytes: 4096 });
