@@ -154,12 +154,13 @@ export class FrameIntake {
     }
     const frame = decoded.frame;
     if (!handshaken) {
-      if (frame.type === 'hello') {
-        // Per connection: a resume or an upgrade onto another WebSocket says it again in its own hello.
-        if (frame.binary === true) session.link?.acceptBinary?.();
-        this.exclusive(session, this.services.handshake.hello(session, frame));
+      if (frame.type !== 'hello') {
+        outbox.fail(session, ErrorCode.BadHandshake, `the first frame must be a hello, got "${frame.type}"`, CloseCode.BadHandshake);
+        return;
       }
-      else outbox.fail(session, ErrorCode.BadHandshake, `the first frame must be a hello, got "${frame.type}"`, CloseCode.BadHandshake);
+      // Per connection: a resume or an upgrade onto another WebSocket says it again in its own hello.
+      if (frame.binary === true) session.link?.acceptBinary?.();
+      this.exclusive(session, this.services.handshake.hello(session, frame));
       return;
     }
     const pending = routeFrame(session, frame, this.services);

@@ -255,7 +255,6 @@ export class WebSocketTransport implements Transport, CoalescedWriter {
   }
 }
 
-
 /** The complete binary frame of a frame in the text form of binary data; undefined for any other frame. */
 function binaryMessageOf(frame: string | SharedFrame): Buffer | undefined {
   if (typeof frame !== 'string') return frame.binaryWire;

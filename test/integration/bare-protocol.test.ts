@@ -90,7 +90,7 @@ describe('a bare WebSocket client speaking docs/PROTOCOL.md', () => {
     c.send({ type: 'event', event: 'disconnect', ref: 6 });
     assert.equal(((await c.next({ type: 'reply', ref: 6 })).error as { code: string }).code, 'bad_request');
     c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
-    assert.equal((await c.next({ type: 'error' })).code, 'binary_not_supported');
+    assert.equal((await c.next({ type: 'error' })).code, 'malformed_binary', 'a binary message too short for its header length');
     c.send({ type: 'event', event: 'add', data: { a: 1, b: 1 }, ref: 10 });
     assert.equal((await c.next({ type: 'reply', ref: 10 })).data, 2);
     c.close();
