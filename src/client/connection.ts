@@ -111,11 +111,6 @@ export class Connection implements SessionCarrier, RouterCarrier {
     return this.transport?.frameBytes(text) ?? utf8ByteLength(text);
   }
 
-  /** frameBytes() of a frame carrying binary data. */
-  binaryFrameBytes(text: string): number {
-    return this.frameBytes(text);
-  }
-
   member(namespace: string): NamespaceMember | undefined {
     return this.router.get(namespace);
   }

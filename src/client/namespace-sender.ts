@@ -16,8 +16,8 @@ export interface SenderCarrier {
   readonly outbound: Outbound;
   /** The server's frame limit from the last welcome. */
   readonly maxMessageBytes: number | undefined;
-  /** Bytes of a frame carrying binary data as the connection would send it now (a binary message on a WebSocket). */
-  binaryFrameBytes(text: string): number;
+  /** Bytes of a frame as the connection would send it now (a frame carrying binary data: a binary message on a WebSocket). */
+  frameBytes(text: string): number;
 }
 
 /**
@@ -178,7 +178,7 @@ export class NamespaceSender {
    * message; `extra` is added to that (a reliable publish's sequence number).
    */
   wireBytes(text: string, utf8Bytes: number, extra = 0): number {
-    return mayCarryBinary(text) ? this.carrier.binaryFrameBytes(text) + extra : utf8Bytes;
+    return mayCarryBinary(text) ? this.carrier.frameBytes(text) + extra : utf8Bytes;
   }
 
   sizeError(bytes: number): SwitchboardError | undefined {
