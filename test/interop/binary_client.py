@@ -101,6 +101,7 @@ def decode(opcode, payload):
         frame = json.loads(payload)
         if "bin" in frame:
             frame["data"] = revive(frame["data"], base64.b64decode)
+            del frame["bin"]  # the markers are replaced: the count has served
         return frame
     (header_length,) = struct.unpack("!I", payload[:4])
     frame = json.loads(payload[4 : 4 + header_length])
@@ -110,6 +111,7 @@ def decode(opcode, payload):
         attachments.append(payload[at + 4 : at + 4 + length])
         at += 4 + length
     frame["data"] = revive(frame["data"], lambda i: attachments[i])
+    frame.pop("bin", None)
     return frame
 
 
