@@ -10,8 +10,11 @@ export interface DocumentSocket {
   readonly id: string;
   readonly connected: boolean;
   readonly rooms: ReadonlySet<string>;
-  on(event: string, listener: (data: never) => unknown): unknown;
-  off(event: string, listener?: (data: never) => unknown): unknown;
+  on(event: 'disconnect', listener: () => void): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: the app's Socket types its events' data; the host checks what arrives itself
+  on(event: string, handler: (data: any) => unknown): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: as for on()
+  off(event: string, handler?: (data: any) => unknown): unknown;
 }
 
 /** A room broadcast (a Switchboard `BroadcastOperator`). */
