@@ -7,6 +7,7 @@ import { MemoryDocumentStore } from './memory-store.js';
 import { YjsErrorCode, YjsEvent, type AwarenessMessage, type SyncReply, type SyncRequest, type UpdateMessage } from './messages.js';
 import { AwarenessCheck, checkStateVector, checkUpdate, updateBytes } from './update-checks.js';
 
+/** Options of a DocumentHost; `S` is the app's socket type (what canEdit receives). */
 export interface DocumentHostOptions<S> {
   /** Which rooms are documents: an exact name, a RegExp or a predicate. Required. */
   documents: string | RegExp | ((room: string) => boolean);
