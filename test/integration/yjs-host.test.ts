@@ -38,7 +38,8 @@ const dirs: string[] = [];
 async function docServer(
   options: Partial<Omit<DocumentHostOptions<DocumentSocket>, 'canEdit'>> & { server?: SwitchboardOptions } = {},
 ): Promise<DocServer> {
-  const { sb, url } = await startServer(options.server ?? {});
+  const { server: serverOptions, ...hostOptions } = options;
+  const { sb, url } = await startServer(serverOptions ?? {});
   sb.use((socket, next) => {
     socket.data = { role: (socket.handshake.auth as { role?: string } | undefined)?.role ?? 'editor' };
     next();
@@ -49,7 +50,7 @@ async function docServer(
     documents: /^doc:/,
     canEdit: (socket) => (socket.data as { role: string }).role !== 'viewer',
     leaveCheckInterval: 20,
-    ...options,
+    ...hostOptions,
     store,
   });
   let closing: Promise<void> | undefined;
