@@ -1,6 +1,6 @@
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import { backoffDelay, type SwitchboardClient } from '../../client/index.js';
+import type { SwitchboardClient } from '../../client/index.js';
 import { type AwarenessMessage, type SyncReply, type SyncRequest, type UpdateMessage, YjsErrorCode, YjsEvent } from '../messages.js';
 import { AwarenessLink } from './awareness-link.js';
 import { type DocumentProviderEvents, ProviderListeners } from './provider-events.js';
@@ -266,7 +266,9 @@ export class DocumentProvider {
 
   #scheduleRetry(): void {
     if (!this.#connected || this.#retryTimer !== undefined) return;
-    const delay = backoffDelay(this.#retryAttempt++, RETRY_DELAY_MS, RETRY_MAX_DELAY_MS);
+    // Full jitter, as the client's own reconnects (its backoffDelay is not imported: the
+    // provider takes nothing but types from the client, so it works with any copy of it).
+    const delay = Math.random() * Math.min(RETRY_MAX_DELAY_MS, RETRY_DELAY_MS * 2 ** this.#retryAttempt++);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       if (this.#connected) this.#sync();
