@@ -62,7 +62,12 @@ const STATIC_FILES: Readonly<Record<string, { file: string; type: string }>> = {
  */
 export async function startEditorServer(options: EditorServerOptions = {}): Promise<EditorServer> {
   const page = await bundlePage();
-  const http = createServer((req, res) => void serve(req, res, page));
+  const http = createServer((req, res) => {
+    serve(req, res, page).catch(() => {
+      if (!res.headersSent) answer(res, 500, 'text/plain; charset=utf-8', 'Internal error\n');
+      else res.destroy();
+    });
+  });
   const prefix = options.redisPrefix ?? 'editor';
   const sb = new Switchboard(http, options.redisUrl ? { adapter: new RedisAdapter(options.redisUrl, { prefix }) } : {});
   const store: DocumentStore = options.redisUrl
