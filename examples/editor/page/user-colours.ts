@@ -1,5 +1,5 @@
 /** Caret and selection colours, distinct on white and readable under white text. */
-const PALETTE = ['#e11d48', '#2563eb', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d'] as const;
+const PALETTE = ['#e11d48', '#2563eb', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#475569'] as const;
 
 /** What a person shows the others in the awareness: y-codemirror.next reads `name`, `color` and `colorLight`. */
 export interface UserInfo {

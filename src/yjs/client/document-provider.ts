@@ -1,8 +1,8 @@
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import type { SwitchboardClient } from '../../client/index.js';
 import { type AwarenessMessage, type SyncReply, type SyncRequest, type UpdateMessage, YjsErrorCode, YjsEvent } from '../messages.js';
 import { AwarenessLink } from './awareness-link.js';
+import type { DocumentClient } from './document-client.js';
 import { type DocumentProviderEvents, ProviderListeners } from './provider-events.js';
 import { codeOf, isConnectionLoss, refusesTheDocument, refusesTheUpdate } from './reply-codes.js';
 import { carriesChanges, UpdateQueue } from './update-queue.js';
@@ -17,8 +17,6 @@ export interface DocumentProviderOptions {
 const RETRY_DELAY_MS = 500;
 const RETRY_MAX_DELAY_MS = 5000;
 
-type Client = SwitchboardClient;
-
 /**
  * Connects a Y.Doc and an Awareness to a document on a Switchboard server (a `DocumentHost`),
  * over an existing client: joins the document's room (the client rejoins it after every
@@ -27,10 +25,14 @@ type Client = SwitchboardClient;
  * that Yjs would apply twice (it never does).
  */
 export class DocumentProvider {
+  /** The document's name, which is also its room. */
+  readonly document: string;
+  /** The local copy of the document. */
+  readonly doc: Y.Doc;
   /** The awareness shared with the document's other clients. */
   readonly awareness: Awareness;
 
-  readonly #client: Client;
+  readonly #client: DocumentClient;
   readonly #listeners = new ProviderListeners();
   readonly #awarenessLink: AwarenessLink;
   readonly #ownsAwareness: boolean;
@@ -50,9 +52,9 @@ export class DocumentProvider {
    * @param doc - the local copy; its content so far is merged into the server's at the first sync.
    */
   constructor(
-    client: Client,
-    readonly document: string,
-    readonly doc: Y.Doc,
+    client: DocumentClient,
+    document: string,
+    doc: Y.Doc,
     options: DocumentProviderOptions = {},
   ) {
     if (typeof document !== 'string' || document.length === 0 || document.length > 256) {
@@ -61,6 +63,8 @@ export class DocumentProvider {
     if (!(doc instanceof Y.Doc)) throw new TypeError('DocumentProvider: doc must be a Y.Doc');
     if (options.awareness && options.awareness.doc !== doc) throw new TypeError('DocumentProvider: options.awareness belongs to another Y.Doc');
     this.#client = client;
+    this.document = document;
+    this.doc = doc;
     this.#ownsAwareness = options.awareness === undefined;
     this.awareness = options.awareness ?? new Awareness(doc);
     this.#awarenessLink = new AwarenessLink(this.awareness, (update) => this.#emit(YjsEvent.Awareness, { document, update } satisfies AwarenessMessage));
@@ -95,6 +99,7 @@ export class DocumentProvider {
     return this.#connected;
   }
 
+  /** Listen to `synced`, `status` or `error` (see DocumentProviderEvents). */
   on<E extends keyof DocumentProviderEvents>(event: E, listener: DocumentProviderEvents[E]): this {
     this.#listeners.add(event, listener);
     return this;

@@ -5,5 +5,6 @@
  */
 export { DocumentProvider } from './document-provider.js';
 export type { DocumentProviderOptions } from './document-provider.js';
+export type { DocumentClient } from './document-client.js';
 export type { DocumentProviderEvents, DocumentStatus } from './provider-events.js';
 export { YjsErrorCode } from '../messages.js';
