@@ -322,6 +322,15 @@ describe('DocumentProvider', { timeout: 60_000 }, () => {
     assert.equal(peer.provider.synced, false);
   });
 
+  test('a document the server will not let this client open: the provider reports the refusal (forbidden)', async () => {
+    const { url, sb } = await server();
+    sb.of('/').authorizeJoin((socket) => (socket.handshake.auth as { role?: string } | undefined)?.role !== 'banned');
+    const peer = new Peer(url, 'doc:closed', { auth: { role: 'banned' } });
+    await eventually(() => peer.errors.includes('forbidden'), 'the refusal');
+    assert.equal(peer.provider.synced, false);
+    assert.equal(peer.client.rooms.has('doc:closed'), false);
+  });
+
   test('destroy() leaves the room and stops listening; the doc and client stay usable', async () => {
     const { url, sb } = await server();
     const ada = new Peer(url, 'doc:destroy');

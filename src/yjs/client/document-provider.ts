@@ -45,6 +45,8 @@ export class DocumentProvider {
   #syncRun = 0;
   #retryAttempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The server refused the room (authorizeJoin): asked again at the next connect, not in a loop. */
+  #joinRefused = false;
 
   /**
    * @param client - a connected (or connecting) client: `connect(...)`'s result, or a namespace handle `client.of('/docs')`.
@@ -144,7 +146,8 @@ export class DocumentProvider {
     this.#connected = true;
     this.#listeners.emit('status', { connected: true });
     // The client rejoined its rooms before `connect` (and a resumed session kept them); the
-    // sync goes out after the join, in order.
+    // sync goes out after the join, in order. A room it dropped (refused) is asked for again.
+    if (!this.#client.rooms.has(this.document)) this.#join();
     this.#sync();
   };
 
@@ -187,11 +190,13 @@ export class DocumentProvider {
   };
 
   #join(): void {
+    this.#joinRefused = false;
     this.#client.join(this.document).catch((err: unknown) => {
       if (this.#destroyed) return;
       const code = codeOf(err);
       // A timeout keeps the room subscribed (the client joins it later); a lost connection retries by itself.
       if (code === 'timeout' || isConnectionLoss(code)) return;
+      this.#joinRefused = true;
       this.#reportError(err, `could not join the document's room "${this.document}"`);
     });
   }
@@ -246,10 +251,13 @@ export class DocumentProvider {
     if (this.#destroyed || run !== this.#syncRun) return;
     const code = codeOf(err);
     if (isConnectionLoss(code)) return;
+    if (code === YjsErrorCode.NotJoined && !this.#client.rooms.has(this.document)) {
+      // The join was refused (already reported): the next connect asks again.
+      if (this.#joinRefused) return;
+      this.#join();
+    }
     this.#reportError(err, `could not sync "${this.document}"`);
     if (refusesTheDocument(code)) return;
-    // The room was refused during a rejoin, or left: ask again before the next try.
-    if (code === YjsErrorCode.NotJoined && !this.#client.rooms.has(this.document)) this.#join();
     this.#scheduleRetry();
   }
 
