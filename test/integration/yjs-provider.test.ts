@@ -331,6 +331,23 @@ describe('DocumentProvider', { timeout: 60_000 }, () => {
     assert.equal(peer.client.rooms.has('doc:closed'), false);
   });
 
+  test('in a namespace: a provider on client.of() edits a document of a host on sb.of()', async () => {
+    const { url, sb } = await server();
+    const docsHost = new DocumentHost(sb.of('/docs'), { documents: /^doc:/ });
+    cleanups.push(() => docsHost.close());
+    const clients = [connect(url, fastReconnect), connect(url, fastReconnect)];
+    const docs = [new Y.Doc(), new Y.Doc()];
+    const providers = clients.map((client, i) => new DocumentProvider(client.of('/docs'), 'doc:ns', docs[i] as Y.Doc));
+    cleanups.push(() => {
+      for (const provider of providers) provider.destroy();
+      for (const client of clients) client.close();
+    });
+    await eventually(() => providers.every((p) => p.synced), 'both providers to sync');
+    docs[0]?.getText('text').insert(0, 'in /docs');
+    await eventually(() => docs[1]?.getText('text').toString() === 'in /docs', 'the edit in the other client');
+    assert.equal((await docsHost.document('doc:ns')).getText('text').toString(), 'in /docs');
+  });
+
   test('destroy() leaves the room and stops listening; the doc and client stay usable', async () => {
     const { url, sb } = await server();
     const ada = new Peer(url, 'doc:destroy');
