@@ -47,6 +47,8 @@ export class HostedDocument {
     this.awareness = new Awareness(this.doc);
     // The server is no participant: it holds others' states, none of its own.
     this.awareness.setLocalState(null);
+    // Its timer drops states not renewed for 30 s; it must not keep the process alive.
+    (this.awareness._checkInterval as { unref?: () => void } | undefined)?.unref?.();
     this.awareness.on('update', ({ removed }: { removed: number[] }) => this.#owners.forget(removed));
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin !== HOST_ORIGIN) void this.run(() => this.#storeAppEdit(update));

@@ -14,7 +14,8 @@ import * as Y from 'yjs';
 import { encodeAwarenessUpdate } from 'y-protocols/awareness';
 import { RedisAdapter } from '../../src/cluster/redis/index.js';
 import type { Switchboard, SwitchboardOptions } from '../../src/server/index.js';
-import { DocumentHost, type DocumentHostOptions, type DocumentSocket, type DocumentStore, FileDocumentStore, MemoryDocumentStore } from '../../src/yjs/index.js';
+import { connect } from '../../src/client/node.js';
+import { DocumentHost, type AppendResult, type DocumentHostOptions, type DocumentSocket, type DocumentStore, FileDocumentStore, MemoryDocumentStore } from '../../src/yjs/index.js';
 import { RedisDocumentStore } from '../../src/yjs/redis-store.js';
 import { SqliteDocumentStore } from '../../src/yjs/sqlite-store.js';
 import { connectRedis, dropKeys, REDIS_URL, testPrefix } from '../helpers/redis.js';
@@ -233,6 +234,50 @@ describe('DocumentHost on one node', () => {
     await carol.until(() => !carol.awareness.getStates().has(alice.doc.clientID), 'for everyone');
     await bob.client.leave('doc:a');
     await carol.until(() => !carol.awareness.getStates().has(bob.doc.clientID), 'bob’s state goes when he leaves the room');
+  });
+
+  test('a store that fails: the update is refused storage_failed, not applied, not sent on; the cause stays on the server', async () => {
+    class FailingStore extends MemoryDocumentStore {
+      failing = false;
+      override async append(document: string, update: Uint8Array): Promise<AppendResult> {
+        if (this.failing) throw new Error('disk full at /secret/path');
+        return super.append(document, update);
+      }
+    }
+    const store = new FailingStore();
+    const reported: { document: string; during: string }[] = [];
+    const { url, host } = await docServer({ store, onError: (_err, context) => reported.push(context) });
+    const alice = await editor(url);
+    const bob = await editor(url);
+    await alice.type('before');
+    await bob.until(() => bob.text === 'before', 'bob is in step');
+    store.failing = true;
+    const refused = await alice.type(' lost').then(
+      () => undefined,
+      (err: { code?: string; message?: string }) => err,
+    );
+    assert.equal(refused?.code, 'storage_failed');
+    assert.doesNotMatch(refused?.message ?? '', /secret/, 'the store’s own message is not sent to the client');
+    assert.deepEqual(reported, [{ document: 'doc:a', during: 'storing an update' }]);
+    assert.equal((await host.document('doc:a')).getText('t').toString(), 'before', 'not applied');
+    store.failing = false;
+    await bob.type('!');
+    await alice.until(() => alice.received.length === 1, 'alice gets bob’s marker');
+    assert.equal(bob.received.length, 1, 'bob never got the refused update');
+  });
+
+  test('a host on a namespace serves that namespace only', async () => {
+    const { sb, url } = await startServer();
+    const host = new DocumentHost(sb.of('/docs'), { documents: (room) => room.startsWith('doc:') });
+    running.push({ sb, host, url, store: new MemoryDocumentStore(), close: async () => { await sb.close({ deadline: 50 }); await host.close(); } });
+    const client = connect(url);
+    const docs = client.of('/docs');
+    await docs.join('doc:ns');
+    const reply = (await docs.emitWithAck('yjs:sync', { document: 'doc:ns', stateVector: new Uint8Array([0]) })) as { readOnly: boolean };
+    assert.equal(reply.readOnly, false);
+    await client.join('doc:ns');
+    await assert.rejects(client.emitWithAck('yjs:sync', { document: 'doc:ns', stateVector: new Uint8Array([0]) }), { code: 'no_handler' });
+    client.close();
   });
 
   test('changes the app makes to host.document() are stored and sent to the room', async () => {
