@@ -329,6 +329,7 @@ describe('DocumentProvider', { timeout: 60_000 }, () => {
     await eventually(() => peer.errors.includes('forbidden'), 'the refusal');
     assert.equal(peer.provider.synced, false);
     assert.equal(peer.client.rooms.has('doc:closed'), false);
+    assert.deepEqual(peer.errors, ['forbidden'], 'the refusal, once; the sync that overtook the join is no error');
   });
 
   test('in a namespace: a provider on client.of() edits a document of a host on sb.of()', async () => {

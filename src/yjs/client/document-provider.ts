@@ -47,6 +47,10 @@ export class DocumentProvider {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** The server refused the room (authorizeJoin): asked again at the next connect, not in a loop. */
   #joinRefused = false;
+  /** The join this provider is waiting for, if any. */
+  #joining: Promise<boolean> | undefined;
+  /** A sync answered `not_joined` was retried once right after a join; a second one waits a backoff. */
+  #rejoinedForSync = false;
 
   /**
    * @param client - a connected (or connecting) client: `connect(...)`'s result, or a namespace handle `client.of('/docs')`.
@@ -77,7 +81,7 @@ export class DocumentProvider {
     client.on(YjsEvent.Awareness, this.#onRemoteAwareness);
     client.on('connect', this.#onConnect);
     client.on('disconnect', this.#onDisconnect);
-    this.#join();
+    void this.#join();
     // Frames go out in order, so this sync follows the join; when the client is not connected
     // yet, its `connect` event starts the first sync.
     if (client.connected) {
@@ -147,7 +151,8 @@ export class DocumentProvider {
     this.#listeners.emit('status', { connected: true });
     // The client rejoined its rooms before `connect` (and a resumed session kept them); the
     // sync goes out after the join, in order. A room it dropped (refused) is asked for again.
-    if (!this.#client.rooms.has(this.document)) this.#join();
+    this.#rejoinedForSync = false;
+    if (!this.#client.rooms.has(this.document)) void this.#join();
     this.#sync();
   };
 
@@ -189,16 +194,26 @@ export class DocumentProvider {
     }
   };
 
-  #join(): void {
+  /** Join the document's room; resolves true once the server confirms, false when it did not. */
+  #join(): Promise<boolean> {
     this.#joinRefused = false;
-    this.#client.join(this.document).catch((err: unknown) => {
-      if (this.#destroyed) return;
-      const code = codeOf(err);
-      // A timeout keeps the room subscribed (the client joins it later); a lost connection retries by itself.
-      if (code === 'timeout' || isConnectionLoss(code)) return;
-      this.#joinRefused = true;
-      this.#reportError(err, `could not join the document's room "${this.document}"`);
-    });
+    this.#joining ??= this.#client.join(this.document).then(
+      () => {
+        this.#joining = undefined;
+        return true;
+      },
+      (err: unknown) => {
+        this.#joining = undefined;
+        if (this.#destroyed) return false;
+        const code = codeOf(err);
+        // A timeout keeps the room subscribed (the client joins it later); a lost connection retries by itself.
+        if (code === 'timeout' || isConnectionLoss(code)) return false;
+        this.#joinRefused = true;
+        this.#reportError(err, `could not join the document's room "${this.document}"`);
+        return false;
+      },
+    );
+    return this.#joining;
   }
 
   #sync(): void {
@@ -243,6 +258,7 @@ export class DocumentProvider {
       if (carriesChanges(missing)) this.#sendUpdate(missing);
     }
     this.#retryAttempt = 0;
+    this.#rejoinedForSync = false;
     this.#awarenessLink.announce();
     this.#listeners.emit('synced');
   }
@@ -251,10 +267,19 @@ export class DocumentProvider {
     if (this.#destroyed || run !== this.#syncRun) return;
     const code = codeOf(err);
     if (isConnectionLoss(code)) return;
-    if (code === YjsErrorCode.NotJoined && !this.#client.rooms.has(this.document)) {
-      // The join was refused (already reported): the next connect asks again.
+    if (code === YjsErrorCode.NotJoined) {
+      // The join was refused (and reported): the next connect asks again.
       if (this.#joinRefused) return;
-      this.#join();
+      // The sync overtook the join (the server was still authorizing it, after a reconnect
+      // or at the start): wait for the join, then sync at once. Once only: a server that
+      // keeps answering not_joined gets the backoff below.
+      if (!this.#rejoinedForSync) {
+        this.#rejoinedForSync = true;
+        void this.#join().then((joined) => {
+          if (joined && run === this.#syncRun && this.#connected && !this.#destroyed) this.#sync();
+        });
+        return;
+      }
     }
     this.#reportError(err, `could not sync "${this.document}"`);
     if (refusesTheDocument(code)) return;
