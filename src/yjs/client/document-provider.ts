@@ -82,8 +82,9 @@ export class DocumentProvider {
     client.on('connect', this.#onConnect);
     client.on('disconnect', this.#onDisconnect);
     void this.#join();
-    // Frames go out in order, so this sync follows the join; when the client is not connected
-    // yet, its `connect` event starts the first sync.
+    // Frames go out in order, so this sync follows the join (a server still authorizing the
+    // join may answer it not_joined first: #syncFailed then waits for the join). When the
+    // client is not connected yet, its `connect` event starts the first sync.
     if (client.connected) {
       this.#connected = true;
       this.#sync();
