@@ -54,6 +54,7 @@ export class DocumentHost<S extends DocumentSocket = DocumentSocket> {
   constructor(target: DocumentNamespace<S>, options: DocumentHostOptions<S>);
   constructor(target: DocumentServer<S> | DocumentNamespace<S>, options: DocumentHostOptions<S>) {
     if (!options || options.documents === undefined) throw new TypeError('DocumentHost needs options.documents: which rooms are documents');
+    checkOptionNames(options);
     // A namespace's `sockets` is its map of connections; a Switchboard's is its root namespace.
     const namespace = (target.sockets instanceof Map ? target : target.sockets) as DocumentNamespace<DocumentSocket>;
     this.#namespace = namespace;
@@ -226,6 +227,14 @@ function roomPredicate(matcher: DocumentHostOptions<DocumentSocket>['documents']
   }
   if (typeof matcher === 'function') return matcher;
   throw new TypeError('DocumentHost: options.documents must be a room name, a RegExp or a function');
+}
+
+const OPTION_NAMES: readonly string[] = ['documents', 'store', 'canEdit', 'maxDocumentBytes', 'compactAfter', 'leaveCheckInterval', 'onError'] satisfies (keyof DocumentHostOptions<DocumentSocket>)[];
+
+/** A misspelt option would be ignored and its default silently kept: refuse it. */
+function checkOptionNames(options: object): void {
+  const unknown = Object.keys(options).filter((name) => !OPTION_NAMES.includes(name));
+  if (unknown.length > 0) throw new TypeError(`DocumentHost: unknown option ${unknown.map((name) => `"${name}"`).join(', ')}; the options are ${OPTION_NAMES.join(', ')}`);
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -91,7 +91,11 @@ export class FileDocumentStore implements DocumentStore {
 
   /** Every whole record of the document's file; a torn last record (a crash mid-append) is cut off. */
   async #read(document: string): Promise<LogRecord[]> {
-    await (this.#ready ??= mkdir(this.#directory, { recursive: true }));
+    // Made once; a failure (permissions, a full disk) is tried again on the next use.
+    await (this.#ready ??= mkdir(this.#directory, { recursive: true }).catch((err: unknown) => {
+      this.#ready = undefined;
+      throw err;
+    }));
     const path = this.#path(document);
     let bytes: Buffer;
     try {

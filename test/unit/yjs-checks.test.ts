@@ -116,3 +116,20 @@ test('mergeStoredUpdates keeps updates whose dependencies are missing', () => {
   Y.applyUpdate(target, merged);
   assert.equal(target.getText('t').toString(), 'abc');
 });
+
+test('DocumentHost refuses options it does not know, and bad limits, when it is made', async () => {
+  const { Switchboard } = await import('../../src/server/index.js');
+  const { DocumentHost } = await import('../../src/yjs/index.js');
+  const sb = new Switchboard(0);
+  await sb.ready();
+  try {
+    assert.throws(() => new DocumentHost(sb, { documents: /^doc:/, maxDocumentSize: 10 } as never), /unknown option "maxDocumentSize"/);
+    assert.throws(() => new DocumentHost(sb, {} as never), /needs options.documents/);
+    assert.throws(() => new DocumentHost(sb, { documents: /^doc:/, compactAfter: 0 }), RangeError);
+    assert.throws(() => new DocumentHost(sb, { documents: 5 } as never), TypeError);
+    const host = new DocumentHost(sb, { documents: 'doc:one' });
+    await host.close();
+  } finally {
+    await sb.close();
+  }
+});
