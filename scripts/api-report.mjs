@@ -32,6 +32,8 @@ const REPORT_NAMES = {
   './yjs': 'yjs',
   './yjs/sqlite': 'yjs-sqlite',
   './yjs/redis': 'yjs-redis',
+  // switchboard/yjs/client (the document provider)
+  './yjs/client': 'yjs-client',
 };
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
