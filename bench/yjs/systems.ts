@@ -1,0 +1,26 @@
+import type { EditorKind } from './editor-clients.js';
+
+/** The systems compared: a server (a file in this folder) and the client its editors use. */
+export type SystemName = 'switchboard' | 'switchboard-wire' | 'y-websocket' | 'ws-relay';
+
+export interface System {
+  name: SystemName;
+  label: string;
+  server: string;
+  editor: EditorKind;
+}
+
+export const SYSTEMS: Record<SystemName, System> = {
+  switchboard: { name: 'switchboard', label: 'Switchboard + DocumentHost, DocumentProvider', server: 'switchboard-server.ts', editor: 'switchboard-provider' },
+  'switchboard-wire': {
+    name: 'switchboard-wire',
+    label: 'Switchboard + DocumentHost, wire events from the plain client',
+    server: 'switchboard-server.ts',
+    editor: 'switchboard-wire',
+  },
+  'y-websocket': { name: 'y-websocket', label: 'y-websocket 1.5 server, WebsocketProvider', server: 'y-websocket-server.ts', editor: 'y-websocket' },
+  'ws-relay': { name: 'ws-relay', label: 'raw ws relay (no document: the ceiling)', server: 'ws-relay-server.ts', editor: 'ws-relay' },
+};
+
+/** Run by default, in this order; switchboard-wire only when named with --systems=. */
+export const DEFAULT_SYSTEMS: readonly SystemName[] = ['switchboard', 'y-websocket', 'ws-relay'];
