@@ -23,7 +23,16 @@ try {
 }
 
 /** Report name for each subpath export that publishes types. */
-const REPORT_NAMES = { '.': 'server', './client': 'client', './protocol': 'protocol', './redis': 'redis' };
+const REPORT_NAMES = {
+  '.': 'server',
+  './client': 'client',
+  './protocol': 'protocol',
+  './redis': 'redis',
+  // switchboard/yjs (the document host and its stores)
+  './yjs': 'yjs',
+  './yjs/sqlite': 'yjs-sqlite',
+  './yjs/redis': 'yjs-redis',
+};
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const entries = Object.entries(pkg.exports)
