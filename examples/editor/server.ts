@@ -1,0 +1,27 @@
+/**
+ * What `npm run start:editor` runs: the collaborative editor on PORT (default 3000).
+ * Documents are kept as files under EDITOR_DATA_DIR (default examples/editor/data); with
+ * REDIS_URL set, in Redis instead, and several processes (on different PORTs) with the same
+ * REDIS_URL (and REDIS_PREFIX, default 'editor') serve the same documents. SIGINT/SIGTERM shut down gracefully, as for the chat.
+ */
+import { closeOnSignals, shutdownDeadline } from '../shared/graceful-shutdown.js';
+import { startEditorServer } from './editor-server.js';
+
+const port = Number(process.env.PORT ?? 3000);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`PORT must be a port number, got "${process.env.PORT}"`);
+  process.exit(1);
+}
+
+try {
+  const deadline = shutdownDeadline();
+  const editor = await startEditorServer({ port, dataDir: process.env.EDITOR_DATA_DIR || undefined, redisUrl: process.env.REDIS_URL || undefined, redisPrefix: process.env.REDIS_PREFIX || undefined });
+  const where = process.env.REDIS_URL ? `documents in Redis at ${process.env.REDIS_URL}` : `documents in ${process.env.EDITOR_DATA_DIR || 'examples/editor/data'}`;
+  console.log(`Switchboard editor: ${editor.url}  (${where}; open it in two tabs)`);
+  closeOnSignals({ deadline, close: (ms) => editor.close({ deadline: ms }) });
+} catch (err) {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') console.error(`Port ${port} is in use. Try another one: PORT=${port + 1} npm run start:editor`);
+  else console.error(err);
+  process.exit(1);
+}
