@@ -94,7 +94,7 @@ async function step(cmd: Extract<Command, { cmd: 'step' }>): Promise<void> {
         const at = monotonicUs();
         text.insert(text.length, editText(at));
         late.push(at - due);
-        sent[i]++;
+        sent[i] = (sent[i] as number) + 1;
         now = at;
       }
       next = Math.min(next, dueAt(i));
