@@ -12,7 +12,7 @@
  * client. The same workload for each: every editor inserts a stamped run of ~11 characters
  * at the end of one shared Y.Text at a fixed rate, open loop, the editors' phases spread
  * evenly; one step per rate (the default: 1 edit/s per editor, then 4/s, 200 edits/s in
- * all, then 20/s, a saturation step: on 2 cores the load core runs out first, since every
+ * all, then 40/s, a saturation step: on 2 cores the load core runs out first, since every
  * editor applies every other editor's edits — about 10,000 deliveries/s on the recorded
  * machine). An unmeasured 3 s step at 4/s comes first.
  * Delivered: remote edits arriving at the editors during the window, per second, over all
@@ -37,9 +37,9 @@ import { formatReport, summarize, type StepRun, type SystemResult, type YjsPlan,
 import { DEFAULT_SYSTEMS, SYSTEMS, type SystemName } from './systems.js';
 import { monotonicUs } from './workload.js';
 
-const FULL: YjsPlan = { mode: 'full', editors: 50, loadProcesses: 2, rates: [1, 4, 20], runs: 3, warmupMs: 1000, measureMs: 5000, tailMs: 250 };
+const FULL: YjsPlan = { mode: 'full', editors: 50, loadProcesses: 2, rates: [1, 4, 40], runs: 3, warmupMs: 1000, measureMs: 5000, tailMs: 250 };
 /** A smoke run: one short run per step. */
-const QUICK: YjsPlan = { mode: 'quick', editors: 50, loadProcesses: 2, rates: [1, 4, 20], runs: 1, warmupMs: 500, measureMs: 2000, tailMs: 250 };
+const QUICK: YjsPlan = { mode: 'quick', editors: 50, loadProcesses: 2, rates: [1, 4, 40], runs: 1, warmupMs: 500, measureMs: 2000, tailMs: 250 };
 
 const MACHINE =
   'Load processes pinned to core 0, the server under test to core 1 (taskset). Every editor applies every other editor\'s ' +
