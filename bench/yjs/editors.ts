@@ -21,7 +21,7 @@ import { openEditor, type Editor, type EditorKind } from './editor-clients.js';
 import { editText, insertedBy, monotonicUs, stampsIn } from './workload.js';
 
 const DRAIN_STALL_MS = 3_000;
-const DRAIN_MAX_MS = 120_000;
+const DRAIN_MAX_MS = 30_000;
 
 interface Tracked {
   editor: Editor;
@@ -44,6 +44,8 @@ let windowFrom = Infinity;
 let windowTo = -Infinity;
 let latencies: number[] = [];
 let inWindow = 0;
+/** Remote transactions that carried edits, in the window: fewer than the edits when a provider merges updates. */
+let updatesInWindow = 0;
 const stamps: number[] = [];
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,6 +63,7 @@ function track(editor: Editor, global: number): Tracked {
     tracked.received += stamps.length;
     if (at < windowFrom || at > windowTo) return;
     inWindow += stamps.length;
+    if (stamps.length > 0) updatesInWindow++;
     for (const stamp of stamps) latencies.push(at - stamp);
   });
   return tracked;
@@ -77,6 +80,7 @@ async function step(cmd: Extract<Command, { cmd: 'step' }>): Promise<void> {
   for (const e of editors) e.received = 0;
   latencies = [];
   inWindow = 0;
+  updatesInWindow = 0;
   windowFrom = cmd.startUs + cmd.warmupMs * 1000;
   windowTo = windowFrom + cmd.measureMs * 1000;
   const endUs = windowTo + cmd.tailMs * 1000;
@@ -128,7 +132,7 @@ async function drain(cmd: Extract<Command, { cmd: 'drain' }>): Promise<void> {
   windowFrom = Infinity;
   windowTo = -Infinity;
   const received = editors.reduce((s, e) => s + e.received, 0);
-  reply(cmd.id, { inWindow, received, missing: last, drainMs: Date.now() - started, latenciesUs: Float64Array.from(latencies) });
+  reply(cmd.id, { inWindow, updatesInWindow, received, missing: last, drainMs: Date.now() - started, latenciesUs: Float64Array.from(latencies) });
   latencies = [];
 }
 

@@ -84,6 +84,7 @@ export interface StepOutcome {
   lateP99Us: number;
   lateMaxUs: number;
   inWindow: number;
+  updatesInWindow: number;
   received: number;
   missing: number;
   drainMs: number;
@@ -136,7 +137,7 @@ export class EditorLoad {
   }
 
   /** Every process starts the step at `startUs`; resolves once they have all stopped editing. */
-  async step(startUs: number, plan: StepPlan): Promise<Omit<StepOutcome, 'inWindow' | 'received' | 'missing' | 'drainMs' | 'latenciesUs'>> {
+  async step(startUs: number, plan: StepPlan): Promise<Omit<StepOutcome, 'inWindow' | 'updatesInWindow' | 'received' | 'missing' | 'drainMs' | 'latenciesUs'>> {
     const replies = await Promise.all(this.processes.map((p) => p.command<{ sent: number[]; lateP99Us: number; lateMaxUs: number }>('step', { startUs, ...plan })));
     return {
       sentBy: replies.flatMap((r) => r.sent),
@@ -145,9 +146,9 @@ export class EditorLoad {
     };
   }
 
-  async drain(sentBy: number[]): Promise<Pick<StepOutcome, 'inWindow' | 'received' | 'missing' | 'drainMs' | 'latenciesUs'>> {
+  async drain(sentBy: number[]): Promise<Pick<StepOutcome, 'inWindow' | 'updatesInWindow' | 'received' | 'missing' | 'drainMs' | 'latenciesUs'>> {
     const replies = await Promise.all(
-      this.processes.map((p) => p.command<{ inWindow: number; received: number; missing: number; drainMs: number; latenciesUs: Float64Array }>('drain', { sentBy })),
+      this.processes.map((p) => p.command<{ inWindow: number; updatesInWindow: number; received: number; missing: number; drainMs: number; latenciesUs: Float64Array }>('drain', { sentBy })),
     );
     const latenciesUs = new Float64Array(replies.reduce((s, r) => s + r.latenciesUs.length, 0));
     let at = 0;
@@ -157,6 +158,7 @@ export class EditorLoad {
     }
     return {
       inWindow: replies.reduce((s, r) => s + r.inWindow, 0),
+      updatesInWindow: replies.reduce((s, r) => s + r.updatesInWindow, 0),
       received: replies.reduce((s, r) => s + r.received, 0),
       missing: replies.reduce((s, r) => s + r.missing, 0),
       drainMs: Math.max(...replies.map((r) => r.drainMs)),

@@ -20,6 +20,8 @@ export interface StepRun {
   offeredEditsPerSec: number;
   /** Remote edits applied at the editors during the window, per second, over all editors. */
   deliveredPerSec: number;
+  /** Remote updates (Yjs transactions) that carried those edits, per second: a provider may merge an editor's edits into one update. */
+  updatesPerSec: number;
   /** Edit to its arrival at every other editor, over the window's arrivals. */
   latencyP50Ms: number;
   latencyP99Ms: number;
@@ -47,6 +49,7 @@ export interface StepSummary {
   offeredEditsPerSec: number;
   expectedDeliveriesPerSec: number;
   deliveredPerSec: Spread;
+  updatesPerSec: Spread;
   latencyP50Ms: Spread;
   latencyP99Ms: Spread;
   serverCpu: Spread;
@@ -84,6 +87,7 @@ export function summarize(system: Omit<SystemResult, 'steps'>, plan: YjsPlan): S
       offeredEditsPerSec: rate * plan.editors,
       expectedDeliveriesPerSec: rate * plan.editors * (plan.editors - 1),
       deliveredPerSec: s((r) => r.deliveredPerSec),
+      updatesPerSec: s((r) => r.updatesPerSec),
       latencyP50Ms: s((r) => r.latencyP50Ms),
       latencyP99Ms: s((r) => r.latencyP99Ms),
       serverCpu: s((r) => r.serverCpu),
@@ -109,7 +113,7 @@ export function formatReport(results: YjsResults): string {
   lines.push(`${meta.cpu}, ${meta.cores} cores, Node ${meta.node}; ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}. ${results.machine}`);
   lines.push(
     `One document, ${plan.editors} editors in ${plan.loadProcesses} load process(es); each editor inserts ~11 characters at the end of a shared Y.Text at a fixed rate. ` +
-      `Delivered = remote edits applied at the editors per second, over all editors (the most is rate × ${plan.editors} × ${plan.editors - 1}). ` +
+      `Delivered = remote edits applied at the editors per second, over all editors (the most is rate × ${plan.editors} × ${plan.editors - 1}); edits per update: how many edits each remote update carried on average (a provider may merge an editor's edits of one event-loop turn). ` +
       `Window ${plan.measureMs} ms after ${plan.warmupMs} ms warm-up, ${plan.runs} run(s) per step: median (min–max).`,
   );
   const base = results.systems[0];
@@ -117,7 +121,7 @@ export function formatReport(results: YjsResults): string {
     const at = (r: SystemResult): StepSummary | undefined => r.steps.find((s) => s.rate === step);
     const first = base ? at(base) : undefined;
     lines.push('', `## ${step} edits/s per editor (${int(step * plan.editors)} edits/s offered, ${int(step * plan.editors * (plan.editors - 1))} deliveries/s if every edit reaches everyone)`, '');
-    const header = ['system', 'delivered/s', 'p50 ms', 'p99 ms', 'server CPU', 'server µs per delivery', 'load CPU', 'missing', ...(base ? [`delivered ÷ ${base.system}'s`, `p99 ÷ ${base.system}'s`, `server µs per delivery ÷ ${base.system}'s`] : [])];
+    const header = ['system', 'delivered/s', 'edits per update', 'p50 ms', 'p99 ms', 'server CPU', 'server µs per delivery', 'load CPU', 'missing', ...(base ? [`delivered ÷ ${base.system}'s`, `p99 ÷ ${base.system}'s`, `server µs per delivery ÷ ${base.system}'s`] : [])];
     lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
     for (const r of results.systems) {
       const s = at(r);
@@ -126,6 +130,7 @@ export function formatReport(results: YjsResults): string {
         `| ${[
           r.label,
           range(s.deliveredPerSec, int),
+          (s.deliveredPerSec.median / s.updatesPerSec.median).toFixed(2),
           range(s.latencyP50Ms, ms),
           range(s.latencyP99Ms, ms),
           pct(s.serverCpu.median),

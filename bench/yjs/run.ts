@@ -12,7 +12,7 @@
  * client. The same workload for each: every editor inserts a stamped run of ~11 characters
  * at the end of one shared Y.Text at a fixed rate, open loop, the editors' phases spread
  * evenly; one step per rate (the default: 1 edit/s per editor, then 4/s, 200 edits/s in
- * all, then 40/s, a saturation step: on 2 cores the load core runs out first, since every
+ * all, then 20/s, a saturation step: on 2 cores the load core runs out first, since every
  * editor applies every other editor's edits — about 10,000 deliveries/s on the recorded
  * machine). An unmeasured 3 s step at 4/s comes first.
  * Delivered: remote edits arriving at the editors during the window, per second, over all
@@ -37,9 +37,9 @@ import { formatReport, summarize, type StepRun, type SystemResult, type YjsPlan,
 import { DEFAULT_SYSTEMS, SYSTEMS, type SystemName } from './systems.js';
 import { monotonicUs } from './workload.js';
 
-const FULL: YjsPlan = { mode: 'full', editors: 50, loadProcesses: 2, rates: [1, 4, 40], runs: 3, warmupMs: 1000, measureMs: 5000, tailMs: 250 };
+const FULL: YjsPlan = { mode: 'full', editors: 50, loadProcesses: 2, rates: [1, 4, 20], runs: 3, warmupMs: 1000, measureMs: 5000, tailMs: 250 };
 /** A smoke run: one short run per step. */
-const QUICK: YjsPlan = { mode: 'quick', editors: 50, loadProcesses: 2, rates: [1, 4, 40], runs: 1, warmupMs: 500, measureMs: 2000, tailMs: 250 };
+const QUICK: YjsPlan = { mode: 'quick', editors: 50, loadProcesses: 2, rates: [1, 4, 20], runs: 1, warmupMs: 500, measureMs: 2000, tailMs: 250 };
 
 const MACHINE =
   'Load processes pinned to core 0, the server under test to core 1 (taskset). Every editor applies every other editor\'s ' +
@@ -101,6 +101,7 @@ async function measureStep(server: ServerProcess<string>, load: EditorLoad, p: Y
     rate,
     offeredEditsPerSec: rate * p.editors,
     deliveredPerSec: arrived.inWindow / (p.measureMs / 1000),
+    updatesPerSec: arrived.updatesInWindow / (p.measureMs / 1000),
     latencyP50Ms: (p50 as number) / 1000,
     latencyP99Ms: (p99 as number) / 1000,
     latencyMaxMs: arrived.latenciesUs.reduce((m, x) => Math.max(m, x), 0) / 1000,
@@ -143,7 +144,7 @@ async function measureSystem(name: SystemName, p: YjsPlan): Promise<SystemResult
         const run = kept as StepRun;
         runs.push(run);
         log(
-          `  ${rate}/s run ${r + 1}: ${Math.round(run.deliveredPerSec).toLocaleString('en')} delivered/s of ${(rate * p.editors * (p.editors - 1)).toLocaleString('en')}, ` +
+          `  ${rate}/s run ${r + 1}: ${Math.round(run.deliveredPerSec).toLocaleString('en')} delivered/s of ${(rate * p.editors * (p.editors - 1)).toLocaleString('en')} (${(run.deliveredPerSec / run.updatesPerSec).toFixed(2)} edits per update), ` +
             `p50 ${run.latencyP50Ms.toFixed(2)} ms, p99 ${run.latencyP99Ms.toFixed(2)} ms, server CPU ${Math.round(run.serverCpu * 100)}%, load CPU ${Math.round(run.loadCpu * 100)}%, ` +
             `sent late p99 ${run.sendLateP99Ms.toFixed(1)} ms, server GC ${run.serverGc.count} (longest ${run.serverGc.maxMs.toFixed(1)} ms)` +
             `${run.missing ? `, ${run.missing} MISSING` : ''}, drained in ${run.drainMs} ms`,
