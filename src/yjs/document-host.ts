@@ -7,6 +7,7 @@ import { MemoryDocumentStore } from './memory-store.js';
 import { YjsErrorCode, YjsEvent, type AwarenessMessage, type SyncReply, type SyncRequest, type UpdateMessage } from './messages.js';
 import { AwarenessCheck, checkStateVector, checkUpdate, updateBytes } from './update-checks.js';
 
+/** Options of a DocumentHost; `S` is the app's socket type (what canEdit receives). */
 export interface DocumentHostOptions<S> {
   /** Which rooms are documents: an exact name, a RegExp or a predicate. Required. */
   documents: string | RegExp | ((room: string) => boolean);
@@ -30,30 +31,35 @@ export interface DocumentHostOptions<S> {
  * Create it before clients connect; sockets already connected are served too.
  */
 export class DocumentHost<S extends DocumentSocket = DocumentSocket> {
-  readonly #namespace: DocumentNamespace<S>;
+  readonly #namespace: DocumentNamespace<DocumentSocket>;
   readonly #isDocument: (room: string) => boolean;
   readonly #store: DocumentStore;
-  readonly #canEdit: (socket: S, document: string) => boolean | Promise<boolean>;
+  // Typed by DocumentSocket inside: the app's socket type appears only where the app gives it, so
+  // a DocumentHost of any socket type is a DocumentHost.
+  readonly #canEdit: (socket: DocumentSocket, document: string) => boolean | Promise<boolean>;
   readonly #documents = new Map<string, HostedDocument>();
   /** Per socket id: the documents it takes part in on this node. */
   readonly #socketDocuments = new Map<string, Set<string>>();
   /** Sockets served on this node, with the listeners the host added (close() removes them). */
-  readonly #sockets = new Map<string, { socket: S; listeners: [string, (arg: never) => unknown][] }>();
+  readonly #sockets = new Map<string, { socket: DocumentSocket; listeners: [string, (data: unknown) => unknown][] }>();
   readonly #awarenessCheck = new AwarenessCheck();
   readonly #leaveCheck: ReturnType<typeof setInterval>;
   readonly #context;
-  readonly #onConnection = (socket: S): void => this.#serve(socket);
+  readonly #onConnection = (socket: DocumentSocket): void => this.#serve(socket);
   #closed = false;
 
-  /** `target`: a Switchboard (its root namespace) or one of its namespaces, `sb.of('/docs')`. */
+  /** Host documents in the rooms of a Switchboard's root namespace. */
+  constructor(target: DocumentServer<S>, options: DocumentHostOptions<S>);
+  /** Host documents in the rooms of one namespace, `sb.of('/docs')`. */
+  constructor(target: DocumentNamespace<S>, options: DocumentHostOptions<S>);
   constructor(target: DocumentServer<S> | DocumentNamespace<S>, options: DocumentHostOptions<S>) {
     if (!options || options.documents === undefined) throw new TypeError('DocumentHost needs options.documents: which rooms are documents');
     // A namespace's `sockets` is its map of connections; a Switchboard's is its root namespace.
-    const namespace = target.sockets instanceof Map ? (target as DocumentNamespace<S>) : (target as DocumentServer<S>).sockets;
+    const namespace = (target.sockets instanceof Map ? target : target.sockets) as DocumentNamespace<DocumentSocket>;
     this.#namespace = namespace;
     this.#isDocument = roomPredicate(options.documents);
     this.#store = options.store ?? new MemoryDocumentStore();
-    this.#canEdit = options.canEdit ?? (() => true);
+    this.#canEdit = (options.canEdit ?? (() => true)) as (socket: DocumentSocket, document: string) => boolean | Promise<boolean>;
     const maxDocumentBytes = positive(options.maxDocumentBytes, 8 * 1024 * 1024, 'maxDocumentBytes');
     const compactAfter = positive(options.compactAfter, 200, 'compactAfter');
     const onError = options.onError ?? ((err, context) => console.error('[switchboard/yjs]', context, err));
@@ -104,9 +110,9 @@ export class DocumentHost<S extends DocumentSocket = DocumentSocket> {
     await this.#store.close();
   }
 
-  #serve(socket: S): void {
+  #serve(socket: DocumentSocket): void {
     if (this.#closed) return;
-    const listeners: [string, (arg: never) => unknown][] = [
+    const listeners: [string, (data: unknown) => unknown][] = [
       [YjsEvent.Sync, (data: unknown) => this.#sync(socket, data)],
       [YjsEvent.Update, (data: unknown) => this.#update(socket, data)],
       [YjsEvent.Awareness, (data: unknown) => this.#awareness(socket, data)],
@@ -120,10 +126,10 @@ export class DocumentHost<S extends DocumentSocket = DocumentSocket> {
       ],
     ];
     this.#sockets.set(socket.id, { socket, listeners });
-    for (const [event, listener] of listeners) socket.on(event as 'disconnect', listener as () => void);
+    for (const [event, listener] of listeners) socket.on(event, listener);
   }
 
-  async #sync(socket: S, data: unknown): Promise<SyncReply> {
+  async #sync(socket: DocumentSocket, data: unknown): Promise<SyncReply> {
     const { document, stateVector } = this.#message<SyncRequest>(socket, data);
     const vector = updateBytes(stateVector, 'stateVector');
     checkStateVector(vector);
@@ -132,7 +138,7 @@ export class DocumentHost<S extends DocumentSocket = DocumentSocket> {
     return hosted.run(() => hosted.sync(vector, readOnly));
   }
 
-  async #update(socket: S, data: unknown): Promise<null> {
+  async #update(socket: DocumentSocket, data: unknown): Promise<null> {
     const { document, update } = this.#message<UpdateMessage>(socket, data);
     const bytes = updateBytes(update);
     if (!(await this.#mayEdit(socket, document))) {
@@ -145,7 +151,7 @@ export class DocumentHost<S extends DocumentSocket = DocumentSocket> {
     return null;
   }
 
-  #awareness(socket: S, data: unknown): null {
+  #awareness(socket: DocumentSocket, data: unknown): null {
     const { document, update } = this.#message<AwarenessMessage>(socket, data);
     const bytes = updateBytes(update);
     const clients = this.#awarenessCheck.clientsOf(bytes);
@@ -154,7 +160,7 @@ export class DocumentHost<S extends DocumentSocket = DocumentSocket> {
   }
 
   /** The document named by a message, which must be a document this socket is in. */
-  #message<T extends { document: string }>(socket: S, data: unknown): T {
+  #message<T extends { document: string }>(socket: DocumentSocket, data: unknown): T {
     if (this.#closed) throw new ReplyError(YjsErrorCode.NotADocument, 'the document host is closed');
     const document = typeof data === 'object' && data !== null ? (data as { document?: unknown }).document : undefined;
     if (typeof document !== 'string' || !this.#isDocument(document)) {
@@ -164,12 +170,12 @@ export class DocumentHost<S extends DocumentSocket = DocumentSocket> {
     return data as T;
   }
 
-  async #mayEdit(socket: S, document: string): Promise<boolean> {
+  async #mayEdit(socket: DocumentSocket, document: string): Promise<boolean> {
     return (await this.#canEdit(socket, document)) === true;
   }
 
   /** The socket takes part in the document (its awareness states are removed when it leaves). */
-  #join(socket: S, name: string): HostedDocument {
+  #join(socket: DocumentSocket, name: string): HostedDocument {
     const hosted = this.#hosted(name);
     hosted.participants.add(socket.id);
     let names = this.#socketDocuments.get(socket.id);

@@ -24,6 +24,7 @@ export interface DocumentStore {
 
 /** What `load` found. */
 export interface StoredUpdates {
+  /** The updates, oldest first (possibly one merged update covering some the reader had: harmless). */
   updates: Uint8Array[];
   /** The seq of the last update returned (or the `after` given, when none): pass it to the next load. */
   cursor: number;

@@ -28,6 +28,7 @@ export class FileDocumentStore implements DocumentStore {
     this.#directory = directory;
   }
 
+  /** {@inheritDoc DocumentStore.load} */
   load(document: string, after = 0): Promise<StoredUpdates> {
     return this.#serial(document, async () => {
       const known = this.#states.get(document);
@@ -39,6 +40,7 @@ export class FileDocumentStore implements DocumentStore {
     });
   }
 
+  /** {@inheritDoc DocumentStore.append} */
   append(document: string, update: Uint8Array): Promise<AppendResult> {
     return this.#serial(document, async () => {
       const state = this.#states.get(document) ?? (await this.#read(document), this.#states.get(document) as FileState);
@@ -55,6 +57,7 @@ export class FileDocumentStore implements DocumentStore {
     });
   }
 
+  /** {@inheritDoc DocumentStore.compact} */
   compact(document: string): Promise<void> {
     return this.#serial(document, async () => {
       const records = await this.#read(document);
@@ -81,6 +84,7 @@ export class FileDocumentStore implements DocumentStore {
     });
   }
 
+  /** {@inheritDoc DocumentStore.close} */
   async close(): Promise<void> {
     await this.#queue.idle();
   }

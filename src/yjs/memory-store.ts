@@ -17,6 +17,7 @@ interface MemoryLog {
 export class MemoryDocumentStore implements DocumentStore {
   readonly #logs = new Map<string, MemoryLog>();
 
+  /** {@inheritDoc DocumentStore.load} */
   async load(document: string, after = 0): Promise<StoredUpdates> {
     const log = this.#logs.get(document);
     if (!log) return { updates: [], cursor: after };
@@ -24,6 +25,7 @@ export class MemoryDocumentStore implements DocumentStore {
     return { updates: entries.map((entry) => entry.update), cursor: Math.max(after, entries.at(-1)?.seq ?? after) };
   }
 
+  /** {@inheritDoc DocumentStore.append} */
   async append(document: string, update: Uint8Array): Promise<AppendResult> {
     let log = this.#logs.get(document);
     if (!log) this.#logs.set(document, (log = { entries: [], lastSeq: 0, uncompacted: 0 }));
@@ -33,6 +35,7 @@ export class MemoryDocumentStore implements DocumentStore {
     return { seq, uncompacted: ++log.uncompacted };
   }
 
+  /** {@inheritDoc DocumentStore.compact} */
   async compact(document: string): Promise<void> {
     const log = this.#logs.get(document);
     if (!log || log.entries.length < 2) return;
@@ -41,5 +44,6 @@ export class MemoryDocumentStore implements DocumentStore {
     log.uncompacted = 0;
   }
 
+  /** {@inheritDoc DocumentStore.close} */
   async close(): Promise<void> {}
 }

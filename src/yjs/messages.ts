@@ -13,12 +13,14 @@ export const YjsEvent = {
   /** Event `{ document, update }` both ways: a y-protocols awareness update. */
   Awareness: 'yjs:awareness',
 } as const;
+/** One of the Yjs event names. */
 export type YjsEvent = (typeof YjsEvent)[keyof typeof YjsEvent];
 
 /** Request `yjs:sync`: the client's state vector (`Y.encodeStateVector(doc)`). */
 export interface SyncRequest {
   /** The document's name, which is also its room. */
   document: string;
+  /** `Y.encodeStateVector(doc)` of the client's copy. */
   stateVector: Uint8Array;
 }
 
@@ -36,6 +38,7 @@ export interface SyncReply {
 
 /** Request `yjs:update` from a client (reply null), and event `yjs:update` to the room. */
 export interface UpdateMessage {
+  /** The document's name, which is also its room. */
   document: string;
   /** A Yjs update (`Y.encodeStateAsUpdate`, or a doc's `update` event). */
   update: Uint8Array;
@@ -43,6 +46,7 @@ export interface UpdateMessage {
 
 /** Event `yjs:awareness`, both ways. */
 export interface AwarenessMessage {
+  /** The document's name, which is also its room. */
   document: string;
   /** A y-protocols awareness update (`encodeAwarenessUpdate`). */
   update: Uint8Array;
@@ -63,4 +67,5 @@ export const YjsErrorCode = {
   /** The store refused; the update was not applied or sent on. */
   StorageFailed: 'storage_failed',
 } as const;
+/** One of the Yjs reply error codes. */
 export type YjsErrorCode = (typeof YjsErrorCode)[keyof typeof YjsErrorCode];

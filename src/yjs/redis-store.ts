@@ -10,6 +10,7 @@ import type { AppendResult, DocumentStore, StoredUpdates } from './document-stor
 
 export type { AppendResult, DocumentStore, StoredUpdates } from './document-store.js';
 
+/** Options of a RedisDocumentStore. */
 export interface RedisDocumentStoreOptions {
   /** First part of every key. Default 'sb' (the Redis adapter's default: one prefix per cluster). */
   prefix?: string;
@@ -61,6 +62,7 @@ export class RedisDocumentStore implements DocumentStore {
     this.#prefix = options.prefix ?? 'sb';
   }
 
+  /** {@inheritDoc DocumentStore.load} */
   async load(document: string, after = 0): Promise<StoredUpdates> {
     const [through, snapshot, entries] = (await this.#script(LOAD, document, String(after))) as [number, Buffer | null, StreamEntry[]];
     const updates: Uint8Array[] = [];
@@ -76,11 +78,13 @@ export class RedisDocumentStore implements DocumentStore {
     return { updates, cursor };
   }
 
+  /** {@inheritDoc DocumentStore.append} */
   async append(document: string, update: Uint8Array): Promise<AppendResult> {
     const [seq, uncompacted] = (await this.#script(APPEND, document, Buffer.from(update.buffer, update.byteOffset, update.byteLength))) as [number, number];
     return { seq, uncompacted };
   }
 
+  /** {@inheritDoc DocumentStore.compact} */
   async compact(document: string): Promise<void> {
     const [through, snapshot, entries] = (await this.#script(LOAD, document, '0')) as [number, Buffer | null, StreamEntry[]];
     if (entries.length === 0 || (entries.length === 1 && !snapshot)) return;
@@ -90,6 +94,7 @@ export class RedisDocumentStore implements DocumentStore {
     await this.#script(COMPACT, document, Buffer.from(merged.buffer, merged.byteOffset, merged.byteLength), last, String(through));
   }
 
+  /** {@inheritDoc DocumentStore.close} */
   async close(): Promise<void> {
     if (this.#ownsClient) await this.#redis.quit().catch(() => this.#redis.disconnect());
   }

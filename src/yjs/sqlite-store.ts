@@ -8,6 +8,7 @@ import type { AppendResult, DocumentStore, StoredUpdates } from './document-stor
 
 export type { AppendResult, DocumentStore, StoredUpdates } from './document-store.js';
 
+/** Options of a SqliteDocumentStore. */
 export interface SqliteDocumentStoreOptions {
   /** The table that holds the updates (created if missing). Default 'yjs_updates'. */
   table?: string;
@@ -59,19 +60,23 @@ export class SqliteDocumentStore implements DocumentStore {
     }).immediate;
   }
 
+  /** {@inheritDoc DocumentStore.load} */
   async load(document: string, after = 0): Promise<StoredUpdates> {
     const rows = this.#select.all(document, after);
     return { updates: rows.map((row) => new Uint8Array(row.data)), cursor: Math.max(after, rows.at(-1)?.seq ?? after) };
   }
 
+  /** {@inheritDoc DocumentStore.append} */
   async append(document: string, update: Uint8Array): Promise<AppendResult> {
     return this.#append(document, update);
   }
 
+  /** {@inheritDoc DocumentStore.compact} */
   async compact(document: string): Promise<void> {
     this.#compact(document);
   }
 
+  /** {@inheritDoc DocumentStore.close} */
   async close(): Promise<void> {
     if (this.#ownsDatabase && this.#db.open) this.#db.close();
   }
