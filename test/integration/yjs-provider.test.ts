@@ -169,6 +169,8 @@ describe('DocumentProvider', { timeout: 60_000 }, () => {
       client.close();
     });
     await eventually(() => provider.synced, 'the third provider to sync');
+    const serverText = (await host.document('doc:late')).getText('text');
+    await eventually(() => serverText.toString().includes('written before connecting'), 'what it held to reach the server');
     const text = await converged(host, 'doc:late', early, late);
     assert.equal(count(text, 'written before connecting'), 1);
     assert.equal(offlineAuthor.getText('text').toString(), text);

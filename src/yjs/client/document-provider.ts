@@ -227,11 +227,11 @@ export class DocumentProvider {
         // Someone's cursor cannot be shown; the document is fine.
       }
     }
+    this.#synced = true;
     if (!this.#readOnly) {
       const missing = Y.encodeStateAsUpdate(this.doc, reply.stateVector);
       if (carriesChanges(missing)) this.#sendUpdate(missing);
     }
-    this.#synced = true;
     this.#retryAttempt = 0;
     this.#awarenessLink.announce();
     this.#listeners.emit('synced');
