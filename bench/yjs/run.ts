@@ -13,8 +13,8 @@
  * at the end of one shared Y.Text at a fixed rate, open loop, the editors' phases spread
  * evenly; one step per rate (the default: 1 edit/s per editor, then 4/s, 200 edits/s in
  * all, then 20/s, a saturation step: on 2 cores the load core runs out first, since every
- * editor applies every other editor's edits — about 10,000 deliveries/s on the recorded
- * machine). An unmeasured 3 s step at 4/s comes first.
+ * editor applies every other editor's edits; compare the server CPU per delivery there).
+ * An unmeasured 3 s step at 4/s comes first.
  * Delivered: remote edits arriving at the editors during the window, per second, over all
  * editors. Latency: from the edit (the stamp it carries) to its arrival at each other
  * editor — the stamp is CLOCK_MONOTONIC (process.hrtime), shared by every process of the
