@@ -9,7 +9,7 @@
  *
  * Each system: its server in its own process on core 1; the editors in load processes on
  * core 0 (bench/yjs/editors.ts), every editor a real Y.Doc kept in step by that system's
- * client. The same workload for each: every editor inserts a stamped run of ~11 characters
+ * client. All systems stay up for the whole run and their runs take turns (see measureAll). The same workload for each: every editor inserts a stamped run of ~11 characters
  * at the end of one shared Y.Text at a fixed rate, open loop, the editors' phases spread
  * evenly; one step per rate (the default: 1 edit/s per editor, then 4/s, 200 edits/s in
  * all, then 20/s, a saturation step: on 2 cores the load core runs out first, since every
@@ -50,9 +50,9 @@ const CLOCK = 'Latency stamps: CLOCK_MONOTONIC µs via process.hrtime (shared by
 /** An unmeasured step before the first: the JIT's. */
 const WARM_UP = { rate: 4, ms: 3000 };
 
-/** A run during which other processes used more than this share of a core is measured again (twice more at most). */
+/** A run during which other processes used more than this share of a core is measured again (once; the less disturbed is kept). */
 const DISTURBED = 0.2;
-const ATTEMPTS = 3;
+const ATTEMPTS = 2;
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -77,21 +77,21 @@ function chosenSystems(): SystemName[] {
   return names;
 }
 
-async function measureStep(server: ServerProcess<string>, load: EditorLoad, p: YjsPlan, rate: number): Promise<Omit<StepRun, 'attempts'>> {
+/** One run of one step; `bench` is every process of the bench (the other systems' idle ones are not "other work"). */
+async function measureStep(server: ServerProcess<string>, load: EditorLoad, p: YjsPlan, rate: number, bench: ReadonlySet<number>): Promise<Omit<StepRun, 'attempts'>> {
   await waitForQuiet(0.1, 5_000);
   await server.command('gc-reset');
   const step: StepPlan = { rate, warmupMs: p.warmupMs, measureMs: p.measureMs, tailMs: p.tailMs };
   const startUs = monotonicUs() + 200_000;
   const sending = load.step(startUs, step);
-  const exclude = new Set([process.pid, server.pid, ...load.pids]);
   const sample = () => ({ t: monotonicUs(), server: server.cpuSeconds(), load: load.cpuSeconds(), cores: coreTimes() });
   await sleep((startUs - monotonicUs()) / 1000 + p.warmupMs);
   const a = sample();
-  const othersBefore = otherProcessesCpu(exclude);
+  const othersBefore = otherProcessesCpu(bench);
   await sleep(p.measureMs);
   const b = sample();
   const seconds = (b.t - a.t) / 1e6;
-  const others = otherCpuBetween(othersBefore, otherProcessesCpu(exclude), seconds);
+  const others = otherCpuBetween(othersBefore, otherProcessesCpu(bench), seconds);
   const sent = await sending;
   const arrived = await load.drain(sent.sentBy);
   const gc = await server.command<{ count: number; totalMs: number; maxMs: number }>('gc-stats');
@@ -120,43 +120,77 @@ async function measureStep(server: ServerProcess<string>, load: EditorLoad, p: Y
   };
 }
 
-async function measureSystem(name: SystemName, p: YjsPlan): Promise<SystemResult> {
+/** One system, up for the whole run: its server, its editors, and its runs so far. */
+interface LiveSystem {
+  name: SystemName;
+  server: ServerProcess<string>;
+  load: EditorLoad;
+  runs: StepRun[];
+}
+
+async function openSystem(name: SystemName, p: YjsPlan): Promise<LiveSystem> {
   const system = SYSTEMS[name];
   log(`${system.label}: starting the server, opening ${p.editors} editors`);
   const server = await ServerProcess.startFile(name, fileURLToPath(new URL(system.server, import.meta.url)));
-  let load: EditorLoad | undefined;
-  const runs: StepRun[] = [];
   try {
-    load = await EditorLoad.open(system.editor, server.port, p.editors, p.loadProcesses);
+    const load = await EditorLoad.open(system.editor, server.port, p.editors, p.loadProcesses);
     await load.checkClock();
     // Unmeasured: the first edits run through code neither side has compiled yet.
     const warm = await load.step(monotonicUs() + 100_000, { rate: WARM_UP.rate, warmupMs: 0, measureMs: WARM_UP.ms, tailMs: 0 });
     await load.drain(warm.sentBy);
+    return { name, server, load, runs: [] };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
+async function measureRun(live: LiveSystem, p: YjsPlan, rate: number, r: number, bench: ReadonlySet<number>): Promise<void> {
+  let kept: StepRun | undefined;
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const run = { ...(await measureStep(live.server, live.load, p, rate, bench)), attempts: attempt };
+    if (!kept || run.otherCpu < kept.otherCpu) kept = run;
+    if (run.otherCpu <= DISTURBED) break;
+    log(`    (other processes used ${Math.round(run.otherCpu * 100)}% of a core — ${run.otherTop.join(', ')}${attempt < ATTEMPTS ? '; measuring again' : ''})`);
+  }
+  const run = kept as StepRun;
+  live.runs.push(run);
+  log(
+    `  ${live.name} ${rate}/s run ${r + 1}: ${Math.round(run.deliveredPerSec).toLocaleString('en')} delivered/s of ${(rate * p.editors * (p.editors - 1)).toLocaleString('en')} (${(run.deliveredPerSec / run.updatesPerSec).toFixed(2)} edits per update), ` +
+      `p50 ${run.latencyP50Ms.toFixed(2)} ms, p99 ${run.latencyP99Ms.toFixed(2)} ms, server CPU ${Math.round(run.serverCpu * 100)}%, load CPU ${Math.round(run.loadCpu * 100)}%, ` +
+      `sent late p99 ${run.sendLateP99Ms.toFixed(1)} ms, server GC ${run.serverGc.count} (longest ${run.serverGc.maxMs.toFixed(1)} ms)` +
+      `${run.missing ? `, ${run.missing} MISSING` : ''}, drained in ${run.drainMs} ms`,
+  );
+}
+
+/**
+ * Every system is up for the whole run (idle editors cost next to nothing), and the runs
+ * take turns: run r of a step starts with system r mod n. On a machine that other work
+ * shares, a busy spell then falls on every system alike, not on whichever ran at the time.
+ */
+async function measureAll(names: SystemName[], p: YjsPlan): Promise<SystemResult[]> {
+  const live: LiveSystem[] = [];
+  try {
+    for (const name of names) live.push(await openSystem(name, p));
+    const bench = new Set([process.pid, ...live.flatMap((l) => [l.server.pid, ...l.load.pids])]);
     for (const rate of p.rates) {
+      log(`${rate} edits/s per editor`);
       for (let r = 0; r < p.runs; r++) {
-        let kept: StepRun | undefined;
-        for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-          const run = { ...(await measureStep(server, load, p, rate)), attempts: attempt };
-          if (!kept || run.otherCpu < kept.otherCpu) kept = run;
-          if (run.otherCpu <= DISTURBED) break;
-          log(`    (other processes used ${Math.round(run.otherCpu * 100)}% of a core — ${run.otherTop.join(', ')}${attempt < ATTEMPTS ? '; measuring again' : ''})`);
-        }
-        const run = kept as StepRun;
-        runs.push(run);
-        log(
-          `  ${rate}/s run ${r + 1}: ${Math.round(run.deliveredPerSec).toLocaleString('en')} delivered/s of ${(rate * p.editors * (p.editors - 1)).toLocaleString('en')} (${(run.deliveredPerSec / run.updatesPerSec).toFixed(2)} edits per update), ` +
-            `p50 ${run.latencyP50Ms.toFixed(2)} ms, p99 ${run.latencyP99Ms.toFixed(2)} ms, server CPU ${Math.round(run.serverCpu * 100)}%, load CPU ${Math.round(run.loadCpu * 100)}%, ` +
-            `sent late p99 ${run.sendLateP99Ms.toFixed(1)} ms, server GC ${run.serverGc.count} (longest ${run.serverGc.maxMs.toFixed(1)} ms)` +
-            `${run.missing ? `, ${run.missing} MISSING` : ''}, drained in ${run.drainMs} ms`,
-        );
+        for (let k = 0; k < live.length; k++) await measureRun(live[(r + k) % live.length] as LiveSystem, p, rate, r, bench);
       }
     }
-    const end = await load.converged();
-    log(`  ${end.converged ? 'every editor holds the same text' : `editors DISAGREE (${end.distinct} different texts)`}, ${end.length.toLocaleString('en')} characters`);
-    return summarize({ system: name, label: system.label, runs, converged: end.converged, documentLength: end.length }, p);
+    const results: SystemResult[] = [];
+    for (const l of live) {
+      const end = await l.load.converged();
+      log(`${l.name}: ${end.converged ? 'every editor holds the same text' : `editors DISAGREE (${end.distinct} different texts)`}, ${end.length.toLocaleString('en')} characters`);
+      results.push(summarize({ system: l.name, label: SYSTEMS[l.name].label, runs: l.runs, converged: end.converged, documentLength: end.length }, p));
+    }
+    return results;
   } finally {
-    await load?.stop();
-    await server.stop();
+    for (const l of live) {
+      await l.load.stop();
+      await l.server.stop();
+    }
   }
 }
 
@@ -168,8 +202,7 @@ async function main(): Promise<void> {
   for (const pkg of ['yjs', 'y-websocket', 'y-protocols']) meta.versions[pkg] = (await import(`${ROOT}node_modules/${pkg}/package.json`, { with: { type: 'json' } })).default.version as string;
   log(`yjs bench (${p.mode}), ${meta.cores} cores: ${names.join(', ')}; rates ${p.rates.join(', ')} edits/s per editor`);
   const started = Date.now();
-  const systems: SystemResult[] = [];
-  for (const name of names) systems.push(await measureSystem(name, p));
+  const systems = await measureAll(names, p);
   meta.durationSeconds = Math.round((Date.now() - started) / 1000);
   const results: YjsResults = { meta, plan: p, machine: MACHINE, clock: CLOCK, notes: [], systems };
   const dir = `${ROOT}bench/results`;
