@@ -131,7 +131,7 @@ interface LiveSystem {
 async function openSystem(name: SystemName, p: YjsPlan): Promise<LiveSystem> {
   const system = SYSTEMS[name];
   log(`${system.label}: starting the server, opening ${p.editors} editors`);
-  const server = await ServerProcess.startFile(name, fileURLToPath(new URL(system.server, import.meta.url)));
+  const server = await ServerProcess.startFile(name, fileURLToPath(new URL(system.server, import.meta.url)), system.env);
   try {
     const load = await EditorLoad.open(system.editor, server.port, p.editors, p.loadProcesses);
     await load.checkClock();

@@ -1,17 +1,27 @@
 import type { EditorKind } from './editor-clients.js';
 
 /** The systems compared: a server (a file in this folder) and the client its editors use. */
-export type SystemName = 'switchboard' | 'switchboard-wire' | 'y-websocket' | 'ws-relay';
+export type SystemName = 'switchboard' | 'switchboard-nocompact' | 'switchboard-wire' | 'y-websocket' | 'ws-relay';
 
 export interface System {
   name: SystemName;
   label: string;
   server: string;
   editor: EditorKind;
+  /** Environment of the server process. */
+  env?: Record<string, string>;
 }
 
 export const SYSTEMS: Record<SystemName, System> = {
   switchboard: { name: 'switchboard', label: 'Switchboard + DocumentHost, DocumentProvider', server: 'switchboard-server.ts', editor: 'switchboard-provider' },
+  'switchboard-nocompact': {
+    name: 'switchboard-nocompact',
+    label: 'Switchboard + DocumentHost with compaction off, DocumentProvider',
+    server: 'switchboard-server.ts',
+    editor: 'switchboard-provider',
+    // The host compacts a document's stored log every `compactAfter` updates (default 200); this never does.
+    env: { BENCH_YJS_COMPACT_AFTER: String(Number.MAX_SAFE_INTEGER) },
+  },
   'switchboard-wire': {
     name: 'switchboard-wire',
     label: 'Switchboard + DocumentHost, wire events from the plain client',
@@ -23,4 +33,4 @@ export const SYSTEMS: Record<SystemName, System> = {
 };
 
 /** Run by default, in this order; switchboard-wire only when named with --systems=. */
-export const DEFAULT_SYSTEMS: readonly SystemName[] = ['switchboard', 'y-websocket', 'ws-relay'];
+export const DEFAULT_SYSTEMS: readonly SystemName[] = ['switchboard', 'switchboard-nocompact', 'y-websocket', 'ws-relay'];
