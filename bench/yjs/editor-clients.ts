@@ -36,7 +36,7 @@ function withTimeout<T>(what: string, promise: Promise<T>): Promise<T> {
   });
 }
 
-/** A Switchboard connection as the bench opens it: WebSocket only, no reconnection surprises hidden. */
+/** A Switchboard connection as the bench opens it: WebSocket only, no fallback transports. */
 function switchboardClient(port: number): SwitchboardClient {
   return connect(`ws://127.0.0.1:${port}/ws`, { transports: ['websocket'] });
 }
@@ -66,9 +66,10 @@ async function openProvider(port: number): Promise<Editor> {
 }
 
 /**
- * Switchboard spoken from the contract's wire events directly (bench/yjs/README in
- * docs: the fallback when no provider is at hand): join, `yjs:sync`, then every local
- * update as a `yjs:update` request and every `yjs:update` event applied.
+ * Switchboard spoken from the host's wire events directly (docs/COLLABORATION.md), from
+ * the plain client: join, `yjs:sync`, then every local update as a `yjs:update` request
+ * and every `yjs:update` event applied. No awareness, no batching, no resync: a floor
+ * for what the provider adds (the system `switchboard-wire`, run only when named).
  */
 async function openWire(port: number): Promise<Editor> {
   const client = switchboardClient(port);

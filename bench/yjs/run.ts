@@ -1,26 +1,28 @@
 /**
- * `npm run bench:yjs [-- --quick] [--systems=a,b] [--rates=4,20,60] [--runs=N] [--editors=N] [--out=file]`
+ * `npm run bench:yjs [-- --quick] [--systems=a,b] [--rates=1,4,20] [--runs=N] [--editors=N] [--out=file]`
  *
  * Yjs update fan-out for one document with 50 editors (issue 15), side by side in one run:
  * Switchboard with the DocumentHost (switchboard/yjs) and editors on the DocumentProvider
- * (switchboard/yjs/client); y-websocket 1.5's server (bin/utils setupWSConnection) with its
- * WebsocketProvider; and a raw `ws` relay with no document at all, the ceiling. Systems are
- * in bench/yjs/systems.ts.
+ * (switchboard/yjs/client), the same with the host's compaction off, y-websocket 1.5's
+ * server (bin/utils setupWSConnection) with its WebsocketProvider, and a raw `ws` relay
+ * with no document at all, the ceiling. Systems are in bench/yjs/systems.ts.
  *
  * Each system: its server in its own process on core 1; the editors in load processes on
  * core 0 (bench/yjs/editors.ts), every editor a real Y.Doc kept in step by that system's
- * client. All systems stay up for the whole run and their runs take turns (see measureAll). The same workload for each: every editor inserts a stamped run of ~11 characters
- * at the end of one shared Y.Text at a fixed rate, open loop, the editors' phases spread
- * evenly; one step per rate (the default: 1 edit/s per editor, then 4/s, 200 edits/s in
- * all, then 20/s, a saturation step: on 2 cores the load core runs out first, since every
- * editor applies every other editor's edits; compare the server CPU per delivery there).
- * An unmeasured 3 s step at 4/s comes first.
+ * client. All systems stay up for the whole run and their runs take turns (see
+ * measureAll). The same workload for each: every editor inserts a stamp of a few
+ * characters at the end of one shared Y.Text at a fixed rate, open loop, the editors'
+ * phases spread evenly; one step per rate (the default: 1 edit/s per editor, then 4/s,
+ * 200 edits/s in all, then 20/s, a saturation step: on 2 cores the load core runs out
+ * first, since every editor applies every other editor's edits; compare the server CPU
+ * per delivery there). An unmeasured 3 s step at 4/s comes first.
  * Delivered: remote edits arriving at the editors during the window, per second, over all
  * editors. Latency: from the edit (the stamp it carries) to its arrival at each other
  * editor — the stamp is CLOCK_MONOTONIC (process.hrtime), shared by every process of the
  * machine, checked before the first step (see workload.ts). After every step the run
  * waits until every edit has reached every editor (a shortfall is reported as missing);
- * after the last, every editor's text must be the same.
+ * after the last, every editor's text must be the same. docs/PERFORMANCE.md
+ * ("Collaborative editing") quotes the recorded run.
  *
  * Writes bench/results/yjs-<date>.json, or --out=…; the recorded run is
  * bench/results/yjs-fanout.json. Not part of `npm test`.

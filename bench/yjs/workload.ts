@@ -17,7 +17,7 @@ export const TEXT = 'text';
 
 export const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
-/** What one edit inserts: the stamp in base 36 and a terminator, 10–12 characters. */
+/** What one edit inserts: the stamp in base 36 and a terminator (8 characters once the machine has been up 36 minutes). */
 export function editText(stampUs: number): string {
   return `${stampUs.toString(36)};`;
 }
