@@ -116,7 +116,8 @@ export function formatReport(results: YjsResults): string {
       `Delivered = remote edits applied at the editors per second, over all editors (the most is rate × ${plan.editors} × ${plan.editors - 1}); edits per update: how many edits each remote update carried on average (a provider may merge an editor's edits of one event-loop turn). ` +
       `Window ${plan.measureMs} ms after ${plan.warmupMs} ms warm-up, ${plan.runs} run(s) per step: median (min–max).`,
   );
-  const base = results.systems[0];
+  // Ratios against y-websocket when it ran (the issue's comparison), else the first system.
+  const base = results.systems.find((r) => r.system === 'y-websocket') ?? results.systems[0];
   for (const step of plan.rates) {
     const at = (r: SystemResult): StepSummary | undefined => r.steps.find((s) => s.rate === step);
     const first = base ? at(base) : undefined;
