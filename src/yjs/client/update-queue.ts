@@ -1,22 +1,27 @@
 import * as Y from 'yjs';
 
 /**
- * Local Yjs updates waiting to go to the server, merged into one per event-loop turn:
- * typing a word is a few requests, not one per keystroke and transaction.
+ * Local Yjs updates waiting to go to the server, merged into one per task: the
+ * transactions of one piece of code (a paste, a script's edits) are one request. A
+ * microtask, not a timer: a timer would add a millisecond or more to every keystroke's
+ * trip to the others, and the SDK writes a turn's requests in one write anyway.
  */
 export class UpdateQueue {
   #updates: Uint8Array[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #scheduled = false;
 
   constructor(private readonly flush: (update: Uint8Array) => void) {}
 
   push(update: Uint8Array): void {
     this.#updates.push(update);
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      if (!this.#scheduled) return;
+      this.#scheduled = false;
       const update = this.take();
       if (update) this.flush(update);
-    }, 0);
+    });
   }
 
   /** The waiting updates as one, and an empty queue; undefined when none waited. */
@@ -30,8 +35,7 @@ export class UpdateQueue {
   /** Forget what waits: a sync sends it instead, as part of what the server is missing. */
   clear(): void {
     this.#updates = [];
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#scheduled = false;
   }
 }
 
