@@ -287,10 +287,11 @@ export class DocumentProvider {
     this.#scheduleRetry();
   }
 
-  #sendUpdate(update: Uint8Array): void {
-    if (!this.#synced || this.#readOnly) return;
+  /** Send a local update; what it returns settles once the server answered (undefined: nothing sent). */
+  #sendUpdate(update: Uint8Array): Promise<void> | undefined {
+    if (!this.#synced || this.#readOnly) return undefined;
     const run = this.#syncRun;
-    this.#emitWithAck(YjsEvent.Update, { document: this.document, update } satisfies UpdateMessage).catch((err: unknown) => {
+    return this.#emitWithAck(YjsEvent.Update, { document: this.document, update } satisfies UpdateMessage).then(() => undefined, (err: unknown) => {
       if (this.#destroyed) return;
       const code = codeOf(err);
       if (isConnectionLoss(code)) return;
