@@ -113,7 +113,7 @@ export function formatReport(results: YjsResults): string {
   lines.push(`${meta.cpu}, ${meta.cores} cores, Node ${meta.node}; ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}. ${results.machine}`);
   lines.push(
     `One document, ${plan.editors} editors in ${plan.loadProcesses} load process(es); each editor inserts a stamp of a few characters at the end of a shared Y.Text at a fixed rate. ` +
-      `Delivered = remote edits applied at the editors per second, over all editors (the most is rate × ${plan.editors} × ${plan.editors - 1}); edits per update: how many edits each remote update carried on average (a provider may merge an editor's edits of one event-loop turn). ` +
+      `Delivered = remote edits applied at the editors per second, over all editors (the most is rate × ${plan.editors} × ${plan.editors - 1}); edits per update: how many edits each remote update carried on average (a provider may merge an editor's edits into one update). ` +
       `Window ${plan.measureMs} ms after ${plan.warmupMs} ms warm-up, ${plan.runs} run(s) per step: median (min–max).`,
   );
   // Ratios against y-websocket when it ran (the issue's comparison), else the first system.
