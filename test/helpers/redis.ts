@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { Redis } from 'ioredis';
 
 /** The Redis the cluster tests use: REDIS_URL, or the one CI runs on 127.0.0.1:6379. */
@@ -33,4 +34,29 @@ export async function dropKeys(redis: Redis, prefix: string): Promise<void> {
     cursor = next;
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
+}
+
+/**
+ * For the test file or `describe` block it is called in: a Redis connection while the block
+ * runs, and `prefix(name)`, a key prefix of its own (testPrefix) whose keys are dropped
+ * after the block.
+ */
+export function useRedisKeys(): { prefix(name: string): string } {
+  let redis: Redis | undefined;
+  const prefixes: string[] = [];
+  before(async () => {
+    redis = await connectRedis();
+  });
+  after(async () => {
+    if (!redis) return;
+    for (const p of prefixes) await dropKeys(redis, p);
+    redis.disconnect();
+  });
+  return {
+    prefix(name: string): string {
+      const p = testPrefix(name);
+      prefixes.push(p);
+      return p;
+    },
+  };
 }

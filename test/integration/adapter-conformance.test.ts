@@ -4,14 +4,13 @@
  * either must behave the same for its own clients.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import type { ClusterAdapter } from '../../src/cluster/adapter.js';
 import { MemoryAdapter } from '../../src/cluster/memory-adapter.js';
 import { RedisAdapter } from '../../src/cluster/redis/index.js';
 import type { Switchboard } from '../../src/server/index.js';
 import { BareClient } from '../helpers/bare-client.js';
-import { connectRedis, dropKeys, REDIS_URL, testPrefix } from '../helpers/redis.js';
+import { REDIS_URL, useRedisKeys } from '../helpers/redis.js';
 import { eventually, startServer } from '../helpers/server.js';
 
 type Frame = Record<string, unknown>;
@@ -145,19 +144,10 @@ function conformance(name: string, makeAdapter: () => ClusterAdapter): void {
   });
 }
 
-let redis: Redis;
-const prefixes: string[] = [];
-before(async () => {
-  redis = await connectRedis();
-});
-after(async () => {
-  for (const p of prefixes) await dropKeys(redis, p);
-  redis.disconnect();
-});
+const redisKeys = useRedisKeys();
 
 conformance('in-memory', () => new MemoryAdapter());
 conformance('Redis', () => {
-  const prefix = testPrefix('adapter-conformance');
-  prefixes.push(prefix);
+  const prefix = redisKeys.prefix('adapter-conformance');
   return new RedisAdapter(REDIS_URL, { prefix });
 });

@@ -8,14 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { connect } from '../../src/client/node.js';
 import type { SwitchboardClient } from '../../src/client/node.js';
 import { Emitter, RedisAdapter } from '../../src/cluster/redis/index.js';
-import { connectRedis, dropKeys, REDIS_URL, testPrefix } from '../helpers/redis.js';
+import { REDIS_URL, useRedisKeys } from '../helpers/redis.js';
 import { eventually, startServer } from '../helpers/server.js';
 
 type Frame = Record<string, unknown>;
@@ -402,19 +401,10 @@ describe('the opt-in belongs to each WebSocket connection', () => {
 });
 
 describe('binary data across a cluster on Redis', () => {
-  let redis: Redis;
-  const prefixes: string[] = [];
-  before(async () => {
-    redis = await connectRedis();
-  });
-  after(async () => {
-    for (const p of prefixes) await dropKeys(redis, p);
-    redis.disconnect();
-  });
+  const redisKeys = useRedisKeys();
 
   test('a broadcast from another node and from the Emitter arrives as a binary message and as the text form', async () => {
-    const prefix = testPrefix('binary');
-    prefixes.push(prefix);
+    const prefix = redisKeys.prefix('binary');
     const a = await startServer({ adapter: new RedisAdapter(REDIS_URL, { prefix }) });
     const b = await startServer({ adapter: new RedisAdapter(REDIS_URL, { prefix }) });
     const binary = await WireClient.open(b.url);

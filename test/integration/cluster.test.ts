@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import { Emitter, RedisAdapter } from '../../src/cluster/redis/index.js';
 import type { Switchboard } from '../../src/server/index.js';
 import { connect } from '../../src/client/node.js';
 import { BareClient } from '../helpers/bare-client.js';
 import { Balancer } from '../helpers/balancer.js';
-import { connectRedis, dropKeys, REDIS_URL, testPrefix } from '../helpers/redis.js';
+import { REDIS_URL, useRedisKeys } from '../helpers/redis.js';
 import { eventually, startServer } from '../helpers/server.js';
 
 type Frame = Record<string, unknown>;
@@ -42,20 +41,8 @@ async function client(url: string, rooms: string[] = []): Promise<BareClient & {
 }
 
 describe('cluster on Redis (three nodes in one process)', () => {
-  let redis: Redis;
-  const prefixes: string[] = [];
-  const prefix = (name: string): string => {
-    const p = testPrefix(`cluster-${name}`);
-    prefixes.push(p);
-    return p;
-  };
-  before(async () => {
-    redis = await connectRedis();
-  });
-  after(async () => {
-    for (const p of prefixes) await dropKeys(redis, p);
-    redis.disconnect();
-  });
+  const redisKeys = useRedisKeys();
+  const prefix = (name: string): string => redisKeys.prefix(`cluster-${name}`);
 
   test('a broadcast from any node reaches the room members on every node once, with except and local honoured', async () => {
     const { servers, urls } = await startCluster(prefix('broadcast'));

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import { after, afterEach, describe, test } from 'node:test';
 import * as Y from 'yjs';
 import { encodeAwarenessUpdate } from 'y-protocols/awareness';
 import { RedisAdapter } from '../../src/cluster/redis/index.js';
@@ -18,7 +17,7 @@ import { connect } from '../../src/client/node.js';
 import { DocumentHost, type AppendResult, type DocumentHostOptions, type DocumentSocket, type DocumentStore, FileDocumentStore, MemoryDocumentStore } from '../../src/yjs/index.js';
 import { RedisDocumentStore } from '../../src/yjs/redis-store.js';
 import { SqliteDocumentStore } from '../../src/yjs/sqlite-store.js';
-import { connectRedis, dropKeys, REDIS_URL, testPrefix } from '../helpers/redis.js';
+import { REDIS_URL, useRedisKeys } from '../helpers/redis.js';
 import { startServer } from '../helpers/server.js';
 import { WireEditor } from './yjs-host-wire-editor.js';
 
@@ -326,19 +325,10 @@ describe('DocumentHost restarts', () => {
 });
 
 describe('DocumentHost on two nodes with the Redis adapter and RedisDocumentStore', () => {
-  let redis: Redis;
-  const prefixes: string[] = [];
-  before(async () => {
-    redis = await connectRedis();
-  });
-  after(async () => {
-    for (const p of prefixes) await dropKeys(redis, p);
-    redis.disconnect();
-  });
+  const redisKeys = useRedisKeys();
 
   test('edits from both nodes converge, and a late joiner on either node gets all of them', async () => {
-    const prefix = testPrefix('yjs-cluster');
-    prefixes.push(prefix);
+    const prefix = redisKeys.prefix('yjs-cluster');
     const nodes = [
       await docServer({ server: { adapter: new RedisAdapter(REDIS_URL, { prefix }) }, store: new RedisDocumentStore(REDIS_URL, { prefix }), compactAfter: 8 }),
       await docServer({ server: { adapter: new RedisAdapter(REDIS_URL, { prefix }) }, store: new RedisDocumentStore(REDIS_URL, { prefix }), compactAfter: 8 }),
