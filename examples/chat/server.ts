@@ -6,13 +6,10 @@
  * A second signal exits at once (130 / 143). See examples/shared/graceful-shutdown.ts.
  */
 import { closeOnSignals, shutdownDeadline } from '../shared/graceful-shutdown.js';
+import { failedToStart, portFromEnv } from '../shared/start-port.js';
 import { startChatServer } from './chat-server.js';
 
-const port = Number(process.env.PORT ?? 3000);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`PORT must be a port number, got "${process.env.PORT}"`);
-  process.exit(1);
-}
+const port = portFromEnv();
 
 try {
   const deadline = shutdownDeadline();
@@ -20,8 +17,5 @@ try {
   console.log(`Switchboard chat: ${chat.url}  (open it in two tabs; protocol at ws://localhost:${chat.port}/ws)`);
   closeOnSignals({ deadline, close: (ms) => chat.close({ deadline: ms }) });
 } catch (err) {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') console.error(`Port ${port} is in use. Try another one: PORT=${port + 1} npm start`);
-  else console.error(err);
-  process.exit(1);
+  failedToStart(err, port, 'npm start');
 }

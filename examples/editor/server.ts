@@ -5,13 +5,10 @@
  * REDIS_URL (and REDIS_PREFIX, default 'editor') serve the same documents. SIGINT/SIGTERM shut down gracefully, as for the chat.
  */
 import { closeOnSignals, shutdownDeadline } from '../shared/graceful-shutdown.js';
+import { failedToStart, portFromEnv } from '../shared/start-port.js';
 import { startEditorServer } from './editor-server.js';
 
-const port = Number(process.env.PORT ?? 3000);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`PORT must be a port number, got "${process.env.PORT}"`);
-  process.exit(1);
-}
+const port = portFromEnv();
 
 try {
   const deadline = shutdownDeadline();
@@ -20,8 +17,5 @@ try {
   console.log(`Switchboard editor: ${editor.url}  (${where}; open it in two tabs)`);
   closeOnSignals({ deadline, close: (ms) => editor.close({ deadline: ms }) });
 } catch (err) {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') console.error(`Port ${port} is in use. Try another one: PORT=${port + 1} npm run start:editor`);
-  else console.error(err);
-  process.exit(1);
+  failedToStart(err, port, 'npm run start:editor');
 }
