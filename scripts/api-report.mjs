@@ -34,6 +34,11 @@ const REPORT_NAMES = {
   './yjs/redis': 'yjs-redis',
   // switchboard/yjs/client (the document provider)
   './yjs/client': 'yjs-client',
+  // switchboard/http-api (the publish HTTP API for backends)
+  './http-api': 'http-api',
+  // switchboard/token-streams (resumable token streams) and its client
+  './token-streams': 'token-streams',
+  './token-streams/client': 'token-streams-client',
 };
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
