@@ -382,4 +382,23 @@ describe('users as addresses', () => {
       await sb.close();
     });
   }
+
+  test('disconnectUser also ends a session of the user that waits to be resumed: its token no longer resumes it', async () => {
+    const { sb, url } = await usersServer();
+    const reasons: string[] = [];
+    sb.on('connection', (socket) => socket.on('disconnect', (reason) => reasons.push(reason)));
+    const away = await as(url, 'zoe');
+    away.ws.terminate();
+    await eventually(() => sb.connectionCount === 0 && sb.sessionCount === 1, 'the session waits to be resumed');
+    assert.equal((await sb.userSessions('zoe')).length, 1, 'a waiting session is still one of the user\'s');
+    await sb.disconnectUser('zoe');
+    assert.equal(sb.sessionCount, 0, 'ended at once');
+    assert.deepEqual(reasons, ['user_disconnected']);
+    const back = await BareClient.open(url);
+    const welcome = await back.hello({ resume: away.welcome.resume, received: away.received, auth: { user: 'zoe' } });
+    assert.equal(welcome.resumed, false);
+    assert.notEqual(welcome.sid, away.welcome.sid);
+    back.close();
+    await sb.close();
+  });
 });
