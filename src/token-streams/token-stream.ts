@@ -1,0 +1,215 @@
+import { SwitchboardError } from '../protocol/errors.js';
+import { type ChunkData, type FailData, type FinishData, isMessageId, MAX_ID_LENGTH, type StartData, TokenStreamErrorCode, TokenStreamEvent } from './wire.js';
+
+/**
+ * What a token stream publishes through: anything with `to(room).publish(event, data)` —
+ * a `Switchboard`, a `Namespace`, or the redis `Emitter` and `EmitterNamespace` — so that a
+ * worker process that serves no clients can stream too. The room must be durable there.
+ */
+export interface TokenStreamPublisher {
+  /** A broadcast to one room. */
+  to(room: string): {
+    /** Append a publication to the durable room's stream and deliver it; resolves once appended. */
+    // biome-ignore lint/suspicious/noExplicitAny: the app's event map types its events' data; the stream's events are its own
+    publish(event: string, data: any): Promise<unknown>;
+  };
+}
+
+/** Options of `startTokenStream()`. */
+export interface TokenStreamOptions {
+  /** The message id, 1 to 128 characters, unique in the room. Default: a random UUID. */
+  id?: string;
+  /** Any JSON the app attaches to the message (author, role, model), carried by `start`, `finish` and `fail`. Default: none. */
+  meta?: unknown;
+  /**
+   * Fail the stream with `idle_timeout` when nothing is appended (nor `finish`/`fail` called)
+   * for this many ms, so a producer that hangs does not leave the message open for ever.
+   * `0` turns it off. Default 60000.
+   */
+  idleTimeout?: number;
+}
+
+/** Where a stream is: open for appends, or ended one way or the other. */
+export type TokenStreamState = 'streaming' | 'finished' | 'failed';
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * One message streamed in chunks to a durable room: `start`, then `append()` as tokens come,
+ * then `finish()` (or `fail()`). Publications go out one at a time, in order: text appended
+ * while one is on its way is joined into the next chunk, so a producer faster than the store
+ * or the network never reorders, and never makes more publications than the link can carry.
+ * If a publication fails, nothing after it is published (a reader never sees a hole in the
+ * middle): the stream fails with `publish_failed` and tries to say so with a `fail` event.
+ */
+export class TokenStream {
+  /** The message id (the `id` of every event). */
+  readonly id: string;
+  /** The durable room the message is published to. */
+  readonly room: string;
+
+  readonly #publisher: TokenStreamPublisher;
+  readonly #meta: unknown;
+  readonly #hasMeta: boolean;
+  readonly #idleTimeout: number;
+  #state: TokenStreamState = 'streaming';
+  /** Everything appended. */
+  #text = '';
+  /** Appended, not yet handed to a publication. */
+  #pending = '';
+  #flushQueued = false;
+  /** Chunks published so far, and their text. */
+  #chunks = 0;
+  #published = '';
+  /** Publications run one after the other on this chain; it never rejects. */
+  #chain: Promise<void> = Promise.resolve();
+  /** The first publication that failed: nothing is published after it. */
+  #failure: unknown;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(publisher: TokenStreamPublisher, room: string, options: TokenStreamOptions = {}) {
+    if (typeof publisher?.to !== 'function') throw new TypeError('startTokenStream: the publisher must have to(room).publish(event, data) (a Switchboard, Namespace or Emitter)');
+    if (typeof room !== 'string' || room.length === 0) throw new TypeError('startTokenStream: the room must be a non-empty string');
+    const id = options.id ?? globalThis.crypto.randomUUID();
+    if (!isMessageId(id)) throw new TypeError(`startTokenStream: the id must be a string of 1 to ${MAX_ID_LENGTH} characters`);
+    const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (!(idleTimeout >= 0)) throw new RangeError('startTokenStream: idleTimeout must be 0 (off) or a number of ms');
+    this.#publisher = publisher;
+    this.room = room;
+    this.id = id;
+    this.#hasMeta = 'meta' in options && options.meta !== undefined;
+    this.#meta = options.meta;
+    this.#idleTimeout = idleTimeout;
+    this.#enqueue(() => this.#publish(TokenStreamEvent.Start, { id, ...this.#metaField() } satisfies StartData));
+    this.#armIdleTimer();
+  }
+
+  /** `streaming` until `finish()` or `fail()` (or a failed publication, or the idle timeout). */
+  get state(): TokenStreamState {
+    return this.#state;
+  }
+
+  /** Everything appended so far. */
+  get text(): string {
+    return this.#text;
+  }
+
+  /**
+   * Add text to the message. Returns at once; the text is published in order, possibly joined
+   * with the text appended next to it. An empty string does nothing. Throws `stream_closed`
+   * (a `SwitchboardError`) once the stream finished or failed, its `cause` the publication
+   * error when that is why, and `TypeError` for a value that is not a string.
+   */
+  append(text: string): void {
+    this.#assertStreaming('append');
+    if (typeof text !== 'string') throw new TypeError('TokenStream.append: text must be a string');
+    if (text === '') return;
+    this.#text += text;
+    this.#pending += text;
+    this.#armIdleTimer();
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      this.#enqueue(() => this.#flush());
+    }
+  }
+
+  /**
+   * End the message: publishes what is pending, then `finish` with the whole text. Resolves
+   * once `finish` is appended to the room's stream. Rejects with `publish_failed` (its `cause`
+   * the store's or server's error) when a publication failed, and with `stream_closed` when the
+   * stream had already ended.
+   */
+  finish(): Promise<void> {
+    if (this.#state !== 'streaming') return Promise.reject(this.#closedError('finish'));
+    this.#state = 'finished';
+    this.#clearIdleTimer();
+    const text = this.#text;
+    this.#enqueue(() => this.#publish(TokenStreamEvent.Finish, { id: this.id, chunks: this.#chunks, text, ...this.#metaField() } satisfies FinishData));
+    return this.#settled();
+  }
+
+  /**
+   * End the message in failure (the model failed, the user cancelled): publishes what is
+   * pending, then `fail` with `code` (default `failed`), `message` and the text so far. Resolves
+   * once `fail` is appended; rejects like `finish()`.
+   */
+  fail(code: string = TokenStreamErrorCode.Failed, message = ''): Promise<void> {
+    if (this.#state !== 'streaming') return Promise.reject(this.#closedError('fail'));
+    if (typeof code !== 'string' || code.length === 0) throw new TypeError('TokenStream.fail: code must be a non-empty string');
+    this.#state = 'failed';
+    this.#clearIdleTimer();
+    this.#enqueue(() => this.#publish(TokenStreamEvent.Fail, this.#failData(code, String(message))));
+    return this.#settled();
+  }
+
+  #failData(code: string, message: string): FailData {
+    return { id: this.id, code, message, chunks: this.#chunks, text: this.#published, ...this.#metaField() };
+  }
+
+  #metaField(): { meta?: unknown } {
+    return this.#hasMeta ? { meta: this.#meta } : {};
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushQueued = false;
+    const text = this.#pending;
+    this.#pending = '';
+    if (text === '') return;
+    await this.#publish(TokenStreamEvent.Chunk, { id: this.id, index: this.#chunks, text } satisfies ChunkData);
+    this.#chunks += 1;
+    this.#published += text;
+  }
+
+  #publish(event: string, data: unknown): Promise<unknown> {
+    return this.#publisher.to(this.room).publish(event, data);
+  }
+
+  /** Run `step` after every earlier one; skipped once a publication failed. */
+  #enqueue(step: () => Promise<unknown>): void {
+    this.#chain = this.#chain.then(async () => {
+      if (this.#failure !== undefined) return;
+      try {
+        await step();
+      } catch (err) {
+        this.#failure = err ?? new Error('publication failed');
+        this.#state = 'failed';
+        this.#clearIdleTimer();
+        // Best effort: tell the readers why the message stops here (the store may be away for this one too).
+        await this.#publish(TokenStreamEvent.Fail, this.#failData(TokenStreamErrorCode.PublishFailed, 'a publication of the stream failed')).catch(() => {});
+      }
+    });
+  }
+
+  async #settled(): Promise<void> {
+    await this.#chain;
+    if (this.#failure !== undefined) {
+      throw new SwitchboardError(TokenStreamErrorCode.PublishFailed, `token stream ${this.id}: a publication to "${this.room}" failed`, { cause: this.#failure });
+    }
+  }
+
+  #assertStreaming(what: string): void {
+    if (this.#state !== 'streaming') throw this.#closedError(what);
+  }
+
+  #closedError(what: string): SwitchboardError {
+    const why = this.#failure !== undefined ? 'a publication failed' : `it ${this.#state}`;
+    return new SwitchboardError(TokenStreamErrorCode.StreamClosed, `token stream ${this.id}: ${what}() after the stream ended (${why})`, { cause: this.#failure });
+  }
+
+  #armIdleTimer(): void {
+    if (this.#idleTimeout === 0 || !Number.isFinite(this.#idleTimeout)) return;
+    this.#clearIdleTimer();
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#state !== 'streaming') return;
+      this.fail(TokenStreamErrorCode.IdleTimeout, `nothing was appended for ${this.#idleTimeout} ms`).catch(() => {});
+    }, this.#idleTimeout);
+    // A forgotten stream must not keep the process alive.
+    (this.#idleTimer as { unref?: () => void }).unref?.();
+  }
+
+  #clearIdleTimer(): void {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+}
