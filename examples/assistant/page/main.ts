@@ -57,10 +57,20 @@ input.addEventListener('keydown', (event) => {
   }
 });
 
-// For tests and the curious: the messages as the reader holds them.
+// For tests and the curious: the messages as the reader holds them, and every text each
+// message showed since the page loaded (one entry per change).
+const shown = new Map<string, string[]>();
+const record = (message: TokenMessage): void => {
+  const texts = shown.get(message.id) ?? [];
+  if (texts.at(-1) !== message.text) texts.push(message.text);
+  shown.set(message.id, texts);
+};
+reader.on('message', record);
+reader.on('reset', (messages) => messages.forEach(record));
 Object.assign(window, {
   assistantPage: {
     messages: (): TokenMessage[] => reader.messages,
+    shown: (id: string): string[] => shown.get(id) ?? [],
     ready: (): Promise<void> => reader.ready,
     state: (): string => client.state,
   },
