@@ -116,11 +116,11 @@ export class TokenStream {
   /**
    * End the message: publishes what is pending, then `finish` with the whole text. Resolves
    * once `finish` is appended to the room's stream. Rejects with `publish_failed` (its `cause`
-   * the store's or server's error) when a publication failed, and with `stream_closed` when the
-   * stream had already ended.
+   * the store's or server's error) when a publication of the stream failed (before or after
+   * the call), and otherwise with `stream_closed` when the stream had already ended.
    */
   finish(): Promise<void> {
-    if (this.#state !== 'streaming') return Promise.reject(this.#closedError('finish'));
+    if (this.#state !== 'streaming') return Promise.reject(this.#endedError('finish'));
     this.#state = 'finished';
     this.#clearIdleTimer();
     const text = this.#text;
@@ -134,7 +134,7 @@ export class TokenStream {
    * once `fail` is appended; rejects like `finish()`.
    */
   fail(code: string = TokenStreamErrorCode.Failed, message = ''): Promise<void> {
-    if (this.#state !== 'streaming') return Promise.reject(this.#closedError('fail'));
+    if (this.#state !== 'streaming') return Promise.reject(this.#endedError('fail'));
     if (typeof code !== 'string' || code.length === 0) throw new TypeError('TokenStream.fail: code must be a non-empty string');
     this.#state = 'failed';
     this.#clearIdleTimer();
@@ -182,9 +182,16 @@ export class TokenStream {
 
   async #settled(): Promise<void> {
     await this.#chain;
-    if (this.#failure !== undefined) {
-      throw new SwitchboardError(TokenStreamErrorCode.PublishFailed, `token stream ${this.id}: a publication to "${this.room}" failed`, { cause: this.#failure });
-    }
+    if (this.#failure !== undefined) throw this.#publishFailedError();
+  }
+
+  #publishFailedError(): SwitchboardError {
+    return new SwitchboardError(TokenStreamErrorCode.PublishFailed, `token stream ${this.id}: a publication to "${this.room}" failed`, { cause: this.#failure });
+  }
+
+  /** Why finish() or fail() cannot run: a publication failed (say so), or the stream ended. */
+  #endedError(what: string): SwitchboardError {
+    return this.#failure !== undefined ? this.#publishFailedError() : this.#closedError(what);
   }
 
   #assertStreaming(what: string): void {

@@ -335,6 +335,7 @@ describe('token streams', () => {
     nowhere.append('lost');
     await assert.rejects(nowhere.finish(), (err: Error & { code?: string; cause?: { code?: string } }) => err.code === 'publish_failed' && err.cause?.code === 'bad_request');
     assert.throws(() => nowhere.append('x'), { code: 'stream_closed' });
+    await assert.rejects(nowhere.fail(), { code: 'publish_failed' }, 'after a failed publication, finish and fail say why');
 
     // A producer that crashed mid-message: its successor fails the message by id.
     const crashed = startTokenStream(sb, 'ai:fail', { id: 'crashed', idleTimeout: 0 });
