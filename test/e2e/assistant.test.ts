@@ -92,6 +92,8 @@ describe('assistant in the browser', () => {
     const question = 'What happens when I reload the page?';
     await ask(tab.page, question);
     const before = await answerStreaming(tab.page, 40);
+    const saved = await tab.page.evaluate((room) => JSON.parse(sessionStorage.getItem(`switchboard:token-streams:/:${room}`) ?? 'null'), `chat:${conversation}`);
+    assert.ok(saved?.position && saved.messages.some((m: TokenMessage) => m.id === before.id), 'the reader keeps its place in sessionStorage');
 
     await tab.page.reload({ waitUntil: 'domcontentloaded' });
     // Restored from sessionStorage before the connection is even up.
