@@ -224,7 +224,10 @@ export class TokenStreamReader {
         continue;
       }
       if (this.#closed) return;
-      if (this.#assembly.isOtherEpoch(tail.position)) this.#assembly.forgetPosition();
+      // The history is applied whatever the position says: a live publication applied just
+      // before the rebuild began (several frames handled in one turn) may have moved it past
+      // what is missing. Chunk indexes keep each chunk to once.
+      this.#assembly.forgetPosition();
       for (const publication of tail.publications) this.#assembly.apply(publication, true);
       this.#flushHeld();
       if (this.#rebuildAgain) this.#held = [];
@@ -242,11 +245,8 @@ export class TokenStreamReader {
     this.#queueSave();
   }
 
-  /** Read earlier history while the pages read start mid-message and what this reader has does not reach back to them. */
+  /** Read earlier history while the pages read start in the middle of a message whose earlier chunks this reader does not have. */
   #wantsEarlier(publications: readonly Publication[]): boolean {
-    const first = publications[0];
-    const applied = this.#assembly.position;
-    if (first && applied && applied.epoch === first.position.epoch && first.position.offset <= applied.offset + 1) return false;
     return this.#assembly.startsMidMessage(publications);
   }
 
