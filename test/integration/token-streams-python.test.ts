@@ -23,7 +23,7 @@ after(() => sb.close());
 
 const words = (n: number, tag: string): string[] => Array.from({ length: n }, (_, i) => `${tag}${i} `);
 
-/** Append the words one by one, a macrotask apart, and wait until each is published (one chunk each). */
+/** Append the words one by one, a macrotask apart (most become a chunk of their own). */
 async function feed(stream: TokenStream, parts: readonly string[]): Promise<void> {
   for (const part of parts) {
     stream.append(part);
