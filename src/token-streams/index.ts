@@ -6,11 +6,14 @@
  * The reader is `switchboard/token-streams/client`.
  */
 import { SwitchboardError } from '../protocol/errors.js';
-import { TokenStream, type TokenStreamOptions, type TokenStreamPublisher } from './token-stream.js';
+import type { TokenStreamPublisher } from './publisher.js';
+import { TokenStream, type TokenStreamOptions } from './token-stream.js';
 import { type FailData, isMessageId, MAX_ID_LENGTH, TokenStreamErrorCode, TokenStreamEvent } from './wire.js';
 
-export { TokenStream, type TokenStreamOptions, type TokenStreamPublisher, type TokenStreamState } from './token-stream.js';
-export { TokenStreamEvent, TokenStreamErrorCode, type StartData, type ChunkData, type FinishData, type FailData } from './wire.js';
+export { TokenStream, type TokenStreamOptions, type TokenStreamState } from './token-stream.js';
+export type { TokenStreamPublisher } from './publisher.js';
+export { TokenStreamEvent, TokenStreamErrorCode, TokenStreamRequest, type StartData, type ChunkData, type FinishData, type FailData, type CancelRequestData } from './wire.js';
+export { acceptTokenStreamCancels, type TokenStreamCancelOptions } from './cancels.js';
 
 /**
  * Start streaming one message to the durable room `room`: publishes `token-stream:start` and

@@ -1,19 +1,7 @@
 import { SwitchboardError } from '../protocol/errors.js';
+import type { TokenStreamPublisher } from './publisher.js';
+import { streamRegistry } from './stream-registry.js';
 import { type ChunkData, type FailData, type FinishData, isMessageId, MAX_ID_LENGTH, type StartData, TokenStreamErrorCode, TokenStreamEvent } from './wire.js';
-
-/**
- * What a token stream publishes through: anything with `to(room).publish(event, data)` —
- * a `Switchboard`, a `Namespace`, or the redis `Emitter` and `EmitterNamespace` — so that a
- * worker process that serves no clients can stream too. The room must be durable there.
- */
-export interface TokenStreamPublisher {
-  /** A broadcast to one room. */
-  to(room: string): {
-    /** Append a publication to the durable room's stream and deliver it; resolves once appended. */
-    // biome-ignore lint/suspicious/noExplicitAny: the app's event map types its events' data; the stream's events are its own
-    publish(event: string, data: any): Promise<unknown>;
-  };
-}
 
 /** Options of `startTokenStream()`. */
 export interface TokenStreamOptions {
@@ -66,6 +54,10 @@ export class TokenStream {
   /** The first publication that failed: nothing is published after it. */
   #failure: unknown;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Aborted when the stream ends without the producer ending it: a cancel, a failed publication, the idle timeout. */
+  readonly #abort = new AbortController();
+  /** Set by cancel(): why append/finish/fail are refused from then on. */
+  #cancelled: SwitchboardError | undefined;
 
   constructor(publisher: TokenStreamPublisher, room: string, options: TokenStreamOptions = {}) {
     if (typeof publisher?.to !== 'function') throw new TypeError('startTokenStream: the publisher must have to(room).publish(event, data) (a Switchboard, Namespace or Emitter)');
@@ -82,6 +74,24 @@ export class TokenStream {
     this.#idleTimeout = idleTimeout;
     this.#enqueue(() => this.#publish(TokenStreamEvent.Start, { id, ...this.#metaField() } satisfies StartData));
     this.#armIdleTimer();
+    streamRegistry.started(this);
+  }
+
+  /** The publisher the stream publishes through (a cancel request finds the stream by it). */
+  get publisher(): TokenStreamPublisher {
+    return this.#publisher;
+  }
+
+  /**
+   * Aborted when the stream ends without the producer ending it — `cancel()` (a reader's
+   * cancel request accepted by `acceptTokenStreamCancels()`), a failed publication, or the
+   * idle timeout — so that the producer stops pulling tokens: pass it to the model's client
+   * (`fetch(url, { signal })`) or check `signal.aborted` in the loop. Its `reason` is a
+   * `SwitchboardError` whose code says why: `cancelled`, `publish_failed` or `idle_timeout`.
+   * Not aborted by `finish()` or `fail()`.
+   */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
   }
 
   /** `streaming` until `finish()` or `fail()` (or a failed publication, or the idle timeout). */
@@ -123,6 +133,7 @@ export class TokenStream {
     if (this.#state !== 'streaming') return Promise.reject(this.#endedError('finish'));
     this.#state = 'finished';
     this.#clearIdleTimer();
+    streamRegistry.ended(this);
     const text = this.#text;
     this.#enqueue(() => this.#publish(TokenStreamEvent.Finish, { id: this.id, chunks: this.#chunks, text, ...this.#metaField() } satisfies FinishData));
     return this.#settled();
@@ -138,8 +149,25 @@ export class TokenStream {
     if (typeof code !== 'string' || code.length === 0) throw new TypeError('TokenStream.fail: code must be a non-empty string');
     this.#state = 'failed';
     this.#clearIdleTimer();
+    streamRegistry.ended(this);
     this.#enqueue(() => this.#publish(TokenStreamEvent.Fail, this.#failData(code, String(message))));
     return this.#settled();
+  }
+
+  /**
+   * Stop the message because someone asked to (a reader's Stop button): aborts `signal` with
+   * a `cancelled` error, publishes what is pending, then `token-stream:fail` with code
+   * `cancelled`, `message` and the text so far — readers keep that text and show it as
+   * stopped. From then on `append()` throws `cancelled` and `finish()`/`fail()` reject with
+   * it. Resolves once the `fail` is appended; rejects like `finish()` (with `stream_closed`
+   * when the stream had already ended).
+   */
+  cancel(message = ''): Promise<void> {
+    if (this.#state !== 'streaming') return Promise.reject(this.#endedError('cancel'));
+    this.#cancelled = new SwitchboardError(TokenStreamErrorCode.Cancelled, `token stream ${this.id} was cancelled${message ? `: ${message}` : ''}`);
+    const settled = this.fail(TokenStreamErrorCode.Cancelled, String(message));
+    this.#abort.abort(this.#cancelled);
+    return settled;
   }
 
   #failData(code: string, message: string): FailData {
@@ -174,6 +202,8 @@ export class TokenStream {
         this.#failure = err ?? new Error('publication failed');
         this.#state = 'failed';
         this.#clearIdleTimer();
+        streamRegistry.ended(this);
+        if (!this.#abort.signal.aborted) this.#abort.abort(this.#publishFailedError());
         // Best effort: tell the readers why the message stops here (the store may be away for this one too).
         await this.#publish(TokenStreamEvent.Fail, this.#failData(TokenStreamErrorCode.PublishFailed, 'a publication of the stream failed')).catch(() => {});
       }
@@ -189,7 +219,7 @@ export class TokenStream {
     return new SwitchboardError(TokenStreamErrorCode.PublishFailed, `token stream ${this.id}: a publication to "${this.room}" failed`, { cause: this.#failure });
   }
 
-  /** Why finish() or fail() cannot run: a publication failed (say so), or the stream ended. */
+  /** Why finish() or fail() cannot run: a publication failed (say so), the stream was cancelled, or it ended. */
   #endedError(what: string): SwitchboardError {
     return this.#failure !== undefined ? this.#publishFailedError() : this.#closedError(what);
   }
@@ -199,6 +229,7 @@ export class TokenStream {
   }
 
   #closedError(what: string): SwitchboardError {
+    if (this.#cancelled && this.#failure === undefined && what !== 'cancel') return this.#cancelled;
     const why = this.#failure !== undefined ? 'a publication failed' : `it ${this.#state}`;
     return new SwitchboardError(TokenStreamErrorCode.StreamClosed, `token stream ${this.id}: ${what}() after the stream ended (${why})`, { cause: this.#failure });
   }
@@ -209,7 +240,9 @@ export class TokenStream {
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
       if (this.#state !== 'streaming') return;
-      this.fail(TokenStreamErrorCode.IdleTimeout, `nothing was appended for ${this.#idleTimeout} ms`).catch(() => {});
+      const why = `nothing was appended for ${this.#idleTimeout} ms`;
+      this.fail(TokenStreamErrorCode.IdleTimeout, why).catch(() => {});
+      this.#abort.abort(new SwitchboardError(TokenStreamErrorCode.IdleTimeout, `token stream ${this.id}: ${why}`));
     }, this.#idleTimeout);
     // A forgotten stream must not keep the process alive.
     (this.#idleTimer as { unref?: () => void }).unref?.();

@@ -29,9 +29,30 @@ export const TokenStreamErrorCode = {
   IdleTimeout: 'idle_timeout',
   /** The default code of `fail()`. */
   Failed: 'failed',
+  /** In `token-stream:fail`: a reader (or the producer) cancelled the message. Thrown by `append()` and rejected by `finish()`/`fail()` after a cancel. */
+  Cancelled: 'cancelled',
+  /** A cancel request for a message no server node is streaming, nor ended recently. */
+  UnknownStream: 'unknown_stream',
 } as const;
 
 export type TokenStreamErrorCode = (typeof TokenStreamErrorCode)[keyof typeof TokenStreamErrorCode];
+
+/**
+ * Requests a client sends to the server (`emitWithAck`), answered by the handlers that
+ * `acceptTokenStreamCancels()` installs. Not published to rooms: separate from TokenStreamEvent.
+ */
+export const TokenStreamRequest = {
+  /** `{ room, id }`: stop message `id` of `room`. Replies `null`, or an error (see docs/AI-STREAMING.md). */
+  Cancel: 'token-stream:cancel',
+} as const;
+
+/** Data of a `token-stream:cancel` request. */
+export interface CancelRequestData {
+  /** The durable room the message is streamed to. */
+  room: string;
+  /** The message id. */
+  id: string;
+}
 
 /** Data of `token-stream:start`. */
 export interface StartData {
@@ -119,3 +140,14 @@ export function readStreamEvent(event: string, data: unknown): StreamEventData |
       return undefined;
   }
 }
+
+/** Check the data of a `token-stream:cancel` request: the checked data, or `undefined` when malformed. */
+export function readCancelRequest(data: unknown): CancelRequestData | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const { room, id } = data as Record<string, unknown>;
+  if (typeof room !== 'string' || room.length === 0 || room.length > MAX_ROOM_LENGTH || !isMessageId(id)) return undefined;
+  return { room, id };
+}
+
+/** Longest room name a cancel request may carry (as for the reader). */
+export const MAX_ROOM_LENGTH = 256;

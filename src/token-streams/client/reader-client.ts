@@ -20,6 +20,9 @@ export interface TokenStreamClient {
   join(room: string, options?: { since?: StreamPosition }): Promise<{ position?: StreamPosition; recovered?: boolean }>;
   /** Read the room's history. */
   history(room: string, options?: { since?: StreamPosition; limit?: number }): Promise<HistoryReply>;
+  /** Send a request and wait for its reply (`cancel()` sends `token-stream:cancel`). */
+  // biome-ignore lint/suspicious/noExplicitAny: requests of any event map; the reader sends its own
+  emitWithAck(event: string, ...args: any[]): Promise<unknown>;
   /** Leave the room (`close()`). */
   leave(room: string): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { Publication, StreamPosition } from '../../protocol/frames.js';
-import { TokenStreamEvent } from '../wire.js';
+import { type CancelRequestData, isMessageId, MAX_ID_LENGTH, TokenStreamEvent, TokenStreamRequest } from '../wire.js';
 import { readHistoryTail } from './history-tail.js';
 import { MessageAssembly, type TokenMessage } from './message-assembly.js';
 import type { TokenStreamClient, TokenStreamStorage } from './reader-client.js';
@@ -18,6 +18,12 @@ export interface TokenStreamReaderOptions {
   backlog?: number;
   /** How many messages to keep (and save); the oldest go first. Default 200. */
   keep?: number;
+}
+
+/** Options of `reader.cancel()`. */
+export interface CancelOptions {
+  /** Reject with `timeout` when the server has not answered within this many ms. Default: the client's request timeout. */
+  timeout?: number;
 }
 
 /** Events of a TokenStreamReader. */
@@ -128,6 +134,25 @@ export class TokenStreamReader {
     if (listener) this.#listeners[event].delete(listener);
     else this.#listeners[event].clear();
     return this;
+  }
+
+  /**
+   * Ask the server to stop message `id` of this reader's room ("Stop generating"): sends a
+   * `token-stream:cancel` request, which a server answers once it called
+   * `acceptTokenStreamCancels()`. Resolves once the stream was cancelled — its producer's
+   * `signal` aborted; the message then ends as failed with code `cancelled` and keeps its
+   * text so far, for this reader and every other one (the `message` event says so; it may
+   * come before or after this resolves). Rejects with a `SwitchboardError` whose `code` is
+   * `forbidden` (not allowed: by default, only members of the room may cancel),
+   * `stream_closed` (the message already ended), `unknown_stream` (no server streams it),
+   * `no_handler` (the server does not accept cancels), or a request failure (`timeout`,
+   * `disconnected`, …). Throws `TypeError` for an id that is not 1 to 128 characters.
+   */
+  cancel(id: string, options: CancelOptions = {}): Promise<void> {
+    if (!isMessageId(id)) throw new TypeError(`TokenStreamReader.cancel: the id must be a string of 1 to ${MAX_ID_LENGTH} characters`);
+    const request: CancelRequestData = { room: this.room, id };
+    const args: unknown[] = options.timeout === undefined ? [request] : [request, { timeout: options.timeout }];
+    return this.#client.emitWithAck(TokenStreamRequest.Cancel, ...args).then(() => undefined);
   }
 
   /** Stop reading: remove the reader's listeners from the client and leave the room. What was saved stays saved. */
