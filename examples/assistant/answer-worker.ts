@@ -15,7 +15,8 @@ export interface AnswerWorkerOptions {
  * The assistant's worker: it takes questions and streams answers to the conversation's
  * durable room through a publisher — the Switchboard itself, or a redis `Emitter` as a worker
  * process with no clients would use. It never touches a socket: the page gets everything
- * from the room.
+ * from the room. An answer whose stream is cancelled (a reader's Stop, accepted by
+ * `acceptTokenStreamCancels()` in the server) stops at once: its next batch is never made.
  */
 export class AnswerWorker {
   readonly #publisher: TokenStreamPublisher;
@@ -38,6 +39,15 @@ export class AnswerWorker {
     asked.append(question);
     await asked.finish();
     const answer = startTokenStream(this.#publisher, room, { meta: { role: 'assistant' } satisfies SpeakerMeta });
+    // A reader pressed Stop (or the stream failed): the generator stops here, no token more is made.
+    answer.signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(this.#streaming.get(answer));
+        this.#streaming.delete(answer);
+      },
+      { once: true },
+    );
     this.#stream(answer, answerBatches(question, this.#pace), 0);
     return { question: asked.id, answer: answer.id };
   }
@@ -55,6 +65,7 @@ export class AnswerWorker {
       return;
     }
     const timer = setTimeout(() => {
+      if (stream.signal.aborted) return;
       for (const token of batch.tokens) stream.append(token);
       this.#stream(stream, batches, next + 1);
     }, batch.delay);

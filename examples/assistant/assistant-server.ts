@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from 'node:net';
 import { Emitter, RedisAdapter } from '../../src/cluster/redis/index.js';
 import { ReplyError, Switchboard } from '../../src/server/index.js';
-import type { TokenStreamPublisher } from '../../src/token-streams/index.js';
+import { acceptTokenStreamCancels, type TokenStreamPublisher } from '../../src/token-streams/index.js';
 import { AnswerWorker } from './answer-worker.js';
 import { type PageBundle, bundlePage } from './page-bundle.js';
 
@@ -68,6 +68,8 @@ export async function startAssistantServer(options: AssistantServerOptions = {})
   const sb = new Switchboard(http, options.redisUrl ? { adapter: new RedisAdapter(options.redisUrl, { prefix }) } : {});
   sb.durable(CONVERSATIONS, HISTORY);
   sb.of('/').authorizeJoin((_socket, room) => CONVERSATIONS.test(room));
+  // Stop buttons: a page in a conversation may stop its answers (on whichever node streams them).
+  acceptTokenStreamCancels(sb);
   const emitter = options.redisUrl ? new Emitter(options.redisUrl, { prefix }).durable(CONVERSATIONS, HISTORY) : undefined;
   const publisher: TokenStreamPublisher = emitter ?? sb;
   const worker = new AnswerWorker(publisher, { pace: options.pace });

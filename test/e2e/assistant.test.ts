@@ -1,8 +1,8 @@
 /**
  * The assistant example (examples/assistant) in real headless Chromium: an answer streamed
  * by the fake generator, a reload mid-answer that continues from sessionStorage with the
- * exact final text, a network drop mid-answer that loses and repeats nothing, and a second
- * tab that sees the same conversation.
+ * exact final text, a network drop mid-answer that loses and repeats nothing, a second
+ * tab that sees the same conversation, and Stop mid-answer, which ends it in both tabs.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -149,6 +149,45 @@ describe('assistant in the browser', () => {
       await assertGrewOnly(page, done.id);
     }
     assert.ok(offlineText.length < answerFor(question).length, 'the drop came mid-answer');
+    noProblems(tab, watcher);
+  });
+
+  test('Stop mid-answer: the generator stops, the text stops growing in both tabs and shows as stopped, a prefix of the generator’s answer', async () => {
+    const conversation = freshConversation('stop');
+    const tab = await openConversation(url, conversation);
+    const watcher = await openConversation(url, conversation);
+    const question = 'Can I stop an answer halfway?';
+    await ask(tab.page, question);
+    const before = await answerStreaming(tab.page, 30);
+    await tab.page.locator('#stop').click({ timeout: WAIT_MS });
+
+    const stopped: TokenMessage[] = [];
+    for (const page of [tab.page, watcher.page]) {
+      await page.locator(`#message-${before.id}[data-state="stopped"]`).waitFor({ timeout: WAIT_MS });
+      stopped.push((await messages(page)).find((m) => m.id === before.id) as TokenMessage);
+      assert.equal(await page.locator(`#message-${before.id} .message-note`).innerText(), 'Stopped.');
+      assert.equal(await page.locator('#stop').isHidden(), true, 'no answer streams: no Stop button');
+    }
+    const [mine, theirs] = stopped as [TokenMessage, TokenMessage];
+    assert.deepEqual({ failed: mine.failed, done: mine.done, code: mine.error?.code }, { failed: true, done: false, code: 'cancelled' });
+    assert.equal(theirs.text, mine.text, 'both tabs keep the same text');
+    assert.ok(mine.text.startsWith(before.text), 'the text shown before Stop is kept');
+    assert.ok(answerFor(question).startsWith(mine.text), 'a prefix of the generator’s answer');
+    assert.ok(mine.text.length < answerFor(question).length, 'stopped before the end');
+    assert.equal(assistant.worker.streaming, 0, 'the generator stopped');
+
+    // Later in the room (a new question, published after the cancel): nothing more of the stopped answer.
+    const next = 'And now a short one?';
+    await ask(watcher.page, next);
+    for (const page of [tab.page, watcher.page]) {
+      await page.waitForFunction((text) => window.assistantPage.messages().some((m) => m.done && m.text === text), next, { timeout: WAIT_MS });
+      assert.equal((await messages(page)).find((m) => m.id === before.id)?.text, mine.text, 'the stopped text did not grow');
+      const texts = await assertGrewOnly(page, before.id);
+      assert.equal(texts.at(-1), mine.text);
+    }
+    const history = await assistant.sb.history(`chat:${conversation}`);
+    const ofAnswer = history.publications.filter((p) => (p.data as { id?: string }).id === before.id);
+    assert.equal(ofAnswer.at(-1)?.event, 'token-stream:fail', 'the fail is the answer’s last publication');
     noProblems(tab, watcher);
   });
 });

@@ -3,7 +3,8 @@
  * every tab that opens it. Questions go to the server with `ask`; the answers come back as
  * token streams in the conversation's durable room and grow on screen as they are written.
  * The reader keeps its position and messages in sessionStorage: reload mid-answer and the
- * answer goes on from where it was, with no word repeated or missing.
+ * answer goes on from where it was, with no word repeated or missing. Stop asks the server
+ * to cancel the answers still streaming (`reader.cancel(id)`): every tab sees them end, stopped.
  */
 import { connect } from '../../../src/client/index.js';
 import { type TokenMessage, TokenStreamReader } from '../../../src/token-streams/client/index.js';
@@ -49,6 +50,23 @@ form.addEventListener('submit', (event) => {
       problem.textContent = `Not sent: ${err.message}`;
     },
   );
+});
+// Stop: shown while an answer streams; cancels it for every tab (the server stops the generator).
+const stop = element<HTMLButtonElement>('stop');
+const streamingAnswers = (): TokenMessage[] => reader.messages.filter((m) => (m.meta as { role?: string } | undefined)?.role === 'assistant' && !m.done && !m.failed);
+const showStop = (): void => {
+  stop.hidden = streamingAnswers().length === 0;
+};
+reader.on('message', showStop);
+reader.on('reset', showStop);
+stop.addEventListener('click', () => {
+  problem.textContent = '';
+  for (const answer of streamingAnswers()) {
+    reader.cancel(answer.id).catch((err: Error & { code?: string }) => {
+      // It ended by itself meanwhile: nothing to stop.
+      if (err.code !== 'stream_closed') problem.textContent = `Not stopped: ${err.message}`;
+    });
+  }
 });
 input.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && !event.shiftKey) {

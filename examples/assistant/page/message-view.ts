@@ -1,8 +1,8 @@
-import type { TokenMessage } from '../../../src/token-streams/client/index.js';
+import { type TokenMessage, TokenStreamErrorCode } from '../../../src/token-streams/client/index.js';
 
-/** `data-state` of a message: for styles and tests. */
-export function stateOf(message: TokenMessage): 'streaming' | 'done' | 'failed' {
-  if (message.failed) return 'failed';
+/** `data-state` of a message: for styles and tests. `stopped`: a reader pressed Stop (fail code `cancelled`). */
+export function stateOf(message: TokenMessage): 'streaming' | 'done' | 'stopped' | 'failed' {
+  if (message.failed) return message.error?.code === TokenStreamErrorCode.Cancelled ? 'stopped' : 'failed';
   return message.done ? 'done' : 'streaming';
 }
 
@@ -27,7 +27,8 @@ export function renderMessage(list: HTMLOListElement, message: TokenMessage): vo
   item.dataset.testid = 'message';
   (item.querySelector('.message-text') as HTMLElement).textContent = message.partial ? `… ${message.text}` : message.text;
   const note = item.querySelector('.message-note') as HTMLElement;
-  if (message.failed) note.textContent = `Stopped: ${message.error?.message || message.error?.code || 'failed'}`;
+  if (item.dataset.state === 'stopped') note.textContent = 'Stopped.';
+  else if (message.failed) note.textContent = `Stopped: ${message.error?.message || message.error?.code || 'failed'}`;
   else if (message.partial) note.textContent = 'The beginning of this answer is no longer kept; it will appear when the answer is complete.';
   else note.textContent = '';
 }
