@@ -72,12 +72,12 @@ export function acceptTokenStreamCancels(sb: AnySwitchboard, options: TokenStrea
   if (namespaces.has(name)) throw new Error(`acceptTokenStreamCancels: the namespace "${name}" already accepts cancels`);
   namespaces.set(name, nsp);
 
-  const handlers = new Map<AnySocket, (data: unknown) => Promise<null>>();
+  const handlers = new Map<AnySocket, (data: unknown) => Promise<void>>();
 
   /** One handler per socket: it knows its socket. */
   const attach = (socket: AnySocket): void => {
     if (handlers.has(socket)) return;
-    const onCancel = async (data: unknown): Promise<null> => {
+    const onCancel = async (data: unknown): Promise<void> => {
       const request = readCancelRequest(data);
       if (!request) throw new ReplyError(ErrorCode.BadRequest, `${TokenStreamRequest.Cancel}: { room, id } with a room of 1 to 256 characters and an id of 1 to 128`);
       let allowed = false;
@@ -129,9 +129,9 @@ async function cancelHere(sb: AnySwitchboard, nsp: Namespace, room: string, id: 
   return 'cancelled';
 }
 
-async function handleCancel(sb: AnySwitchboard, nsp: Namespace, room: string, id: string, relay?: () => boolean | Promise<boolean>): Promise<null> {
+async function handleCancel(sb: AnySwitchboard, nsp: Namespace, room: string, id: string, relay?: () => boolean | Promise<boolean>): Promise<void> {
   const here = await cancelHere(sb, nsp, room, id, CANCELLED_BY_READER);
-  if (here === 'cancelled') return null;
+  if (here === 'cancelled') return;
   if (here === 'ended') throw closed(room, id);
   let answers: unknown[];
   try {
@@ -140,9 +140,9 @@ async function handleCancel(sb: AnySwitchboard, nsp: Namespace, room: string, id
     const code = (err as { code?: unknown })?.code;
     throw new ReplyError(typeof code === 'string' ? code : ErrorCode.InternalError, `the other nodes could not be asked to cancel "${id}"`);
   }
-  if (answers.includes('cancelled')) return null;
+  if (answers.includes('cancelled')) return;
   if (answers.includes('ended')) throw closed(room, id);
-  if (relay && (await relay()) === true) return null;
+  if (relay && (await relay()) === true) return;
   throw new ReplyError(TokenStreamErrorCode.UnknownStream, `no message "${id}" is streaming to "${room}"`);
 }
 

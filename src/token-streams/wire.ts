@@ -42,7 +42,7 @@ export type TokenStreamErrorCode = (typeof TokenStreamErrorCode)[keyof typeof To
  * `acceptTokenStreamCancels()` installs. Not published to rooms: separate from TokenStreamEvent.
  */
 export const TokenStreamRequest = {
-  /** `{ room, id }`: stop message `id` of `room`. Replies `null`, or an error (see docs/AI-STREAMING.md). */
+  /** `{ room, id }`: stop message `id` of `room`. Replies without data, or with an error (see docs/AI-STREAMING.md). */
   Cancel: 'token-stream:cancel',
 } as const;
 

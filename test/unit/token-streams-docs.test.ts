@@ -1,14 +1,17 @@
 /**
  * Keeps docs/AI-STREAMING.md in step with switchboard/token-streams: the error table lists
- * exactly TokenStreamErrorCode, the option tables exactly the options of the producer and
- * the reader with their defaults, and the wire table every event of TokenStreamEvent.
+ * exactly TokenStreamErrorCode, the option tables exactly the options of the producer, the
+ * reader and acceptTokenStreamCancels with their defaults, and the wire tables every event of
+ * TokenStreamEvent and every request of TokenStreamRequest.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_BACKLOG, DEFAULT_KEEP } from '../../src/token-streams/client/token-stream-reader.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../../src/token-streams/token-stream.js';
-import { TokenStreamErrorCode, TokenStreamEvent } from '../../src/token-streams/wire.js';
+import { CANCELLED_BY_READER } from '../../src/token-streams/cancels.js';
+import { REMEMBERED_ENDED } from '../../src/token-streams/stream-registry.js';
+import { TokenStreamErrorCode, TokenStreamEvent, TokenStreamRequest } from '../../src/token-streams/wire.js';
 
 const doc = readFileSync(new URL('../../docs/AI-STREAMING.md', import.meta.url), 'utf8');
 
@@ -59,4 +62,12 @@ test('the reader’s option table lists exactly TokenStreamReaderOptions, with t
 
 test('the wire table names every event', () => {
   assert.deepEqual([...rows('## Wire events', '| Event |').keys()].sort(), Object.values(TokenStreamEvent).sort());
+});
+
+test('the cancel section: its option table lists exactly TokenStreamCancelOptions, the numbers and the message are the source’s, the request table names every request', () => {
+  assert.deepEqual([...rows('## Stopping an answer').keys()].sort(), optionsOf('cancels.ts', 'TokenStreamCancelOptions').sort());
+  const section = doc.slice(doc.indexOf('\n## Stopping an answer\n'), doc.indexOf('\n## Wire events\n'));
+  assert.ok(section.includes(`the last ${REMEMBERED_ENDED} streams that ended`));
+  assert.ok(section.includes(`the message \`${CANCELLED_BY_READER}\``));
+  assert.deepEqual([...rows('## Wire events', '| Request |').keys()].sort(), Object.values(TokenStreamRequest).sort());
 });

@@ -22,7 +22,7 @@ export interface TokenStreamReaderOptions {
 
 /** Options of `reader.cancel()`. */
 export interface CancelOptions {
-  /** Reject with `timeout` when the server has not answered within this many ms. Default: the client's request timeout. */
+  /** Reject with `timeout` when the server has not answered within this many ms. Default: the client's `ackTimeout`. */
   timeout?: number;
 }
 
