@@ -1,17 +1,16 @@
 import { ErrorCode } from '../protocol/error-codes.js';
 import { ReplyError } from '../protocol/errors.js';
-import { Namespace, Switchboard, type Socket } from '../server/index.js';
+import { Namespace, Switchboard } from '../server/index.js';
+import type { CancelNamespace, CancelServer, CancelSocket } from './cancel-ports.js';
 import type { TokenStreamPublisher } from './publisher.js';
 import { streamRegistry } from './stream-registry.js';
 import { readCancelRequest, TokenStreamErrorCode, TokenStreamRequest } from './wire.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: a Switchboard of any event maps; cancels are its own events
-type AnySwitchboard = Switchboard<any, any, any>;
-// biome-ignore lint/suspicious/noExplicitAny: as above
-type AnySocket = Socket<any, any, any>;
+type AnyServer = CancelServer<CancelSocket>;
+type AnyNamespace = CancelNamespace<CancelSocket>;
 
 /** Options of `acceptTokenStreamCancels()`. */
-export interface TokenStreamCancelOptions {
+export interface TokenStreamCancelOptions<S extends CancelSocket = CancelSocket> {
   /** The namespace whose clients may send cancel requests. Default `/`. */
   namespace?: string;
   /**
@@ -19,14 +18,14 @@ export interface TokenStreamCancelOptions {
    * an error thrown, refuses with `forbidden`. Default: a socket that is in the room (it
    * may read it) may cancel any of its messages.
    */
-  authorize?: (socket: AnySocket, room: string, id: string) => boolean | Promise<boolean>;
+  authorize?: (socket: S, room: string, id: string) => boolean | Promise<boolean>;
   /**
    * Called when no node of the cluster is streaming the message, nor ended it recently — a
    * producer in a process without a Switchboard (an `Emitter` worker): hand the request to
    * it (your job queue, your own channel; it then calls `stream.cancel()`) and return (or
    * resolve) `true`, and the request is accepted. Default: none (`unknown_stream`).
    */
-  relay?: (room: string, id: string, socket: AnySocket) => boolean | Promise<boolean>;
+  relay?: (room: string, id: string, socket: S) => boolean | Promise<boolean>;
 }
 
 /** What a node answers another about a cancel: it cancelled the stream, the stream had ended, or it knows none. */
@@ -44,7 +43,7 @@ interface NodeCancel {
 export const CANCELLED_BY_READER = 'cancelled by a reader';
 
 /** Per Switchboard: the namespaces that accept cancels, and the one server-event handler that serves them all. */
-const accepting = new WeakMap<AnySwitchboard, Map<string, Namespace>>();
+const accepting = new WeakMap<AnyServer, Map<string, AnyNamespace>>();
 
 /**
  * Answer `token-stream:cancel` requests of clients in one namespace (opt-in): a client's
@@ -56,11 +55,14 @@ const accepting = new WeakMap<AnySwitchboard, Map<string, Namespace>>();
  * through this Switchboard, this namespace, or an `Emitter` (any publisher that is not a
  * Switchboard or a Namespace). Returns a function that stops accepting.
  */
-export function acceptTokenStreamCancels(sb: AnySwitchboard, options: TokenStreamCancelOptions = {}): () => void {
-  if (!(sb instanceof Switchboard)) throw new TypeError('acceptTokenStreamCancels: the first argument must be a Switchboard');
+export function acceptTokenStreamCancels<S extends CancelSocket>(server: CancelServer<S>, options: TokenStreamCancelOptions<S> = {}): () => void {
+  if (typeof server?.of !== 'function' || typeof server.onServerEvent !== 'function' || typeof server.serverSideEmitWithAck !== 'function') {
+    throw new TypeError('acceptTokenStreamCancels: the first argument must be a Switchboard');
+  }
+  const sb = server as unknown as AnyServer;
   const name = options.namespace ?? '/';
-  const nsp = sb.of(name);
-  const authorize = options.authorize ?? ((socket: AnySocket, room: string) => socket.rooms.has(room));
+  const nsp = server.of(name);
+  const authorize = options.authorize ?? ((socket: S, room: string) => socket.rooms.has(room));
   const relay = options.relay;
 
   let namespaces = accepting.get(sb);
@@ -70,12 +72,12 @@ export function acceptTokenStreamCancels(sb: AnySwitchboard, options: TokenStrea
     sb.onServerEvent(TokenStreamRequest.Cancel, (data) => answerNode(sb, data));
   }
   if (namespaces.has(name)) throw new Error(`acceptTokenStreamCancels: the namespace "${name}" already accepts cancels`);
-  namespaces.set(name, nsp);
+  namespaces.set(name, nsp as unknown as AnyNamespace);
 
-  const handlers = new Map<AnySocket, (data: unknown) => Promise<void>>();
+  const handlers = new Map<S, (data: unknown) => Promise<void>>();
 
   /** One handler per socket: it knows its socket. */
-  const attach = (socket: AnySocket): void => {
+  const attach = (socket: S): void => {
     if (handlers.has(socket)) return;
     const onCancel = async (data: unknown): Promise<void> => {
       const request = readCancelRequest(data);
@@ -87,7 +89,7 @@ export function acceptTokenStreamCancels(sb: AnySwitchboard, options: TokenStrea
         allowed = false;
       }
       if (!allowed) throw new ReplyError(ErrorCode.Forbidden, `not allowed to cancel message "${request.id}" of "${request.room}"`);
-      return handleCancel(sb, nsp, request.room, request.id, relay && (() => relay(request.room, request.id, socket)));
+      return handleCancel(sb, nsp as unknown as AnyNamespace, request.room, request.id, relay && (() => relay(request.room, request.id, socket)));
     };
     handlers.set(socket, onCancel);
     socket.on(TokenStreamRequest.Cancel, onCancel);
@@ -108,10 +110,11 @@ export function acceptTokenStreamCancels(sb: AnySwitchboard, options: TokenStrea
 }
 
 /** Whether `publisher` is the way `nsp` of `sb` publishes: `sb` itself for `/`, the namespace, or a publisher of no Switchboard (an `Emitter`) with the namespace's name. */
-function ownedBy(sb: AnySwitchboard, nsp: Namespace): (publisher: TokenStreamPublisher) => boolean {
+function ownedBy(sb: AnyServer, nsp: AnyNamespace): (publisher: TokenStreamPublisher) => boolean {
   return (publisher) => {
-    if (publisher === nsp) return true;
-    if (publisher === sb) return nsp.name === '/';
+    const it: unknown = publisher;
+    if (it === nsp) return true;
+    if (it === sb) return nsp.name === '/';
     if (publisher instanceof Switchboard || publisher instanceof Namespace) return false;
     const name = (publisher as { name?: unknown }).name;
     return (typeof name === 'string' ? name : '/') === nsp.name;
@@ -119,7 +122,7 @@ function ownedBy(sb: AnySwitchboard, nsp: Namespace): (publisher: TokenStreamPub
 }
 
 /** Cancel the stream if this node streams it: `cancelled`, or `ended` when it ended recently, or `null` when this node knows no such stream. */
-async function cancelHere(sb: AnySwitchboard, nsp: Namespace, room: string, id: string, message: string): Promise<NodeAnswer> {
+async function cancelHere(sb: AnyServer, nsp: AnyNamespace, room: string, id: string, message: string): Promise<NodeAnswer> {
   const lookup = streamRegistry.find(room, id, ownedBy(sb, nsp));
   if (lookup.found === 'none') return null;
   if (lookup.found === 'ended') return 'ended';
@@ -129,7 +132,7 @@ async function cancelHere(sb: AnySwitchboard, nsp: Namespace, room: string, id: 
   return 'cancelled';
 }
 
-async function handleCancel(sb: AnySwitchboard, nsp: Namespace, room: string, id: string, relay?: () => boolean | Promise<boolean>): Promise<void> {
+async function handleCancel(sb: AnyServer, nsp: AnyNamespace, room: string, id: string, relay?: () => boolean | Promise<boolean>): Promise<void> {
   const here = await cancelHere(sb, nsp, room, id, CANCELLED_BY_READER);
   if (here === 'cancelled') return;
   if (here === 'ended') throw closed(room, id);
@@ -147,7 +150,7 @@ async function handleCancel(sb: AnySwitchboard, nsp: Namespace, room: string, id
 }
 
 /** Another node's request: cancel the stream if this node holds it, in a namespace that accepts cancels. */
-async function answerNode(sb: AnySwitchboard, data: unknown): Promise<NodeAnswer> {
+async function answerNode(sb: AnyServer, data: unknown): Promise<NodeAnswer> {
   const { ns, room, id, message } = (data ?? {}) as Partial<NodeCancel>;
   const nsp = typeof ns === 'string' ? accepting.get(sb)?.get(ns) : undefined;
   if (!nsp || typeof room !== 'string' || typeof id !== 'string') return null;

@@ -14,6 +14,7 @@ export { TokenStream, type TokenStreamOptions, type TokenStreamState } from './t
 export type { TokenStreamPublisher } from './publisher.js';
 export { TokenStreamEvent, TokenStreamErrorCode, TokenStreamRequest, type StartData, type ChunkData, type FinishData, type FailData, type CancelRequestData } from './wire.js';
 export { acceptTokenStreamCancels, type TokenStreamCancelOptions } from './cancels.js';
+export type { CancelServer, CancelNamespace, CancelSocket } from './cancel-ports.js';
 
 /**
  * Start streaming one message to the durable room `room`: publishes `token-stream:start` and
