@@ -1,9 +1,13 @@
 /**
  * The assistant example's server (examples/assistant) without a browser: `ask` validates its
  * input, the question and the generator's exact answer arrive as token streams, and on Redis
- * two servers share the conversation while the worker publishes through the Emitter.
+ * two servers share the conversation while the worker publishes through the Emitter; Stop
+ * (a reader's cancel) stops the generator, also when the answer streams in another process.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { answerFor } from '../../examples/assistant/answer-generator.js';
 import { type AssistantServer, startAssistantServer } from '../../examples/assistant/assistant-server.js';
@@ -37,6 +41,21 @@ function conversationEnded(reader: TokenStreamReader): Promise<TokenMessage[]> {
     };
     reader.on('message', check).on('reset', check);
     check();
+  });
+}
+
+/** Resolve with message `id` once `check` holds for it. */
+function answerHas(reader: TokenStreamReader, id: string, check: (m: TokenMessage) => boolean): Promise<TokenMessage> {
+  return new Promise((resolve) => {
+    const test = (): void => {
+      const m = reader.message(id);
+      if (m && check(m)) {
+        reader.off('message', test).off('reset', test);
+        resolve(m);
+      }
+    };
+    reader.on('message', test).on('reset', test);
+    test();
   });
 }
 
@@ -78,6 +97,22 @@ describe('assistant server', () => {
     assert.equal((fails[0]?.data as { code: string }).code, 'interrupted');
   });
 
+  test('Stop: a reader cancels the answer mid-stream; the generator stops and the answer ends cancelled with its text so far', async () => {
+    const server = await started({ pace: 2 });
+    const c = client(server);
+    const reader = new TokenStreamReader(c, 'chat:stop');
+    closing.push(() => reader.close());
+    await reader.ready;
+    const ids = (await c.emitWithAck('ask', { conversation: 'stop', text: 'Stop me?' })) as { answer: string };
+    await answerHas(reader, ids.answer, (m) => m.text.length > 10);
+    await reader.cancel(ids.answer);
+    assert.equal(server.worker.streaming, 0, 'the generator stopped');
+    const m = await answerHas(reader, ids.answer, (x) => x.failed);
+    assert.equal(m.error?.code, 'cancelled');
+    assert.ok(answerFor('Stop me?').startsWith(m.text) && m.text.length < answerFor('Stop me?').length, 'a prefix of the answer');
+    await assert.rejects(reader.cancel(ids.answer), { code: 'stream_closed' });
+  });
+
   describe('on Redis', () => {
     const keys = useRedisKeys();
     test('two servers share a conversation; the worker publishes through the Emitter', async () => {
@@ -91,6 +126,43 @@ describe('assistant server', () => {
       await asker.emitWithAck('ask', { conversation: 'shared', text: 'Across two nodes?' });
       const [, answer] = await conversationEnded(watcher);
       assert.equal(answer?.text, answerFor('Across two nodes?'));
+    });
+
+    test('Stop from a page on another process: the request crosses to the process whose worker streams the answer through the Emitter', async () => {
+      const redisPrefix = keys.prefix('assistant-stop');
+      // `npm run start:assistant` with REDIS_URL, in a process of its own.
+      const other = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../examples/assistant/server.ts', import.meta.url))], {
+        env: { ...process.env, PORT: '0', REDIS_URL, REDIS_PREFIX: redisPrefix },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      closing.push(async () => {
+        if (other.exitCode === null && other.signalCode === null) {
+          other.kill('SIGTERM');
+          await once(other, 'exit');
+        }
+      });
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        other.stdout?.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const m = /localhost:(\d+)\//.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        other.once('exit', (code) => reject(new Error(`the assistant process exited (${code}): ${out}`)));
+      });
+      const here = await started({ redisUrl: REDIS_URL, redisPrefix });
+      const asker = connect(`ws://127.0.0.1:${port}/ws`, { transports: ['websocket'] });
+      closing.push(() => asker.close());
+      const reader = new TokenStreamReader(client(here), 'chat:far');
+      closing.push(() => reader.close());
+      await reader.ready;
+      const ids = (await asker.emitWithAck('ask', { conversation: 'far', text: 'Can you stop from afar?' })) as { answer: string };
+      await answerHas(reader, ids.answer, (m) => m.text.length > 10);
+      await reader.cancel(ids.answer);
+      const m = await answerHas(reader, ids.answer, (x) => x.failed);
+      assert.equal(m.error?.code, 'cancelled');
+      assert.ok(answerFor('Can you stop from afar?').startsWith(m.text), 'a prefix of the answer');
+      assert.equal(here.worker.streaming, 0, 'this process never streamed it');
     });
   });
 });
