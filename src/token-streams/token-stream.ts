@@ -88,7 +88,7 @@ export class TokenStream {
    * idle timeout — so that the producer stops pulling tokens: pass it to the model's client
    * (`fetch(url, { signal })`) or check `signal.aborted` in the loop. Its `reason` is a
    * `SwitchboardError` whose code says why: `cancelled`, `publish_failed` or `idle_timeout`.
-   * Not aborted by `finish()` or `fail()`.
+   * Not aborted by `finish()` or `fail()`, unless their own publication fails.
    */
   get signal(): AbortSignal {
     return this.#abort.signal;
