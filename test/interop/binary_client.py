@@ -166,4 +166,5 @@ def main():
     show(error, kind)
 
 
-main()
+if __name__ == "__main__":  # token_stream_reader.py imports the WebSocket class
+    main()

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DOCS = ['README.md', 'docs/API.md'];
+const DOCS = ['README.md', 'docs/API.md', 'docs/AI-STREAMING.md'];
 /** Where the blocks pretend to be: inside the repository, so node_modules is found, but never written. */
 const PROJECT = join(ROOT, '.doc-blocks');
 /** The reader's package.json, as `npm init` writes it. */
@@ -99,6 +99,8 @@ const OPTIONS: ts.CompilerOptions = {
     'switchboard/client': ['src/client/index.ts'],
     'switchboard/redis': ['src/cluster/redis/index.ts'],
     'switchboard/protocol': ['src/protocol/index.ts'],
+    'switchboard/token-streams': ['src/token-streams/index.ts'],
+    'switchboard/token-streams/client': ['src/token-streams/client/index.ts'],
   },
 };
 
