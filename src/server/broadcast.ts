@@ -9,6 +9,7 @@ import type { ClusterAdapter, PublishRequest, SocketQuery } from '../cluster/ada
 import { streamKey } from '../delivery/durable-rooms.js';
 import type { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
+import { userRoom } from '../protocol/user-rooms.js';
 import { SharedFrame } from '../transport/shared-frame.js';
 import type { ResumeLog } from './resume-log.js';
 import type { RoomRegistry } from './rooms.js';
@@ -60,6 +61,8 @@ export interface SocketInfo {
   data: unknown;
   /** The node it is connected to. */
   node: string;
+  /** Its `socket.user`, when middleware set one. */
+  user?: string;
 }
 
 /** The stream store and the per-stream ordering shared by publications and joins. */
@@ -92,6 +95,15 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends object
   /** Same as `to`. */
   in(room: string | readonly string[]): BroadcastOperator<SE, R> {
     return this.to(room);
+  }
+
+  /**
+   * Target every socket of a user (or of several), on every node: every tab and device
+   * they are connected with. The same as `to(userRoom(id))`; a TypeError for an id that is
+   * not 1 to 200 UTF-16 code units.
+   */
+  toUser(id: string | readonly string[]): BroadcastOperator<SE, R> {
+    return this.to(typeof id === 'string' ? userRoom(id) : id.map(userRoom));
   }
 
   /** Leave out members of a room (a socket id is a room too). */

@@ -3,6 +3,7 @@ import type { HistoryLimits } from '../delivery/stream-store.js';
 import { reviveBinary } from '../protocol/binary.js';
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
+import { isUserRoom } from '../protocol/user-rooms.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
 import type { HistoryReply, PresenceMember, Publication, StreamPosition } from '../protocol/frames.js';
@@ -121,6 +122,15 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   durable(rooms: RoomMatcher, limits: Partial<HistoryLimits> = {}): this {
     this.durableRules.add(rooms, limits);
     return this;
+  }
+
+  /**
+   * Make every user room durable (`durable(room => room.startsWith(USER_ROOM_PREFIX), limits)`):
+   * `toUser(id).emit()` then publishes with a position, and a user who was offline gets
+   * what they missed when a client of theirs joins `userRoom(id)` with `since`.
+   */
+  durableUsers(limits: Partial<HistoryLimits> = {}): this {
+    return this.durable(isUserRoom, limits);
   }
 
   /**
@@ -268,6 +278,11 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
     return this.to(room);
   }
 
+  /** Every socket of these users, on every node; see BroadcastOperator.toUser. */
+  toUser(id: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).toUser(id);
+  }
+
   except(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
     return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).except(room);
   }
@@ -304,6 +319,7 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
     const socket = new Socket<CE, SE, SD>(this, session, { auth, headers, address, url, time, cookies: parseCookieHeader(headers.cookie) });
     socket.recovered = true;
     socket.data = snapshot.data as SD;
+    if (snapshot.user !== undefined) socket.user = snapshot.user;
     if (snapshot.authExpiresAt !== undefined) socket.expireAuthAt(snapshot.authExpiresAt);
     return socket;
   }

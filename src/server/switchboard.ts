@@ -328,6 +328,11 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     return this.sockets.except(room);
   }
 
+  /** Every socket of these users in the root namespace, on every node; see BroadcastOperator.toUser. */
+  toUser(id: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return this.sockets.toUser(id);
+  }
+
   get volatile(): BroadcastOperator<SE, Socket<CE, SE, SD>> {
     return this.sockets.volatile;
   }
@@ -355,6 +360,12 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   close(options: CloseOptions = {}): Promise<void> {
     this.closePromise ??= this.shutdown(options.deadline ?? 5000);
     return this.closePromise;
+  }
+
+  /** Durable user rooms of the root namespace; see Namespace.durableUsers. */
+  durableUsers(limits: Partial<HistoryLimits> = {}): this {
+    this.sockets.durableUsers(limits);
+    return this;
   }
 
   /** Durable rooms of the root namespace; see Namespace.durable. */
