@@ -46,14 +46,12 @@ async function openSeller(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${url}seller`);
   await page.locator('#connection-status[data-state="connected"]').waitFor({ timeout: WAIT_MS });
-  await until(page, () => view().position() !== undefined, 'the page to know its channel’s position');
+  await until(page, () => (window as unknown as WithSeller).sellerPage.position() !== undefined, 'the page to know its channel’s position');
   return page;
 }
 
-/** The page's seller view, evaluated in the page. */
-function view(): SellerView {
-  return (window as unknown as { sellerPage: SellerView }).sellerPage;
-}
+/** The seller page's own view of its state (evaluated in the page: name it inline there). */
+type WithSeller = { sellerPage: SellerView };
 
 async function until(page: Page, check: () => boolean, what: string): Promise<void> {
   await page.waitForFunction(check, undefined, { timeout: WAIT_MS }).catch((err: Error) => assert.fail(`timed out waiting for ${what}: ${err.message}`));
@@ -76,7 +74,7 @@ describe('the shop in the browser', () => {
     await seller.page.fill('#name-input', 'Ada');
     await seller.page.click('#name-submit');
     await seller.page.locator('#connection-status[data-state="connected"]').waitFor({ timeout: WAIT_MS });
-    assert.equal(await seller.page.evaluate(() => view().transport()), 'sse');
+    assert.equal(await seller.page.evaluate(() => (window as unknown as WithSeller).sellerPage.transport()), 'sse');
 
     const buyer = await browser.newPage();
     await buyer.page.goto(`${url}buyer`);
@@ -97,7 +95,7 @@ describe('the shop in the browser', () => {
     const seller = await browser.newPage();
     await signIn(seller.context, 'ada');
     const before = await openSeller(seller.context);
-    assert.equal(await before.evaluate(() => view().unread()), 0);
+    assert.equal(await before.evaluate(() => (window as unknown as WithSeller).sellerPage.unread()), 0);
     await before.close();
 
     const buyer = await browser.newPage();
@@ -105,15 +103,15 @@ describe('the shop in the browser', () => {
     const missed = [await placeOrder(buyer.context, 'tea-sencha'), await placeOrder(buyer.context, 'tea-oolong'), await placeOrder(buyer.context, 'tea-sencha')];
 
     const back = await openSeller(seller.context);
-    await until(back, () => view().ids().length >= 3, 'the three missed orders');
-    assert.deepEqual([...(await back.evaluate(() => view().ids()))].sort(), [...missed].sort(), 'each order once');
-    assert.equal(await back.evaluate(() => view().unread()), 3);
+    await until(back, () => (window as unknown as WithSeller).sellerPage.ids().length >= 3, 'the three missed orders');
+    assert.deepEqual([...(await back.evaluate(() => (window as unknown as WithSeller).sellerPage.ids()))].sort(), [...missed].sort(), 'each order once');
+    assert.equal(await back.evaluate(() => (window as unknown as WithSeller).sellerPage.unread()), 3);
     assert.equal(await back.locator('#bell-count').innerText(), '3');
     assert.equal(await back.locator('[data-testid="notice"]').count(), 3);
     // Once more: a reload replays nothing twice.
     await back.reload();
     await back.locator('#connection-status[data-state="connected"]').waitFor({ timeout: WAIT_MS });
-    await until(back, () => view().position()?.offset === 3, 'caught up');
+    await until(back, () => (window as unknown as WithSeller).sellerPage.position()?.offset === 3, 'caught up');
     assert.equal(await back.locator('[data-testid="notice"]').count(), 3);
     assert.equal(await back.locator('#bell-count').innerText(), '3');
     noProblems(seller, buyer);
@@ -128,16 +126,16 @@ describe('the shop in the browser', () => {
     await signIn(buyer.context, 'bob');
     const a = await placeOrder(buyer.context, 'mug-blue');
     const b = await placeOrder(buyer.context, 'teapot-cast');
-    for (const page of [one, two]) await until(page, () => view().unread() === 2, 'two unread in each tab');
+    for (const page of [one, two]) await until(page, () => (window as unknown as WithSeller).sellerPage.unread() === 2, 'two unread in each tab');
 
     await one.locator(`[data-testid="notice"][data-id="${a}"] .mark-read`).click();
-    await until(two, () => view().unread() === 1, 'the other tab to count one unread');
+    await until(two, () => (window as unknown as WithSeller).sellerPage.unread() === 1, 'the other tab to count one unread');
     assert.equal(await two.locator(`[data-testid="notice"][data-id="${a}"]`).getAttribute('class'), 'notice notice-order');
     assert.match((await two.locator(`[data-testid="notice"][data-id="${b}"]`).getAttribute('class')) ?? '', /unread/);
     assert.equal(await two.locator('#bell-count').innerText(), '1');
 
     await two.locator('#mark-all').click();
-    await until(one, () => view().unread() === 0, 'all read in the first tab');
+    await until(one, () => (window as unknown as WithSeller).sellerPage.unread() === 0, 'all read in the first tab');
     assert.equal(await one.locator('#bell-count').isHidden(), true);
     noProblems(seller, buyer);
   });
@@ -155,7 +153,7 @@ describe('the shop in the browser', () => {
       assert.equal(code, 0);
     }
     await page.locator('[data-testid="toast"]', { hasText: 'Daily summary' }).waitFor({ timeout: WAIT_MS });
-    assert.deepEqual(await page.evaluate(() => view().ids()), ['summary:ada:2026-12-05']);
+    assert.deepEqual(await page.evaluate(() => (window as unknown as WithSeller).sellerPage.ids()), ['summary:ada:2026-12-05']);
     const history = await shop.sb.history('#user:ada');
     assert.equal(history.publications.length, 1, 'one publication for two runs');
     noProblems(seller);
@@ -192,7 +190,7 @@ describe('the bare EventSource client', () => {
 
     // A closed page ends its session (its beacon); the next one is a new session that joins with since.
     await page.close();
-    placed.push(await placeOrder(buyer.context, 'mug-blue'), await placeOrder(buyer.context, 'tea-sencha'));
+    placed.push(await placeOrder(buyer.context, 'tea-oolong'), await placeOrder(buyer.context, 'tea-sencha'));
     const again = await seller.context.newPage();
     await again.goto(`${url}bare`);
     await until(again, () => (window as unknown as { bare: BareView }).bare.events.length >= 2, 'the two missed');

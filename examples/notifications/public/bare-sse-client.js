@@ -156,7 +156,7 @@ export function connectBare(options) {
   /** Frames go up one POST at a time, in order; what comes meanwhile goes in the next one. */
   function send(...frames) {
     queue.push(...frames);
-    void flush();
+    queueMicrotask(flush);                      // the frames of this moment go together
   }
   async function flush() {
     if (posting || !cid || queue.length === 0) return;
