@@ -80,6 +80,8 @@ export const ErrorCode = {
   PresenceNotTracked: 'presence_not_tracked',
   /** The cluster's shared store (Redis) cannot be reached: a durable publish, durable join, history or cluster-wide query failed; nothing was stored. */
   ClusterUnavailable: 'cluster_unavailable',
+  /** The server disconnected every connection of this socket's user (`disconnectUser()`: a logout or ban). Error frame, then close 4010; the SDK does not reconnect. */
+  UserDisconnected: 'user_disconnected',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

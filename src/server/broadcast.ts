@@ -27,6 +27,8 @@ export interface Recipient {
   join(room: string | readonly string[]): void;
   leave(room: string): void;
   disconnect(close?: boolean): unknown;
+  /** Close its connection with 4010 `user_disconnected` (disconnectUser). */
+  disconnectUser(): void;
 }
 
 /** What a pass over the recipients does with each. */
@@ -213,6 +215,11 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends object
     await this.ask({ kind: 'disconnect', ns: this.scope.name, rooms: this.rooms, except: this.exceptRooms, close });
   }
 
+  /** @internal disconnectUser(): close the connections of the selected sockets, on every node, with 4010 `user_disconnected`. */
+  async disconnectUsers(): Promise<void> {
+    await this.ask({ kind: 'disconnect-user', ns: this.scope.name, rooms: this.rooms, except: this.exceptRooms });
+  }
+
   /** @internal Answer a cluster query about this node's selected sockets. */
   answer(query: SocketQuery, node: string): unknown {
     const selected: (R & Recipient)[] = [];
@@ -228,6 +235,9 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends object
         return selected.length;
       case 'disconnect':
         for (const r of selected) r.disconnect(query.close);
+        return selected.length;
+      case 'disconnect-user':
+        for (const r of selected) r.disconnectUser();
         return selected.length;
     }
   }

@@ -137,7 +137,7 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
    * Track presence in rooms: who is in them, by user, across the cluster. Members of such
    * a room receive `presence` frames when a user comes in (their first connection) or
    * leaves (their last), and clients can ask for the list. `user` names a socket's user
-   * (default: its id, one user per connection); `info` is what members are told about them.
+   * (default: `socket.user`, else its id: one user per connection); `info` is what members are told about them.
    */
   trackPresence(rooms: RoomMatcher, rule: PresenceRule<Socket<CE, SE, SD>> = {}): this {
     this.presenceRooms.track(rooms, rule);
@@ -294,6 +294,31 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   /** Send to every socket of the namespace. Returns how many sockets it was handed to. */
   emit<E extends EventNames<SE>>(event: E, data: EventData<SE, E>): number {
     return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).emit(event, data);
+  }
+
+  /**
+   * Log a user out everywhere (or ban them): every connection that has a socket of user `id`
+   * in this namespace, on every node, gets the error `user_disconnected` and is closed with
+   * 4010; its session ends at once (no resume), its sockets get `disconnect` with reason
+   * `user_disconnected`, and the SDK does not reconnect. Resolves once every node acted;
+   * rejects `timeout` when a node does not answer. Keep the user out with the middleware:
+   * a client that connects again passes it like any other.
+   */
+  disconnectUser(id: string): Promise<void> {
+    try {
+      return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).toUser(id).disconnectUsers();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The sockets of user `id` in this namespace, on every node (`toUser(id).fetchSockets()`): count them, list their nodes and transports' rooms. */
+  userSessions(id: string): Promise<SocketInfo[]> {
+    try {
+      return this.toUser(id).fetchSockets();
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Disconnect every socket of this namespace (see Socket.disconnect). */

@@ -54,6 +54,8 @@ export const DisconnectReason = {
   AuthExpired: 'auth_expired',
   /** The client kept sending past its rate limit (close 1008). */
   RateLimited: 'rate_limited',
+  /** `disconnectUser()` closed every connection of the socket's user (close 4010). */
+  UserDisconnected: 'user_disconnected',
 } as const;
 export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
 
@@ -83,6 +85,8 @@ export interface SocketSession extends ReauthSession, MembershipSession {
   request(frame: EventFrame, timeout: number | undefined, describe: string): Promise<unknown>;
   /** Publications of a durable room of namespace `ns` are lost beyond history: cut the connection off (4009). */
   lostPublications(ns: string): void;
+  /** Its user was disconnected (disconnectUser): error frame `user_disconnected`, close 4010, the session ends. */
+  userDisconnected(ns: string): void;
   /** Remove a socket from the session; a server-side disconnect of the last one closes it. */
   detach(socket: AnySocket, reason: DisconnectReason, closeConnection: boolean): void;
 }
@@ -351,6 +355,14 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     this.session.sendFrame(this.nsp.name === ROOT_NAMESPACE ? { type: 'disconnect' } : { type: 'disconnect', ns: this.nsp.name });
     this.session.detach(this, DisconnectReason.ServerDisconnect, close);
     return this;
+  }
+
+  /**
+   * @internal disconnectUser(): the whole connection closes (4010 `user_disconnected`) and
+   * the session ends, whatever else it carries: a logged-out or banned user keeps nothing open.
+   */
+  disconnectUser(): void {
+    if (this.isConnected) this.session.userDisconnected(this.nsp.name);
   }
 
   /** @internal Broadcast path: a frame encoded and framed once for all recipients. */

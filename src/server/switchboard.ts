@@ -342,6 +342,20 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     return this.sockets.local;
   }
 
+  /**
+   * disconnectUser() in every namespace of this server (see Namespace.disconnectUser): every
+   * connection of user `id`, on every node, is closed with 4010 `user_disconnected`.
+   */
+  async disconnectUser(id: string): Promise<void> {
+    await Promise.all([...this.namespaces.values()].map((nsp) => nsp.disconnectUser(id)));
+  }
+
+  /** The sockets of user `id` in every namespace of this server, on every node (see Namespace.userSessions). */
+  async userSessions(id: string): Promise<SocketInfo[]> {
+    const lists = await Promise.all([...this.namespaces.values()].map((nsp) => nsp.userSessions(id)));
+    return lists.flat();
+  }
+
   /** The root namespace's sockets on every node; see BroadcastOperator.fetchSockets. */
   fetchSockets(): Promise<SocketInfo[]> {
     return this.sockets.fetchSockets();

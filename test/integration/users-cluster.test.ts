@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Emitter, RedisAdapter } from '../../src/cluster/redis/index.js';
 import { type Switchboard, userRoom } from '../../src/server/index.js';
+import { connect, type SwitchboardClient } from '../../src/client/node.js';
 import { BareClient } from '../helpers/bare-client.js';
 import { REDIS_URL, useRedisKeys } from '../helpers/redis.js';
-import { startServer } from '../helpers/server.js';
+import { eventually, startServer } from '../helpers/server.js';
 
 type Frame = Record<string, unknown>;
 
@@ -31,6 +32,11 @@ async function as(url: string, user?: string): Promise<BareClient & { welcome: F
   const c = await BareClient.open(url);
   const welcome = await c.hello(user === undefined ? {} : { auth: { user } });
   return Object.assign(c, { welcome });
+}
+
+function connected(client: SwitchboardClient): Promise<void> {
+  if (client.state === 'connected') return Promise.resolve();
+  return new Promise((resolve) => client.once('connect', () => resolve()));
 }
 
 let ref = 0;
@@ -102,5 +108,65 @@ describe('users across a cluster (two nodes on Redis, and the Emitter)', () => {
     back.close();
     await emitter.close();
     await Promise.all(servers.map((sb) => sb.close()));
+  });
+
+  test('disconnectUser on one node closes every session of the user on both nodes with 4010; userSessions lists them; others stay', async () => {
+    const prefix = redisKeys.prefix('users-disconnect');
+    const { servers, urls } = await startNodes(prefix);
+    const [a, b] = urls as [string, string];
+    const reasons: string[] = [];
+    for (const sb of servers) sb.on('connection', (socket) => socket.on('disconnect', (reason) => reasons.push(`${socket.user}:${reason}`)));
+    const onA = connect(a, { auth: { user: 'eve' }, reconnect: { delay: 20, maxDelay: 60 } });
+    const onB = await as(b, 'eve');
+    const bystanders = [await as(a, 'bob'), await as(b, 'bob')];
+    await connected(onA);
+
+    const sessions = await servers[1]?.userSessions('eve');
+    assert.deepEqual(sessions?.map((s) => [s.id, s.node, s.user, s.ns]).sort(), [
+      [onA.id, servers[0]?.cluster.nodeId, 'eve', '/'],
+      [onB.welcome.sid, servers[1]?.cluster.nodeId, 'eve', '/'],
+    ].sort());
+
+    const lost = new Promise<[string, number | undefined]>((resolve) => onA.once('disconnect', (reason, details) => resolve([reason, details.closeCode])));
+    await servers[1]?.disconnectUser('eve');
+    assert.deepEqual(await lost, ['user_disconnected', 4010]);
+    assert.equal((await onB.next({ type: 'error' })).code, 'user_disconnected');
+    assert.deepEqual(await onB.closed, { code: 4010, reason: 'user_disconnected' });
+    assert.equal(onA.state, 'disconnected', 'the SDK does not reconnect');
+    await eventually(() => servers.every((sb) => sb.sessionCount === 1), 'one session left per node: the bystanders\'');
+    assert.deepEqual(reasons, ['eve:user_disconnected', 'eve:user_disconnected']);
+    assert.deepEqual(await servers[0]?.userSessions('eve'), []);
+    assert.equal((await servers[0]?.userSessions('bob'))?.length, 2);
+    servers[0]?.toUser('bob').emit('still-here', 1);
+    for (const c of bystanders) await c.next({ event: 'still-here' });
+
+    onA.close();
+    for (const c of bystanders) c.close();
+    await Promise.all(servers.map((sb) => sb.close()));
+  });
+
+  test('a session restored on another node keeps its user and its user room', async () => {
+    const prefix = redisKeys.prefix('users-restore');
+    const { servers, urls } = await startNodes(prefix);
+    const recovered: { user: string | undefined; rooms: string[]; recovered: boolean }[] = [];
+    servers[1]?.on('connection', (socket) => recovered.push({ user: socket.user, rooms: [...socket.rooms].sort(), recovered: socket.recovered }));
+    const c = await as(urls[0] as string, 'ann');
+    assert.deepEqual((await request(c, { type: 'join', room: 'lobby' })).data, { room: 'lobby' });
+    // Node 0 shuts down: it saves its sessions first, so node 1 can take them over.
+    await servers[0]?.close();
+    assert.equal((await c.closed).code, 1001);
+
+    const back = await BareClient.open(urls[1] as string);
+    const welcome = await back.hello({ resume: c.welcome.resume, received: c.received });
+    assert.equal(welcome.restored, true);
+    assert.equal(welcome.sid, c.welcome.sid);
+    assert.equal(welcome.user, 'ann', 'the welcome names the restored socket\'s user');
+    assert.deepEqual(recovered, [{ user: 'ann', rooms: [c.welcome.sid as string, '#user:ann', 'lobby'].sort(), recovered: true }]);
+    servers[1]?.toUser('ann').emit('found', 1);
+    assert.equal((await back.next({ event: 'found' })).data, 1);
+    // The user room is still its own: joinable (and so recoverable) by it alone.
+    assert.deepEqual((await request(back, { type: 'join', room: '#user:ann' })).data, { room: '#user:ann' });
+    back.close();
+    await servers[1]?.close();
   });
 });
