@@ -140,6 +140,20 @@ describe('the shop in the browser', () => {
     noProblems(seller, buyer);
   });
 
+  test('signing out in one tab closes every page of the seller (disconnectUser): the other tab says so and does not reconnect', async () => {
+    const seller = await browser.newPage();
+    await signIn(seller.context, 'ada');
+    const one = await openSeller(seller.context);
+    const two = await openSeller(seller.context);
+    await one.click('#sign-out');
+    // The tab that signed out starts over; the other is closed by the server (4010) and stays so.
+    await one.locator('#sign-in').waitFor({ state: 'visible', timeout: WAIT_MS });
+    await two.locator('#connection-status[data-state="disconnected"]', { hasText: 'signed out' }).waitFor({ timeout: WAIT_MS });
+    const me = await seller.context.request.get(`${url}api/me`);
+    assert.equal(me.status(), 401, 'the cookie is gone');
+    noProblems(seller);
+  });
+
   test('the worker’s daily summary (through the publish HTTP API) reaches the seller; a second run the same day delivers nothing more', async () => {
     const seller = await browser.newPage();
     await signIn(seller.context, 'ada');

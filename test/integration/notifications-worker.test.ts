@@ -42,6 +42,7 @@ async function sellerClient(shop: ShopServer, name: string): Promise<{ client: S
   const notices: Notice[] = [];
   client.on('notice', (notice: Notice) => void notices.push(notice));
   await eventually(() => client.connected, 'the seller connected');
+  assert.equal(client.user, name, 'the server says who the cookie names');
   return { client, notices };
 }
 

@@ -153,8 +153,8 @@ function toast(notice: Notice): void {
 function showConnection(state: string, reason: string): void {
   const badge = element('connection-status');
   badge.dataset.state = state;
+  // user_disconnected: the server closed every page of this user (sign-out somewhere); the SDK does not reconnect.
   element('connection-text').textContent = state === 'connected' ? `live (${client.transport})` : reason === 'user_disconnected' ? 'signed out' : state;
-  if (reason === 'user_disconnected') location.reload();
 }
 
 element('mark-all').addEventListener('click', () => markRead(book.list().filter((n) => !book.isRead(n.id)).map((n) => n.id)));
