@@ -57,6 +57,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   readonly #redis: Redis & Scripts;
   readonly #ownsClient: boolean;
   readonly #prefix: string;
+  /** The first connection of an owned client (lazy: made by the first command). */
+  #connecting: Promise<void> | undefined;
 
   /** `connection`: a Redis URL (this store opens and closes its connection), or an ioredis client used as it is. */
   constructor(connection: string | Redis, options: RedisIdempotencyStoreOptions = {}) {
@@ -64,7 +66,13 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const redis =
       typeof connection === 'string'
         ? // Fail at once while Redis is away instead of queueing: the HTTP caller is told and retries.
-          new Redis(connection, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: options.commandTimeout ?? 5000 })
+          new Redis(connection, {
+            lazyConnect: true,
+            enableOfflineQueue: false,
+            maxRetriesPerRequest: 0,
+            commandTimeout: options.commandTimeout ?? 5000,
+            retryStrategy: (times) => Math.min(100 * times, 2000),
+          })
         : connection;
     redis.defineCommand('sbIdemClaim', { numberOfKeys: 1, lua: CLAIM });
     redis.defineCommand('sbIdemComplete', { numberOfKeys: 1, lua: COMPLETE });
@@ -101,6 +109,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async #run<T>(command: () => Promise<T>): Promise<T> {
     try {
+      if (this.#ownsClient && this.#redis.status === 'wait') {
+        // Commands are not queued while disconnected, so the first one waits for the first connection.
+        this.#connecting ??= this.#redis.connect().finally(() => (this.#connecting = undefined));
+      }
+      if (this.#connecting) await this.#connecting;
       return await command();
     } catch (err) {
       throw new SwitchboardError(ErrorCode.ClusterUnavailable, `idempotency store: Redis cannot be reached (${(err as Error).message})`, { cause: err });
