@@ -173,6 +173,13 @@ export interface SwitchboardClient<ServerEvents extends EventMap = AnyEvents, Cl
    */
   readonly id: string | undefined;
   /**
+   * The user the server's middleware set for this namespace's socket (`socket.user`), from
+   * the last welcome (or, for a `client.of()` namespace, its `connect` reply); undefined
+   * before the first, or when the server set none. Kept while reconnecting. Its user room
+   * is `userRoom(client.user)`, the one `#user:` room this client may join.
+   */
+  readonly user: string | undefined;
+  /**
    * What carries the session while connected: 'websocket', or 'sse' / 'polling' where a
    * WebSocket does not get through (until the upgrade moves it onto one); undefined otherwise.
    */

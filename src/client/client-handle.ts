@@ -58,6 +58,10 @@ export class ClientHandle<S extends EventMap = AnyEvents, C extends EventMap = A
     return this.channel.state === 'connected' ? this.channel.connection.sid : undefined;
   }
 
+  get user(): string | undefined {
+    return this.channel.user;
+  }
+
   get transport(): TransportKind | undefined {
     return this.channel.state === 'connected' ? this.channel.connection.transportKind : undefined;
   }

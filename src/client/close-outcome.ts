@@ -97,6 +97,15 @@ function describeClose(closed: TransportClosed, ctx: CloseContext): { reason: Co
             ? SwitchboardError.fromPayload(ctx.lastError)
             : new SwitchboardError(ErrorCode.SessionTakenOver, 'a newer connection resumed this session; this one does not reconnect'),
       };
+    case CloseCode.UserDisconnected:
+      // An earlier, unrelated error frame is not the cause: only the one that says so is.
+      return {
+        reason: ConnectionReason.UserDisconnected,
+        error:
+          ctx.lastError?.code === ErrorCode.UserDisconnected
+            ? SwitchboardError.fromPayload(ctx.lastError)
+            : new SwitchboardError(ErrorCode.UserDisconnected, 'the server disconnected every connection of this user'),
+      };
     case CloseCode.AuthExpired:
       // The error frame before the close has `auth_expired`, or the code the middleware refused the fresh credentials with.
       return { reason: ConnectionReason.AuthExpired, error: fromServer(ErrorCode.AuthExpired, 'the credentials expired and were not renewed') };

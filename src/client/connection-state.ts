@@ -48,6 +48,8 @@ export const ConnectionReason = {
   ClientClosed: 'client_closed',
   /** Close 4009: the connection fell too far behind a durable room; the SDK reconnects and rejoins with `since`. */
   SlowConsumer: 'slow_consumer',
+  /** Close 4010: the server disconnected every connection of this client's user (`disconnectUser`: a logout or ban). No automatic reconnect. */
+  UserDisconnected: 'user_disconnected',
   /** Close 4004: a newer connection resumed this client's session (e.g. a copied resume token). No automatic reconnect. */
   SessionTakenOver: 'session_taken_over',
   /** Close 1009: a frame exceeded the server's limits.maxMessageBytes. */

@@ -324,7 +324,7 @@ export class Connection implements SessionCarrier, RouterCarrier {
     }
     this.session.acknowledgeWelcome();
     this.session.catchUp(step);
-    this.router.enter(step.keepNamespaces);
+    this.router.enter(step.keepNamespaces, welcome.user);
   }
 
   /** The upgrade moved the session onto a WebSocket: the app notices nothing, unless another node restored it. */
@@ -339,7 +339,7 @@ export class Connection implements SessionCarrier, RouterCarrier {
     const step = this.session.upgraded(welcome);
     if (step.outcome === 'restored') {
       this.session.catchUp(step);
-      this.router.enter(false);
+      this.router.enter(false, welcome.user);
     }
     return this.transportHandlers(() => {});
   }

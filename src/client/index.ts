@@ -38,3 +38,4 @@ export { ErrorCode } from '../protocol/error-codes.js';
 export { CloseCode } from '../protocol/close-codes.js';
 export type { AnyEvents, EventData, EventMap, EventNames, EventReply } from '../protocol/event-map.js';
 export type { ErrorDetails, ErrorPayload, HistoryReply, JoinReply, PayloadIssue, PresenceMember, Publication, StreamPosition } from '../protocol/frames.js';
+export { USER_ROOM_PREFIX, userRoom } from '../protocol/user-rooms.js';

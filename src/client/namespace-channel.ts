@@ -44,6 +44,7 @@ export class NamespaceChannel implements NamespaceMember {
   private closed = false;
   /** The public handle, created once so of() returns the same object for the same namespace. */
   handle: unknown;
+  user: string | undefined;
 
   constructor(
     readonly connection: Connection,

@@ -21,6 +21,11 @@ export interface NamespaceMember {
    */
   readonly inSession: boolean;
   /**
+   * The user the server named for this namespace (`welcome.user`, or the `user` of the
+   * connect reply), set before namespaceReady(); a resumed namespace keeps the one it had.
+   */
+  user: string | undefined;
+  /**
    * The namespace is connected on the current socket. `resumed`: the server kept it through a
    * session resume, with its rooms (only joins never confirmed are sent again).
    */

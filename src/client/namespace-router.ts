@@ -139,7 +139,7 @@ export class NamespaceRouter {
   }
 
   /** After a welcome: connect (or, resumed, confirm) each namespace the app wants; the hello's namespace rejoins its rooms and flushes. */
-  enter(resumed: boolean): void {
+  enter(resumed: boolean, user: string | undefined): void {
     // Order matters (see the brief): other namespaces first, then the hello's namespace rejoins its rooms and flushes.
     const primary = this.primary;
     for (const member of [...this.members.values()]) {
@@ -150,6 +150,7 @@ export class NamespaceRouter {
       if (!this.carrier.isOpen) return; // a listener closed the client
     }
     if (!primary || this.members.get(primary.namespace) !== primary) return;
+    primary.user = user;
     if (primary.wantsConnection) primary.namespaceReady(ConnectionReason.HandshakeOk, resumed);
     // The hello always connects its namespace; undo that for one the server had disconnected.
     else this.carrier.sendFrame({ type: 'disconnect', ns: primary.namespace });
@@ -187,8 +188,11 @@ export class NamespaceRouter {
       requests.fail(ref, error as SwitchboardError); // unserializable auth: refused below, like a server refusal
     }
     reply.then(
-      () => {
-        if (current()) member.namespaceReady(ConnectionReason.NamespaceConnected, false);
+      (data) => {
+        if (current()) {
+          member.user = userOf(data);
+          member.namespaceReady(ConnectionReason.NamespaceConnected, false);
+        }
         // Closed by the app while the connect was on its way: undo it on the server.
         else if (generation === this.carrier.generation && !this.members.has(member.namespace)) this.carrier.sendFrame({ type: 'disconnect', ns: member.namespace });
       },
@@ -235,4 +239,10 @@ export class NamespaceRouter {
       this.carrier.sendFrame({ type: 'reply', ref: frame.ref, error: { code: ErrorCode.NamespaceNotConnected, message } });
     }
   }
+}
+
+/** The `user` of a connect reply (`{ ns, user? }`): a string, or undefined. */
+function userOf(reply: unknown): string | undefined {
+  const user = (reply as { user?: unknown } | null | undefined)?.user;
+  return typeof user === 'string' ? user : undefined;
 }

@@ -45,6 +45,8 @@ export type ClusterQuery =
   | { kind: 'sockets'; ns: string; rooms: readonly string[]; except: readonly string[] }
   | { kind: 'join' | 'leave'; ns: string; rooms: readonly string[]; except: readonly string[]; target: readonly string[] }
   | { kind: 'disconnect'; ns: string; rooms: readonly string[]; except: readonly string[]; close: boolean }
+  /** disconnectUser(): close the connections of the selected sockets with 4010 `user_disconnected`. */
+  | { kind: 'disconnect-user'; ns: string; rooms: readonly string[]; except: readonly string[] }
   /** An event for the servers themselves (serverSideEmit): each node's handler answers. */
   | { kind: 'server-event'; event: string; data: unknown };
 

@@ -16,6 +16,8 @@ export interface SocketSnapshot {
   /** `socket.data` through JSON. */
   data: unknown;
   authExpiresAt?: number;
+  /** `socket.user`: the restored socket keeps it, and its user room. */
+  user?: string;
 }
 
 /**

@@ -33,6 +33,7 @@ const DESCRIPTIONS: Readonly<Record<CloseCode, string>> = {
   4005: 'Sent by a client that closes its connection and will come back (e.g. the network went offline): the server keeps the session for resume.',
   4006: 'The credentials of the connection expired and fresh ones did not come in time (or were refused); reconnect with fresh credentials (the SDK calls its auth function again).',
   4009: 'The connection fell too far behind a durable room (unsent bytes over the server cap); reconnect and recover from history.',
+  4010: "The server disconnected every connection of the socket's user (disconnectUser: a logout or a ban); the session ended. Do not reconnect on your own: the app decides (sign in again).",
 };
 
 /** Every close code Switchboard uses, in ascending order. */

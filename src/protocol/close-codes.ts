@@ -23,6 +23,7 @@ export const CloseCode = {
   Reconnecting: 4005,
   AuthExpired: 4006,
   SlowConsumer: 4009,
+  UserDisconnected: 4010,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
@@ -47,6 +48,7 @@ export const CLOSE_CODE_RULES: Readonly<Record<CloseCode, readonly [name: string
   4005: ['reconnecting', true],
   4006: ['auth_expired', true],
   4009: ['slow_consumer', true],
+  4010: ['user_disconnected', false],
 };
 
 /** The name of a close code of the table (`policy_violation`); undefined for others. */

@@ -90,6 +90,8 @@ export const ErrorCode = {
   IdempotencyConflict: 'idempotency_conflict',
   /** HTTP API: 409 with `Retry-After`, the first request with this idempotency key is still running after the wait. */
   IdempotencyInFlight: 'idempotency_in_flight',
+  /** The server disconnected every connection of this socket's user (`disconnectUser()`: a logout or ban). Error frame, then close 4010; the SDK does not reconnect. */
+  UserDisconnected: 'user_disconnected',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -114,6 +114,8 @@ export interface WelcomeFrame {
    * publishes with their `seq` (they are deduplicated); other requests are lost.
    */
   restored?: boolean;
+  /** The user of the socket in `ns` (`socket.user`, set by the server's middleware), when it has one; its user room is `'#user:' + user`. */
+  user?: string;
   heartbeat: HeartbeatSettings;
   limits: ConnectionLimits;
 }

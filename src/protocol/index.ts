@@ -8,3 +8,4 @@ export { CLOSE_CODES, closeCodeInfo, type CloseCodeInfo } from './close-code-tab
 export * from './errors.js';
 export * from './pending-replies.js';
 export * from './event-map.js';
+export { USER_ROOM_PREFIX, MAX_USER_ID_LENGTH, userRoom, isUserRoom, userIdProblem } from './user-rooms.js';

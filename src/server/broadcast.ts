@@ -9,6 +9,7 @@ import type { ClusterAdapter, PublishRequest, SocketQuery } from '../cluster/ada
 import { streamKey } from '../delivery/durable-rooms.js';
 import type { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
+import { userRoom } from '../protocol/user-rooms.js';
 import { SharedFrame } from '../transport/shared-frame.js';
 import type { ResumeLog } from './resume-log.js';
 import type { RoomRegistry } from './rooms.js';
@@ -26,6 +27,8 @@ export interface Recipient {
   join(room: string | readonly string[]): void;
   leave(room: string): void;
   disconnect(close?: boolean): unknown;
+  /** Close its connection with 4010 `user_disconnected` (disconnectUser). */
+  disconnectUser(): void;
 }
 
 /** What a pass over the recipients does with each. */
@@ -60,6 +63,8 @@ export interface SocketInfo {
   data: unknown;
   /** The node it is connected to. */
   node: string;
+  /** Its `socket.user`, when middleware set one. */
+  user?: string;
 }
 
 /** The stream store and the per-stream ordering shared by publications and joins. */
@@ -92,6 +97,15 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends object
   /** Same as `to`. */
   in(room: string | readonly string[]): BroadcastOperator<SE, R> {
     return this.to(room);
+  }
+
+  /**
+   * Target every socket of a user (or of several), on every node: every tab and device
+   * they are connected with. The same as `to(userRoom(id))`; a TypeError for an id that is
+   * not 1 to 200 UTF-16 code units.
+   */
+  toUser(id: string | readonly string[]): BroadcastOperator<SE, R> {
+    return this.to(typeof id === 'string' ? userRoom(id) : id.map(userRoom));
   }
 
   /** Leave out members of a room (a socket id is a room too). */
@@ -201,6 +215,11 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends object
     await this.ask({ kind: 'disconnect', ns: this.scope.name, rooms: this.rooms, except: this.exceptRooms, close });
   }
 
+  /** @internal disconnectUser(): close the connections of the selected sockets, on every node, with 4010 `user_disconnected`. */
+  async disconnectUsers(): Promise<void> {
+    await this.ask({ kind: 'disconnect-user', ns: this.scope.name, rooms: this.rooms, except: this.exceptRooms });
+  }
+
   /** @internal Answer a cluster query about this node's selected sockets. */
   answer(query: SocketQuery, node: string): unknown {
     const selected: (R & Recipient)[] = [];
@@ -216,6 +235,9 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends object
         return selected.length;
       case 'disconnect':
         for (const r of selected) r.disconnect(query.close);
+        return selected.length;
+      case 'disconnect-user':
+        for (const r of selected) r.disconnectUser();
         return selected.length;
     }
   }

@@ -29,3 +29,4 @@ export type { ErrorPayload, PresenceMember } from '../protocol/frames.js';
 export type { AppendOptions } from '../delivery/stream-store.js';
 export type { SessionStore, SessionSnapshot, SocketSnapshot } from '../cluster/session-store.js';
 export type { StoredReply } from '../delivery/dedupe-window.js';
+export { USER_ROOM_PREFIX, userRoom } from '../protocol/user-rooms.js';

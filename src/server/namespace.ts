@@ -3,6 +3,7 @@ import type { HistoryLimits } from '../delivery/stream-store.js';
 import { reviveBinary } from '../protocol/binary.js';
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
+import { isUserRoom } from '../protocol/user-rooms.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
 import type { HistoryReply, PresenceMember, Publication, StreamPosition } from '../protocol/frames.js';
@@ -124,10 +125,19 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   }
 
   /**
+   * Make every user room durable (`durable(room => room.startsWith(USER_ROOM_PREFIX), limits)`):
+   * `toUser(id).emit()` then publishes with a position, and a user who was offline gets
+   * what they missed when a client of theirs joins `userRoom(id)` with `since`.
+   */
+  durableUsers(limits: Partial<HistoryLimits> = {}): this {
+    return this.durable(isUserRoom, limits);
+  }
+
+  /**
    * Track presence in rooms: who is in them, by user, across the cluster. Members of such
    * a room receive `presence` frames when a user comes in (their first connection) or
    * leaves (their last), and clients can ask for the list. `user` names a socket's user
-   * (default: its id, one user per connection); `info` is what members are told about them.
+   * (default: `socket.user`, else its id: one user per connection); `info` is what members are told about them.
    */
   trackPresence(rooms: RoomMatcher, rule: PresenceRule<Socket<CE, SE, SD>> = {}): this {
     this.presenceRooms.track(rooms, rule);
@@ -268,6 +278,11 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
     return this.to(room);
   }
 
+  /** Every socket of these users, on every node; see BroadcastOperator.toUser. */
+  toUser(id: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).toUser(id);
+  }
+
   except(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
     return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).except(room);
   }
@@ -279,6 +294,31 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   /** Send to every socket of the namespace. Returns how many sockets it was handed to. */
   emit<E extends EventNames<SE>>(event: E, data: EventData<SE, E>): number {
     return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).emit(event, data);
+  }
+
+  /**
+   * Log a user out everywhere (or ban them): every connection that has a socket of user `id`
+   * in this namespace, on every node, gets the error `user_disconnected` and is closed with
+   * 4010; its session ends at once (no resume), its sockets get `disconnect` with reason
+   * `user_disconnected`, and the SDK does not reconnect. Resolves once every node acted;
+   * rejects `timeout` when a node does not answer. Keep the user out with the middleware:
+   * a client that connects again passes it like any other.
+   */
+  disconnectUser(id: string): Promise<void> {
+    try {
+      return new BroadcastOperator<SE, Socket<CE, SE, SD>>(this).toUser(id).disconnectUsers();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The sockets of user `id` in this namespace, on every node (`toUser(id).fetchSockets()`): count them, list their nodes and transports' rooms. */
+  userSessions(id: string): Promise<SocketInfo[]> {
+    try {
+      return this.toUser(id).fetchSockets();
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Disconnect every socket of this namespace (see Socket.disconnect). */
@@ -304,6 +344,7 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
     const socket = new Socket<CE, SE, SD>(this, session, { auth, headers, address, url, time, cookies: parseCookieHeader(headers.cookie) });
     socket.recovered = true;
     socket.data = snapshot.data as SD;
+    if (snapshot.user !== undefined) socket.user = snapshot.user;
     if (snapshot.authExpiresAt !== undefined) socket.expireAuthAt(snapshot.authExpiresAt);
     return socket;
   }

@@ -5,7 +5,7 @@ import type { PresenceChange, PresenceStore } from '../cluster/presence-store.js
 
 /** Who a socket is, for presence: the user it belongs to (several tabs, one user) and what to tell about them. */
 export interface PresenceRule<S> {
-  /** The user of a socket; undefined leaves the socket out of presence. Default: the socket id (each connection its own user). */
+  /** The user of a socket; undefined leaves the socket out of presence. Default: `socket.user` when middleware set one, else the socket id (each connection its own user). */
   user?: (socket: S) => string | undefined;
   /** What the room's members are told about the user (JSON), taken from the user's first connection. Default: null. */
   info?: (socket: S) => unknown;
@@ -26,7 +26,7 @@ export interface PresenceScope {
  * `join` to the room, the last one out `leave`; a session waiting to be resumed stays in
  * its rooms, so a dropped link does not flicker the user out and back.
  */
-export class RoomPresence<S extends { readonly id: string }> {
+export class RoomPresence<S extends { readonly id: string; readonly user?: string | undefined }> {
   private readonly rules: { matches: (room: string) => boolean; rule: PresenceRule<S> }[] = [];
 
   constructor(private readonly scope: PresenceScope) {}
@@ -51,7 +51,7 @@ export class RoomPresence<S extends { readonly id: string }> {
     let user: string | undefined;
     let info: unknown = null;
     try {
-      user = rule.user ? rule.user(socket) : socket.id;
+      user = rule.user ? rule.user(socket) : (socket.user ?? socket.id);
       if (user !== undefined && rule.info) info = rule.info(socket) ?? null;
     } catch (err) {
       this.scope.reportError(err, { session: socket.id, room, phase: 'presence' });

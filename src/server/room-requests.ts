@@ -1,6 +1,7 @@
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { ErrorPayload, HistoryFrame, JoinFrame, JoinReply, LeaveFrame, PresenceReply, PresenceRequestFrame } from '../protocol/frames.js';
+import { isUserRoom, userRoom } from '../protocol/user-rooms.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { DurableFeed } from './durable-feed.js';
 import type { ResolvedOptions } from './options.js';
@@ -29,7 +30,9 @@ export interface RoomRequestsHost {
 /**
  * A client's requests about rooms, in one session: join (with the replay of a durable
  * room's gap), leave, history and presence. Every session id is a private room in every
- * namespace: no other client joins it, reads its history or its presence.
+ * namespace: no other client joins it, reads its history or its presence. A user room is
+ * its user's: their own sockets are admitted without authorizeJoin, every other socket is
+ * refused before it runs (a socket without a user included).
  */
 export class RoomRequests {
   constructor(private readonly host: RoomRequestsHost) {}
@@ -43,10 +46,15 @@ export class RoomRequests {
       host.replyError(frame.ref, { code: ErrorCode.Forbidden, message: 'a socket id room cannot be joined by another client' });
       return;
     }
+    const userAccess = userRoomAccess(socket, room);
+    if (userAccess === 'refused') {
+      host.replyError(frame.ref, { code: ErrorCode.Forbidden, message: userRoomRefusal(socket, room) });
+      return;
+    }
     if (this.overRoomLimit(socket, room, frame.ref)) return;
     let allowed: boolean;
     try {
-      allowed = await host.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
+      allowed = userAccess === 'own' || (await host.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`));
     } catch (err) {
       host.replyError(frame.ref, host.errorFromHandler(err, { room }));
       return;
@@ -86,6 +94,11 @@ export class RoomRequests {
     if (!socket) return;
     if (frame.room === socket.id) {
       this.host.replyError(frame.ref, { code: ErrorCode.BadRequest, message: 'a socket cannot leave the room named by its own id' });
+      return;
+    }
+    // Its user room is how toUser, disconnectUser and userSessions find it: a client cannot slip out of it.
+    if (socket.user !== undefined && frame.room === userRoom(socket.user)) {
+      this.host.replyError(frame.ref, { code: ErrorCode.BadRequest, message: 'a socket cannot leave the room of its own user' });
       return;
     }
     socket.leave(frame.room);
@@ -128,6 +141,9 @@ export class RoomRequests {
   }
 
   private async mayLookInto(socket: AnySocket, room: string, what: string): Promise<void> {
+    const userAccess = userRoomAccess(socket, room);
+    if (userAccess === 'refused') throw new SwitchboardError(ErrorCode.Forbidden, userRoomRefusal(socket, room));
+    if (userAccess === 'own') return;
     if (room !== socket.id && (await this.host.isPrivateRoom(room))) throw new SwitchboardError(ErrorCode.Forbidden, 'a socket id room is private');
     const allowed = await this.host.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
     if (!allowed) throw new SwitchboardError(ErrorCode.Forbidden, `not allowed to ${what} room "${room}"`);
@@ -146,4 +162,14 @@ export class RoomRequests {
     this.host.replyError(ref, { code: ErrorCode.TooManyRooms, message: `already in ${max} rooms of namespace "${socket.nsp.name}"; leave one first` });
     return true;
   }
+}
+
+/** For a user room: `own` when it is the socket's user's (admitted without authorizeJoin), `refused` otherwise; undefined for other rooms. */
+export function userRoomAccess(socket: { readonly user: string | undefined }, room: string): 'own' | 'refused' | undefined {
+  if (!isUserRoom(room)) return undefined;
+  return socket.user !== undefined && room === userRoom(socket.user) ? 'own' : 'refused';
+}
+
+function userRoomRefusal(socket: AnySocket, room: string): string {
+  return socket.user === undefined ? `room "${room}" is a user room and this socket has no user` : `room "${room}" is another user's room`;
 }

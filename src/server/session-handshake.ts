@@ -48,7 +48,8 @@ export interface HandshakingSession extends SocketSession, OutboxSession, Handsh
   /** This connection resumes `previous` (see Session.handOver). */
   handOver(previous: HandshakingSession, ns: string, received: number, restored?: boolean): void;
   /** The handshake is done: welcome sent, heartbeat from now. */
-  sendWelcome(ns: string, resumed?: boolean, restored?: boolean): void;
+  /** `user`: the user of the namespace's socket (default: that of the socket the session has in `ns`). */
+  sendWelcome(ns: string, resumed?: boolean, restored?: boolean, user?: string): void;
   /** The client's requests (made on the first). */
   readonly requests: { eventDispatch(): { restoreHandled(handled: SessionSnapshot['dedupe']): void } };
   heardAfterHello: boolean;
@@ -123,7 +124,7 @@ export class SessionHandshake {
     }
     // Timed out (or the connection went) while the middleware decided.
     if (!session.handshaking) return;
-    session.sendWelcome(name);
+    session.sendWelcome(name, false, false, socket.user);
     session.sockets.set(name, socket);
     nsp.attach(socket);
     session.changed();
@@ -141,7 +142,7 @@ export class SessionHandshake {
     // A session in use on another node, not an abandoned connection: it keeps the whole TTL.
     session.heardAfterHello = true;
     server.resumes.restoredBy(session, presented);
-    session.sendWelcome(ns, false, true);
+    session.sendWelcome(ns, false, true, snapshot.namespaces.find((s) => s.ns === ns)?.user);
     if (snapshot.dedupe.length > 0) session.requests.eventDispatch().restoreHandled(snapshot.dedupe);
     session.helloAuth = snapshot.namespaces.find((s) => s.ns === ns)?.handshake.auth;
     for (const saved of snapshot.namespaces) {
@@ -160,8 +161,9 @@ export class SessionHandshake {
     const { server } = this;
     const answers = server.outbox;
     const name = frame.ns;
-    if (session.sockets.has(name)) {
-      answers.reply(session, frame.ref, { ns: name });
+    const connected = session.sockets.get(name);
+    if (connected) {
+      answers.reply(session, frame.ref, connectReply(name, connected));
       return;
     }
     const nsp = server.namespace(name);
@@ -178,14 +180,14 @@ export class SessionHandshake {
       return;
     }
     if (session.over) return;
-    answers.reply(session, frame.ref, { ns: name });
+    answers.reply(session, frame.ref, connectReply(name, socket));
     session.sockets.set(name, socket);
     nsp.attach(socket);
     session.changed();
   }
 
   /** The welcome of a handshake, a resume or a takeover, with the session's current token. */
-  welcome(sid: string, ns: string, token: string | undefined, resumed: boolean, restored: boolean): string {
+  welcome(sid: string, ns: string, token: string | undefined, resumed: boolean, restored: boolean, user: string | undefined): string {
     const { heartbeat } = this.server.options;
     const welcome: WelcomeFrame = {
       type: 'welcome',
@@ -198,6 +200,7 @@ export class SessionHandshake {
       limits: announcedLimits(this.server.options),
     };
     if (restored) welcome.restored = true;
+    if (user !== undefined) welcome.user = user;
     return encodeFrame(welcome);
   }
 
@@ -235,6 +238,11 @@ function canResume(session: HandshakingSession, ns: string, received: number | u
   const { state } = session;
   const resumable = state === SessionState.Open || state === SessionState.Away;
   return resumable && session.sockets.has(ns) && received !== undefined && (session.kept?.canReplayAfter(received) ?? false);
+}
+
+/** The reply to a `connect`: the namespace, and the socket's user when it has one. */
+function connectReply(ns: string, socket: AnySocket): { ns: string; user?: string } {
+  return socket.user === undefined ? { ns } : { ns, user: socket.user };
 }
 
 /** The cookies of every upgrade without a Cookie header: one frozen object for all. */

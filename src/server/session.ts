@@ -210,13 +210,13 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
   // --- the handshake's outcomes (SessionHandshake) -----------------------------------------
 
   /** The handshake is done: the welcome goes out and the heartbeat watches the connection. */
-  sendWelcome(ns: string, resumed = false, restored = false): void {
+  sendWelcome(ns: string, resumed = false, restored = false, user = this.sockets.get(ns)?.user): void {
     this.cancelDeadline();
     if (this.state !== Open) this.moveTo(Open);
     this.lastSeen = this.lastPing = heartbeatNow();
     // Welcomes are not counted: the frames after them are.
     const token = this.host.resumes.rotate(this);
-    this.transport?.send(this.host.handshake.welcome(this.id, ns, token, resumed, restored));
+    this.transport?.send(this.host.handshake.welcome(this.id, ns, token, resumed, restored, user));
     this.changed();
   }
 
@@ -363,6 +363,13 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
     if (this.over) return;
     this.host.outbox.sendError(this, error, ns);
     this.close(CloseCode.AuthExpired, ErrorCode.AuthExpired, DisconnectReason.AuthExpired);
+  }
+
+  /** disconnectUser() reached a socket of this session: the client is told, the connection closes with 4010 and the session ends (no resume). */
+  userDisconnected(ns: string): void {
+    if (this.over || this.closeReason !== undefined) return;
+    this.host.outbox.sendError(this, { code: ErrorCode.UserDisconnected, message: 'the server disconnected every connection of this user' }, ns);
+    this.close(CloseCode.UserDisconnected, ErrorCode.UserDisconnected, DisconnectReason.UserDisconnected);
   }
 
   // --- ending -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { SwitchboardError } from '../protocol/errors.js';
 import type { AnyEvents, EventData, EventMap, EventNames, EventReply } from '../protocol/event-map.js';
 import type { EventFrame, HistoryReply, PresenceMember, ServerFrame, StreamPosition } from '../protocol/frames.js';
 import { assertEmittable } from '../protocol/event-names.js';
+import { userIdProblem, userRoom } from '../protocol/user-rooms.js';
 import type { HistoryLimits } from '../delivery/stream-store.js';
 import type { BroadcastOperator, SocketInfo } from './broadcast.js';
 import type { EventAuthorizer } from './event-authorization.js';
@@ -53,6 +54,8 @@ export const DisconnectReason = {
   AuthExpired: 'auth_expired',
   /** The client kept sending past its rate limit (close 1008). */
   RateLimited: 'rate_limited',
+  /** `disconnectUser()` closed every connection of the socket's user (close 4010). */
+  UserDisconnected: 'user_disconnected',
 } as const;
 export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
 
@@ -82,6 +85,8 @@ export interface SocketSession extends ReauthSession, MembershipSession {
   request(frame: EventFrame, timeout: number | undefined, describe: string): Promise<unknown>;
   /** Publications of a durable room of namespace `ns` are lost beyond history: cut the connection off (4009). */
   lostPublications(ns: string): void;
+  /** Its user was disconnected (disconnectUser): error frame `user_disconnected`, close 4010, the session ends. */
+  userDisconnected(ns: string): void;
   /** Remove a socket from the session; a server-side disconnect of the last one closes it. */
   detach(socket: AnySocket, reason: DisconnectReason, closeConnection: boolean): void;
 }
@@ -100,6 +105,8 @@ export interface SocketNamespace<CE extends EventMap = AnyEvents, SE extends Eve
   to(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>>;
   in(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>>;
   except(room: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>>;
+  /** Every socket of these users, on every node: `to(userRoom(id))`. */
+  toUser(id: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>>;
   readonly volatile: BroadcastOperator<SE, Socket<CE, SE, SD>>;
   readonly local: BroadcastOperator<SE, Socket<CE, SE, SD>>;
   /** Send to every socket of the namespace. Returns how many sockets it was handed to. */
@@ -145,6 +152,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
   /** @internal Rooms including its own id; undefined while it is only in its own room (see RoomMembership). */
   joinedRooms: Set<string> | undefined;
   private handlers: HandlerTable | undefined;
+  private userId: string | undefined;
   private lifecycle: EventEmitter | undefined;
   private isConnected = false;
   /** Created by the first expireAuthAt(): sockets whose credentials never expire carry none. */
@@ -175,6 +183,30 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
    */
   get transport(): string | undefined {
     return this.session.transportKind;
+  }
+
+  /**
+   * The authenticated user of this socket, set by middleware (`socket.user = claims.sub`):
+   * a string of 1 to 200 UTF-16 code units (else a TypeError). A socket with a user is in
+   * the room `userRoom(user)` from the moment it connects, so `toUser(user)` reaches it,
+   * and its client learns its user in the welcome. Once the socket is connected the user
+   * is fixed: setting another one (or none) throws, so middleware run again for fresh
+   * credentials (see expireAuthAt) that names another user refuses them (close 4006).
+   */
+  get user(): string | undefined {
+    return this.userId;
+  }
+
+  set user(id: string | undefined) {
+    if (id === this.userId) return;
+    if (this.isConnected) {
+      throw new Error(`the user of a connected socket cannot change (it is ${JSON.stringify(this.userId)}, was given ${JSON.stringify(id)}): connect again as the other user`);
+    }
+    if (id !== undefined) {
+      const problem = userIdProblem(id);
+      if (problem) throw new TypeError(problem);
+    }
+    this.userId = id;
   }
 
   /** App state for this socket; never sent anywhere. */
@@ -325,6 +357,14 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     return this;
   }
 
+  /**
+   * @internal disconnectUser(): the whole connection closes (4010 `user_disconnected`) and
+   * the session ends, whatever else it carries: a logged-out or banned user keeps nothing open.
+   */
+  disconnectUser(): void {
+    if (this.isConnected) this.session.userDisconnected(this.nsp.name);
+  }
+
   /** @internal Broadcast path: a frame encoded and framed once for all recipients. */
   deliver(frame: SharedFrame, volatile: boolean): void {
     this.session.sendBroadcast(frame, volatile);
@@ -354,7 +394,9 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
 
   /** @internal What cluster-wide queries (fetchSockets) report of this socket. */
   describe(node: string): SocketInfo {
-    return { id: this.id, ns: this.nsp.name, rooms: [...this.rooms], data: jsonSafe(this.appData ?? {}), node };
+    const info: SocketInfo = { id: this.id, ns: this.nsp.name, rooms: [...this.rooms], data: jsonSafe(this.appData ?? {}), node };
+    if (this.userId !== undefined) info.user = this.userId;
+    return info;
   }
 
   /** @internal What another node needs to take this socket over (see SessionSnapshot). */
@@ -367,13 +409,14 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
       data: jsonSafe(this.appData ?? {}),
     };
     if (this.authExpiry?.expiresAt !== undefined) snap.authExpiresAt = this.authExpiry.expiresAt;
+    if (this.userId !== undefined) snap.user = this.userId;
     return snap;
   }
 
-  /** @internal Entered the namespace: member of its own room. */
+  /** @internal Entered the namespace: member of its own room, and of its user's. */
   attached(): void {
     this.isConnected = true;
-    this.join(this.id);
+    this.join(this.userId === undefined ? this.id : [this.id, userRoom(this.userId)]);
     this.authExpiry?.start();
   }
 

@@ -328,6 +328,11 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     return this.sockets.except(room);
   }
 
+  /** Every socket of these users in the root namespace, on every node; see BroadcastOperator.toUser. */
+  toUser(id: string | readonly string[]): BroadcastOperator<SE, Socket<CE, SE, SD>> {
+    return this.sockets.toUser(id);
+  }
+
   get volatile(): BroadcastOperator<SE, Socket<CE, SE, SD>> {
     return this.sockets.volatile;
   }
@@ -335,6 +340,20 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   /** Only this node's sockets of the root namespace: broadcasts and queries stay on this node. */
   get local(): BroadcastOperator<SE, Socket<CE, SE, SD>> {
     return this.sockets.local;
+  }
+
+  /**
+   * disconnectUser() in every namespace of this server (see Namespace.disconnectUser): every
+   * connection of user `id`, on every node, is closed with 4010 `user_disconnected`.
+   */
+  async disconnectUser(id: string): Promise<void> {
+    await Promise.all([...this.namespaces.values()].map((nsp) => nsp.disconnectUser(id)));
+  }
+
+  /** The sockets of user `id` in every namespace of this server, on every node (see Namespace.userSessions). */
+  async userSessions(id: string): Promise<SocketInfo[]> {
+    const lists = await Promise.all([...this.namespaces.values()].map((nsp) => nsp.userSessions(id)));
+    return lists.flat();
   }
 
   /** The root namespace's sockets on every node; see BroadcastOperator.fetchSockets. */
@@ -355,6 +374,12 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   close(options: CloseOptions = {}): Promise<void> {
     this.closePromise ??= this.shutdown(options.deadline ?? 5000);
     return this.closePromise;
+  }
+
+  /** Durable user rooms of the root namespace; see Namespace.durableUsers. */
+  durableUsers(limits: Partial<HistoryLimits> = {}): this {
+    this.sockets.durableUsers(limits);
+    return this;
   }
 
   /** Durable rooms of the root namespace; see Namespace.durable. */

@@ -6,6 +6,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { SwitchboardError } from '../../protocol/errors.js';
 import { assertEmittable } from '../../protocol/event-names.js';
 import type { EventFrame, StreamPosition } from '../../protocol/frames.js';
+import { isUserRoom, userRoom } from '../../protocol/user-rooms.js';
 import { DurableRooms, type RoomMatcher, streamKey } from '../../delivery/durable-rooms.js';
 import type { HistoryLimits } from '../../delivery/stream-store.js';
 import { encodeBroadcast, publicationHeader } from './bus-message.js';
@@ -61,8 +62,19 @@ export class Emitter {
     return this;
   }
 
+  /** Durable user rooms of the root namespace (see Namespace.durableUsers): declare the same as the servers. */
+  durableUsers(limits: Partial<HistoryLimits> = {}): this {
+    this.of(ROOT_NAMESPACE).durableUsers(limits);
+    return this;
+  }
+
   to(room: string | readonly string[]): EmitterOperator {
     return this.of(ROOT_NAMESPACE).to(room);
+  }
+
+  /** Every socket of these users in the root namespace, on every node: `to(userRoom(id))`. */
+  toUser(id: string | readonly string[]): EmitterOperator {
+    return this.of(ROOT_NAMESPACE).toUser(id);
   }
 
   except(room: string | readonly string[]): EmitterOperator {
@@ -125,8 +137,18 @@ export class EmitterNamespace {
     return this;
   }
 
+  /** Every user room durable: declare the same as the servers' durableUsers(). */
+  durableUsers(limits: Partial<HistoryLimits> = {}): this {
+    return this.durable(isUserRoom, limits);
+  }
+
   to(room: string | readonly string[]): EmitterOperator {
     return new EmitterOperator(this).to(room);
+  }
+
+  /** Every socket of these users in this namespace, on every node: `to(userRoom(id))`. */
+  toUser(id: string | readonly string[]): EmitterOperator {
+    return new EmitterOperator(this).toUser(id);
   }
 
   except(room: string | readonly string[]): EmitterOperator {
@@ -153,6 +175,11 @@ export class EmitterOperator {
 
   in(room: string | readonly string[]): EmitterOperator {
     return this.to(room);
+  }
+
+  /** Every socket of these users: `to(userRoom(id))`; a TypeError for an id that is not 1 to 200 UTF-16 code units. */
+  toUser(id: string | readonly string[]): EmitterOperator {
+    return this.to(typeof id === 'string' ? userRoom(id) : id.map(userRoom));
   }
 
   except(room: string | readonly string[]): EmitterOperator {
