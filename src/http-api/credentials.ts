@@ -2,10 +2,24 @@ import { createHash, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { HttpApiError } from './http-errors.js';
 
-/** Who made a request: an API key (named by a hash of it, never the key) or a verified JWT. */
-export type HttpApiPrincipal =
-  | { kind: 'key'; /** `key:` and the first 16 hex digits of the key's SHA-256: stable across restarts, safe to log. */ id: string }
-  | { kind: 'jwt'; /** `jwt:` + issuer + `:` + subject. */ id: string; /** The token's verified claims. */ claims: Readonly<Record<string, unknown>> };
+/** A request made with an API key. */
+export interface HttpApiKeyPrincipal {
+  kind: 'key';
+  /** `key:` and the first 16 hex digits of the key's SHA-256: stable across restarts, safe to log, never the key. */
+  id: string;
+}
+
+/** A request made with a verified JWT. */
+export interface HttpApiJwtPrincipal {
+  kind: 'jwt';
+  /** `jwt:` + issuer + `:` + subject (empty where the token has none). */
+  id: string;
+  /** The token's verified claims. */
+  claims: Readonly<Record<string, unknown>>;
+}
+
+/** Who made a request: the `authorize` hook decides by it, and idempotency keys are scoped to its `id`. */
+export type HttpApiPrincipal = HttpApiKeyPrincipal | HttpApiJwtPrincipal;
 
 /** How JWTs are verified (with the `jose` package). Give exactly one of `secret`, `publicKey`, `jwks`. */
 export interface HttpApiJwtOptions {

@@ -6,7 +6,7 @@
  */
 export { HttpApi, type HttpApiMiddleware } from './http-api.js';
 export type { HttpApiOptions, HttpApiIdempotencyOptions, HttpApiAction, HttpApiAuthorizer } from './options.js';
-export type { HttpApiPrincipal, HttpApiJwtOptions } from './credentials.js';
+export type { HttpApiPrincipal, HttpApiKeyPrincipal, HttpApiJwtPrincipal, HttpApiJwtOptions } from './credentials.js';
 export type { ApiServer, ApiNamespace, ApiBroadcast } from './server-ports.js';
 export { MemoryIdempotencyStore, type MemoryIdempotencyStoreOptions } from '../delivery/memory-idempotency-store.js';
 export type { IdempotencyStore, IdempotencyRecord, StoredAnswer } from '../delivery/idempotency-store.js';

@@ -1,10 +1,9 @@
 import { MAX_FRAME_DEPTH, MAX_NAME_LENGTH, ROOT_NAMESPACE } from '../protocol/constants.js';
 import { assertEmittable } from '../protocol/event-names.js';
 import { nestsDeeperThan } from '../protocol/nesting.js';
+import { MAX_USER_ID_LENGTH } from '../protocol/user-rooms.js';
 import { badField } from './http-errors.js';
 
-/** Longest user id (UTF-16 code units), as for `toUser`. */
-export const MAX_USER_LENGTH = 200;
 /** Longest idempotency key. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
@@ -66,7 +65,7 @@ export function roomName(value: unknown, field: string): string {
 }
 
 export function userId(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_USER_LENGTH) throw badField(field, `must be a user id: a string of 1 to ${MAX_USER_LENGTH} characters`);
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_USER_ID_LENGTH) throw badField(field, `must be a user id: a string of 1 to ${MAX_USER_ID_LENGTH} characters`);
   return value;
 }
 

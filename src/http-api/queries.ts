@@ -1,15 +1,11 @@
 import { ROOT_NAMESPACE } from '../protocol/constants.js';
 import type { StreamPosition } from '../protocol/frames.js';
 import { MAX_HISTORY_LIMIT } from '../protocol/constants.js';
+import { userRoom } from '../protocol/user-rooms.js';
 import { badField } from './http-errors.js';
 import type { HttpApiAction } from './options.js';
 import { namespaceName, roomName, userId } from './publication.js';
 import type { ApiServer } from './server-ports.js';
-
-/** The user's own room, as `toUser` addresses it (users as addresses, docs/API.md). */
-export function userRoomOf(user: string): string {
-  return `#user:${user}`;
-}
 
 /** One answer of a query route: the JSON body of a 200. */
 export type QueryAnswer = Record<string, unknown>;
@@ -71,7 +67,7 @@ export function historyAction(params: Map<string, string>): HttpApiAction & { si
 }
 
 export async function history(server: ApiServer, action: ReturnType<typeof historyAction>): Promise<QueryAnswer> {
-  const room = action.room ?? userRoomOf(action.user as string);
+  const room = action.room ?? userRoom(action.user as string);
   const options: { since?: StreamPosition; limit?: number } = {};
   if (action.since) options.since = action.since;
   if (action.limit !== undefined) options.limit = action.limit;

@@ -8,8 +8,11 @@ import type { SocketInfo } from '../server/broadcast.js';
 
 /** A selection of recipients (a Switchboard `BroadcastOperator`). */
 export interface ApiBroadcast {
+  /** Leave out the members of these rooms. */
   except(room: string | readonly string[]): ApiBroadcast;
+  /** Skip recipients that cannot take the event right now. */
   readonly volatile: ApiBroadcast;
+  /** Send to the selected sockets on every node. */
   // biome-ignore lint/suspicious/noExplicitAny: the app's server types its events' data; the API checks only that it is JSON
   emit(event: string, data: any): unknown;
   /** Rejects `bad_request` when the target is not one durable room. */
@@ -19,11 +22,17 @@ export interface ApiBroadcast {
 
 /** A namespace (a Switchboard `Namespace`). */
 export interface ApiNamespace {
+  /** The members of a room. */
   to(room: string): ApiBroadcast;
+  /** Every socket of a user. */
   toUser(user: string): ApiBroadcast;
+  /** The users present in a tracked room. */
   presence(room: string): Promise<PresenceMember[]>;
+  /** A durable room's history. */
   history(room: string, options: { since?: StreamPosition; limit?: number }): Promise<HistoryReply>;
+  /** Close every connection of a user in this namespace, on every node. */
   disconnectUser(user: string): Promise<void>;
+  /** A user's sockets in this namespace, on every node. */
   userSessions(user: string): Promise<SocketInfo[]>;
 }
 

@@ -4,6 +4,7 @@
  * clients, durable publishes with positions, batches, queries, and the authorize hook.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { BareClient } from '../helpers/bare-client.js';
@@ -233,3 +234,178 @@ describe('HTTP API: publishing', () => {
     assert.deepEqual([badLimit.status, badLimit.json.code], [400, 'bad_request']);
   });
 });
+
+/** A client signed in as `user` (the server's middleware takes it from hello.auth). */
+async function signedIn(url: string, user: string): Promise<BareClient & { sid: string }> {
+  const c = await BareClient.open(url);
+  const welcome = await c.hello({ auth: { user } });
+  return Object.assign(c, { sid: String(welcome.sid) });
+}
+
+describe('HTTP API: users', () => {
+  let node: ApiNode;
+  before(async () => {
+    node = await startApiNode({ keys: [KEY] });
+    node.sb.use((socket, next) => {
+      const user = (socket.handshake.auth as { user?: string } | null)?.user;
+      if (user !== undefined) socket.user = user;
+      next();
+    });
+    node.sb.of('/shop').use((socket, next) => {
+      const user = (socket.handshake.auth as { user?: string } | null)?.user;
+      if (user !== undefined) socket.user = user;
+      next();
+    });
+    node.sb.durableUsers();
+    node.sb.trackPresence('lobby');
+  });
+  after(() => node.close());
+
+  test('a publish to a user reaches every tab of that user and nobody else, with a position (durable user channels)', async () => {
+    const tabs = [await signedIn(node.url, 'alice'), await signedIn(node.url, 'alice')];
+    const bob = await signedIn(node.url, 'bob');
+    const r = await callApi(node.base, '/publish', { token: KEY, body: { user: 'alice', event: 'notice', data: { order: 1 } } });
+    assert.equal(r.status, 200);
+    assert.equal((r.json.position as { offset: number }).offset, 1);
+    for (const tab of tabs) {
+      const got = await tab.next({ event: 'notice' });
+      assert.deepEqual([got.data, got.room, got.position], [{ order: 1 }, '#user:alice', r.json.position]);
+    }
+    await callApi(node.base, '/publish', { token: KEY, body: { user: 'bob', event: 'end' } });
+    await bob.next({ event: 'end' });
+    assert.equal(bob.frames.some((f) => f.event === 'notice'), false);
+    // What alice missed is in her channel's history.
+    const history = await callApi(node.base, '/history?user=alice', { token: KEY });
+    assert.deepEqual((history.json.publications as { event: string; data: unknown }[]).map((p) => [p.event, p.data]), [['notice', { order: 1 }]]);
+    for (const c of [...tabs, bob]) c.close();
+  });
+
+  test('sessions lists a user\'s connections; disconnect closes every one of them with 4010', async () => {
+    const tabs = [await signedIn(node.url, 'carol'), await signedIn(node.url, 'carol')];
+    const dave = await signedIn(node.url, 'dave');
+    const sessions = await callApi(node.base, '/sessions?user=carol', { token: KEY });
+    assert.equal(sessions.status, 200);
+    const listed = sessions.json.sessions as { id: string; user?: string; ns: string }[];
+    assert.deepEqual(listed.map((s) => s.id).sort(), tabs.map((t) => t.sid).sort());
+    assert.ok(listed.every((s) => s.user === 'carol' && s.ns === '/'));
+    const none = await callApi(node.base, '/sessions?user=nobody', { token: KEY });
+    assert.deepEqual(none.json, { sessions: [] });
+
+    const r = await callApi(node.base, '/disconnect', { token: KEY, body: { user: 'carol' } });
+    assert.deepEqual([r.status, r.json], [200, {}]);
+    for (const tab of tabs) assert.equal((await tab.closed).code, 4010);
+    assert.deepEqual((await callApi(node.base, '/sessions?user=carol', { token: KEY })).json, { sessions: [] });
+    await callApi(node.base, '/publish', { token: KEY, body: { user: 'dave', event: 'still-here' } });
+    await dave.next({ event: 'still-here' });
+    const bad = await callApi(node.base, '/disconnect', { token: KEY, body: { user: '' } });
+    assert.deepEqual([bad.status, bad.json.code], [400, 'bad_request']);
+    assert.match(String(bad.json.message), /^user: /);
+    dave.close();
+  });
+
+  test('a user in a namespace: publish, sessions and disconnect with ns reach that namespace', async () => {
+    const c = await BareClient.open(node.url);
+    await c.hello({ ns: '/shop', auth: { user: 'erin' } });
+    await callApi(node.base, '/publish', { token: KEY, body: { ns: '/shop', user: 'erin', event: 'shop-notice' } });
+    assert.equal((await c.next({ event: 'shop-notice' })).ns, '/shop');
+    const sessions = await callApi(node.base, '/sessions?ns=/shop&user=erin', { token: KEY });
+    assert.equal((sessions.json.sessions as unknown[]).length, 1);
+    assert.deepEqual((await callApi(node.base, '/sessions?user=erin', { token: KEY })).json.sessions, sessions.json.sessions, 'without ns: every namespace');
+    await callApi(node.base, '/disconnect', { token: KEY, body: { ns: '/shop', user: 'erin' } });
+    assert.equal((await c.closed).code, 4010);
+  });
+
+  test('presence of a tracked room lists its users; an untracked room is 404 presence_not_tracked', async () => {
+    const a = await signedIn(node.url, 'frank');
+    a.send({ type: 'join', ref: 1, room: 'lobby' });
+    await a.next({ type: 'reply', ref: 1 });
+    const r = await callApi(node.base, '/presence?room=lobby', { token: KEY });
+    assert.equal(r.status, 200);
+    assert.deepEqual((r.json.members as { user: string }[]).map((m) => m.user), ['frank']);
+    const untracked = await callApi(node.base, '/presence?room=elsewhere', { token: KEY });
+    assert.deepEqual([untracked.status, untracked.json.code], [404, 'presence_not_tracked']);
+    const missing = await callApi(node.base, '/presence', { token: KEY });
+    assert.match(String(missing.json.message), /^room: required/);
+    a.close();
+  });
+});
+
+describe('HTTP API: the authorize hook and mounting', () => {
+  test('authorize scopes a key: refused actions are 403 forbidden, in a batch per item; a throwing hook is internal_error', async () => {
+    const seen: unknown[] = [];
+    const errors: unknown[] = [];
+    const node = await startApiNode({
+      keys: [KEY, OLD_KEY],
+      authorize: (principal, action) => {
+        seen.push(action);
+        if (action.room === 'explode') throw new Error('hook bug');
+        // The old key may only publish to rooms starting with "public:".
+        return principal.id !== keysId(OLD_KEY) || (action.action === 'publish' && (action.room ?? '').startsWith('public:'));
+      },
+    });
+    node.sb.on('error', (err) => errors.push(err));
+    const ok = await callApi(node.base, '/publish', { token: OLD_KEY, body: { room: 'public:news', event: 'e' } });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(seen[0], { action: 'publish', ns: '/', room: 'public:news', event: 'e' });
+    const refused = await callApi(node.base, '/publish', { token: OLD_KEY, body: { room: 'private', event: 'e' } });
+    assert.deepEqual([refused.status, refused.json.code], [403, 'forbidden']);
+    const query = await callApi(node.base, '/sessions?user=u', { token: OLD_KEY });
+    assert.deepEqual([query.status, query.json.code], [403, 'forbidden']);
+    const batch = await callApi(node.base, '/batch', { token: OLD_KEY, body: { publications: [{ room: 'public:a', event: 'e' }, { room: 'private', event: 'e' }] } });
+    assert.deepEqual((batch.json.results as { status: number }[]).map((r) => r.status), [200, 403]);
+    assert.equal((await callApi(node.base, '/sessions?user=u', { token: KEY })).status, 200, 'the other key may');
+    const broken = await callApi(node.base, '/publish', { token: KEY, body: { room: 'explode', event: 'e' } });
+    assert.deepEqual([broken.status, broken.json.code], [500, 'internal_error']);
+    assert.equal((errors[0] as Error).message, 'hook bug');
+    await node.close();
+  });
+
+  test('api.middleware answers its paths and passes the others to the next handler; a body already read is a clear 500', async () => {
+    const { createServer } = await import('node:http');
+    const { Switchboard } = await import('../../src/server/index.js');
+    const { HttpApi } = await import('../../src/http-api/index.js');
+    const server = createServer();
+    const sb = new Switchboard(server);
+    const api = new HttpApi(sb, { keys: [KEY], path: '/internal/rt' });
+    server.on('request', (req, res) => {
+      // A body parser that ran first, for /internal/rt/publish?parsed.
+      const chain = req.url?.endsWith('?parsed') ? () => req.resume().on('end', () => api.middleware(req, res, () => {})) : () => api.middleware(req, res, () => res.end('next'));
+      chain();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    assert.equal((await callApi(`${base}/internal/rt`, '/publish', { token: KEY, body: { room: 'r', event: 'e' } })).status, 200);
+    assert.equal(await (await fetch(`${base}/other`)).text(), 'next');
+    const parsed = await callApi(`${base}/internal/rt`, '/publish?parsed', { token: KEY, body: { room: 'r', event: 'e' } });
+    assert.deepEqual([parsed.status, parsed.json.code], [500, 'internal_error']);
+    assert.match(String(parsed.json.message), /mount api.middleware before body parsers/);
+    await sb.close();
+    server.closeAllConnections();
+    server.close();
+  });
+
+  test('a server that is shutting down answers 503 shutting_down', async () => {
+    const node = await startApiNode({ keys: [KEY] });
+    const closing = node.sb.close();
+    const r = await callApi(node.base, '/publish', { token: KEY, body: { room: 'r', event: 'e' } });
+    assert.deepEqual([r.status, r.json.code], [503, 'shutting_down']);
+    await closing;
+    await node.close();
+  });
+
+  test('options are checked when the API is made', async () => {
+    const { HttpApi } = await import('../../src/http-api/index.js');
+    const node = await startApiNode({ keys: [KEY] });
+    assert.throws(() => new HttpApi(node.sb, {}), /needs credentials/);
+    assert.throws(() => new HttpApi(node.sb, { keys: [KEY], path: 'api' }), /path must start with "\/"/);
+    assert.throws(() => new HttpApi(node.sb, { keys: [KEY], maxBodyBytes: 0 }), /maxBodyBytes must be a positive integer/);
+    assert.throws(() => new HttpApi(node.sb, { keys: [KEY], keyz: [] } as never), /option "keyz" is unknown/);
+    assert.throws(() => new HttpApi(node.sb, { jwt: {} }), /exactly one of secret, publicKey and jwks/);
+    await node.close();
+  });
+});
+
+/** The principal id of an API key, as the authorize hook sees it. */
+function keysId(key: string): string {
+  return `key:${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+}
