@@ -39,7 +39,10 @@ def call(base_url, api_key, route, body=None, idempotency_key=None, timeout=10):
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as err:
-        error = json.loads(err.read())
+        try:
+            error = json.loads(err.read())
+        except ValueError:  # not an answer of the API (a proxy's error page)
+            error = {"code": "http_error", "message": str(err.reason)}
         raise SwitchboardApiError(err.code, error["code"], error["message"]) from None
 
 

@@ -99,6 +99,7 @@ const OPTIONS: ts.CompilerOptions = {
     'switchboard/client': ['src/client/index.ts'],
     'switchboard/redis': ['src/cluster/redis/index.ts'],
     'switchboard/protocol': ['src/protocol/index.ts'],
+    'switchboard/http-api': ['src/http-api/index.ts'],
   },
 };
 
