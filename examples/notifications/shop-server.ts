@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RedisAdapter } from '../../src/cluster/redis/index.js';
+import { RedisAdapter, RedisIdempotencyStore } from '../../src/cluster/redis/index.js';
 import { HttpApi } from '../../src/http-api/index.js';
 import { ReplyError, Switchboard } from '../../src/server/index.js';
 import { HTTP_API_PATH, MARK_READ, NoticeEvent, type ShopClientEvents, type ShopServerEvents, USER_CHANNEL_LIMITS } from './notices.js';
@@ -100,7 +100,9 @@ export async function startShopServer(options: ShopServerOptions = {}): Promise<
     });
   });
 
-  const api = new HttpApi(sb, { keys: [apiKey], path: HTTP_API_PATH });
+  // On several processes a retry may reach another one: the idempotency keys live in Redis then.
+  const idempotencyStore = options.redisUrl ? new RedisIdempotencyStore(options.redisUrl, { prefix: options.redisPrefix ?? 'shop' }) : undefined;
+  const api = new HttpApi(sb, { keys: [apiKey], path: HTTP_API_PATH, ...(idempotencyStore && { idempotency: { store: idempotencyStore } }) });
   const shop = shopApi(sb, cookies);
 
   await new Promise<void>((resolve, reject) => {
@@ -124,6 +126,7 @@ export async function startShopServer(options: ShopServerOptions = {}): Promise<
     close({ deadline = 2000 } = {}) {
       closing ??= (async () => {
         await sb.close({ deadline });
+        await idempotencyStore?.close();
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
           http.closeAllConnections();

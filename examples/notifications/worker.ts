@@ -42,13 +42,17 @@ export interface Published {
 const ATTEMPTS = 3;
 const REQUEST_TIMEOUT_MS = 5000;
 
+/**
+ * The same seller and day give the same notification, to the byte: a retry with its
+ * idempotency key must send the same body (the API refuses a key reused for another body).
+ */
 export function summaryFor(seller: string, date: string): Notice {
   return {
     id: `summary:${seller}:${date}`,
     kind: 'summary',
     title: 'Daily summary',
     text: `Your sales report for ${date} is ready.`,
-    at: Date.now(),
+    at: Date.parse(`${date}T18:00:00Z`),
   };
 }
 
@@ -84,7 +88,8 @@ export async function runWorker(options: WorkerOptions): Promise<Published[]> {
 /**
  * POST with the same idempotency key until the API answers: a request that timed out may
  * have been published, and the key makes the retry answer with that publication instead
- * of a second one. 4xx answers are final (a bad key, a bad body).
+ * of a second one. 4xx answers are final (a bad key, a bad body), except
+ * `idempotency_in_flight`: the first attempt is still running, so ask again.
  */
 async function publishWithRetries(endpoint: URL, apiKey: string, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
   let failure: unknown;
@@ -97,7 +102,9 @@ async function publishWithRetries(endpoint: URL, apiKey: string, body: Record<st
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
       const parsed = (await answer.json().catch(() => null)) as unknown;
-      if (answer.status < 500) return { status: answer.status, body: parsed };
+      // idempotency_in_flight: the first attempt with this key is still running somewhere; its answer will come.
+      const inFlight = answer.status === 409 && (parsed as { code?: string } | null)?.code === 'idempotency_in_flight';
+      if (answer.status < 500 && !inFlight) return { status: answer.status, body: parsed };
       failure = new Error(`HTTP ${answer.status}: ${JSON.stringify(parsed)}`);
     } catch (err) {
       failure = err;
@@ -108,11 +115,16 @@ async function publishWithRetries(endpoint: URL, apiKey: string, body: Record<st
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const date = process.env.SUMMARY_DATE || new Date().toISOString().slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) {
+    console.error(`worker: SUMMARY_DATE must be YYYY-MM-DD, got "${date}"`);
+    process.exit(1);
+  }
   const sellers = process.env.SELLERS ? process.env.SELLERS.split(',').map((s) => s.trim()).filter(Boolean) : SELLERS;
   try {
     const results = await runWorker({
       sellers,
-      date: process.env.SUMMARY_DATE || new Date().toISOString().slice(0, 10),
+      date,
       shopUrl: process.env.SHOP_URL || 'http://localhost:3000/',
       apiKey: process.env.SHOP_API_KEY || undefined,
       redisUrl: process.env.REDIS_URL || undefined,
