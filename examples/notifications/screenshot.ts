@@ -1,7 +1,7 @@
 /**
  * Writes docs/notifications.png, the README's picture of the shop: a shop server on a free
  * port, the seller ada with a few orders (one read) and the worker's daily summary, a toast
- * for the latest order, and a 1200×760 screenshot of her page.
+ * for the latest order, and a 1200×600 screenshot of her page.
  *
  *   npx tsx examples/notifications/screenshot.ts [output.png]
  */
@@ -25,7 +25,7 @@ let browser: Browser | undefined;
 
 try {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-  const seller = await browser.newContext({ viewport: { width: 1200, height: 760 }, deviceScaleFactor: 1, locale: 'en-GB' });
+  const seller = await browser.newContext({ viewport: { width: 1200, height: 600 }, deviceScaleFactor: 1, locale: 'en-GB' });
   const buyers = await browser.newContext();
   await seller.request.post(`${url}api/session`, { data: { name: 'ada' } });
   const page = await seller.newPage();
