@@ -2,12 +2,13 @@
  * The shop's worker (examples/notifications/worker.ts) as a separate process against the
  * shop server: through the publish HTTP API (an API key, an idempotency key per seller and
  * day: two runs deliver once; a wrong key publishes nothing and exits 1), and through the
- * Redis Emitter into a shop on Redis. A seller's SDK client, signed in with the shop's
- * cookie, receives the summary live.
+ * Redis Emitter into a shop on Redis; and the Python block of docs/NOTIFICATIONS.md, run as
+ * written. A seller's SDK client, signed in with the shop's cookie, receives each live.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { connect, type SwitchboardClient, type WebSocketConstructor } from '../../src/client/node.js';
@@ -68,6 +69,33 @@ describe('the worker through the publish HTTP API', () => {
       assert.equal(refused.code, 1);
       assert.match(refused.output, /401/);
       assert.deepEqual(await summaries(shop, 'ada'), ['summary:ada:2026-12-05']);
+    } finally {
+      client.close();
+      await shop.close({ deadline: 100 });
+    }
+  });
+});
+
+describe('the Python example of docs/NOTIFICATIONS.md', () => {
+  test('publishes to the seller with the standard library, once under a retry with its key', async () => {
+    const guide = readFileSync(new URL('../../docs/NOTIFICATIONS.md', import.meta.url), 'utf8');
+    const block = /```python\n([\s\S]*?)```/.exec(guide)?.[1];
+    assert.ok(block, 'the guide has a Python block');
+    const shop = await startShopServer({ port: 0, host: '127.0.0.1' });
+    const { client, notices } = await sellerClient(shop, 'ada');
+    try {
+      for (let run = 0; run < 2; run++) {
+        const python = spawn('python3', ['-c', block], { env: { ...process.env, SHOP_URL: `http://127.0.0.1:${shop.port}/`, SHOP_API_KEY: shop.apiKey }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        python.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        python.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        const [code] = (await once(python, 'exit')) as [number];
+        assert.equal(code, 0, output);
+        assert.match(output, /'position': \{'epoch': '[^']+', 'offset': 1\}/, 'the same position both times');
+      }
+      await eventually(() => notices.length === 1, 'the shipping notice');
+      assert.equal(notices[0]?.id, 'shipping:order-1');
+      assert.equal((await shop.sb.history('#user:ada')).publications.length, 1);
     } finally {
       client.close();
       await shop.close({ deadline: 100 });
