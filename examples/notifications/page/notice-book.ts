@@ -50,11 +50,6 @@ export class NoticeBook {
     return [...this.notices.values()].sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
   }
 
-  clear(): void {
-    this.notices.clear();
-    this.read.clear();
-  }
-
   toJSON(): SavedBook {
     return { notices: this.list(), read: [...this.read] };
   }

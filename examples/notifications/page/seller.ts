@@ -31,7 +31,7 @@ element('workspace').hidden = false;
 element('sign-out').addEventListener('click', () => void signOut());
 
 const saved = load();
-let book = saved ? NoticeBook.from(saved) : new NoticeBook();
+const book = saved ? NoticeBook.from(saved) : new NoticeBook();
 
 const client = connect<ShopServerEvents, ShopClientEvents>(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, {
   transports: ['sse'],
@@ -65,10 +65,13 @@ if (saved) {
   void rebuild();
 }
 
-/** The list from the channel's history, then the channel itself from where the history ends. */
+/**
+ * The list from the channel's history, then the channel itself from where the history ends.
+ * Folded into the book as it is, not into a new one: an event that arrived while the history
+ * was on its way may be newer than what the history holds, and folding twice is harmless.
+ */
 async function rebuild(): Promise<void> {
   const history = await client.history(room, { limit: 200 });
-  book = new NoticeBook();
   for (const publication of history.publications) {
     if (publication.event === NoticeEvent.Notice) book.add(publication.data as Notice);
     else if (publication.event === NoticeEvent.Read) book.markRead((publication.data as ReadMark).ids);
