@@ -4,15 +4,18 @@
  * orders finds all three, once, on return; marking read in one tab updates the other; the
  * worker's publication (through the publish HTTP API) arrives; and the bare EventSource
  * client (public/bare-sse-client.js) receives what is pushed to its user across a dropped
- * stream and across a closed page, nothing lost or repeated.
+ * stream and across a closed page, nothing lost or repeated. Then two server processes on
+ * Redis: an order taken by one reaches the seller's page on the other.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { type ShopServer, startShopServer } from '../../examples/notifications/shop-server.js';
 import { type TestPage, useBrowser } from '../helpers/browser.js';
+import { freePort } from '../helpers/cluster-processes.js';
+import { REDIS_URL, useRedisKeys } from '../helpers/redis.js';
 
 const browser = useBrowser();
 /** Generous: CI runs this on two cores. */
@@ -27,13 +30,6 @@ interface SellerView {
 
 let shop: ShopServer;
 let url: string;
-
-beforeEach(async () => {
-  // A shop of its own per test: the sellers' channels start empty.
-  shop = await startShopServer({ port: 0, host: '127.0.0.1' });
-  url = `http://127.0.0.1:${shop.port}/`;
-});
-afterEach(() => shop.close({ deadline: 100 }));
 
 /** Sign `name` in on the page's context (the server sets its cookie). */
 async function signIn(context: BrowserContext, name: string): Promise<void> {
@@ -67,7 +63,17 @@ function noProblems(...pages: TestPage[]): void {
   for (const p of pages) assert.deepEqual(p.problems.filter((text) => !/Failed to load resource|net::ERR_/.test(text)), [], 'no errors in the page');
 }
 
+/** A shop of its own per test of the block: the sellers' channels start empty. */
+function useShop(): void {
+  beforeEach(async () => {
+    shop = await startShopServer({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${shop.port}/`;
+  });
+  afterEach(() => shop.close({ deadline: 100 }));
+}
+
 describe('the shop in the browser', () => {
+  useShop();
   test('an order placed on the buyer page shows as a toast and in the list of the seller, who listens over SSE', async () => {
     const seller = await browser.newPage();
     await seller.page.goto(`${url}seller`);
@@ -175,6 +181,7 @@ describe('the shop in the browser', () => {
 });
 
 describe('the bare EventSource client', () => {
+  useShop();
   interface BareView {
     events: { event: string; data: { id: string }; position?: { offset: number } }[];
     statuses: string[];
@@ -213,6 +220,70 @@ describe('the bare EventSource client', () => {
 
     assert.deepEqual(await again.evaluate(bareIds), placed.slice(4), 'the missed ones once, then the live one');
     assert.deepEqual(await again.evaluate(bareOffsets), [5, 6, 7]);
+    noProblems(seller, buyer);
+  });
+});
+
+describe('the shop on two server processes sharing Redis', () => {
+  const keys = useRedisKeys();
+  const servers: ChildProcess[] = [];
+  const urls: string[] = [];
+
+  before(async () => {
+    const prefix = keys.prefix('shop-e2e');
+    for (const name of ['one', 'two']) {
+      const port = await freePort();
+      const child = spawn(process.execPath, ['--import', 'tsx', 'examples/notifications/server.ts'], {
+        env: { ...process.env, PORT: String(port), REDIS_URL, REDIS_PREFIX: prefix, SHOP_SECRET: 'e2e-secret', SHOP_API_KEY: 'e2e-key' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      servers.push(child);
+      let output = '';
+      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`shop server ${name} did not start: ${output}`)), 30_000);
+        child.stdout?.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes('Switchboard shop:')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`shop server ${name} exited (${code}): ${output}`)));
+      });
+      urls.push(`http://127.0.0.1:${port}/`);
+    }
+  });
+  after(async () => {
+    await Promise.all(
+      servers.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      }),
+    );
+  });
+
+  test('an order placed on one process rings the seller’s page on the other; a seller page opened on the process that took it finds it in the history', async () => {
+    const [one, two] = urls as [string, string];
+    const seller = await browser.newPage();
+    assert.equal((await seller.context.request.post(`${one}api/session`, { data: { name: 'ada' } })).status(), 200);
+    const page = await seller.context.newPage();
+    await page.goto(`${one}seller`);
+    await page.locator('#connection-status[data-state="connected"]').waitFor({ timeout: WAIT_MS });
+
+    const buyer = await browser.newPage();
+    assert.equal((await buyer.context.request.post(`${two}api/session`, { data: { name: 'bob' } })).status(), 200, 'the cookie is signed alike on both');
+    const answer = await buyer.context.request.post(`${two}api/orders`, { data: { productId: 'tea-sencha', quantity: 2 } });
+    assert.equal(answer.status(), 201);
+    const { order } = (await answer.json()) as { order: { id: string } };
+    await page.locator('[data-testid="toast"]', { hasText: 'New order from bob' }).waitFor({ timeout: WAIT_MS });
+
+    const elsewhere = await seller.context.newPage();
+    await elsewhere.goto(`${two}seller`);
+    await until(elsewhere, () => (window as unknown as WithSeller).sellerPage.ids().length === 1, 'the order from the history, on the other process');
+    assert.deepEqual(await elsewhere.evaluate(() => (window as unknown as WithSeller).sellerPage.ids()), [order.id]);
     noProblems(seller, buyer);
   });
 });
