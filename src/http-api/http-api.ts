@@ -69,7 +69,12 @@ export class HttpApi {
    * false and leave it alone. The answer is written asynchronously.
    */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', 'http://x');
+    let url: URL;
+    try {
+      url = new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', 'http://x');
+    } catch {
+      return false; // not a path of ours, nor one the app can read: its own handler answers it
+    }
     const { pathname } = url;
     if (pathname !== this.path && !pathname.startsWith(`${this.path}/`)) return false;
     this.#serve(req, res, pathname.slice(this.path.length), url.searchParams).catch((err: unknown) => {
