@@ -26,6 +26,17 @@ export function userRoom(id: string): string {
   return USER_ROOM_PREFIX + id;
 }
 
+/**
+ * The rooms of `ids` (one id or several). An empty list throws a TypeError: `to([])`
+ * selects the whole namespace, and a list of users that happens to be empty must never
+ * turn into a message to everyone.
+ */
+export function userRooms(ids: string | readonly string[]): string | string[] {
+  if (typeof ids === 'string') return userRoom(ids);
+  if (ids.length === 0) throw new TypeError('toUser() needs at least one user id: an empty list would select every socket');
+  return ids.map(userRoom);
+}
+
 /** Whether `room` is a user room (any user's). */
 export function isUserRoom(room: string): boolean {
   return room.startsWith(USER_ROOM_PREFIX);

@@ -9,7 +9,7 @@ import type { ClusterAdapter, PublishRequest, SocketQuery } from '../cluster/ada
 import { streamKey } from '../delivery/durable-rooms.js';
 import type { RoomSequencer } from '../delivery/room-sequencer.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
-import { userRoom } from '../protocol/user-rooms.js';
+import { userRooms } from '../protocol/user-rooms.js';
 import { SharedFrame } from '../transport/shared-frame.js';
 import type { ResumeLog } from './resume-log.js';
 import type { RoomRegistry } from './rooms.js';
@@ -102,10 +102,10 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends object
   /**
    * Target every socket of a user (or of several), on every node: every tab and device
    * they are connected with. The same as `to(userRoom(id))`; a TypeError for an id that is
-   * not 1 to 200 UTF-16 code units.
+   * not 1 to 200 UTF-16 code units, and for an empty list (which `to` would take as everyone).
    */
   toUser(id: string | readonly string[]): BroadcastOperator<SE, R> {
-    return this.to(typeof id === 'string' ? userRoom(id) : id.map(userRoom));
+    return this.to(userRooms(id));
   }
 
   /** Leave out members of a room (a socket id is a room too). */

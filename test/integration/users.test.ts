@@ -70,6 +70,7 @@ describe('users as addresses', () => {
     assert.equal(bob.frames.some((f) => f.event === 'note'), false, 'bob got alice\'s event');
     assert.equal(tabs[0]?.frames.some((f) => f.event === 'both'), false, 'except was ignored');
     assert.equal(anonymous.frames.some((f) => f.type === 'event'), false);
+    assert.throws(() => sb.toUser([]), TypeError, 'an empty list of users is not everyone');
     assert.equal((await sb.toUser('alice').fetchSockets()).length, 2);
     assert.deepEqual((await sb.toUser('bob').fetchSockets()).map((s) => s.user), ['bob']);
     for (const c of [...tabs, bob, anonymous]) c.close();
@@ -350,9 +351,54 @@ describe('users as addresses', () => {
     for (const c of [...tabs, anonymous]) assert.equal((await request(c, { type: 'join', room: 'lobby' })).error, undefined);
     assert.deepEqual(await sb.presence('lobby'), [
       { user: 'alice', info: null },
-      { user: anonymous.welcome.sid, info: null },
+      { user: anonymous.welcome.sid as string, info: null },
     ].sort((x, y) => (x.user < y.user ? -1 : 1)));
     for (const c of [...tabs, anonymous]) c.close();
+    await sb.close();
+  });
+
+  for (const transport of ['sse', 'polling'] as const) {
+    test(`over ${transport}: the user's events arrive, and disconnectUser stops the SDK with user_disconnected`, async () => {
+      const { sb, url } = await usersServer();
+      sb.durableUsers();
+      const client = connect(url, { auth: { user: 'reader' }, transports: [transport], upgrade: false, ...fastReconnect });
+      const notes: unknown[] = [];
+      client.on('note', (data: unknown) => void notes.push(data));
+      await connected(client);
+      assert.equal(client.transport, transport);
+      assert.equal(client.user, 'reader');
+      await client.join(clientUserRoom('reader'));
+      await sb.toUser('reader').publish('note', 1);
+      await eventually(() => notes.length === 1, 'the note');
+      assert.deepEqual(client.position(clientUserRoom('reader'))?.offset, 1);
+      const lost = new Promise<[string, number | undefined, string | undefined]>((resolve) =>
+        client.once('disconnect', (reason, details) => resolve([reason, details.closeCode, details.error?.code])),
+      );
+      await sb.disconnectUser('reader');
+      assert.deepEqual(await lost, ['user_disconnected', 4010, 'user_disconnected']);
+      assert.equal(client.state, 'disconnected');
+      await eventually(() => sb.sessionCount === 0, 'the session ended at once');
+      client.close();
+      await sb.close();
+    });
+  }
+
+  test('disconnectUser also ends a session of the user that waits to be resumed: its token no longer resumes it', async () => {
+    const { sb, url } = await usersServer();
+    const reasons: string[] = [];
+    sb.on('connection', (socket) => socket.on('disconnect', (reason) => reasons.push(reason)));
+    const away = await as(url, 'zoe');
+    away.ws.terminate();
+    await eventually(() => sb.connectionCount === 0 && sb.sessionCount === 1, 'the session waits to be resumed');
+    assert.equal((await sb.userSessions('zoe')).length, 1, 'a waiting session is still one of the user\'s');
+    await sb.disconnectUser('zoe');
+    assert.equal(sb.sessionCount, 0, 'ended at once');
+    assert.deepEqual(reasons, ['user_disconnected']);
+    const back = await BareClient.open(url);
+    const welcome = await back.hello({ resume: away.welcome.resume, received: away.received, auth: { user: 'zoe' } });
+    assert.equal(welcome.resumed, false);
+    assert.notEqual(welcome.sid, away.welcome.sid);
+    back.close();
     await sb.close();
   });
 });

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { classifyClose } from '../../src/client/close-outcome.js';
 import { closeCodeInfo } from '../../src/protocol/close-code-table.js';
 import { shouldReconnectAfter } from '../../src/protocol/close-codes.js';
-import { isUserRoom, MAX_USER_ID_LENGTH, USER_ROOM_PREFIX, userIdProblem, userRoom } from '../../src/protocol/user-rooms.js';
+import { isUserRoom, MAX_USER_ID_LENGTH, USER_ROOM_PREFIX, userIdProblem, userRoom, userRooms } from '../../src/protocol/user-rooms.js';
 import { userRoomAccess } from '../../src/server/room-requests.js';
 import { MAX_NAME_LENGTH } from '../../src/protocol/constants.js';
 
@@ -29,6 +29,13 @@ describe('user rooms', () => {
     assert.match(userIdProblem(7) ?? '', /string, got number/);
     assert.match(userIdProblem(null) ?? '', /got null/);
     assert.throws(() => userRoom(''), TypeError);
+  });
+
+  test('toUser targets: one room, several, never none (to([]) would be everyone)', () => {
+    assert.equal(userRooms('a'), '#user:a');
+    assert.deepEqual(userRooms(['a', 'b']), ['#user:a', '#user:b']);
+    assert.throws(() => userRooms([]), /at least one user id/);
+    assert.throws(() => userRooms(['a', '']), TypeError);
   });
 
   test('a socket may use its own user room only; a socket without a user none', () => {

@@ -6,7 +6,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { SwitchboardError } from '../../protocol/errors.js';
 import { assertEmittable } from '../../protocol/event-names.js';
 import type { EventFrame, StreamPosition } from '../../protocol/frames.js';
-import { isUserRoom, userRoom } from '../../protocol/user-rooms.js';
+import { isUserRoom, userRooms } from '../../protocol/user-rooms.js';
 import { DurableRooms, type RoomMatcher, streamKey } from '../../delivery/durable-rooms.js';
 import type { HistoryLimits } from '../../delivery/stream-store.js';
 import { encodeBroadcast, publicationHeader } from './bus-message.js';
@@ -177,9 +177,9 @@ export class EmitterOperator {
     return this.to(room);
   }
 
-  /** Every socket of these users: `to(userRoom(id))`; a TypeError for an id that is not 1 to 200 UTF-16 code units. */
+  /** Every socket of these users: `to(userRoom(id))`; a TypeError for an id that is not 1 to 200 UTF-16 code units, or an empty list. */
   toUser(id: string | readonly string[]): EmitterOperator {
-    return this.to(typeof id === 'string' ? userRoom(id) : id.map(userRoom));
+    return this.to(userRooms(id));
   }
 
   except(room: string | readonly string[]): EmitterOperator {
