@@ -142,6 +142,7 @@ export class HttpApi {
     const [outcome] = (await this.#publisher.publishAll(principal, '/publish', [publication])) as [PublishOutcome];
     const headers: Record<string, string> = { ...outcome.headers };
     if (outcome.replayed) headers['Idempotent-Replayed'] = 'true';
+    if (outcome.answer.status === 503) headers['Retry-After'] = '1';
     answer(res, outcome.answer, headers);
   }
 
