@@ -120,9 +120,9 @@ export class HttpApi {
       return queries.presence(this.#server, action);
     }
     if (route === '/history') {
-      const action = queries.historyAction(queries.queryParams(search, queries.HISTORY_PARAMS));
-      await this.#authorize(principal, action);
-      return queries.history(this.#server, action);
+      const request = queries.historyAction(queries.queryParams(search, queries.HISTORY_PARAMS));
+      await this.#authorize(principal, request.action);
+      return queries.history(this.#server, request);
     }
     const params = queries.queryParams(search, queries.SESSIONS_PARAMS);
     const action = queries.sessionsAction(params);
