@@ -69,7 +69,12 @@ export class HttpApi {
    * false and leave it alone. The answer is written asynchronously.
    */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', 'http://x');
+    let url: URL;
+    try {
+      url = new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', 'http://x');
+    } catch {
+      return false; // not a path of ours, nor one the app can read: its own handler answers it
+    }
     const { pathname } = url;
     if (pathname !== this.path && !pathname.startsWith(`${this.path}/`)) return false;
     this.#serve(req, res, pathname.slice(this.path.length), url.searchParams).catch((err: unknown) => {
@@ -115,9 +120,9 @@ export class HttpApi {
       return queries.presence(this.#server, action);
     }
     if (route === '/history') {
-      const action = queries.historyAction(queries.queryParams(search, queries.HISTORY_PARAMS));
-      await this.#authorize(principal, action);
-      return queries.history(this.#server, action);
+      const request = queries.historyAction(queries.queryParams(search, queries.HISTORY_PARAMS));
+      await this.#authorize(principal, request.action);
+      return queries.history(this.#server, request);
     }
     const params = queries.queryParams(search, queries.SESSIONS_PARAMS);
     const action = queries.sessionsAction(params);
@@ -137,6 +142,7 @@ export class HttpApi {
     const [outcome] = (await this.#publisher.publishAll(principal, '/publish', [publication])) as [PublishOutcome];
     const headers: Record<string, string> = { ...outcome.headers };
     if (outcome.replayed) headers['Idempotent-Replayed'] = 'true';
+    if (outcome.answer.status === 503) headers['Retry-After'] = '1';
     answer(res, outcome.answer, headers);
   }
 

@@ -2,6 +2,7 @@ import { ROOT_NAMESPACE } from '../protocol/constants.js';
 import type { StreamPosition } from '../protocol/frames.js';
 import { MAX_HISTORY_LIMIT } from '../protocol/constants.js';
 import { userRoom } from '../protocol/user-rooms.js';
+import { encodeTextForm, hasBinary } from '../protocol/binary.js';
 import { badField } from './http-errors.js';
 import type { HttpApiAction } from './options.js';
 import { namespaceName, roomName, userId } from './publication.js';
@@ -48,31 +49,45 @@ export async function presence(server: ApiServer, action: HttpApiAction): Promis
   return { members: await server.of(action.ns).presence(action.room as string) };
 }
 
-export function historyAction(params: Map<string, string>): HttpApiAction & { since?: StreamPosition; limit?: number } {
-  const action: HttpApiAction & { since?: StreamPosition; limit?: number } = { action: 'history', ns: nsParam(params), ...roomOrUser(params) };
+/** A history request: the action the authorize hook sees, and where to read from. */
+export interface HistoryRequest {
+  action: HttpApiAction;
+  since?: StreamPosition;
+  limit?: number;
+}
+
+export function historyAction(params: Map<string, string>): HistoryRequest {
+  const request: HistoryRequest = { action: { action: 'history', ns: nsParam(params), ...roomOrUser(params) } };
   const epoch = params.get('sinceEpoch');
   const offset = params.get('sinceOffset');
   if ((epoch === undefined) !== (offset === undefined)) throw badField(epoch === undefined ? 'sinceEpoch' : 'sinceOffset', 'sinceEpoch and sinceOffset go together');
   if (epoch !== undefined && offset !== undefined) {
     if (epoch === '') throw badField('sinceEpoch', 'must not be empty');
     if (!/^\d{1,15}$/.test(offset)) throw badField('sinceOffset', 'must be a non-negative integer');
-    action.since = { epoch, offset: Number(offset) };
+    request.since = { epoch, offset: Number(offset) };
   }
   const limit = params.get('limit');
   if (limit !== undefined) {
     if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_HISTORY_LIMIT) throw badField('limit', `must be an integer from 1 to ${MAX_HISTORY_LIMIT}`);
-    action.limit = Number(limit);
+    request.limit = Number(limit);
   }
-  return action;
+  return request;
 }
 
-export async function history(server: ApiServer, action: ReturnType<typeof historyAction>): Promise<QueryAnswer> {
+/**
+ * A durable room's (or user channel's) history. A publication whose data holds binary
+ * values (published by a Node server or a client) is given in the text form of
+ * docs/PROTOCOL.md: `{"$bin":"<base64>"}` markers and `"bin": n`.
+ */
+export async function history(server: ApiServer, request: HistoryRequest): Promise<QueryAnswer> {
+  const { action } = request;
   const room = action.room ?? userRoom(action.user as string);
   const options: { since?: StreamPosition; limit?: number } = {};
-  if (action.since) options.since = action.since;
-  if (action.limit !== undefined) options.limit = action.limit;
+  if (request.since) options.since = request.since;
+  if (request.limit !== undefined) options.limit = request.limit;
   const reply = await server.of(action.ns).history(room, options);
-  return { publications: reply.publications, position: reply.position };
+  const publications = reply.publications.map((p) => (hasBinary(p.data) ? (JSON.parse(encodeTextForm(p)) as unknown) : p));
+  return { publications, position: reply.position };
 }
 
 export function sessionsAction(params: Map<string, string>): HttpApiAction {

@@ -4,11 +4,18 @@
  * reused for another body is a conflict. Both stores pass the same store checks.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { RedisAdapter, RedisIdempotencyStore } from '../../src/cluster/redis/index.js';
+import { MemoryStreamStore } from '../../src/delivery/memory-stream-store.js';
+import type { HistoryLimits } from '../../src/delivery/stream-store.js';
+import type { StreamPosition } from '../../src/protocol/frames.js';
 import { MemoryIdempotencyStore, type IdempotencyStore } from '../../src/http-api/index.js';
+import { parsePublication, publicationFingerprint } from '../../src/http-api/publication.js';
+import { SwitchboardError } from '../../src/protocol/errors.js';
 import { BareClient } from '../helpers/bare-client.js';
 import { type ApiNode, callApi, startApiNode } from '../helpers/http-api.js';
+import { eventually } from '../helpers/server.js';
 import { REDIS_URL, useRedisKeys } from '../helpers/redis.js';
 
 const KEY = 'idem-test-key-83hf0a';
@@ -120,6 +127,87 @@ describe('HTTP API idempotency on one node', () => {
     assert.deepEqual(got.map((f) => f.data), [1, 2]);
     assert.equal(c.frames.filter((f) => f.event === 'unkeyed').length, 2);
     c.close();
+  });
+});
+
+/** A stream store whose appends the test holds back (`gate`) or fails (`failNext`): a slow or broken Redis, in memory. */
+class HeldStreamStore extends MemoryStreamStore {
+  gate: Promise<void> | undefined;
+  failNext = 0;
+  appends = 0;
+  override async append(stream: string, payload: string, limits: HistoryLimits): Promise<StreamPosition> {
+    this.appends++;
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new SwitchboardError('cluster_unavailable', 'the test says Redis is away');
+    }
+    await this.gate;
+    return super.append(stream, payload, limits);
+  }
+}
+
+describe('HTTP API idempotency while the first attempt runs, and after it failed', () => {
+  test('a retry waits for the running attempt and gets its answer; past idempotency.wait it is told 409 idempotency_in_flight', async () => {
+    const streams = new HeldStreamStore();
+    let open!: () => void;
+    streams.gate = new Promise((resolve) => (open = resolve));
+    // Counts the looks at the key that found the first attempt still running.
+    let sawRunning = 0;
+    const counting = new (class extends MemoryIdempotencyStore {
+      override async claim(key: string, fingerprint: string, token: string, leaseMs: number) {
+        const record = await super.claim(key, fingerprint, token, leaseMs);
+        if (record && !record.answer) sawRunning++;
+        return record;
+      }
+    })();
+    const waiting = await startApiNode({ keys: [KEY], idempotency: { store: counting } }, { streams });
+    waiting.sb.durable('orders:slow');
+    const body = { room: 'orders:slow', event: 'order', data: 1, idempotencyKey: 'slow-1' };
+    const first = callApi(waiting.base, '/publish', { token: KEY, body });
+    const retry = callApi(waiting.base, '/publish', { token: KEY, body });
+    // The gate opens once the first attempt is appending and the retry has found it running.
+    await eventually(() => streams.appends >= 1 && sawRunning >= 1, 'the retry finding the first attempt running');
+    open();
+    const [a, b] = await Promise.all([first, retry]);
+    assert.deepEqual([a.status, b.status], [200, 200]);
+    assert.deepEqual(b.json, a.json);
+    assert.equal([a, b].filter((r) => r.headers.get('idempotent-replayed') === 'true').length, 1);
+    assert.equal(streams.appends, 1, 'published once');
+    await waiting.close();
+
+    // With wait 0, a retry of an attempt still running (on another node, say) is told at once.
+    const store = new MemoryIdempotencyStore();
+    const held = await startApiNode({ keys: [KEY], idempotency: { wait: 0, store } });
+    const running = { room: 'r', event: 'e', idempotencyKey: 'slow-2' };
+    const principal = `key:${createHash('sha256').update(KEY).digest('hex').slice(0, 16)}`;
+    const scoped = createHash('sha256').update(principal).update('\n').update('slow-2').digest('base64url');
+    const fingerprint = createHash('sha256').update(publicationFingerprint('/publish', parsePublication(running))).digest('base64url');
+    await store.claim(scoped, fingerprint, 'another-node', 60_000);
+    const told = await callApi(held.base, '/publish', { token: KEY, body: running });
+    assert.deepEqual([told.status, told.json.code, told.headers.get('retry-after')], [409, 'idempotency_in_flight', '1']);
+    const other = await callApi(held.base, '/publish', { token: KEY, body: { ...running, data: 'other' } });
+    assert.equal(other.json.code, 'idempotency_conflict', 'another body under a running key is a conflict at once');
+    await held.close();
+  });
+
+  test('a 503 is not kept: the retry with the same key publishes, once', async () => {
+    const streams = new HeldStreamStore();
+    const node = await startApiNode({ keys: [KEY] }, { streams });
+    node.sb.durable('orders:flaky');
+    const c = await member(node.url, 'orders:flaky');
+    streams.failNext = 1;
+    const body = { room: 'orders:flaky', event: 'order', data: 1, idempotencyKey: 'flaky-1' };
+    const failed = await callApi(node.base, '/publish', { token: KEY, body });
+    assert.deepEqual([failed.status, failed.json.code, failed.headers.get('retry-after')], [503, 'cluster_unavailable', '1']);
+    const retried = await callApi(node.base, '/publish', { token: KEY, body });
+    assert.equal(retried.status, 200);
+    assert.equal(retried.headers.get('idempotent-replayed'), null, 'it ran, it was not a replay of the failure');
+    const again = await callApi(node.base, '/publish', { token: KEY, body });
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    const got = await deliveredBefore(c, () => callApi(node.base, '/publish', { token: KEY, body: { room: 'orders:flaky', event: 'end' } }), 'order');
+    assert.equal(got.length, 1);
+    c.close();
+    await node.close();
   });
 });
 

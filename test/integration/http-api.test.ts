@@ -233,6 +233,12 @@ describe('HTTP API: publishing', () => {
     const badLimit = await callApi(node.base, '/history?room=orders:h&limit=5000', { token: KEY });
     assert.deepEqual([badLimit.status, badLimit.json.code], [400, 'bad_request']);
   });
+
+  test('history gives binary data in the text form of PROTOCOL.md (base64 markers)', async () => {
+    const position = await node.sb.to('orders:bin').publish('file', { name: 'a', bytes: new Uint8Array([1, 2, 255]) });
+    const r = await callApi(node.base, '/history?room=orders:bin', { token: KEY });
+    assert.deepEqual(r.json.publications, [{ event: 'file', data: { name: 'a', bytes: { $bin: 'AQL/' } }, position, bin: 1 }]);
+  });
 });
 
 /** A client signed in as `user` (the server's middleware takes it from hello.auth). */

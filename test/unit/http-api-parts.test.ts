@@ -114,8 +114,8 @@ describe('publications', () => {
 describe('history parameters', () => {
   const parse = (query: string) => historyAction(queryParams(new URLSearchParams(query), HISTORY_PARAMS));
   test('a room or a user, a since position and a limit', () => {
-    assert.deepEqual(parse('room=r&sinceEpoch=ab&sinceOffset=4&limit=10'), { action: 'history', ns: '/', room: 'r', since: { epoch: 'ab', offset: 4 }, limit: 10 });
-    assert.deepEqual(parse('ns=/shop&user=u'), { action: 'history', ns: '/shop', user: 'u' });
+    assert.deepEqual(parse('room=r&sinceEpoch=ab&sinceOffset=4&limit=10'), { action: { action: 'history', ns: '/', room: 'r' }, since: { epoch: 'ab', offset: 4 }, limit: 10 });
+    assert.deepEqual(parse('ns=/shop&user=u'), { action: { action: 'history', ns: '/shop', user: 'u' } });
   });
   test('mistakes name the parameter', () => {
     assert.match(refusal(() => parse('room=r&sinceEpoch=ab')).message, /^sinceOffset: sinceEpoch and sinceOffset go together/);
