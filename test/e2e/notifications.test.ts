@@ -232,28 +232,44 @@ describe('the shop on two server processes sharing Redis', () => {
   before(async () => {
     const prefix = keys.prefix('shop-e2e');
     for (const name of ['one', 'two']) {
-      const port = await freePort();
-      const child = spawn(process.execPath, ['--import', 'tsx', 'examples/notifications/server.ts'], {
-        env: { ...process.env, PORT: String(port), REDIS_URL, REDIS_PREFIX: prefix, SHOP_SECRET: 'e2e-secret', SHOP_API_KEY: 'e2e-key' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      servers.push(child);
-      let output = '';
-      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`shop server ${name} did not start: ${output}`)), 30_000);
-        child.stdout?.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          if (output.includes('Switchboard shop:')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        child.once('exit', (code) => reject(new Error(`shop server ${name} exited (${code}): ${output}`)));
-      });
-      urls.push(`http://127.0.0.1:${port}/`);
+      // freePort() closes the port it found: another test file may take it meanwhile, so a port in use is tried again.
+      for (let attempt = 1; ; attempt++) {
+        const port = await freePort();
+        const started = await startProcess(name, port, prefix);
+        if (started === 'port in use' && attempt < 3) continue;
+        if (started === 'port in use') throw new Error(`shop server ${name}: no free port after ${attempt} attempts`);
+        urls.push(`http://127.0.0.1:${port}/`);
+        break;
+      }
     }
   });
+
+  /** Start examples/notifications/server.ts on `port`; resolves once it listens, or with 'port in use'. */
+  async function startProcess(name: string, port: number, prefix: string): Promise<'started' | 'port in use'> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/notifications/server.ts'], {
+      env: { ...process.env, PORT: String(port), REDIS_URL, REDIS_PREFIX: prefix, SHOP_SECRET: 'e2e-secret', SHOP_API_KEY: 'e2e-key' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    servers.push(child); // stopped by after() whatever becomes of it
+    let output = '';
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`shop server ${name} did not start: ${output}`)), 60_000);
+      child.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Switchboard shop:')) {
+          clearTimeout(timer);
+          resolve('started');
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        if (/is in use/.test(output)) resolve('port in use');
+        else reject(new Error(`shop server ${name} exited (${code}): ${output}`));
+      });
+    });
+  }
+
   after(async () => {
     await Promise.all(
       servers.map(async (child) => {
