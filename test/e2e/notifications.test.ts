@@ -225,7 +225,6 @@ describe('the bare EventSource client', () => {
 });
 
 describe('the shop on two server processes sharing Redis', () => {
-  const keys = useRedisKeys();
   const servers: ChildProcess[] = [];
   const urls: string[] = [];
 
@@ -280,6 +279,8 @@ describe('the shop on two server processes sharing Redis', () => {
       }),
     );
   });
+  // Registered after the hook above, so its keys are dropped once the processes have stopped (they save their sessions as they go).
+  const keys = useRedisKeys();
 
   test('an order placed on one process rings the seller’s page on the other; a seller page opened on the process that took it finds it in the history', async () => {
     const [one, two] = urls as [string, string];
