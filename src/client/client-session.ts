@@ -172,6 +172,11 @@ export class ClientSession {
     if (this.mirror.resumeToken !== undefined) this.acknowledge();
   }
 
+  /** Acknowledge now what is waiting for the ack timer, if anything. */
+  acknowledgePending(): void {
+    if (this.unackedFrames > 0) this.acknowledge();
+  }
+
   /** The socket is gone: what it received and did not acknowledge is in `received`, presented on resume. */
   stopAcks(): void {
     clearTimeout(this.ackTimer);

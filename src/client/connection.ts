@@ -293,6 +293,9 @@ export class Connection implements SessionCarrier, RouterCarrier {
       if (this.phase === 'open') this.router.receiveError(frame.ns, SwitchboardError.fromPayload(this.lastErrorFrame));
     } else {
       this.router.route(frame);
+      // Over SSE and long-polling every POST is a request: the pong takes the pending ack along
+      // (the same POST), instead of a second request a second later for each heartbeat.
+      if (frame.type === 'ping' && this.transport?.kind !== 'websocket') this.session.acknowledgePending();
     }
   }
 

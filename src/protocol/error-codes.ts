@@ -80,6 +80,16 @@ export const ErrorCode = {
   PresenceNotTracked: 'presence_not_tracked',
   /** The cluster's shared store (Redis) cannot be reached: a durable publish, durable join, history or cluster-wide query failed; nothing was stored. */
   ClusterUnavailable: 'cluster_unavailable',
+  /** HTTP API: 404, no route at this path under the API's path. */
+  UnknownRoute: 'unknown_route',
+  /** HTTP API: 405, the route exists but not for this method (the `Allow` header lists those it takes). */
+  MethodNotAllowed: 'method_not_allowed',
+  /** HTTP API: 415, a request body whose `Content-Type` is not `application/json`. */
+  UnsupportedMediaType: 'unsupported_media_type',
+  /** HTTP API: 409, an idempotency key already used, by this credential, for a request with another body. */
+  IdempotencyConflict: 'idempotency_conflict',
+  /** HTTP API: 409 with `Retry-After`, the first request with this idempotency key is still running after the wait. */
+  IdempotencyInFlight: 'idempotency_in_flight',
   /** The server disconnected every connection of this socket's user (`disconnectUser()`: a logout or ban). Error frame, then close 4010; the SDK does not reconnect. */
   UserDisconnected: 'user_disconnected',
 } as const;

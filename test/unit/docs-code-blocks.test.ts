@@ -1,8 +1,8 @@
 /**
- * Every TypeScript and JavaScript block of README.md and docs/API.md compiles as written,
+ * Every TypeScript and JavaScript block of README.md, docs/API.md and docs/NOTIFICATIONS.md compiles as written,
  * under strict TypeScript, as a reader would paste it into a fresh project:
  *
- * - `switchboard`, `switchboard/client`, `switchboard/redis` and `switchboard/protocol` are
+ * - `switchboard`, `switchboard/client`, `switchboard/redis`, `switchboard/protocol` and `switchboard/http-api` are
  *   this package's sources (the entries its `exports` name); other packages come from
  *   node_modules (`ws`, `ioredis`, `zod`, ...).
  * - The project's package.json says `"type": "commonjs"` (what `npm init` writes), so a
@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DOCS = ['README.md', 'docs/API.md', 'docs/AI-STREAMING.md'];
+const DOCS = ['README.md', 'docs/API.md', 'docs/NOTIFICATIONS.md', 'docs/AI-STREAMING.md'];
 /** Where the blocks pretend to be: inside the repository, so node_modules is found, but never written. */
 const PROJECT = join(ROOT, '.doc-blocks');
 /** The reader's package.json, as `npm init` writes it. */
@@ -99,6 +99,7 @@ const OPTIONS: ts.CompilerOptions = {
     'switchboard/client': ['src/client/index.ts'],
     'switchboard/redis': ['src/cluster/redis/index.ts'],
     'switchboard/protocol': ['src/protocol/index.ts'],
+    'switchboard/http-api': ['src/http-api/index.ts'],
     'switchboard/token-streams': ['src/token-streams/index.ts'],
     'switchboard/token-streams/client': ['src/token-streams/client/index.ts'],
   },
