@@ -375,8 +375,13 @@ describe('HTTP API: the authorize hook and mounting', () => {
     const api = new HttpApi(sb, { keys: [KEY], path: '/internal/rt' });
     server.on('request', (req, res) => {
       // A body parser that ran first, for /internal/rt/publish?parsed.
-      const chain = req.url?.endsWith('?parsed') ? () => req.resume().on('end', () => api.middleware(req, res, () => {})) : () => api.middleware(req, res, () => res.end('next'));
-      chain();
+      if (req.url?.endsWith('?parsed')) {
+        req.resume().on('end', () => api.middleware(req, res, () => {}));
+        return;
+      }
+      // Express mounted at a path (app.use('/internal', ...)) strips it from req.url and keeps originalUrl.
+      if (req.url?.startsWith('/internal/')) Object.assign(req, { originalUrl: req.url, url: req.url.slice('/internal'.length) });
+      api.middleware(req, res, () => res.end('next'));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
