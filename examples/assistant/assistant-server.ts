@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { Emitter, RedisAdapter } from '../../src/cluster/redis/index.js';
 import { ReplyError, Switchboard } from '../../src/server/index.js';
 import { acceptTokenStreamCancels, type TokenStreamPublisher } from '../../src/token-streams/index.js';
 import { AnswerWorker } from './answer-worker.js';
-import { type PageBundle, bundlePage } from './page-bundle.js';
+import { closeHttp, listen, requestListener, serveSite, type StaticFiles } from '../shared/http-server.js';
+import { bundlePages } from '../shared/page-bundle.js';
 
 export interface AssistantServerOptions {
   /** Port to listen on; 0 picks a free one. Default 3000. */
@@ -44,8 +44,9 @@ export const MAX_QUESTION_LENGTH = 500;
 const HISTORY = { maxMessages: 5000, maxAge: 10 * 60_000 };
 
 const publicDir = new URL('./public/', import.meta.url);
-const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-const STATIC_FILES: Readonly<Record<string, { file: string; type: string }>> = {
+/** The page script: the client SDK and the token-stream reader, served at /assistant.js. */
+const PAGE = { assistant: fileURLToPath(new URL('./page/main.ts', import.meta.url)) };
+const STATIC_FILES: StaticFiles = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/styles.css': { file: 'styles.css', type: 'text/css; charset=utf-8' },
@@ -57,13 +58,8 @@ const STATIC_FILES: Readonly<Record<string, { file: string; type: string }>> = {
  * conversation's durable room. Resolves once the server listens.
  */
 export async function startAssistantServer(options: AssistantServerOptions = {}): Promise<AssistantServer> {
-  const page = await bundlePage();
-  const http = createServer((req, res) => {
-    serve(req, res, page).catch(() => {
-      if (!res.headersSent) answer(res, 500, 'text/plain; charset=utf-8', 'Internal error\n');
-      else res.destroy();
-    });
-  });
+  const scripts = await bundlePages(PAGE);
+  const http = createServer(requestListener(serveSite({ publicDir, files: STATIC_FILES, scripts })));
   const prefix = options.redisPrefix ?? 'assistant';
   const sb = new Switchboard(http, options.redisUrl ? { adapter: new RedisAdapter(options.redisUrl, { prefix }) } : {});
   sb.durable(CONVERSATIONS, HISTORY);
@@ -84,15 +80,8 @@ export async function startAssistantServer(options: AssistantServerOptions = {})
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 3000, options.host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
+  const port = await listen(http, options.port ?? 3000, options.host);
   await sb.ready();
-  const port = (http.address() as AddressInfo).port;
 
   let closing: Promise<void> | undefined;
   return {
@@ -106,35 +95,9 @@ export async function startAssistantServer(options: AssistantServerOptions = {})
         await worker.close();
         await sb.close({ deadline });
         await emitter?.close();
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        });
+        await closeHttp(http);
       })();
       return closing;
     },
   };
-}
-
-async function serve(req: IncomingMessage, res: ServerResponse, page: PageBundle): Promise<void> {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n', { Allow: 'GET, HEAD' });
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-  if (path === '/assistant.js') return answer(res, 200, 'text/javascript; charset=utf-8', page.script, {}, req);
-  if (path === '/assistant.js.map') return answer(res, 200, 'application/json; charset=utf-8', page.sourceMap, {}, req);
-  const known = STATIC_FILES[path];
-  if (!known) return answer(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
-  const body = await readFile(new URL(known.file, publicDir));
-  const extra: Record<string, string> = known.type.startsWith('text/html') ? { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } : {};
-  answer(res, 200, known.type, body, extra, req);
-}
-
-function answer(res: ServerResponse, status: number, type: string, body: string | Uint8Array, extra: Record<string, string> = {}, req?: IncomingMessage): void {
-  res.writeHead(status, {
-    'Content-Type': type,
-    'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
-    'Cache-Control': 'no-cache',
-    'X-Content-Type-Options': 'nosniff',
-    ...extra,
-  });
-  res.end(req?.method === 'HEAD' ? undefined : body);
 }

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { RedisAdapter, RedisIdempotencyStore } from '../../src/cluster/redis/index.js';
 import { HttpApi } from '../../src/http-api/index.js';
 import { ReplyError, Switchboard } from '../../src/server/index.js';
 import { HTTP_API_PATH, MARK_READ, NoticeEvent, type ShopClientEvents, type ShopServerEvents, USER_CHANNEL_LIMITS } from './notices.js';
-import { bundlePages, type PageScripts } from './page-bundle.js';
+import { closeHttp, listen, requestListener, serveSite, type StaticFiles } from '../shared/http-server.js';
+import { bundlePages } from '../shared/page-bundle.js';
 import { shopApi, type ShopSwitchboard } from './shop-api.js';
 import { SESSION_COOKIE, SessionCookies } from './sign-in.js';
 
@@ -38,12 +38,14 @@ export interface ShopServer {
 }
 
 const publicDir = new URL('./public/', import.meta.url);
-
-const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/** The seller and buyer pages, each with the client SDK: served at /seller.js and /buyer.js. */
+const PAGES = {
+  seller: fileURLToPath(new URL('./page/seller.ts', import.meta.url)),
+  buyer: fileURLToPath(new URL('./page/buyer.ts', import.meta.url)),
+};
 
 const HTML = 'text/html; charset=utf-8';
-const STATIC_FILES: Readonly<Record<string, { file: string; type: string }>> = {
+const STATIC_FILES: StaticFiles = {
   '/': { file: 'index.html', type: HTML },
   '/seller': { file: 'seller.html', type: HTML },
   '/buyer': { file: 'buyer.html', type: HTML },
@@ -59,20 +61,17 @@ const STATIC_FILES: Readonly<Record<string, { file: string; type: string }>> = {
  * on one HTTP server. Resolves once it listens.
  */
 export async function startShopServer(options: ShopServerOptions = {}): Promise<ShopServer> {
-  const pages = await bundlePages();
+  const site = serveSite({ publicDir, files: STATIC_FILES, scripts: await bundlePages(PAGES) });
   const cookies = new SessionCookies(options.secret);
   const apiKey = options.apiKey ?? randomBytes(24).toString('base64url');
   // The Switchboard paths (/ws/..., /switchboard/client.js) are answered before this handler runs.
-  const http = createServer((req, res) => {
-    void (async () => {
+  const http = createServer(
+    requestListener(async (req, res) => {
       if (api.handle(req, res)) return;
       if (await shop(req, res)) return;
-      await serveFile(req, res, pages);
-    })().catch(() => {
-      if (!res.headersSent) answer(res, 500, 'text/plain; charset=utf-8', 'Internal error\n');
-      else res.destroy();
-    });
-  });
+      await site(req, res);
+    }),
+  );
   const sb: ShopSwitchboard = new Switchboard<ShopClientEvents, ShopServerEvents>(
     http,
     options.redisUrl ? { adapter: new RedisAdapter(options.redisUrl, { prefix: options.redisPrefix ?? 'shop' }) } : {},
@@ -105,15 +104,8 @@ export async function startShopServer(options: ShopServerOptions = {}): Promise<
   const api = new HttpApi(sb, { keys: [apiKey], path: HTTP_API_PATH, ...(idempotencyStore && { idempotency: { store: idempotencyStore } }) });
   const shop = shopApi(sb, cookies);
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 3000, options.host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
+  const port = await listen(http, options.port ?? 3000, options.host);
   await sb.ready();
-  const port = (http.address() as AddressInfo).port;
 
   let closing: Promise<void> | undefined;
   return {
@@ -127,34 +119,9 @@ export async function startShopServer(options: ShopServerOptions = {}): Promise<
       closing ??= (async () => {
         await sb.close({ deadline });
         await idempotencyStore?.close();
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        });
+        await closeHttp(http);
       })();
       return closing;
     },
   };
-}
-
-async function serveFile(req: IncomingMessage, res: ServerResponse, pages: PageScripts): Promise<void> {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n', { Allow: 'GET, HEAD' });
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-  const script = pages.get(path);
-  if (script) return answer(res, 200, path.endsWith('.map') ? 'application/json; charset=utf-8' : 'text/javascript; charset=utf-8', script, {}, req);
-  const known = STATIC_FILES[path];
-  if (!known) return answer(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
-  const body = await readFile(new URL(known.file, publicDir));
-  answer(res, 200, known.type, body, known.type === HTML ? { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } : {}, req);
-}
-
-function answer(res: ServerResponse, status: number, type: string, body: string | Uint8Array, extra: Record<string, string> = {}, req?: IncomingMessage): void {
-  res.writeHead(status, {
-    'Content-Type': type,
-    'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
-    'Cache-Control': 'no-cache',
-    'X-Content-Type-Options': 'nosniff',
-    ...extra,
-  });
-  res.end(req?.method === 'HEAD' ? undefined : body);
 }
