@@ -1,7 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Switchboard } from '../../src/server/index.js';
+import { closeHttp, listen } from '../shared/http-server.js';
 import { type ChatSwitchboard, installChat } from './chat-handlers.js';
 import { RoomDirectory } from './chat-rooms.js';
 import { serveStatic } from './static-files.js';
@@ -42,14 +42,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const sb: ChatSwitchboard = new Switchboard(http);
   const rooms = installChat(sb, new RoomDirectory(options.maxRooms));
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 3000, options.host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (http.address() as AddressInfo).port;
+  const port = await listen(http, options.port ?? 3000, options.host);
 
   let closing: Promise<void> | undefined;
   return {
@@ -61,10 +54,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     close({ deadline = 2000 } = {}) {
       closing ??= (async () => {
         await sb.close({ deadline });
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        });
+        await closeHttp(http);
       })();
       return closing;
     },
