@@ -42,11 +42,11 @@ async function openSeller(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${url}seller`);
   await page.locator('#connection-status[data-state="connected"]').waitFor({ timeout: WAIT_MS });
-  await until(page, () => (window as unknown as WithSeller).sellerPage.position() !== undefined, 'the page to know its channel’s position');
+  await until(page, () => (window as unknown as WithSeller).sellerPage?.position() !== undefined, 'the page to know its channel’s position');
   return page;
 }
 
-/** The seller page's own view of its state (evaluated in the page: name it inline there). */
+/** The seller page's own view of its state (evaluated in the page: name it inline there). It is set once the page knows who is signed in, after the page loaded: `until` checks read it with `?.`. */
 type WithSeller = { sellerPage: SellerView };
 
 async function until(page: Page, check: () => boolean, what: string): Promise<void> {
@@ -109,7 +109,7 @@ describe('the shop in the browser', () => {
     const missed = [await placeOrder(buyer.context, 'tea-sencha'), await placeOrder(buyer.context, 'tea-oolong'), await placeOrder(buyer.context, 'tea-sencha')];
 
     const back = await openSeller(seller.context);
-    await until(back, () => (window as unknown as WithSeller).sellerPage.ids().length >= 3, 'the three missed orders');
+    await until(back, () => (window as unknown as WithSeller).sellerPage?.ids().length >= 3, 'the three missed orders');
     assert.deepEqual([...(await back.evaluate(() => (window as unknown as WithSeller).sellerPage.ids()))].sort(), [...missed].sort(), 'each order once');
     assert.equal(await back.evaluate(() => (window as unknown as WithSeller).sellerPage.unread()), 3);
     assert.equal(await back.locator('#bell-count').innerText(), '3');
@@ -117,7 +117,7 @@ describe('the shop in the browser', () => {
     // Once more: a reload replays nothing twice.
     await back.reload();
     await back.locator('#connection-status[data-state="connected"]').waitFor({ timeout: WAIT_MS });
-    await until(back, () => (window as unknown as WithSeller).sellerPage.position()?.offset === 3, 'caught up');
+    await until(back, () => (window as unknown as WithSeller).sellerPage?.position()?.offset === 3, 'caught up');
     assert.equal(await back.locator('[data-testid="notice"]').count(), 3);
     assert.equal(await back.locator('#bell-count').innerText(), '3');
     noProblems(seller, buyer);
@@ -132,16 +132,16 @@ describe('the shop in the browser', () => {
     await signIn(buyer.context, 'bob');
     const a = await placeOrder(buyer.context, 'mug-blue');
     const b = await placeOrder(buyer.context, 'teapot-cast');
-    for (const page of [one, two]) await until(page, () => (window as unknown as WithSeller).sellerPage.unread() === 2, 'two unread in each tab');
+    for (const page of [one, two]) await until(page, () => (window as unknown as WithSeller).sellerPage?.unread() === 2, 'two unread in each tab');
 
     await one.locator(`[data-testid="notice"][data-id="${a}"] .mark-read`).click();
-    await until(two, () => (window as unknown as WithSeller).sellerPage.unread() === 1, 'the other tab to count one unread');
+    await until(two, () => (window as unknown as WithSeller).sellerPage?.unread() === 1, 'the other tab to count one unread');
     assert.equal(await two.locator(`[data-testid="notice"][data-id="${a}"]`).getAttribute('class'), 'notice notice-order');
     assert.match((await two.locator(`[data-testid="notice"][data-id="${b}"]`).getAttribute('class')) ?? '', /unread/);
     assert.equal(await two.locator('#bell-count').innerText(), '1');
 
     await two.locator('#mark-all').click();
-    await until(one, () => (window as unknown as WithSeller).sellerPage.unread() === 0, 'all read in the first tab');
+    await until(one, () => (window as unknown as WithSeller).sellerPage?.unread() === 0, 'all read in the first tab');
     assert.equal(await one.locator('#bell-count').isHidden(), true);
     noProblems(seller, buyer);
   });
@@ -299,7 +299,7 @@ describe('the shop on two server processes sharing Redis', () => {
 
     const elsewhere = await seller.context.newPage();
     await elsewhere.goto(`${two}seller`);
-    await until(elsewhere, () => (window as unknown as WithSeller).sellerPage.ids().length === 1, 'the order from the history, on the other process');
+    await until(elsewhere, () => (window as unknown as WithSeller).sellerPage?.ids().length === 1, 'the order from the history, on the other process');
     assert.deepEqual(await elsewhere.evaluate(() => (window as unknown as WithSeller).sellerPage.ids()), [order.id]);
     noProblems(seller, buyer);
   });
