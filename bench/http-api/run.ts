@@ -193,7 +193,7 @@ async function measure(server: ServerProcess<string>, tally: Tally, clients: num
 
 function formatReport(r: Results): string {
   const rows = r.scenarios.map((s) => {
-    const m = (k: keyof Run) => (s.runs.map((x) => x[k] as number).sort((x, y) => x - y)[Math.floor((s.runs.length - 1) / 2)] as number);
+    const m = (k: keyof Run) => spread(s.runs.map((x) => x[k] as number)).median;
     return `| ${s.name} | ${s.batch} | ${Math.round(s.publicationsPerSec.median).toLocaleString('en')} | ${Math.round(m('requestsPerSec')).toLocaleString('en')} | ${Math.round(m('deliveredPerSec')).toLocaleString('en')} | ${s.deliveryP50Ms.median.toFixed(1)} | ${s.deliveryP99Ms.median.toFixed(1)} | ${s.requestP99Ms.median.toFixed(1)} | ${Math.round(m('serverCpu') * 100)}% | ${s.runs.reduce((x, y) => x + y.missing, 0)} |`;
   });
   return [
