@@ -126,6 +126,21 @@ function streamStoreConformance(backend: Backend): void {
     assert.deepEqual(offsets(await store().read(stream, {}, limits)), [4, 5, 6]);
   });
 
+  test('a stream kept at its bound through thousands of appends keeps exactly the latest, readable from any kept position', async () => {
+    const stream = fresh();
+    const limits = { ...LIMITS, maxMessages: 50 };
+    // Far past the bound: a store that lets trimmed entries go in batches must still show exactly the last 50.
+    const positions = await appendMany(store(), stream, 2600, limits);
+    const at = (offset: number): StreamPosition => positions[offset - 1] as StreamPosition;
+    assert.deepEqual(offsets(await store().read(stream, {}, limits)), range(2551, 2600));
+    assert.deepEqual(offsets(await store().read(stream, { since: at(2550) }, limits)), range(2551, 2600));
+    assert.equal((await store().read(stream, { since: at(2549) }, limits)).ok, false);
+    assert.deepEqual(offsets(await store().read(stream, { since: at(2590), limit: 3 }, limits)), [2591, 2592, 2593]);
+    assert.deepEqual(offsets(await store().read(stream, { limit: 2 }, limits)), [2599, 2600]);
+    await store().append(stream, 'one more', limits);
+    assert.deepEqual(offsets(await store().read(stream, {}, limits)), range(2552, 2601));
+  });
+
   test('a smaller maxMessages than the stream was written with applies to reads at once', async () => {
     const stream = fresh();
     const positions = await appendMany(store(), stream, 6);
