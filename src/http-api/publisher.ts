@@ -1,3 +1,4 @@
+import { userRoom } from '../protocol/user-rooms.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { StoredAnswer } from '../delivery/idempotency-store.js';
@@ -5,7 +6,7 @@ import type { HttpApiPrincipal } from './credentials.js';
 import { HttpApiError, statusOf } from './http-errors.js';
 import type { Attempt, IdempotencyKeys } from './idempotency.js';
 import { type Publication, publicationFingerprint } from './publication.js';
-import type { ApiBroadcast, ApiServer } from './server-ports.js';
+import type { ApiServer } from './server-ports.js';
 
 /** One publication's outcome: its HTTP status and JSON body, and whether it was a replay of an earlier attempt. */
 export interface PublishOutcome {
@@ -75,31 +76,25 @@ export class Publisher {
 
   /**
    * Start one publication now. A durable target is published (`publish()` resolves with the
-   * position); any other is emitted. publish() tells which: it refuses a target that is not
-   * one durable room with `bad_request` before doing anything, and the event name (its
-   * other `bad_request`) was checked already.
+   * position once it is appended); any other is emitted.
    */
   private start(p: Publication): Promise<StoredAnswer> {
-    let target: ApiBroadcast;
     try {
       const nsp = this.host.server.of(p.ns);
-      target = p.room !== undefined ? nsp.to(p.room) : nsp.toUser(p.user as string);
+      const room = p.room ?? userRoom(p.user as string);
+      let target = nsp.to(room);
       if (p.except.length > 0) target = target.except(p.except);
+      if (nsp.isDurable(room)) {
+        return target.publish(p.event, p.data).then(
+          (position) => ({ status: 200, body: JSON.stringify({ position }) }),
+          (err: unknown) => this.failure(err, p),
+        );
+      }
+      (p.volatile ? target.volatile : target).emit(p.event, p.data);
+      return Promise.resolve({ status: 200, body: '{}' });
     } catch (err) {
       return Promise.resolve(this.failure(err, p));
     }
-    return target.publish(p.event, p.data).then(
-      (position) => ({ status: 200, body: JSON.stringify({ position }) }),
-      (err: unknown) => {
-        if (!(err instanceof SwitchboardError && err.code === ErrorCode.BadRequest)) return this.failure(err, p);
-        try {
-          (p.volatile ? target.volatile : target).emit(p.event, p.data);
-          return { status: 200, body: '{}' };
-        } catch (emitErr) {
-          return this.failure(emitErr, p);
-        }
-      },
-    );
   }
 
   /** A failure as the caller sees it: a SwitchboardError's code, or `internal_error` (reported, details kept here). */

@@ -15,7 +15,7 @@ export interface ApiBroadcast {
   /** Send to the selected sockets on every node. */
   // biome-ignore lint/suspicious/noExplicitAny: the app's server types its events' data; the API checks only that it is JSON
   emit(event: string, data: any): unknown;
-  /** Rejects `bad_request` when the target is not one durable room. */
+  /** Append to the one durable room targeted, then send; resolves with the position. */
   // biome-ignore lint/suspicious/noExplicitAny: as for emit()
   publish(event: string, data: any): Promise<StreamPosition>;
 }
@@ -24,8 +24,8 @@ export interface ApiBroadcast {
 export interface ApiNamespace {
   /** The members of a room. */
   to(room: string): ApiBroadcast;
-  /** Every socket of a user. */
-  toUser(user: string): ApiBroadcast;
+  /** Whether a room is durable (its broadcasts are publications with positions). */
+  isDurable(room: string): boolean;
   /** The users present in a tracked room. */
   presence(room: string): Promise<PresenceMember[]>;
   /** A durable room's history. */

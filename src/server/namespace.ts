@@ -157,6 +157,14 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
     this.presenceRooms.announce(change, room);
   }
 
+  /**
+   * Whether `room` is durable: a `durable()` rule matches it (and it is not a socket's
+   * private room). Its broadcasts are then publications: `to(room).publish()` works.
+   */
+  isDurable(room: string): boolean {
+    return this.durableLimits(room) !== undefined;
+  }
+
   /** @internal History limits of a durable room; undefined for an ordinary room. */
   durableLimits(room: string): HistoryLimits | undefined {
     // A socket's private room is never durable, whatever a broad matcher says.

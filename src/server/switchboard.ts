@@ -399,6 +399,11 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     return this.sockets.presence(room);
   }
 
+  /** Whether a room of the root namespace is durable; see Namespace.isDurable. */
+  isDurable(room: string): boolean {
+    return this.sockets.isDurable(room);
+  }
+
   /** History of a durable room of the root namespace; see Namespace.history. */
   history(room: string, options: { since?: StreamPosition; limit?: number } = {}): Promise<HistoryReply> {
     return this.sockets.history(room, options);
