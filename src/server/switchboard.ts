@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerOptions as HttpServerOptions, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ROOT_NAMESPACE } from '../protocol/constants.js';
 import { assertEmittable } from '../protocol/event-names.js';
@@ -29,6 +28,7 @@ import type { Middleware } from './middleware.js';
 import { Namespace, type NamespaceHost } from './namespace.js';
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
+import { createOwnServer } from './own-server.js';
 import { answerUnclaimed } from './plain-answers.js';
 import { SessionRegistry } from './session-registry.js';
 import { UpgradeGate } from './upgrade-gate.js';
@@ -42,16 +42,6 @@ export interface CloseOptions {
 
 /** Milliseconds peers get to answer the closing handshake before they are dropped. */
 const CLOSE_GRACE_MS = 1000;
-
-/**
- * Time limits of an HTTP server Switchboard creates, against slow clients (slowloris)
- * that open many connections and send their request headers a byte at a time: Node's
- * defaults (60 s for headers, checked every 30 s) let one hold a socket for a minute
- * and a half. An upgraded WebSocket is past these; its `hello` is timed by handshakeTimeout.
- */
-const HTTP_TIMEOUTS: HttpServerOptions = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 };
-/** Milliseconds a TLS client has to finish the TLS handshake (Node's default is 120 s). */
-const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
  * The server: attaches to an HTTP server (or creates one on a port), accepts WebSocket
@@ -131,20 +121,10 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       cluster: this.cluster,
     });
     if (server === undefined || typeof server === 'number') {
-      const answer = (req: IncomingMessage, res: ServerResponse): void => this.answerPlainRequest(req, res);
-      const tls = this.options.tls;
-      this.httpServer = tls
-        ? createHttpsServer({ handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...HTTP_TIMEOUTS, ...tls }, answer)
-        : createServer(HTTP_TIMEOUTS, answer);
+      const own = createOwnServer(server ?? Number(process.env.PORT ?? 3000), this.options.tls, (req, res) => this.answerPlainRequest(req, res));
+      this.httpServer = own.server;
       this.ownsHttpServer = true;
-      const port = server ?? Number(process.env.PORT ?? 3000);
-      this.listening = new Promise((resolve, reject) => {
-        this.httpServer.once('error', reject);
-        this.httpServer.listen(port, () => {
-          this.httpServer.off('error', reject);
-          resolve();
-        });
-      });
+      this.listening = own.listening;
     } else {
       if (this.options.tls) {
         throw new TypeError('Switchboard option tls applies only to a server Switchboard creates from a port; create your own server with https.createServer({ key, cert }) instead');
