@@ -169,6 +169,9 @@ describe('SocketPacketDecoder', () => {
     assert.equal(decoder.add('2["e"]').kind, 'packet');
     assert.equal(decoder.add('51-["e",{"_placeholder":true,"num":0}]').kind, 'pending');
     decoder.reset();
+    const deep = `51-["e",${'['.repeat(200_000)}${']'.repeat(200_000)}]`;
+    const tooDeep = decoder.add(deep);
+    assert.equal(tooDeep.kind === 'error' && tooDeep.error.kind, 'invalid-payload');
     const stray = decoder.add(Buffer.from([1]));
     assert.equal(stray.kind === 'error' && stray.error.kind, 'unexpected-attachment');
   });

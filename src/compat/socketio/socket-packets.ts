@@ -228,7 +228,11 @@ export class SocketPacketDecoder {
     if (assembly.attachments.length < assembly.expected) return { kind: 'pending' };
     this.#assembly = undefined;
     const packet = assembly.packet;
-    packet.data = withAttachments(packet.data, assembly.attachments);
+    try {
+      packet.data = withAttachments(packet.data, assembly.attachments);
+    } catch {
+      return fail('invalid-payload', 'payload nested too deeply');
+    }
     return { kind: 'packet', packet };
   }
 
@@ -295,7 +299,13 @@ export class SocketPacketDecoder {
     if (data !== undefined) packet.data = data;
     if (!isBinary) return { kind: 'packet', packet };
 
-    const badPlaceholder = placeholderProblem(data, attachments);
+    let badPlaceholder: string | undefined;
+    try {
+      badPlaceholder = placeholderProblem(data, attachments);
+    } catch {
+      // JSON.parse takes nesting deeper than the stack; the walks over the data do not.
+      return fail('invalid-payload', 'payload nested too deeply');
+    }
     if (badPlaceholder) return fail('bad-placeholder', badPlaceholder);
     packet.type = type === SocketPacketType.BINARY_EVENT ? SocketPacketType.EVENT : SocketPacketType.ACK;
     this.#assembly = { packet, expected: attachments, attachments: [] };
