@@ -9,9 +9,8 @@
  * shows: its tables, docs/perf-fanout.png and bench/results/reference.json.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { recordInDocs } from './docs-update.js';
-import { fileURLToPath } from 'node:url';
 import { collectMeta } from './meta.js';
 import { EXTRA_SERVERS, FULL, QUICK, SCENARIOS, SERVERS, type ScenarioName } from './plan.js';
 import { renderFanoutPlot } from './plot.js';
@@ -22,9 +21,8 @@ import { runMemory } from './scenarios/memory.js';
 import { runRequestAck } from './scenarios/request-ack.js';
 import { LOADER_CORE } from './server-process.js';
 import type { ServerName } from './load/dialects.js';
+import { args, option, ROOT, log, writeResults, runMain } from './cli.js';
 
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const flag = (name: string): boolean => args.includes(`--${name}`);
 /** `--name=a,b` chosen among `all`; without it, `defaults`. */
 const list = <T extends string>(name: string, all: readonly T[], defaults: readonly T[] = all): T[] => {
@@ -34,10 +32,6 @@ const list = <T extends string>(name: string, all: readonly T[], defaults: reado
   for (const c of chosen) if (!all.includes(c)) throw new Error(`--${name}: unknown "${c}" (one of ${all.join(', ')})`);
   return chosen;
 };
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const t0 = Date.now();
-const log = (line: string): void => console.error(`${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s ${line}`);
 
 async function main(): Promise<void> {
   const reportOnly = option('report');
@@ -77,11 +71,8 @@ async function main(): Promise<void> {
   }
   results.meta.durationSeconds = Math.round((Date.now() - started) / 1000);
 
-  const dir = `${ROOT}bench/results`;
-  mkdirSync(dir, { recursive: true });
-  const file = `${dir}/${results.meta.date.replace(/[:.]/g, '-')}-${plan.mode}.json`;
-  writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);
-  log(`results: ${file}`);
+  const file = `${ROOT}bench/results/${results.meta.date.replace(/[:.]/g, '-')}-${plan.mode}.json`;
+  writeResults(file, results);
   await publish(results, file, updateDocs);
 }
 
@@ -101,10 +92,4 @@ async function publish(results: BenchResults, file: string, updateDocs: boolean)
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -12,14 +12,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { collectMeta } from '../meta.js';
 import { LOADER_CORE } from '../server-process.js';
 import { ClusterLoad, type ClusterRun, type RunMode } from './measure.js';
 import { formatReport, ratios, summarize, type ClusterPlan, type ClusterResults, type SetupResult } from './report.js';
 import { BenchCluster, DEFAULT_SETUPS, SETUPS, type SetupName } from './setups.js';
+import { args, option, ROOT, log, writeResults, runMain } from '../cli.js';
 
 const FULL: ClusterPlan = { mode: 'full', clients: 1000, runs: 3, warmupMs: 500, measureMs: 3000, rate: 50, probes: 12 };
 /** A smoke run: fewer clients, one short run per mode. */
@@ -30,12 +29,7 @@ const MACHINE =
   'With 2 cores the 3 nodes share one core: "3 nodes ÷ 1 node" is the price of the cluster (Redis hops, ' +
   'three event loops), not scale-out. Other sessions may use the cores and Redis meanwhile: see the disturbed runs.';
 
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const t0 = Date.now();
-const log = (line: string): void => console.error(`${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s ${line}`);
 
 function chosenSetups(): SetupName[] {
   const value = option('setups');
@@ -153,18 +147,8 @@ async function main(): Promise<void> {
   }
   meta.durationSeconds = Math.round((Date.now() - started) / 1000);
   const results: ClusterResults = { meta, plan: p, machine: MACHINE, setups, ratios: ratios(setups) };
-  const dir = `${ROOT}bench/results`;
-  mkdirSync(dir, { recursive: true });
-  const file = `${dir}/${meta.date.replace(/[:.]/g, '-')}-cluster.json`;
-  writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);
-  log(`results: ${file}`);
+  writeResults(`${ROOT}bench/results/${meta.date.replace(/[:.]/g, '-')}-cluster.json`, results);
   console.log(formatReport(results));
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

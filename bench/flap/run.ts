@@ -10,8 +10,6 @@
  * messages per system (about 2–4 minutes in all); --full sends the issue's 6,000.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { HARSH_PROFILE, profile } from '../../test/helpers/link-flap.js';
 import { faultSeed } from '../../test/helpers/seeded-random.js';
 import { collectMeta } from '../meta.js';
@@ -20,13 +18,9 @@ import { flapHeartbeat } from './heartbeat.js';
 import { type FlapPlan, runFlap, runHeldMemory } from './measure.js';
 import { formatFlapReport, type FlapResults } from './report.js';
 import { SYSTEM_NAMES, SYSTEMS, type SystemName } from './systems.js';
+import { args, option, ROOT, log, writeResults } from '../cli.js';
 
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const flag = (name: string): boolean => args.includes(`--${name}`);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const t0 = Date.now();
-const log = (line: string): void => console.error(`${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s ${line}`);
 
 function plan(): FlapPlan {
   const messages = Number(option('messages') ?? (flag('full') ? 6000 : 4000));
@@ -54,6 +48,7 @@ function systems(): SystemName[] {
 }
 
 async function main(): Promise<void> {
+  const started = Date.now();
   const p = plan();
   // The clients and their links keep core 0; the servers get core 1 (bench/server-process.ts).
   execFileSync('taskset', ['-a', '-p', '-c', String(LOADER_CORE), String(process.pid)], { stdio: 'ignore' });
@@ -63,11 +58,9 @@ async function main(): Promise<void> {
   // Every system gets the same seed, so the same outages at the same moments of its run.
   for (const name of chosen) results.flap.push(await runFlap(SYSTEMS[name], p, log));
   if (!flag('no-memory')) for (const name of chosen) results.memory.push(await runHeldMemory(SYSTEMS[name], p, log));
-  results.meta.durationSeconds = Math.round((Date.now() - t0) / 1000);
-  const dir = `${ROOT}bench/results`;
-  mkdirSync(dir, { recursive: true });
-  const file = `${dir}/flap-${results.meta.date.replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  results.meta.durationSeconds = Math.round((Date.now() - started) / 1000);
+  const file = `${ROOT}bench/results/flap-${results.meta.date.replace(/[:.]/g, '-')}.json`;
+  writeResults(file, results, 2);
   console.log(formatFlapReport(results));
   log(`written to ${file}`);
 }

@@ -22,10 +22,9 @@
  * bench/results/http-api.json, quoted by docs/PERFORMANCE.md ("Publish HTTP API").
  * Not part of `npm test`.
  */
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { busyBetween, coreTimes, otherCpuBetween, otherProcessesCpu, waitForQuiet } from '../cpu.js';
 import { Tally, type LoadConnection } from '../load/connection.js';
 import { switchboardDialect } from '../load/dialects.js';
@@ -34,6 +33,7 @@ import { collectMeta, type RunMeta } from '../meta.js';
 import { LOADER_CORE, SERVER_CORE, ServerProcess } from '../server-process.js';
 import { monotonicUs, percentiles, sleep, spread, type Spread } from '../stats.js';
 import { HttpPublisher } from './publisher.js';
+import { args, option, ROOT, log, writeResults, runMain } from '../cli.js';
 
 interface Plan {
   mode: 'full' | 'quick';
@@ -106,11 +106,6 @@ const DRAIN_STALL_MS = 2_000;
 const DISTURBED = 0.2;
 const ATTEMPTS = 2;
 
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const t0 = Date.now();
-const log = (line: string): void => console.error(`${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s ${line}`);
 
 function plan(): Plan {
   const p = { ...(args.includes('--quick') ? QUICK : FULL) };
@@ -257,18 +252,8 @@ async function main(): Promise<void> {
   }
   meta.durationSeconds = Math.round((Date.now() - started) / 1000);
   const results: Results = { meta, plan: p, machine: MACHINE, scenarios };
-  const dir = `${ROOT}bench/results`;
-  mkdirSync(dir, { recursive: true });
-  const file = option('out') ?? `${dir}/http-api-${meta.date.replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);
-  log(`results: ${file}`);
+  writeResults(option('out') ?? `${ROOT}bench/results/http-api-${meta.date.replace(/[:.]/g, '-')}.json`, results);
   console.log(formatReport(results));
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -27,9 +27,8 @@
  * Writes bench/results/yjs-<date>.json, or --out=…; the recorded run is
  * bench/results/yjs-fanout.json. Not part of `npm test`.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { busyBetween, coreTimes, otherCpuBetween, otherProcessesCpu, waitForQuiet } from '../cpu.js';
 import { collectMeta } from '../meta.js';
 import { LOADER_CORE, SERVER_CORE, ServerProcess } from '../server-process.js';
@@ -38,6 +37,7 @@ import { EditorLoad, type StepPlan } from './load.js';
 import { formatReport, summarize, type StepRun, type SystemResult, type YjsPlan, type YjsResults } from './report.js';
 import { DEFAULT_SYSTEMS, SYSTEMS, type SystemName } from './systems.js';
 import { monotonicUs } from './workload.js';
+import { args, option, ROOT, log, writeResults, runMain } from '../cli.js';
 
 const FULL: YjsPlan = { mode: 'full', editors: 50, loadProcesses: 2, rates: [1, 4, 20], runs: 3, warmupMs: 1000, measureMs: 5000, tailMs: 250 };
 /** A smoke run: one short run per step. */
@@ -56,11 +56,6 @@ const WARM_UP = { rate: 4, ms: 3000 };
 const DISTURBED = 0.2;
 const ATTEMPTS = 2;
 
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const t0 = Date.now();
-const log = (line: string): void => console.error(`${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s ${line}`);
 
 function plan(): YjsPlan {
   const p = { ...(args.includes('--quick') ? QUICK : FULL) };
@@ -207,18 +202,8 @@ async function main(): Promise<void> {
   const systems = await measureAll(names, p);
   meta.durationSeconds = Math.round((Date.now() - started) / 1000);
   const results: YjsResults = { meta, plan: p, machine: MACHINE, clock: CLOCK, notes: [], systems };
-  const dir = `${ROOT}bench/results`;
-  mkdirSync(dir, { recursive: true });
-  const file = option('out') ?? `${dir}/yjs-${meta.date.replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);
-  log(`results: ${file}`);
+  writeResults(option('out') ?? `${ROOT}bench/results/yjs-${meta.date.replace(/[:.]/g, '-')}.json`, results);
   console.log(formatReport(results));
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);
