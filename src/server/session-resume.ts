@@ -1,4 +1,5 @@
 import type { SharedFrame } from '../transport/shared-frame.js';
+import type { ResumePolicy } from '../transport/transport.js';
 import type { ResolvedOptions } from './options.js';
 import { ResumeFrames, type ResumeSession } from './resume-frames.js';
 import type { ResumeLog } from './resume-log.js';
@@ -62,12 +63,17 @@ export class SessionResume<S extends ResumableSession> {
     return tokens;
   }
 
-  /** The token of the next welcome: only it and the one before it (until acknowledged) stay valid. From the first one on, frames are kept. */
-  rotate(session: S): string | undefined {
+  /**
+   * The token of the next welcome: only it and the one before it (until acknowledged) stay
+   * valid. From the first one on, frames are kept. A client that cannot resume gets none; one
+   * that keeps its first token (`'stable-token'`) gets that one again.
+   */
+  rotate(session: S, policy?: ResumePolicy): string | undefined {
     const { heartbeat, resume } = this.options;
+    if (policy === 'stable-token' && session.resumeToken !== undefined) return session.resumeToken;
     this.retirePrevious(session);
     session.previousResumeToken = session.resumeToken;
-    session.resumeToken = resume.ttl > 0 ? this.tokens.issue(session) : undefined;
+    session.resumeToken = resume.ttl > 0 && policy !== 'none' ? this.tokens.issue(session) : undefined;
     if (session.resumeToken && !session.kept) {
       session.kept = new ResumeFrames(this.log, session, {
         maxFrames: resume.maxUnackedFrames,

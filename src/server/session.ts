@@ -191,11 +191,12 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
   onClose(code: number, _reason: string, from?: Transport): void {
     if (from !== undefined && from !== this.transport) return;
     if (this.over) return;
+    const resumable = this.transport?.resumePolicy !== 'none';
     this.transport = undefined;
     // 1000, 1001 (a tab closing) and 1005 (close() without a code) mean the client left on
     // purpose; anything else — 1006 from a dropped link, 4002, 4005 — may come back to resume.
     const leftOnPurpose = code === CloseCode.Normal || code === CloseCode.GoingAway || code === CloseCode.NoStatus;
-    if (this.closeReason === undefined && !leftOnPurpose && this.state === Open && this.host.options.resume.ttl > 0) {
+    if (this.closeReason === undefined && !leftOnPurpose && resumable && this.state === Open && this.host.options.resume.ttl > 0) {
       this.awaitResume();
       return;
     }
@@ -215,7 +216,7 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
     if (this.state !== Open) this.moveTo(Open);
     this.lastSeen = this.lastPing = heartbeatNow();
     // Welcomes are not counted: the frames after them are.
-    const token = this.host.resumes.rotate(this);
+    const token = this.host.resumes.rotate(this, this.transport?.resumePolicy);
     this.transport?.send(this.host.handshake.welcome(this.id, ns, token, resumed, restored, user));
     this.changed();
   }

@@ -14,8 +14,18 @@ export interface TransportHandlers {
   onClose(code: number, reason: string, from: Transport): void;
 }
 
+/**
+ * How the client on the other end of a transport resumes a session (see `Transport.resumePolicy`):
+ * `'none'`: it cannot — a lost connection ends the session at once and nothing is kept for it;
+ * `'stable-token'`: it keeps the first token it got for the session's life (a Socket.IO
+ * client's `pid`), so every welcome repeats that token instead of issuing a new one.
+ */
+export type ResumePolicy = 'none' | 'stable-token';
+
 export interface Transport {
   readonly kind: string;
+  /** Absent: the native policy, a new resume token in every welcome. */
+  readonly resumePolicy?: ResumePolicy;
   /** Bytes queued for the peer but not yet handed to the network, including frames sent this turn and not yet written. */
   readonly bufferedAmount: number;
   readonly isOpen: boolean;
