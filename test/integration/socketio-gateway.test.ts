@@ -5,6 +5,8 @@ import type { Transport, TransportRequestInfo } from '../../src/transport/transp
 import type { EngineCloseReason, EngineConnection, EngineConnectionHandlers } from '../../src/compat/socketio/engine-ports.js';
 import { RecoveryLedger } from '../../src/compat/socketio/recovery-ledger.js';
 import { SocketGateway } from '../../src/compat/socketio/socket-gateway.js';
+import { RedisAdapter } from '../../src/cluster/redis/index.js';
+import { connectRedis, REDIS_URL, useRedisKeys } from '../helpers/redis.js';
 import { eventually, startServer } from '../helpers/server.js';
 
 /**
@@ -147,7 +149,7 @@ describe('Socket.IO gateway', () => {
     engine.client('21["join","lobby"]');
     await eventually(() => engine.texts().includes('431["joined"]'), 'joined');
     sb.to('lobby').emit('news', { text: 'hi' });
-    sb.to('lobby').emit('bare');
+    sb.to('lobby').emit('bare', undefined);
     await eventually(() => engine.texts().length === 4, 'two events');
     assert.deepEqual(engine.texts().slice(2), ['42["news",{"text":"hi"}]', '42["bare"]']);
 
@@ -248,5 +250,59 @@ describe('Socket.IO gateway', () => {
       [['n', 3], ['n', 4]],
     );
     assert.deepEqual(connections, [sid], 'no second connection: the same socket goes on');
+  });
+
+  describe('on two nodes sharing Redis', () => {
+    const keys = useRedisKeys();
+
+    test('recovery on another node: same socket, rooms kept, and the gap of a durable room replayed once, in order', async () => {
+      const prefix = keys.prefix('sio-takeover');
+      const nodes: Server[] = [];
+      for (let i = 0; i < 2; i++) {
+        const { sb } = await startServer({ adapter: new RedisAdapter(REDIS_URL, { prefix }) });
+        servers.push(sb as unknown as Server);
+        nodes.push(sb as unknown as Server);
+        sb.durable('feed');
+        sb.on('connection', (socket) => {
+          socket.on('join', async (room) => {
+            await socket.join(room as string);
+            return 'joined';
+          });
+        });
+      }
+      const [a, b] = nodes as [Server, Server];
+      const first = gatewayOn(a, true).engine;
+      first.client('0{}');
+      first.client('21["join","feed"]');
+      await eventually(() => first.texts().includes('431["joined"]'), 'joined on A');
+      const { sid, pid } = JSON.parse((first.texts()[0] as string).slice(2)) as { sid: string; pid: string };
+      await a.to('feed').publish('n', 1);
+      await a.to('feed').publish('n', 2);
+      await eventually(() => first.texts().length === 4, 'two publications');
+      const offset = (JSON.parse((first.texts()[3] as string).slice(2)) as unknown[]).at(-1) as string;
+      assert.match(offset, /^\d+\.[A-Za-z0-9_-]+$/, 'the offset carries the durable position');
+      // Saved where B can take it over (a few milliseconds after each change).
+      const redis = await connectRedis();
+      for (let tries = 0; (await redis.exists(`${prefix}:session-token:${pid}`)) === 0; tries++) {
+        assert.ok(tries < 500, 'the session is saved');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      redis.disconnect();
+      first.lose();
+      // A's frames after this never reach the client: B takes the session over.
+      await b.to('feed').publish('n', 3);
+      await b.to('feed').publish('n', 4);
+
+      const second = gatewayOn(b, true).engine;
+      second.client(`0${JSON.stringify({ pid, offset })}`);
+      await eventually(() => second.texts().length === 3, 'the answer and the gap');
+      assert.deepEqual(JSON.parse((second.texts()[0] as string).slice(2)), { sid, pid });
+      await b.to('feed').publish('n', 5);
+      await eventually(() => second.texts().length === 4, 'a live publication');
+      assert.deepEqual(
+        second.texts().slice(1).map((t) => (JSON.parse(t.slice(2)) as unknown[]).slice(0, 2)),
+        [['n', 3], ['n', 4], ['n', 5]],
+      );
+    });
   });
 });

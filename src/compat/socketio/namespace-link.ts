@@ -1,10 +1,11 @@
 import { CLOSE_CODE_RULES, CloseCode } from '../../protocol/close-codes.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import type { ErrorFrame, WelcomeFrame } from '../../protocol/frames.js';
+import type { ErrorFrame, StreamPosition, WelcomeFrame } from '../../protocol/frames.js';
 import type { SharedFrame } from '../../transport/shared-frame.js';
 import type { ResumePolicy, Transport, TransportHandlers } from '../../transport/transport.js';
 import type { EngineConnection } from './engine-ports.js';
 import type { RecoveryLedger } from './recovery-ledger.js';
+import { type PresentedOffset, SeenPositions } from './recovery-offsets.js';
 import {
   closeEvent,
   connectAnswer,
@@ -12,6 +13,7 @@ import {
   disconnectPacket,
   encodeBinaryEvent,
   openEvent,
+  type Publication,
   type Rendering,
   renderFrame,
 } from './socket-translation.js';
@@ -29,6 +31,15 @@ export interface LinkHost {
   sharedEvent(frame: SharedFrame, open: string): SharedFrame;
   /** The link ended (either side): the namespace is free for a new CONNECT. */
   unlinked(link: NamespaceLink): void;
+}
+
+/** The refs of the requests a link makes for its client (rejoins after a takeover), counted down from the top of the ref space, far from a client's own ack ids. */
+const FIRST_OWN_REF = Number.MAX_SAFE_INTEGER;
+
+/** A durable room joined again after a takeover, and its live events that wait for the replay. */
+interface Rejoin {
+  room: string;
+  held: { rendering: Publication & Rendering; frame: string | SharedFrame }[];
 }
 
 /** What a reauth request is answered with: a Socket.IO client cannot hand over fresh credentials. */
@@ -55,12 +66,20 @@ export class NamespaceLink implements Transport {
   private pingMark = -1;
   private acked = 0;
   private pid: string | undefined;
+  /** The last position the client saw in each durable room: what its offsets carry, and what drops a publication seen twice. */
+  private readonly positions = new SeenPositions();
+  /**
+   * Rooms being rejoined after a takeover, by the ref of the join: their live events wait
+   * until the replay of the gap before them is through.
+   */
+  private rejoins: Map<number, Rejoin> | undefined;
+  private nextRef = FIRST_OWN_REF;
 
   constructor(
     private readonly host: LinkHost,
     readonly nsp: string,
-    /** The offset the client presented, as a number: the base if the session is taken over here. */
-    private readonly presentedOffset: number,
+    /** The offset the client presented (recovery): its base and positions serve a takeover. */
+    private readonly presented: PresentedOffset | undefined,
     /** The count the hello presented as received: where a resumed session's numbering goes on. */
     private readonly presentedReceived: number,
   ) {}
@@ -96,14 +115,17 @@ export class NamespaceLink implements Transport {
       return;
     }
     this.count++;
-    const engine = this.host.engine;
     switch (rendering.kind) {
       case 'event':
-        if (this.host.recovery) engine.sendText(closeEvent(rendering.open, this.offset()));
-        else engine.sendText(typeof frame === 'string' ? closeEvent(rendering.open) : this.host.sharedEvent(frame, rendering.open));
-        return;
       case 'binary-event':
-        this.sendPacket(encodeBinaryEvent(rendering.args, this.nsp, this.host.recovery ? this.offset() : undefined));
+        this.publish(rendering, frame);
+        return;
+      case 'position':
+        if (!this.positions.seen(rendering.room, rendering.position)) this.positions.set(rendering.room, rendering.position);
+        return;
+      case 'reply':
+        if (rendering.ref > this.nextRef) this.rejoined(rendering.ref);
+        else this.sendPacket(rendering.packet);
         return;
       case 'packet':
         this.sendPacket(rendering.packet);
@@ -185,6 +207,59 @@ export class NamespaceLink implements Transport {
 
   // ---------------------------------------------------------------------------------------
 
+  /** An event: with its offset (recovery), and not twice (a publication a rejoin replays again). */
+  private publish(rendering: Publication & Rendering, frame: string | SharedFrame): void {
+    const { room, position } = rendering;
+    if (room !== undefined && position !== undefined) {
+      if (this.rejoins !== undefined && this.holdFor(room, rendering, frame)) return;
+      if (this.positions.seen(room, position)) return;
+      this.positions.set(room, position);
+    }
+    const offset = this.host.recovery ? this.positions.offset(this.base + this.count) : undefined;
+    if (rendering.kind === 'binary-event') {
+      this.sendPacket(encodeBinaryEvent(rendering.args, this.nsp, offset));
+    } else if (rendering.kind === 'event') {
+      const engine = this.host.engine;
+      if (offset !== undefined || typeof frame === 'string') engine.sendText(closeEvent(rendering.open, offset));
+      else engine.sendText(this.host.sharedEvent(frame, rendering.open));
+    }
+  }
+
+  /** Whether a live event of `room` waits behind the room's rejoin (a takeover). */
+  private holdFor(room: string, rendering: Publication & Rendering, frame: string | SharedFrame): boolean {
+    for (const rejoin of (this.rejoins as Map<number, Rejoin>).values()) {
+      if (rejoin.room !== room) continue;
+      rejoin.held.push({ rendering, frame });
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Taken over from a node that died: the frames it sent are gone, so each durable room the
+   * client's offset names is joined again from the position the client saw, and its gap
+   * replayed, before its live events go on.
+   */
+  private rejoin(positions: Map<string, StreamPosition>): void {
+    if (positions.size === 0) return;
+    this.rejoins = new Map();
+    for (const [room, since] of positions) {
+      this.positions.set(room, since);
+      const ref = this.nextRef--;
+      this.rejoins.set(ref, { room, held: [] });
+      this.fromClient(JSON.stringify({ type: 'join', ref, ns: this.nsp, room, since }));
+    }
+  }
+
+  /** A rejoin's answer: the replay is through; the live events held meanwhile follow, those seen dropped. */
+  private rejoined(ref: number): void {
+    const rejoin = this.rejoins?.get(ref);
+    if (!rejoin) return;
+    this.rejoins?.delete(ref);
+    if (this.rejoins?.size === 0) this.rejoins = undefined;
+    for (const { rendering, frame } of rejoin.held) this.publish(rendering, frame);
+  }
+
   private welcome(frame: WelcomeFrame): void {
     this.welcomed = true;
     if (frame.resumed) {
@@ -193,14 +268,17 @@ export class NamespaceLink implements Transport {
     } else {
       // A new session counts from 0; one taken over from another node too, after the offset the client had.
       this.count = 0;
-      this.base = frame.restored ? this.presentedOffset : 0;
+      this.base = frame.restored ? (this.presented?.count ?? 0) : 0;
     }
+    // What the client saw goes on from its offset (a resume replays the rest; a takeover rejoins).
+    if (frame.resumed || frame.restored) for (const [room, position] of this.presented?.positions ?? []) this.positions.set(room, position);
     this.acked = this.count;
     this.pingMark = -1;
     const pid = this.host.recovery && frame.resume !== null ? frame.resume : undefined;
     this.pid = pid;
     if (pid !== undefined) this.host.ledger.set(pid, this.base, this.acked);
     this.host.engine.sendText(connectAnswer(this.nsp, frame.sid, pid));
+    if (frame.restored && this.presented) this.rejoin(this.presented.positions);
     // A pong soon proves the client got the answer: the session is in use, and what follows can be let go of.
     this.host.engine.ping();
   }
@@ -217,7 +295,7 @@ export class NamespaceLink implements Transport {
     }
     const body: Record<string, unknown> = { code: frame.code, message: frame.message };
     if (frame.details !== undefined) body.details = frame.details;
-    this.host.engine.sendText(closeEvent(openEvent(this.nsp, ['error', body]), this.host.recovery ? this.offset() : undefined));
+    this.host.engine.sendText(closeEvent(openEvent(this.nsp, ['error', body]), this.host.recovery ? this.positions.offset(this.base + this.count) : undefined));
   }
 
   private sendPacket(packet: EncodedSocketPacket): void {
@@ -227,11 +305,6 @@ export class NamespaceLink implements Transport {
       const attachment = packet[i] as Uint8Array | ArrayBuffer;
       engine.sendBinary(attachment instanceof Uint8Array ? attachment : new Uint8Array(attachment));
     }
-  }
-
-  /** The offset of the frame just counted, as the client will present it. */
-  private offset(): string {
-    return String(this.base + this.count);
   }
 
   private end(): void {

@@ -26,14 +26,6 @@ interface Entry extends RecoveryPoint {
   touched: number;
 }
 
-/** The largest offset taken from a client: digits only, a safe integer. */
-const OFFSET_PATTERN = /^\d{1,15}$/;
-
-/** Parse a client's offset; undefined when it is not one of ours (then nothing is assumed received). */
-export function parseOffset(offset: unknown): number | undefined {
-  return typeof offset === 'string' && OFFSET_PATTERN.test(offset) ? Number(offset) : undefined;
-}
-
 export class RecoveryLedger {
   /** By pid, least recently touched first (a touch moves an entry to the end). */
   private readonly entries = new Map<string, Entry>();

@@ -2,7 +2,8 @@ import { SharedFrame } from '../../transport/shared-frame.js';
 import type { Transport, TransportRequestInfo } from '../../transport/transport.js';
 import type { EngineCloseReason, EngineConnection, EngineConnectionHandlers } from './engine-ports.js';
 import { type LinkHost, NamespaceLink } from './namespace-link.js';
-import { parseOffset, type RecoveryLedger } from './recovery-ledger.js';
+import type { RecoveryLedger } from './recovery-ledger.js';
+import { parseOffset, type PresentedOffset } from './recovery-offsets.js';
 import { type SocketPacket, SocketPacketDecoder, SocketPacketType } from './socket-packets.js';
 import { closeEvent, eventFrame, type Rendering, renderFrame, replyFrame } from './socket-translation.js';
 
@@ -131,16 +132,16 @@ export class SocketGateway implements EngineConnectionHandlers, LinkHost {
   private connect(nsp: string, auth: Record<string, unknown> | undefined): void {
     const hello: Record<string, unknown> = { type: 'hello', v: 1, ns: nsp };
     if (auth !== undefined) hello.auth = auth;
-    let offset = 0;
+    let presented: PresentedOffset | undefined;
     let received = 0;
     if (this.recovery && auth !== undefined && typeof auth.pid === 'string') {
-      const presented = parseOffset(auth.offset);
-      received = this.ledger.receivedFor(auth.pid, presented);
-      offset = presented ?? this.ledger.get(auth.pid)?.base ?? 0;
+      // No offset (or not one of ours): the client saw no event of the session.
+      presented = parseOffset(auth.offset) ?? { count: this.ledger.get(auth.pid)?.base ?? 0, positions: new Map() };
+      received = this.ledger.receivedFor(auth.pid, presented.count);
       hello.resume = auth.pid;
       hello.received = received;
     }
-    const link = new NamespaceLink(this, nsp, offset, received);
+    const link = new NamespaceLink(this, nsp, presented, received);
     this.links.set(nsp, link);
     this.door.start(link, this.engine.info);
     link.fromClient(JSON.stringify(hello));

@@ -1,5 +1,5 @@
 import { encodeTextForm, hasBinary, reviveBinary } from '../../protocol/binary.js';
-import type { ErrorFrame, ErrorPayload, WelcomeFrame } from '../../protocol/frames.js';
+import type { ErrorFrame, ErrorPayload, StreamPosition, WelcomeFrame } from '../../protocol/frames.js';
 import { encodePacket, type EncodedSocketPacket, type SocketPacket, SocketPacketType } from './socket-packets.js';
 
 /**
@@ -18,15 +18,25 @@ export type Rendering =
    * An event that is no request: the Engine.IO text up to, not including, its closing `]`
    * (so an offset can be appended as one more argument), and the namespace it is for.
    */
-  | { kind: 'event'; open: string }
+  | ({ kind: 'event'; open: string } & Publication)
   /** An event whose data holds binary values: encoded per recipient (an offset changes it). */
-  | { kind: 'binary-event'; args: unknown[] }
-  /** Complete packets, the same for every recipient: a request, a reply, a namespace disconnect. */
+  | ({ kind: 'binary-event'; args: unknown[] } & Publication)
+  /** A durable room's stream moved past a publication this socket was left out of. */
+  | { kind: 'position'; room: string; position: StreamPosition }
+  /** The answer to request `ref`. */
+  | { kind: 'reply'; ref: number; packet: EncodedSocketPacket }
+  /** Complete packets, the same for every recipient: a request, a namespace disconnect. */
   | { kind: 'packet'; packet: EncodedSocketPacket }
   /** The server asks for fresh credentials: a Socket.IO client has no way to give them. */
   | { kind: 'reauth'; ref: number }
   /** Nothing for the client (heartbeats, presence, positions): counted, not sent. */
   | { kind: 'silent' };
+
+/** Where an event of a durable room stands in its stream (both absent for other events). */
+export interface Publication {
+  room?: string;
+  position?: StreamPosition;
+}
 
 /** The Engine.IO message type digit every Socket.IO packet travels under. */
 const MESSAGE = '4';
@@ -47,6 +57,8 @@ export function renderFrame(text: string, nsp: string): Rendering {
       return { kind: 'packet', packet: [`${MESSAGE}${SocketPacketType.DISCONNECT}${nspPart(nsp)}`] };
     case 'reauth':
       return { kind: 'reauth', ref: frame.ref as number };
+    case 'position':
+      return { kind: 'position', room: frame.room as string, position: frame.position as StreamPosition };
     default:
       return { kind: 'silent' };
   }
@@ -54,18 +66,19 @@ export function renderFrame(text: string, nsp: string): Rendering {
 
 function renderEvent(frame: Record<string, unknown>, nsp: string): Rendering {
   const args: unknown[] = 'data' in frame ? [frame.event, frame.data] : [frame.event];
+  const publication: Publication = frame.position === undefined ? {} : { room: frame.room as string, position: frame.position as StreamPosition };
   if (frame.bin !== undefined) {
     // The server made this text form itself: it revives.
     reviveBinary(frame);
     args[1] = frame.data;
     if (frame.ref !== undefined) return { kind: 'packet', packet: messages(encodePacket({ type: SocketPacketType.EVENT, nsp, id: frame.ref as number, data: args })) };
-    return { kind: 'binary-event', args };
+    return { kind: 'binary-event', args, ...publication };
   }
   if (frame.ref !== undefined) {
     // A request: the client's handler gets an ack function as its last argument, so no offset follows (see NamespaceLink).
     return { kind: 'packet', packet: [`${MESSAGE}${SocketPacketType.EVENT}${nspPart(nsp)}${frame.ref as number}${JSON.stringify(args)}`] };
   }
-  return { kind: 'event', open: openEvent(nsp, args) };
+  return { kind: 'event', open: openEvent(nsp, args), ...publication };
 }
 
 /** The Engine.IO text of an EVENT with `args`, up to, not including, its closing `]`. */
@@ -76,11 +89,11 @@ export function openEvent(nsp: string, args: readonly unknown[]): string {
 function renderReply(frame: Record<string, unknown>, nsp: string): Rendering {
   const ref = frame.ref as number;
   if (frame.error !== undefined) {
-    return { kind: 'packet', packet: messages(encodePacket({ type: SocketPacketType.ACK, nsp, id: ref, data: [errorAnswer(frame.error as ErrorPayload)] })) };
+    return { kind: 'reply', ref, packet: messages(encodePacket({ type: SocketPacketType.ACK, nsp, id: ref, data: [errorAnswer(frame.error as ErrorPayload)] })) };
   }
   if (frame.bin !== undefined) reviveBinary(frame);
   const data = 'data' in frame ? [frame.data] : [];
-  return { kind: 'packet', packet: messages(encodePacket({ type: SocketPacketType.ACK, nsp, id: ref, data })) };
+  return { kind: 'reply', ref, packet: messages(encodePacket({ type: SocketPacketType.ACK, nsp, id: ref, data })) };
 }
 
 /** What a Socket.IO client's ack callback gets for a request that failed: one object, `{error: {code, message}}`. */
