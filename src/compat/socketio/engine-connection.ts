@@ -74,7 +74,8 @@ export class EngineSocket implements EngineConnection {
         this.call('onPingSent');
       },
       pong: () => this.call('onPong'),
-      timedOut: () => this.finish('ping timeout', 'goodbye'),
+      // A peer that does not answer is not waited for (a WebSocket close handshake would hold its socket for 30 s).
+      timedOut: () => this.finish('ping timeout', 'drop'),
     });
     this.heartbeat.start();
   }
