@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Server as EngineIoServer } from 'engine.io';
 import { Socket } from 'engine.io-client';
+import { WebSocket } from 'ws';
 import { SocketIoClientBundle } from '../../src/compat/socketio/engine-client-bundle.js';
 import { Cors } from '../../src/server/cors.js';
 import { eventually, GOOD_ORIGIN, raw, rawHandshake, startEngine, type EngineFixture } from '../helpers/engine-host.js';
@@ -255,5 +256,42 @@ describe('socket.io-client bundles under the path', () => {
     assert.match(answer.body, /npm install socket\.io-client/);
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+});
+
+describe('Engine.IO upgrade by hand', () => {
+  test('after 2probe a held poll is let go with a noop; a probe that never sends 5 is closed after upgradeTimeout and polling goes on', async () => {
+    const fixture = await startEngine({ settings: { upgradeTimeout: 150 } });
+    const sid = await rawHandshake(fixture.base);
+    const url = `${fixture.base}${ENGINE}?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`;
+    const held = raw(url);
+    const ws = new WebSocket(`ws://127.0.0.1:${fixture.port}${ENGINE}?EIO=4&transport=websocket&sid=${encodeURIComponent(sid)}`);
+    await new Promise<void>((resolve) => ws.once('open', () => resolve()));
+    const probeAnswer = new Promise<string>((resolve) => ws.once('message', (data) => resolve(String(data))));
+    ws.send('2probe');
+    assert.equal(await probeAnswer, '3probe');
+    assert.equal((await held).body, '6', 'the client can pause polling');
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    assert.equal(await closed, 1000);
+    const log = fixture.connections[0];
+    assert.equal(log?.connection.transport, 'polling');
+    assert.equal(log?.connection.isOpen, true);
+    log?.connection.sendText('4still here');
+    assert.equal((await raw(url)).body, '4still here');
+    // A second WebSocket for a connection already upgrading or upgraded is refused; here it may try again.
+    const again = new WebSocket(`ws://127.0.0.1:${fixture.port}${ENGINE}?EIO=4&transport=websocket&sid=${encodeURIComponent(sid)}`);
+    await new Promise<void>((resolve) => again.once('open', () => resolve()));
+    const refused = new WebSocket(`ws://127.0.0.1:${fixture.port}${ENGINE}?EIO=4&transport=websocket&sid=${encodeURIComponent(sid)}`);
+    const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    assert.equal(status, 400);
+    again.send('5');
+    await eventually(() => log?.connection.transport === 'websocket', 'the upgrade');
+    const message = new Promise<string>((resolve) => again.once('message', (data) => resolve(String(data))));
+    log?.connection.sendText('4on ws');
+    assert.equal(await message, '4on ws');
+    again.close();
+    await eventually(() => log?.closed !== undefined, 'close');
+    await fixture.stop();
+    assert.deepEqual(fixture.errors, []);
   });
 });
