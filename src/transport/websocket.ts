@@ -189,7 +189,24 @@ export class WebSocketTransport implements Transport, CoalescedWriter {
       else this.ws.send(typeof frame === 'string' ? frame : frame.payload, TEXT_FRAME);
       return;
     }
-    const bytes = message ?? (typeof frame === 'string' ? textFrame(frame) : frame.wire);
+    this.enqueue(message ?? (typeof frame === 'string' ? textFrame(frame) : frame.wire));
+  }
+
+  /**
+   * Queue one binary message carrying `bytes` as they are, in order with the frames sent
+   * before and after (for front doors whose protocol has its own binary messages, such as
+   * Engine.IO). The bytes are copied into the frame: the caller may reuse them.
+   */
+  sendBinary(bytes: Uint8Array): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (!this.direct) {
+      this.ws.send(bytes, BINARY_FRAME);
+      return;
+    }
+    this.enqueue(binaryFrame(bytes));
+  }
+
+  private enqueue(bytes: Buffer): void {
     const queued = this.queued;
     if (queued === undefined) {
       this.queued = bytes;
