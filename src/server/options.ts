@@ -9,6 +9,7 @@ import {
 } from '../protocol/constants.js';
 import type { OptionNames } from '../protocol/option-names.js';
 import { checkOptionNames } from './unknown-options.js';
+import { type ResolvedSocketIoOptions, resolveSocketIoOptions, type SocketIoOptions } from '../compat/socketio/options.js';
 
 /** How a client may reach the server: a WebSocket, Server-Sent Events down with POSTs up, or HTTP long-polling. */
 export type TransportName = 'websocket' | 'sse' | 'polling';
@@ -118,6 +119,12 @@ export interface SwitchboardOptions {
   reauthTimeout?: number;
   /** Serve wss:// and https:// when the server creates its own HTTP server (from a port): key and certificate. */
   tls?: SecureContextOptions & TlsOptions;
+  /**
+   * The Socket.IO front door: Engine.IO v4 and Socket.IO v5 under `/socket.io/`, so an
+   * unchanged `socket.io-client` connects beside native clients, in the same namespaces and
+   * rooms. `true` for the defaults. Off by default. See docs/SOCKET-IO.md.
+   */
+  socketIo?: boolean | SocketIoOptions;
 }
 
 /** What an `allowedOrigins` function sees of the upgrade request. */
@@ -162,6 +169,8 @@ export interface ResolvedOptions {
   reauthTimeout: number;
   clusterTimeout: number;
   tls: (SecureContextOptions & TlsOptions) | undefined;
+  /** undefined: the Socket.IO front door is off. */
+  socketIo: ResolvedSocketIoOptions | undefined;
 }
 
 export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOptions {
@@ -203,6 +212,7 @@ export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOption
     reauthTimeout: options.reauthTimeout ?? 10_000,
     clusterTimeout: options.clusterTimeout ?? 5000,
     tls: options.tls,
+    socketIo: undefined,
   };
   const positive: [string, number][] = [
     ['heartbeat.interval', resolved.heartbeat.interval],
@@ -236,6 +246,7 @@ export function resolveOptions(options: SwitchboardOptions = {}): ResolvedOption
     throw new RangeError(`Switchboard option resume.ttl must be 0 (off) or a positive number, got ${resolved.resume.ttl}`);
   }
   if (!resolved.path.startsWith('/')) throw new RangeError(`Switchboard option path must start with "/", got "${resolved.path}"`);
+  resolved.socketIo = resolveSocketIoOptions(options.socketIo, resolved);
   return resolved;
 }
 
@@ -267,6 +278,7 @@ const OPTION_NAMES = {
   maxPendingRequests: true,
   reauthTimeout: true,
   tls: true,
+  socketIo: ['path', 'transports', 'pingInterval', 'pingTimeout', 'maxPayload', 'upgradeTimeout', 'maxAttachments', 'recovery'],
 } as const satisfies Record<keyof SwitchboardOptions, true | readonly string[]> & OptionNames;
 
 /** Limits that may be turned off with Infinity (never handed to a timer). */

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ROOT_NAMESPACE } from '../protocol/constants.js';
 import { assertEmittable } from '../protocol/event-names.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
@@ -23,7 +24,7 @@ import { Cors } from './cors.js';
 import { DurableFeed } from './durable-feed.js';
 import { ResumeLog } from './resume-log.js';
 import { HeartbeatSweeper } from './heartbeat.js';
-import { HttpTransports } from './http-transports.js';
+import type { HttpTransports } from './http-transports.js';
 import type { Middleware } from './middleware.js';
 import { Namespace, type NamespaceHost } from './namespace.js';
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from './options.js';
@@ -33,6 +34,8 @@ import { answerUnclaimed } from './plain-answers.js';
 import { SessionRegistry } from './session-registry.js';
 import { UpgradeGate } from './upgrade-gate.js';
 import type { Socket } from './socket.js';
+import type { SocketIoFrontDoor } from '../compat/socketio/front-door.js';
+import { openFrontDoors } from './front-doors.js';
 import type { CheckedSchemas, EventSchemas, ValidatedEvents } from './validation.js';
 
 export interface CloseOptions {
@@ -84,6 +87,10 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly httpTransports: HttpTransports;
   /** Where every WebSocket upgrade is checked (path, transport, origin, limits) and refused readably. */
   private readonly gate: UpgradeGate;
+  /** The Socket.IO front door (option `socketIo`); undefined when it is off. */
+  private readonly socketIo: SocketIoFrontDoor | undefined;
+  /** The server's `upgrade` listener: the front door's path first, then the native gate. */
+  private readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** What this node does for the other nodes: their broadcasts, queries, server events and presence changes. */
   private readonly clusterLink: ClusterLink;
 
@@ -106,20 +113,21 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       refusal: (origin) => this.origins.refusal(origin),
     });
     this.clientBundle = this.options.serveClient ? new ClientBundle({ warn: (message) => console.error(`[switchboard] ${message}`), cors }) : undefined;
-    this.httpTransports = new HttpTransports({
+    const { httpTransports, socketIo } = openFrontDoors({
       options: this.options,
       admission: this.admission,
       closing: () => this.closing,
       clientAddress: this.clientAddress,
       originAllowed: (origin, req, address) => this.originAllowed(origin, req, address),
       originRefusal: (origin) => this.origins.refusal(origin),
-      startSession: (transport, info) => this.sessions.start(transport, info),
-      // The session a resume token names ends as if its connection had closed with `code`.
+      start: (transport, info) => this.sessions.start(transport, info),
       endSessionByToken: (token, code, reason) => this.sessions.endByToken(token, code, reason),
       reportError: (err, context) => this.reportError(err, context),
       connectionError: (error) => this.connectionError(error),
       cluster: this.cluster,
     });
+    this.httpTransports = httpTransports;
+    this.socketIo = socketIo;
     if (server === undefined || typeof server === 'number') {
       const own = createOwnServer(server ?? Number(process.env.PORT ?? 3000), this.options.tls, (req, res) => this.answerPlainRequest(req, res));
       this.httpServer = own.server;
@@ -134,8 +142,11 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       const bundle = this.clientBundle;
       const http = this.options.transports.some((name) => name !== 'websocket') ? this.httpTransports : undefined;
       // The app's listeners would answer the bundle's and the HTTP transports' paths too (with a 404, say): Switchboard goes in front of them.
-      if (bundle || http) {
-        this.restoreRequestListeners = interceptRequests(server, (req, res) => (bundle?.handle(req, res) ?? false) || (http?.handle(req, res) ?? false));
+      if (bundle || http || socketIo) {
+        this.restoreRequestListeners = interceptRequests(
+          server,
+          (req, res) => (bundle?.handle(req, res) ?? false) || (http?.handle(req, res) ?? false) || (socketIo?.handleRequest(req, res) ?? false),
+        );
       }
       // ready() waits for it to listen (whenListening): from here it would wait unbounded, and unawaited.
       this.listening = Promise.resolve();
@@ -158,7 +169,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       start: (transport, info) => this.sessions.start(transport, info),
       report: (error) => this.connectionError(error),
     });
-    this.httpServer.on('upgrade', this.gate.onUpgrade);
+    this.onUpgrade = socketIo ? (req, socket, head) => void (socketIo.handleUpgrade(req, socket, head) || this.gate.onUpgrade(req, socket, head)) : this.gate.onUpgrade;
+    this.httpServer.on('upgrade', this.onUpgrade);
     this.streams = { store: this.cluster.streams, sequencer: new RoomSequencer() };
     // This node's broadcasts, kept once for every session waiting to be resumed.
     const resumeLog = new ResumeLog(this.options.resume.maxLogBytes);
@@ -195,7 +207,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       answer: (query) => this.clusterLink.answerCluster(query),
       resync: () => this.feed.catchUp(),
       sessionMoved: (sid) => this.sessions.movedAway(sid),
-      forwarded: (request) => this.httpTransports.answerForwarded(request),
+      forwarded: (request) => this.socketIo?.answerForwarded(request) ?? this.httpTransports.answerForwarded(request),
     });
     this.listening = Promise.all([this.listening, joined]).then(() => {
       const store = this.cluster.sessions;
@@ -452,15 +464,17 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private answerPlainRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.clientBundle?.handle(req, res)) return;
     if (this.httpTransports.handle(req, res)) return;
+    if (this.socketIo?.handleRequest(req, res)) return;
     answerUnclaimed(req, res, this.options);
   }
 
   private async shutdown(deadline: number): Promise<void> {
     this.heartbeat.stop();
     await this.sessions.closeAll(deadline, CLOSE_GRACE_MS);
+    this.socketIo?.close();
     this.endpoint.close();
     this.httpTransports.close();
-    this.httpServer.off('upgrade', this.gate.onUpgrade);
+    this.httpServer.off('upgrade', this.onUpgrade);
     this.restoreRequestListeners?.();
     this.restoreRequestListeners = undefined;
     try {
