@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DOCS = ['README.md', 'docs/API.md', 'docs/NOTIFICATIONS.md', 'docs/AI-STREAMING.md'];
+const DOCS = ['README.md', 'docs/API.md', 'docs/NOTIFICATIONS.md', 'docs/AI-STREAMING.md', 'docs/SOCKET-IO.md'];
 /** Where the blocks pretend to be: inside the repository, so node_modules is found, but never written. */
 const PROJECT = join(ROOT, '.doc-blocks');
 /** The reader's package.json, as `npm init` writes it. */
