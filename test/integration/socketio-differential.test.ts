@@ -23,16 +23,18 @@ const bin = (...bytes: number[]) => ({ binary: 'Buffer', bytes });
 
 for (const kind of KINDS_UNDER_TEST) {
   describe(`socket.io-client against ${kind}`, () => {
-    let app: RunningApp;
+    let app: RunningApp | undefined;
     let clients: Clients;
     beforeEach(async () => {
       app = await startApp(kind);
       clients = new Clients(app);
     });
     afterEach(async () => {
-      clients.closeAll();
-      await app.close();
+      clients?.closeAll();
+      await app?.close();
+      app = undefined;
     });
+    const running = (): RunningApp => app ?? assert.fail('no app running');
 
     for (const setup of TRANSPORT_SETUPS) {
       test(`a conversation over ${setup.name}: acks, error acks, server events, a server request, binary, the transport it settles on`, async () => {
@@ -236,9 +238,9 @@ for (const kind of KINDS_UNDER_TEST) {
         const socket = clients.open({ token: TOKENS.ada, ...(setup.transports ? { transports: setup.transports } : {}) });
         await connected(socket);
         const reason = disconnection(socket);
-        await app.close();
+        await running().close();
+        app = undefined;
         assert.equal(await reason, shutdownReasons[setup.name]?.[kind]);
-        app = await startApp(kind); // for afterEach
       });
     }
   });
