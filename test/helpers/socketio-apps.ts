@@ -21,7 +21,6 @@ export type ServerKind = 'socket.io' | 'switchboard';
  * line below — delete it to run them.
  */
 export const KINDS_UNDER_TEST: ServerKind[] = ['socket.io', 'switchboard'];
-KINDS_UNDER_TEST.splice(KINDS_UNDER_TEST.indexOf('switchboard'), 1); // GATEWAY PENDING: delete this line once `socketIo: true` exists
 
 /** The tokens the apps accept, and whose they are. Only ada may enter `/admin`. */
 export const TOKENS = { ada: 'token-ada', bob: 'token-bob', cy: 'token-cy' } as const;

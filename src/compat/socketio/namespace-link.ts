@@ -279,8 +279,6 @@ export class NamespaceLink implements Transport {
     if (pid !== undefined) this.host.ledger.set(pid, this.base, this.acked);
     this.host.engine.sendText(connectAnswer(this.nsp, frame.sid, pid));
     if (frame.restored && this.presented) this.rejoin(this.presented.positions);
-    // A pong soon proves the client got the answer: the session is in use, and what follows can be let go of.
-    this.host.engine.ping();
   }
 
   private error(frame: ErrorFrame): void {
