@@ -143,8 +143,13 @@ export class NamespaceLink implements Transport {
     }
   }
 
+  /**
+   * Engine.IO's own heartbeat watches the connection (it closes one whose pong does not
+   * come within pingTimeout, and then this link is lost): while it is open, the peer is alive.
+   * No extra ping goes out, so the client sees Engine.IO's heartbeat and nothing else.
+   */
   ping(): void {
-    this.host.engine.ping();
+    if (this.isOpen) this.handlers?.onPong(this);
   }
 
   /** The server ends the client's socket in this namespace. */
