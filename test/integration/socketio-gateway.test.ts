@@ -258,7 +258,7 @@ describe('Socket.IO gateway', () => {
     test('recovery on another node: same socket, rooms kept, and the gap of a durable room replayed once, in order', async () => {
       const prefix = keys.prefix('sio-takeover');
       const nodes: Server[] = [];
-      for (let i = 0; i < 2; i++) {
+      for (let i = 0; i < 3; i++) {
         const { sb } = await startServer({ adapter: new RedisAdapter(REDIS_URL, { prefix }) });
         servers.push(sb as unknown as Server);
         nodes.push(sb as unknown as Server);
@@ -270,7 +270,7 @@ describe('Socket.IO gateway', () => {
           });
         });
       }
-      const [a, b] = nodes as [Server, Server];
+      const [a, b, c] = nodes as [Server, Server, Server];
       const first = gatewayOn(a, true).engine;
       first.client('0{}');
       first.client('21["join","feed"]');
@@ -283,11 +283,16 @@ describe('Socket.IO gateway', () => {
       assert.match(offset, /^\d+\.[A-Za-z0-9_-]+$/, 'the offset carries the durable position');
       // Saved where B can take it over (a few milliseconds after each change).
       const redis = await connectRedis();
-      for (let tries = 0; (await redis.exists(`${prefix}:session-token:${pid}`)) === 0; tries++) {
-        assert.ok(tries < 500, 'the session is saved');
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      redis.disconnect();
+      const saved = async (owner: Server): Promise<void> => {
+        const node = (owner as unknown as { cluster: { nodeId: string } }).cluster.nodeId;
+        for (let tries = 0; ; tries++) {
+          const session = await redis.get(`${prefix}:session-token:${pid}`);
+          if (session !== null && (await redis.hget(`${prefix}:session:${session}`, 'owner')) === node) return;
+          assert.ok(tries < 500, 'the session is saved');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      await saved(a);
       first.lose();
       // A's frames after this never reach the client: B takes the session over.
       await b.to('feed').publish('n', 3);
@@ -303,6 +308,19 @@ describe('Socket.IO gateway', () => {
         second.texts().slice(1).map((t) => (JSON.parse(t.slice(2)) as unknown[]).slice(0, 2)),
         [['n', 3], ['n', 4], ['n', 5]],
       );
+
+      // And on to a third node: B's copy is what C takes over.
+      second.roundTrip();
+      await saved(b);
+      const last = (JSON.parse((second.texts()[3] as string).slice(2)) as unknown[]).at(-1) as string;
+      second.lose();
+      await c.to('feed').publish('n', 6);
+      const third = gatewayOn(c, true).engine;
+      third.client(`0${JSON.stringify({ pid, offset: last })}`);
+      await eventually(() => third.texts().length === 2, 'the answer and the gap on C');
+      redis.disconnect();
+      assert.deepEqual(JSON.parse((third.texts()[0] as string).slice(2)), { sid, pid });
+      assert.deepEqual((JSON.parse((third.texts()[1] as string).slice(2)) as unknown[]).slice(0, 2), ['n', 6]);
     });
   });
 });

@@ -256,13 +256,22 @@ export class NamespaceLink implements Transport {
     }
   }
 
-  /** A rejoin's answer: the replay is through; the live events held meanwhile follow, those seen dropped. */
+  /**
+   * A rejoin's answer: the replay is through. What came meanwhile — live publications that
+   * the new node delivered before it processed the join, then the replay of the gap, which
+   * may overlap them — goes out in the room's order, each publication once.
+   */
   private rejoined(ref: number): void {
     const rejoin = this.rejoins?.get(ref);
     if (!rejoin) return;
     this.rejoins?.delete(ref);
     if (this.rejoins?.size === 0) this.rejoins = undefined;
-    for (const { rendering, frame } of rejoin.held) this.publish(rendering, frame);
+    // Stable: publications of another epoch (the room's history was lost) keep their arrival order, after the others.
+    const epoch = this.positions.get(rejoin.room)?.epoch;
+    const ordered = rejoin.held
+      .map((held, arrival) => ({ held, arrival, offset: held.rendering.position?.epoch === epoch ? (held.rendering.position?.offset ?? 0) : Number.MAX_SAFE_INTEGER }))
+      .sort((a, b) => a.offset - b.offset || a.arrival - b.arrival);
+    for (const { held } of ordered) this.publish(held.rendering, held.frame);
   }
 
   private welcome(frame: WelcomeFrame): void {
