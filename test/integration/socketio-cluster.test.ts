@@ -177,7 +177,8 @@ describe('Socket.IO clients on a cluster of three processes, behind a non-sticky
     for (const [i, c] of members.entries()) {
       const what: string = `client ${i} (${c.kind}, on ${c.node}${c.node === killed.name ? ', killed' : ''})`;
       const missing = expected.filter((n) => !c.numbers.includes(n));
-      const history = `missing ${JSON.stringify(missing)}; connects ${JSON.stringify(c.connects)}; disconnects ${JSON.stringify(c.disconnects)}`;
+      const logs = nodes.flatMap((n) => n.output.split('\n').filter((l) => l.includes(c.id) || /^(ERROR|REDIS) /.test(l)).map((l) => `${n.name}: ${l}`));
+      const history = `missing ${JSON.stringify(missing)}; connects ${JSON.stringify(c.connects)}; disconnects ${JSON.stringify(c.disconnects)}; node logs ${JSON.stringify(logs)}`;
       assert.deepEqual(c.numbers, expected, `${what}: every durable message once and in order; ${history}`);
       assert.ok(c.offsets.every((o) => typeof o === 'string' && o.length > 0), `${what}: an offset with every event`);
       // Whoever lost a link (the victim's clients; a polling client whose request was on the
