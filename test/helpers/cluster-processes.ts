@@ -15,6 +15,8 @@ export interface NodeOptions {
   prefix: string;
   /** Short presence liveness for crash tests (the adapter's presence.nodeTtl / renewInterval). */
   presence?: { nodeTtl: number; renewInterval: number };
+  /** The Switchboard option `socketIo` (JSON-able): the node serves Socket.IO clients too. */
+  socketIo?: Record<string, unknown>;
 }
 
 /** A free loopback port (closed again: a short race with other processes is acceptable in tests). */
@@ -74,6 +76,7 @@ export class ClusterProcess {
       env.PRESENCE_TTL_MS = String(options.presence.nodeTtl);
       env.PRESENCE_RENEW_MS = String(options.presence.renewInterval);
     }
+    if (options.socketIo) env.SOCKETIO = JSON.stringify(options.socketIo);
     const child = spawn(process.execPath, ['--import', 'tsx', NODE_FIXTURE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const record = (chunk: Buffer): void => {
