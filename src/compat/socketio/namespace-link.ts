@@ -292,6 +292,10 @@ export class NamespaceLink implements Transport {
     this.pid = pid;
     if (pid !== undefined) this.host.ledger.set(pid, this.base, this.acked);
     this.host.engine.sendText(connectAnswer(this.nsp, frame.sid, pid));
+    // The session is in use (a Socket.IO client acknowledges nothing itself): it is kept the
+    // whole resume TTL, not the short one of a connection abandoned after its handshake. The
+    // count was acknowledged already (by the hello, or is 0).
+    if (pid !== undefined) this.fromClient(`{"type":"ack","received":${this.count}}`);
     if (frame.restored && this.presented) this.rejoin(this.presented.positions);
   }
 
