@@ -255,14 +255,14 @@ describe('Socket.IO gateway', () => {
   describe('on two nodes sharing Redis', () => {
     const keys = useRedisKeys();
 
-    test('recovery on another node: same socket, rooms kept, and the gap of a durable room replayed once, in order', async () => {
-      const prefix = keys.prefix('sio-takeover');
+    /** Nodes on one Redis prefix, each with the durable room `feed` and a `join` event. */
+    async function cluster(prefix: string, count: number, limits?: { maxMessages: number }): Promise<Server[]> {
       const nodes: Server[] = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < count; i++) {
         const { sb } = await startServer({ adapter: new RedisAdapter(REDIS_URL, { prefix }) });
         servers.push(sb as unknown as Server);
         nodes.push(sb as unknown as Server);
-        sb.durable('feed');
+        sb.durable('feed', limits);
         sb.on('connection', (socket) => {
           socket.on('join', async (room) => {
             await socket.join(room as string);
@@ -270,7 +270,28 @@ describe('Socket.IO gateway', () => {
           });
         });
       }
-      const [a, b, c] = nodes as [Server, Server, Server];
+      return nodes;
+    }
+
+    /** Until the session `pid` names is saved with `owner` as its node, where another node can take it over. */
+    async function savedBy(prefix: string, pid: string, owner: Server): Promise<void> {
+      const redis = await connectRedis();
+      const node = (owner as unknown as { cluster: { nodeId: string } }).cluster.nodeId;
+      try {
+        for (let tries = 0; ; tries++) {
+          const session = await redis.get(`${prefix}:session-token:${pid}`);
+          if (session !== null && (await redis.hget(`${prefix}:session:${session}`, 'owner')) === node) return;
+          assert.ok(tries < 500, 'the session is saved');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      } finally {
+        redis.disconnect();
+      }
+    }
+
+    test('recovery on another node: same socket, rooms kept, and the gap of a durable room replayed once, in order', async () => {
+      const prefix = keys.prefix('sio-takeover');
+      const [a, b, c] = (await cluster(prefix, 3)) as [Server, Server, Server];
       const first = gatewayOn(a, true).engine;
       first.client('0{}');
       first.client('21["join","feed"]');
@@ -282,17 +303,7 @@ describe('Socket.IO gateway', () => {
       const offset = (JSON.parse((first.texts()[3] as string).slice(2)) as unknown[]).at(-1) as string;
       assert.match(offset, /^\d+\.[A-Za-z0-9_-]+$/, 'the offset carries the durable position');
       // Saved where B can take it over (a few milliseconds after each change).
-      const redis = await connectRedis();
-      const saved = async (owner: Server): Promise<void> => {
-        const node = (owner as unknown as { cluster: { nodeId: string } }).cluster.nodeId;
-        for (let tries = 0; ; tries++) {
-          const session = await redis.get(`${prefix}:session-token:${pid}`);
-          if (session !== null && (await redis.hget(`${prefix}:session:${session}`, 'owner')) === node) return;
-          assert.ok(tries < 500, 'the session is saved');
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      };
-      await saved(a);
+      await savedBy(prefix, pid, a);
       first.lose();
       // A's frames after this never reach the client: B takes the session over.
       await b.to('feed').publish('n', 3);
@@ -311,16 +322,41 @@ describe('Socket.IO gateway', () => {
 
       // And on to a third node: B's copy is what C takes over.
       second.roundTrip();
-      await saved(b);
+      await savedBy(prefix, pid, b);
       const last = (JSON.parse((second.texts()[3] as string).slice(2)) as unknown[]).at(-1) as string;
       second.lose();
       await c.to('feed').publish('n', 6);
       const third = gatewayOn(c, true).engine;
       third.client(`0${JSON.stringify({ pid, offset: last })}`);
       await eventually(() => third.texts().length === 2, 'the answer and the gap on C');
-      redis.disconnect();
       assert.deepEqual(JSON.parse((third.texts()[0] as string).slice(2)), { sid, pid });
       assert.deepEqual((JSON.parse((third.texts()[1] as string).slice(2)) as unknown[]).slice(0, 2), ['n', 6]);
+    });
+
+    test('a gap no longer in the history after a takeover is told with an `error` event unrecoverable, never skipped silently', async () => {
+      const prefix = keys.prefix('sio-unrecoverable');
+      const [a, b] = (await cluster(prefix, 2, { maxMessages: 2 })) as [Server, Server];
+      const first = gatewayOn(a, true).engine;
+      first.client('0{}');
+      first.client('21["join","feed"]');
+      await eventually(() => first.texts().includes('431["joined"]'), 'joined on A');
+      const { pid } = JSON.parse((first.texts()[0] as string).slice(2)) as { pid: string };
+      await a.to('feed').publish('n', 1);
+      await eventually(() => first.texts().length === 3, 'a publication');
+      const offset = (JSON.parse((first.texts()[2] as string).slice(2)) as unknown[]).at(-1) as string;
+      await savedBy(prefix, pid, a);
+      first.lose();
+      for (let n = 2; n <= 5; n++) await b.to('feed').publish('n', n);
+      const second = gatewayOn(b, true).engine;
+      second.client(`0${JSON.stringify({ pid, offset })}`);
+      await eventually(() => second.texts().length === 2, 'the answer and the error event');
+      const [name, body] = JSON.parse((second.texts()[1] as string).slice(2)) as [string, { code: string; room: string }];
+      assert.equal(name, 'error');
+      assert.equal(body.code, 'unrecoverable');
+      assert.equal(body.room, 'feed');
+      await b.to('feed').publish('n', 6);
+      await eventually(() => second.texts().length === 3, 'live publications go on');
+      assert.deepEqual((JSON.parse((second.texts()[2] as string).slice(2)) as unknown[]).slice(0, 2), ['n', 6]);
     });
   });
 });

@@ -124,7 +124,7 @@ export class NamespaceLink implements Transport {
         if (!this.positions.seen(rendering.room, rendering.position)) this.positions.set(rendering.room, rendering.position);
         return;
       case 'reply':
-        if (rendering.ref > this.nextRef) this.rejoined(rendering.ref);
+        if (rendering.ref > this.nextRef) this.rejoined(rendering.ref, rendering.data);
         else this.sendPacket(rendering.packet);
         return;
       case 'packet':
@@ -261,11 +261,16 @@ export class NamespaceLink implements Transport {
    * the new node delivered before it processed the join, then the replay of the gap, which
    * may overlap them — goes out in the room's order, each publication once.
    */
-  private rejoined(ref: number): void {
+  private rejoined(ref: number, answer: unknown): void {
     const rejoin = this.rejoins?.get(ref);
     if (!rejoin) return;
     this.rejoins?.delete(ref);
     if (this.rejoins?.size === 0) this.rejoins = undefined;
+    if ((answer as { recovered?: unknown } | undefined)?.recovered === false) {
+      // The gap is gone from the room's history: never a silent hole — the client is told, and goes on from here.
+      const message = `the publications of room "${rejoin.room}" missed while the session moved to another node are no longer in its history: reload the room's state`;
+      this.errorEvent({ code: ErrorCode.Unrecoverable, message, room: rejoin.room });
+    }
     // Stable: publications of another epoch (the room's history was lost) keep their arrival order, after the others.
     const epoch = this.positions.get(rejoin.room)?.epoch;
     const ordered = rejoin.held
@@ -311,6 +316,11 @@ export class NamespaceLink implements Transport {
     }
     const body: Record<string, unknown> = { code: frame.code, message: frame.message };
     if (frame.details !== undefined) body.details = frame.details;
+    this.errorEvent(body);
+  }
+
+  /** An `error` event: what a native client would get as an `error` frame. */
+  private errorEvent(body: Record<string, unknown>): void {
     this.host.engine.sendText(closeEvent(openEvent(this.nsp, ['error', body]), this.host.recovery ? this.positions.offset(this.base + this.count) : undefined));
   }
 

@@ -23,8 +23,8 @@ export type Rendering =
   | ({ kind: 'binary-event'; args: unknown[] } & Publication)
   /** A durable room's stream moved past a publication this socket was left out of. */
   | { kind: 'position'; room: string; position: StreamPosition }
-  /** The answer to request `ref`. */
-  | { kind: 'reply'; ref: number; packet: EncodedSocketPacket }
+  /** The answer to request `ref` (`data`: the reply's data, undefined for an error). */
+  | { kind: 'reply'; ref: number; packet: EncodedSocketPacket; data?: unknown }
   /** Complete packets, the same for every recipient: a request, a namespace disconnect. */
   | { kind: 'packet'; packet: EncodedSocketPacket }
   /** The server asks for fresh credentials: a Socket.IO client has no way to give them. */
@@ -93,7 +93,7 @@ function renderReply(frame: Record<string, unknown>, nsp: string): Rendering {
   }
   if (frame.bin !== undefined) reviveBinary(frame);
   const data = 'data' in frame ? [frame.data] : [];
-  return { kind: 'reply', ref, packet: messages(encodePacket({ type: SocketPacketType.ACK, nsp, id: ref, data })) };
+  return { kind: 'reply', ref, packet: messages(encodePacket({ type: SocketPacketType.ACK, nsp, id: ref, data })), data: frame.data };
 }
 
 /** What a Socket.IO client's ack callback gets for a request that failed: one object, `{error: {code, message}}`. */
