@@ -17,6 +17,6 @@ export interface FrontDoorsHost extends Omit<HttpTransportsHost, 'startSession' 
 export function openFrontDoors(host: FrontDoorsHost): { httpTransports: HttpTransports; socketIo: SocketIoFrontDoor | undefined } {
   const httpTransports = new HttpTransports({ ...host, startSession: (transport, info) => host.start(transport, info) });
   const { socketIo } = host.options;
-  return { httpTransports, socketIo: socketIo && new SocketIoFrontDoor({ ...host, resumeTtl: host.options.resume.ttl }, socketIo) };
+  return { httpTransports, socketIo: socketIo && new SocketIoFrontDoor({ ...host, resumeTtl: host.options.resume.ttl, serveClient: host.options.serveClient }, socketIo) };
 }
 

@@ -13,6 +13,8 @@ export interface FrontDoorHost extends Omit<EngineHost, 'settings' | 'connection
   start(transport: Transport, info: TransportRequestInfo): void;
   /** Milliseconds a lost session is kept for its client to come back (`resume.ttl`). */
   readonly resumeTtl: number;
+  /** Serve socket.io-client's browser bundles under the path (the server's `serveClient`). */
+  readonly serveClient: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export class SocketIoFrontDoor implements GatewayHost {
       connectionError: (error) => host.connectionError(error),
       cluster: host.cluster,
     };
-    this.engine = new EngineServer(engineHost);
+    this.engine = new EngineServer(engineHost, { serveClient: host.serveClient });
   }
 
   get recovery(): boolean {
