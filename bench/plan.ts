@@ -4,7 +4,8 @@ import type { FanoutPlan } from './scenarios/fanout.js';
 import type { MemoryPlan } from './scenarios/memory.js';
 import type { RequestAckPlan } from './scenarios/request-ack.js';
 
-export const SERVERS: readonly ServerName[] = ['switchboard', 'ws-naive', 'ws-coalesced', 'socket.io'];
+/** `switchboard-socketio`: socket.io clients (the same Engine.IO/Socket.IO packets) on Switchboard's Socket.IO front door. */
+export const SERVERS: readonly ServerName[] = ['switchboard', 'ws-naive', 'ws-coalesced', 'socket.io', 'switchboard-socketio'];
 /** Servers run only when named with --servers= (variants that explain a difference). */
 export const EXTRA_SERVERS: readonly ServerName[] = ['switchboard-noresume'];
 

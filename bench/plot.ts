@@ -11,6 +11,7 @@ const COLORS: Record<ServerName, string> = {
   'ws-naive': '#7f7f7f',
   'ws-coalesced': '#1f77b4',
   'socket.io': '#2ca02c',
+  'switchboard-socketio': '#9467bd',
 };
 const LABELS: Record<ServerName, string> = {
   switchboard: 'Switchboard',
@@ -18,6 +19,7 @@ const LABELS: Record<ServerName, string> = {
   'ws-naive': 'ws, naive send loop',
   'ws-coalesced': 'ws, framed once + coalesced writes',
   'socket.io': 'Socket.IO 4.8 (WebSocket)',
+  'switchboard-socketio': 'Socket.IO client on Switchboard',
 };
 
 const W = 520;

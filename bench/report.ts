@@ -24,8 +24,14 @@ const LABEL: Record<ServerName, string> = {
   'ws-naive': 'ws naive',
   'ws-coalesced': 'ws coalesced',
   'socket.io': 'Socket.IO',
+  'switchboard-socketio': 'Socket.IO client on SB',
 };
-const ORDER: ServerName[] = ['switchboard', 'switchboard-noresume', 'ws-naive', 'ws-coalesced', 'socket.io'];
+const ORDER: ServerName[] = ['switchboard', 'switchboard-noresume', 'ws-naive', 'ws-coalesced', 'socket.io', 'switchboard-socketio'];
+/** Socket.IO clients on Switchboard against the real socket.io server: a last ratio column when both ran. */
+const SIO_ON_SB: ServerName = 'switchboard-socketio';
+const SIO_RATIO_HEAD = 'SB Socket.IO / Socket.IO';
+/** The extra cells of a row when `servers` has Socket.IO clients on Switchboard. */
+const sioCells = (servers: ServerName[], cells: () => string[]): string[] => (servers.includes(SIO_ON_SB) ? cells() : []);
 
 export const count = (n: number): string =>
   !Number.isFinite(n) ? '–' : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e4 ? `${Math.round(n / 1e3)}k` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : `${Math.round(n)}`;
@@ -111,8 +117,13 @@ function fanoutTables(results: FanoutResult[], servers: ServerName[], plan: Plan
     ratio(sb(k), find('ws-naive', k)?.deliveriesPerSec.median),
     ratio(sb(k), find('ws-coalesced', k)?.deliveriesPerSec.median),
     ratio(sb(k), find('socket.io', k)?.deliveriesPerSec.median),
+    ...sioCells(servers, () => [ratio(find(SIO_ON_SB, k)?.deliveriesPerSec.median, find('socket.io', k)?.deliveriesPerSec.median)]),
   ]);
-  const latency = keys.map((k) => [`${k.subscribers} × ${k.perTurn}`, ...servers.map((s) => cell(find(s, k)?.latencyP99Ms, ms))]);
+  const latency = keys.map((k) => [
+    `${k.subscribers} × ${k.perTurn}`,
+    ...servers.map((s) => cell(find(s, k)?.latencyP99Ms, ms)),
+    ...sioCells(servers, () => [ratio(find(SIO_ON_SB, k)?.latencyP99Ms.median, find('socket.io', k)?.latencyP99Ms.median)]),
+  ]);
   const cpu = keys.map((k) => [
     `${k.subscribers} × ${k.perTurn}`,
     ...servers.map((s) => {
@@ -125,9 +136,9 @@ function fanoutTables(results: FanoutResult[], servers: ServerName[], plan: Plan
   const window = `${runs(plan.fanout.runs)} of ${plan.fanout.measureMs / 1000} s after ${plan.fanout.warmupMs} ms of warm-up`;
   return [
     `### Fan-out: deliveries per second to one room (subscribers × messages per turn; ${window})`,
-    table(['room × per turn', ...servers.map((s) => LABEL[s]), 'SB / ws naive', 'SB / ws coalesced', 'SB / Socket.IO'], rows),
+    table(['room × per turn', ...servers.map((s) => LABEL[s]), 'SB / ws naive', 'SB / ws coalesced', 'SB / Socket.IO', ...sioCells(servers, () => [SIO_RATIO_HEAD])], rows),
     `### Fan-out: p99 delivery latency, ms (send stamp to arrival at up to ${plan.fanout.probes} probe subscribers, one per 100, at full load)`,
-    table(['room × per turn', ...servers.map((s) => LABEL[s])], latency),
+    table(['room × per turn', ...servers.map((s) => LABEL[s]), ...sioCells(servers, () => [SIO_RATIO_HEAD])], latency),
     '### Fan-out: CPU over the window — server process / load generator process (busiest load-generator core reading of the runs)',
     table(['room × per turn', ...servers.map((s) => LABEL[s])], cpu),
   ].join('\n\n');
@@ -141,10 +152,11 @@ function memoryTable(results: MemoryResult[], servers: ServerName[]): string {
     ...servers.map((s) => cell(get(s)?.[key], kib)),
     ratio(get('switchboard')?.[key].median, get('ws-naive')?.[key].median),
     ratio(get('switchboard')?.[key].median, get('socket.io')?.[key].median),
+    ...sioCells(servers, () => [ratio(get(SIO_ON_SB)?.[key].median, get('socket.io')?.[key].median)]),
   ]);
   return [
     `### Idle memory per connection, KiB (${n.toLocaleString('en')} connections, after forced GC, minus the server with none; ${runs(results[0]?.runs.length ?? 0)})`,
-    table(['', ...servers.map((s) => LABEL[s]), 'SB / ws', 'SB / Socket.IO'], rows),
+    table(['', ...servers.map((s) => LABEL[s]), 'SB / ws', 'SB / Socket.IO', ...sioCells(servers, () => [SIO_RATIO_HEAD])], rows),
   ].join('\n\n');
 }
 
@@ -157,6 +169,7 @@ function requestAckTable(results: RequestAckResult[], servers: ServerName[]): st
       ...servers.map((s) => cell(get(s, rate)?.[key], ms)),
       ratio(get('switchboard', rate)?.[key].median, get('ws-naive', rate)?.[key].median),
       ratio(get('switchboard', rate)?.[key].median, get('socket.io', rate)?.[key].median),
+      ...sioCells(servers, () => [ratio(get(SIO_ON_SB, rate)?.[key].median, get('socket.io', rate)?.[key].median)]),
     ]),
     [
       `${rate.toLocaleString('en')}/s server GC: pauses, longest ms`,
@@ -167,12 +180,13 @@ function requestAckTable(results: RequestAckResult[], servers: ServerName[]): st
       }),
       '',
       '',
+      ...sioCells(servers, () => ['']),
     ],
   ]);
   const c = results[0];
   return [
     `### Request/ack round trip, ms (${c?.connections} connections, open-loop offered rate; ${runs(c?.runs.length ?? 0)}; ws servers echo the frame back)`,
-    table(['rate', ...servers.map((s) => LABEL[s]), 'SB / ws echo', 'SB / Socket.IO'], rows),
+    table(['rate', ...servers.map((s) => LABEL[s]), 'SB / ws echo', 'SB / Socket.IO', ...sioCells(servers, () => [SIO_RATIO_HEAD])], rows),
   ].join('\n\n');
 }
 
@@ -180,13 +194,19 @@ function connectRateTable(results: ConnectRateResult[], servers: ServerName[]): 
   const get = (s: ServerName): ConnectRateResult | undefined => results.find((x) => x.server === s);
   const c = results[0];
   const rows = [
-    ['connections/s', ...servers.map((s) => cell(get(s)?.perSec, count)), ratio(get('switchboard')?.perSec.median, get('ws-naive')?.perSec.median), ratio(get('switchboard')?.perSec.median, get('socket.io')?.perSec.median)],
-    ['server CPU', ...servers.map((s) => pct(get(s)?.serverCpu.median ?? NaN)), '', ''],
-    ['load generator CPU', ...servers.map((s) => { const x = get(s); return x ? pct(Math.max(...x.runs.map((run) => run.loaderCpu))) : '–'; }), '', ''],
+    [
+      'connections/s',
+      ...servers.map((s) => cell(get(s)?.perSec, count)),
+      ratio(get('switchboard')?.perSec.median, get('ws-naive')?.perSec.median),
+      ratio(get('switchboard')?.perSec.median, get('socket.io')?.perSec.median),
+      ...sioCells(servers, () => [ratio(get(SIO_ON_SB)?.perSec.median, get('socket.io')?.perSec.median)]),
+    ],
+    ['server CPU', ...servers.map((s) => pct(get(s)?.serverCpu.median ?? NaN)), '', '', ...sioCells(servers, () => [''])],
+    ['load generator CPU', ...servers.map((s) => { const x = get(s); return x ? pct(Math.max(...x.runs.map((run) => run.loaderCpu))) : '–'; }), '', '', ...sioCells(servers, () => [''])],
   ];
   return [
     `### Connections opened per second (${c?.connections.toLocaleString('en')} per run, ${c?.concurrency} handshakes in flight, handshake complete; ${runs(c?.runs.length ?? 0)} after two warm-up runs)`,
-    table(['', ...servers.map((s) => LABEL[s]), 'SB / ws', 'SB / Socket.IO'], rows),
+    table(['', ...servers.map((s) => LABEL[s]), 'SB / ws', 'SB / Socket.IO', ...sioCells(servers, () => [SIO_RATIO_HEAD])], rows),
   ].join('\n\n');
 }
 

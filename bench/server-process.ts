@@ -10,6 +10,7 @@ const SERVER_FILES: Record<ServerName, string> = {
   'ws-naive': 'servers/ws-naive.ts',
   'ws-coalesced': 'servers/ws-coalesced.ts',
   'socket.io': 'servers/socketio.ts',
+  'switchboard-socketio': 'servers/switchboard-socketio.ts',
 };
 
 /** The core servers run on; the load generator (this process) keeps core 0. */

@@ -19,7 +19,7 @@ export interface Dialect extends TextHandler {
   onCount?(conn: LoadConnection): void;
 }
 
-export type ServerName = 'switchboard' | 'switchboard-noresume' | 'ws-naive' | 'ws-coalesced' | 'socket.io';
+export type ServerName = 'switchboard' | 'switchboard-noresume' | 'ws-naive' | 'ws-coalesced' | 'socket.io' | 'switchboard-socketio';
 
 const REF = /"ref":(\d+)/;
 const nextRef = (conn: LoadConnection): number => {
@@ -98,7 +98,9 @@ export const wsDialect: Dialect = {
 /**
  * Engine.IO v4 and Socket.IO v5 packets over the WebSocket transport: the open packet `0{…}`,
  * `40` to connect the main namespace, `42<id>[…]` events with an ack id answered by
- * `43<id>[…]`, and Engine.IO's ping `2` answered with `3`.
+ * `43<id>[…]`, and Engine.IO's ping `2` answered with `3`. The same for the real socket.io
+ * server and Switchboard's Socket.IO front door: both join the room in a `join` event
+ * handler that acknowledges it.
  */
 export const socketIoDialect: Dialect = {
   path: '/socket.io/?EIO=4&transport=websocket',
@@ -133,6 +135,7 @@ export const DIALECTS: Record<ServerName, Dialect> = {
   'ws-naive': wsDialect,
   'ws-coalesced': wsDialect,
   'socket.io': socketIoDialect,
+  'switchboard-socketio': socketIoDialect,
 };
 
 export function targetFor(dialect: Dialect, port: number, localAddress?: string): Target {
