@@ -1,7 +1,7 @@
 export { Switchboard, type CloseOptions } from './switchboard.js';
 export type { SwitchboardOptions } from './options.js';
 export type { SocketIoOptions } from '../compat/socketio/options.js';
-export type { EngineTransportName } from '../compat/socketio/engine-ports.js';
+export type { EngineTransportName } from '../compat/socketio/engine-settings.js';
 export type { ConnectionError } from './connection-refusals.js';
 export { Namespace, type JoinAuthorizer } from './namespace.js';
 export { Socket, DisconnectReason, type Handshake, type EventHandler, type SocketNamespace } from './socket.js';

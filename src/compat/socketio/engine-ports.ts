@@ -4,24 +4,9 @@ import type { Admission } from '../../server/admission.js';
 import type { ConnectionError } from '../../server/connection-refusals.js';
 import type { SharedFrame } from '../../transport/shared-frame.js';
 import type { TransportRequestInfo } from '../../transport/transport.js';
+import type { EngineSettings, EngineTransportName } from './engine-settings.js';
 
-/** The Engine.IO transports a client may use. */
-export type EngineTransportName = 'polling' | 'websocket';
-
-/** The Engine.IO settings of the Socket.IO front door, resolved (see SocketIoOptions). */
-export interface EngineSettings {
-  /** Path the front door answers under, with a trailing slash: `/socket.io/`. */
-  path: string;
-  transports: readonly EngineTransportName[];
-  /** Milliseconds between the server's pings (announced in the handshake). */
-  pingInterval: number;
-  /** Milliseconds the client has to answer a ping (announced in the handshake). */
-  pingTimeout: number;
-  /** Largest polling body, and largest WebSocket message, in bytes (announced in the handshake). */
-  maxPayload: number;
-  /** Milliseconds a polling connection has to finish an upgrade to WebSocket once it probed. */
-  upgradeTimeout: number;
-}
+export type { EngineSettings, EngineTransportName } from './engine-settings.js';
 
 /**
  * What the Engine.IO server needs of the Switchboard server: the same checks and limits

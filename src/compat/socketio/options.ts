@@ -1,4 +1,4 @@
-import type { EngineSettings, EngineTransportName } from './engine-ports.js';
+import type { EngineSettings, EngineTransportName } from './engine-settings.js';
 
 /**
  * The Socket.IO front door (server option `socketIo`): Engine.IO v4 and Socket.IO v5 on
