@@ -2,7 +2,7 @@
  * Connection state recovery for the real socket.io-client on one node (docs/SOCKET-IO.md,
  * Connection state recovery): the TCP connection is cut while the server sends, and the
  * client comes back to the same socket with every event it missed, once and in order —
- * or, without `recovery`, as a new socket.
+ * or, without `recovery`, as a new socket. And who disconnects whom, with which reason.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -158,5 +158,43 @@ describe('socket.io-client without recovery', () => {
     assert.notEqual(client.id, before, 'a new socket.id');
     assert.equal(server.connections, 2);
     assert.equal(server.sockets.get(client.id!)?.rooms.has('feed'), false, 'a new socket is in no room');
+  });
+});
+
+describe('socket.io-client: who disconnects, and what the other side sees (docs/SOCKET-IO.md, Disconnecting)', () => {
+  test('client socket.disconnect(): the server socket disconnects with client_disconnect', async () => {
+    const server = await feedServer(true);
+    try {
+      const client = await connected(sio(`http://127.0.0.1:${server.sb.port}`));
+      const id = client.id!;
+      client.disconnect();
+      await eventually(() => server.disconnects.length === 1, 'the server disconnect');
+      assert.deepEqual(server.disconnects, [{ id, reason: 'client_disconnect' }]);
+    } finally {
+      await server.sb.close();
+    }
+  });
+
+  test('server socket.disconnect(): the client gets io server disconnect and does not reconnect', async () => {
+    const server = await feedServer(true);
+    try {
+      const client = await connected(sio(`http://127.0.0.1:${server.sb.port}`));
+      const gone = nextEvent(client, 'disconnect');
+      server.sockets.get(client.id!)!.disconnect();
+      assert.equal((await gone)[0], 'io server disconnect');
+      assert.equal(client.active, false, 'no reconnection');
+      assert.deepEqual(server.disconnects.map((d) => d.reason), ['server_disconnect']);
+    } finally {
+      await server.sb.close();
+    }
+  });
+
+  test('sb.close(): the client gets transport close and tries to reconnect', async () => {
+    const server = await feedServer(true);
+    const client = await connected(sio(`http://127.0.0.1:${server.sb.port}`, { transports: ['websocket'] }));
+    const gone = nextEvent(client, 'disconnect');
+    await server.sb.close();
+    assert.equal((await gone)[0], 'transport close');
+    assert.equal(client.active, true, 'it reconnects (to the next server)');
   });
 });
