@@ -33,13 +33,15 @@ const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
 
 /**
  * Start the chat: the page and Switchboard on one HTTP server. Switchboard answers the
- * WebSocket upgrades on /ws and serves its browser client at /switchboard/client.js; every
+ * WebSocket upgrades on /ws, serves its browser client at /switchboard/client.js, and
+ * answers Socket.IO clients under /socket.io/ (with connection state recovery); every
  * other request reaches the static files. Resolves once the server listens.
  */
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const files = serveStatic(publicDir);
   const http = createServer((req, res) => void files(req, res));
-  const sb: ChatSwitchboard = new Switchboard(http);
+  // The Socket.IO front door too: an unchanged socket.io-client (socketio-client.mjs) joins the same rooms.
+  const sb: ChatSwitchboard = new Switchboard(http, { socketIo: { recovery: true } });
   const rooms = installChat(sb, new RoomDirectory(options.maxRooms));
 
   const port = await listen(http, options.port ?? 3000, options.host);
