@@ -121,7 +121,7 @@ export class NamespaceLink implements Transport {
         this.publish(rendering, frame);
         return;
       case 'position':
-        if (!this.positions.seen(rendering.room, rendering.position)) this.positions.set(rendering.room, rendering.position);
+        if (this.host.recovery && !this.positions.seen(rendering.room, rendering.position)) this.positions.set(rendering.room, rendering.position);
         return;
       case 'reply':
         if (rendering.ref > this.nextRef) this.rejoined(rendering.ref, rendering.data);
@@ -215,7 +215,8 @@ export class NamespaceLink implements Transport {
   /** An event: with its offset (recovery), and not twice (a publication a rejoin replays again). */
   private publish(rendering: Publication & Rendering, frame: string | SharedFrame): void {
     const { room, position } = rendering;
-    if (room !== undefined && position !== undefined) {
+    // Positions serve recovery only (offsets, rejoins after a takeover): without it nothing is tracked.
+    if (room !== undefined && position !== undefined && this.host.recovery) {
       if (this.rejoins !== undefined && this.holdFor(room, rendering, frame)) return;
       if (this.positions.seen(room, position)) return;
       this.positions.set(room, position);
