@@ -30,8 +30,13 @@ export interface SessionStore {
   save(snapshot: SessionSnapshot, tokens: readonly string[], ttlMs: number): Promise<void>;
   /** Extend the life of sessions this node holds. */
   touch(sids: readonly string[], ttlMs: number): Promise<void>;
-  /** The session `token` resumes, claimed for this node; `owner` is the node that held it. Undefined for an unknown or expired token. */
-  take(token: string): Promise<{ snapshot: SessionSnapshot; owner: string } | undefined>;
+  /**
+   * The session `token` resumes, claimed for this node; `owner` is the node that held it.
+   * Undefined for an unknown or expired token. The token is spent (the taker issues its own),
+   * unless `keep`: a client that keeps one token for the session's life (a Socket.IO client's
+   * `pid`) may come back with it again before this node's next save.
+   */
+  take(token: string, options?: { keep?: boolean }): Promise<{ snapshot: SessionSnapshot; owner: string } | undefined>;
   /** The session ended: forget it — unless another node took it over meanwhile. */
   drop(sid: string): Promise<void>;
   /** Whether a session with this id lives anywhere in the cluster. */

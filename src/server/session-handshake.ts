@@ -4,7 +4,7 @@ import { PROTOCOL_VERSION, ROOT_NAMESPACE } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { SwitchboardError } from '../protocol/errors.js';
 import type { ConnectFrame, HelloFrame, WelcomeFrame } from '../protocol/frames.js';
-import type { TransportRequestInfo } from '../transport/transport.js';
+import type { ResumePolicy, TransportRequestInfo } from '../transport/transport.js';
 import type { SessionSnapshot } from '../cluster/session-store.js';
 import { announcedLimits } from './announced-limits.js';
 import { parseCookies } from './cookies.js';
@@ -45,6 +45,8 @@ export interface HandshakeState {
 /** What the handshakes need of the session they admit a client to. */
 export interface HandshakingSession extends SocketSession, OutboxSession, HandshakeState, ResumeState {
   readonly sockets: NamespaceSockets<AnySocket>;
+  /** How the client on the connection resumes (its transport's `resumePolicy`). */
+  readonly resumePolicy: ResumePolicy | undefined;
   /** This connection resumes `previous` (see Session.handOver). */
   handOver(previous: HandshakingSession, ns: string, received: number, restored?: boolean): void;
   /** The handshake is done: welcome sent, heartbeat from now. */
@@ -100,7 +102,7 @@ export class SessionHandshake {
       if (other) other.close(CloseCode.Normal, 'not resumable', DisconnectReason.TransportClosed);
       else if (!previous && server.snapshots) {
         // Not held here: another node may have held it (and died, or the client came through another route).
-        const taken = await server.snapshots.take(hello.resume);
+        const taken = await server.snapshots.take(hello.resume, session.resumePolicy === 'stable-token');
         if (!session.handshaking) return;
         if (taken?.snapshot.namespaces.some((s) => s.ns === name) && server.namespace(name)) {
           this.restore(session, taken.snapshot, taken.owner, name, hello.resume);

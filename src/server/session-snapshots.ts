@@ -70,9 +70,9 @@ export class SessionSnapshots {
   }
 
   /** The session another node saved, claimed for this one; undefined when unknown, expired, or the store is unreachable (the client starts anew). */
-  async take(token: string): Promise<{ snapshot: SessionSnapshot; owner: string } | undefined> {
+  async take(token: string, keep = false): Promise<{ snapshot: SessionSnapshot; owner: string } | undefined> {
     try {
-      return await this.store.take(token);
+      return await this.store.take(token, { keep });
     } catch (err) {
       this.reportError(err, { phase: 'session take-over' });
       return undefined;

@@ -4,7 +4,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { ErrorPayload, EventFrame, ServerFrame } from '../protocol/frames.js';
 import type { PendingReplies } from '../protocol/pending-replies.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
-import type { Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
+import type { ResumePolicy, Transport, TransportHandlers, TransportRequestInfo } from '../transport/transport.js';
 import type { SessionSnapshot } from '../cluster/session-store.js';
 import type { DeadlineClock } from './deadline-clock.js';
 import type { FrameRate } from './frame-rate.js';
@@ -113,6 +113,11 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
   /** The session has a connection (it is not waiting to be resumed). */
   get connected(): boolean {
     return !this.over && this.transport !== undefined;
+  }
+
+  /** How the client on the current connection resumes (see Transport.resumePolicy). */
+  get resumePolicy(): ResumePolicy | undefined {
+    return this.transport?.resumePolicy;
   }
 
   /** What carries the session now (`websocket`, `sse`, `polling`); undefined while it waits to be resumed. */

@@ -43,9 +43,14 @@ local tokens = cjson.decode(s[3])
 local known = false
 for _, t in ipairs(tokens) do if t == ARGV[2] then known = true end end
 if not known then return nil end
--- Spent: the taker issues its own token (its next save); a second take with this one fails.
-redis.call('HSET', key, 'owner', ARGV[3], 'tokens', '[]')
-redis.call('DEL', KEYS[1])
+if ARGV[4] == '1' then
+  -- Kept (a client with one token for the session's life): it goes on naming the session, now the taker's.
+  redis.call('HSET', key, 'owner', ARGV[3])
+else
+  -- Spent: the taker issues its own token (its next save); a second take with this one fails.
+  redis.call('HSET', key, 'owner', ARGV[3], 'tokens', '[]')
+  redis.call('DEL', KEYS[1])
+end
 return { s[1], s[2] }
 `;
 
@@ -94,8 +99,8 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  async take(token: string): Promise<{ snapshot: SessionSnapshot; owner: string } | undefined> {
-    const taken = await this.redis.sbSessionTake(this.tokenKey(token), `${this.prefix}:session:`, token, this.node);
+  async take(token: string, options: { keep?: boolean } = {}): Promise<{ snapshot: SessionSnapshot; owner: string } | undefined> {
+    const taken = await this.redis.sbSessionTake(this.tokenKey(token), `${this.prefix}:session:`, token, this.node, options.keep ? '1' : '0');
     if (!taken) return undefined;
     return { snapshot: JSON.parse(taken[0]) as SessionSnapshot, owner: taken[1] };
   }
