@@ -5,6 +5,7 @@ export type { EngineTransportName } from '../compat/socketio/engine-settings.js'
 export type { ConnectionError } from './connection-refusals.js';
 export { Namespace, type JoinAuthorizer } from './namespace.js';
 export { Socket, DisconnectReason, type Handshake, type EventHandler, type SocketNamespace } from './socket.js';
+export type { HandshakeQuery } from './handshake-query.js';
 export { BroadcastOperator, type SocketInfo } from './broadcast.js';
 export type { Middleware } from './middleware.js';
 export type { EventAuthorizer } from './event-authorization.js';

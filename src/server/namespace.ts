@@ -21,6 +21,7 @@ import type { RoomRegistry } from './rooms.js';
 import { Socket, type Handshake, type SocketNamespace, type SocketSession } from './socket.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { assertEventSchema, type CheckedSchemas, type EventSchemas, type ValidatedEvents } from './validation.js';
+import { queryOf } from './handshake-query.js';
 
 /** Decide whether a client may join a room it asked for. Return false (→ `forbidden`) or throw a ReplyError. */
 export type JoinAuthorizer<S> = (socket: S, room: string) => boolean | Promise<boolean>;
@@ -349,7 +350,7 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   /** @internal A socket taken over from another node: no middleware (it passed there), its `data` and rooms as they were. */
   restore(session: SocketSession, snapshot: SocketSnapshot): Socket<CE, SE, SD> {
     const { auth, headers, address, url, time } = snapshot.handshake;
-    const socket = new Socket<CE, SE, SD>(this, session, { auth, headers, address, url, time, cookies: parseCookieHeader(headers.cookie) });
+    const socket = new Socket<CE, SE, SD>(this, session, { auth, headers, address, url, query: queryOf(url), time, cookies: parseCookieHeader(headers.cookie) });
     socket.recovered = true;
     socket.data = snapshot.data as SD;
     if (snapshot.user !== undefined) socket.user = snapshot.user;

@@ -17,6 +17,7 @@ import { awaitsRestoreAck, type ResumeState } from './session-resume.js';
 import type { SessionSnapshots } from './session-snapshots.js';
 import { SessionState } from './session-state.js';
 import { type AnySocket, DisconnectReason, type Handshake, type SocketSession } from './socket.js';
+import { queryOf } from './handshake-query.js';
 
 /** What the handshakes need of the server. */
 export interface HandshakeServer {
@@ -230,7 +231,7 @@ export class SessionHandshake {
     const info = session.requestInfo;
     const header = info.headers.cookie;
     session.cookies ??= header === undefined ? NO_COOKIES : parseCookies(header);
-    return { auth, headers: info.headers, cookies: session.cookies, address: info.remoteAddress, url: info.url, time: Date.now() };
+    return { auth, headers: info.headers, cookies: session.cookies, address: info.remoteAddress, url: info.url, query: queryOf(info.url), time: Date.now() };
   }
 }
 

@@ -17,6 +17,7 @@ import type { RoomRegistry } from './rooms.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { SocketSnapshot } from '../cluster/session-store.js';
+import type { HandshakeQuery } from './handshake-query.js';
 
 /** What the server knew about the client when it connected. */
 export interface Handshake {
@@ -32,6 +33,8 @@ export interface Handshake {
   /** The client's address (see `trustProxy`) on the latest connection. */
   address: string;
   url: string;
+  /** The query parameters of `url` (a repeated name: the array of its values), as Socket.IO's `handshake.query`. */
+  query: HandshakeQuery;
   /** Epoch ms of the handshake that started the session (a resume keeps it). */
   time: number;
 }
@@ -431,6 +434,7 @@ export class Socket<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEv
     h.cookies = latest.cookies;
     h.address = latest.address;
     h.url = latest.url;
+    h.query = latest.query;
   }
 
   /** @internal The session was resumed on a new connection. */
