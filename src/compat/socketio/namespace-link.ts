@@ -1,7 +1,7 @@
 import { CLOSE_CODE_RULES, CloseCode } from '../../protocol/close-codes.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ErrorFrame, StreamPosition, WelcomeFrame } from '../../protocol/frames.js';
-import type { SharedFrame } from '../../transport/shared-frame.js';
+import { SharedFrame } from '../../transport/shared-frame.js';
 import type { ResumePolicy, Transport, TransportHandlers } from '../../transport/transport.js';
 import type { EngineConnection } from './engine-ports.js';
 import type { RecoveryLedger } from './recovery-ledger.js';
@@ -27,8 +27,6 @@ export interface LinkHost {
   readonly ledger: RecoveryLedger;
   /** How a broadcast's shared frame renders, worked out once for all its recipients. */
   renderShared(frame: SharedFrame, nsp: string): Rendering;
-  /** The plain (offset-free) Engine.IO text of a shared event, framed once for all its recipients. */
-  sharedEvent(frame: SharedFrame, open: string): SharedFrame;
   /** The link ended (either side): the namespace is free for a new CONNECT. */
   unlinked(link: NamespaceLink): void;
 }
@@ -227,7 +225,7 @@ export class NamespaceLink implements Transport {
     } else if (rendering.kind === 'event') {
       const engine = this.host.engine;
       if (offset !== undefined || typeof frame === 'string') engine.sendText(closeEvent(rendering.open, offset));
-      else engine.sendText(this.host.sharedEvent(frame, rendering.open));
+      else engine.sendText((rendering.plain ??= new SharedFrame(closeEvent(rendering.open))));
     }
   }
 

@@ -1,11 +1,11 @@
-import { SharedFrame } from '../../transport/shared-frame.js';
+import type { SharedFrame } from '../../transport/shared-frame.js';
 import type { Transport, TransportRequestInfo } from '../../transport/transport.js';
 import type { EngineCloseReason, EngineConnection, EngineConnectionHandlers } from './engine-ports.js';
 import { type LinkHost, NamespaceLink } from './namespace-link.js';
 import type { RecoveryLedger } from './recovery-ledger.js';
 import { parseOffset, type PresentedOffset } from './recovery-offsets.js';
 import { type SocketPacket, SocketPacketDecoder, SocketPacketType } from './socket-packets.js';
-import { closeEvent, eventFrame, type Rendering, renderFrame, replyFrame } from './socket-translation.js';
+import { eventFrame, type Rendering, renderFrame, replyFrame } from './socket-translation.js';
 
 /** What the gateway needs of the front door. */
 export interface GatewayHost {
@@ -19,8 +19,6 @@ export interface GatewayHost {
 
 /** Renderings of broadcasts, once per shared frame whatever the number of Socket.IO recipients. */
 const renderings = new WeakMap<SharedFrame, Rendering>();
-/** The plain Engine.IO frame of a shared event (no offset), framed once. */
-const plainEvents = new WeakMap<SharedFrame, SharedFrame>();
 
 /**
  * The Socket.IO v5 layer of one Engine.IO connection: decodes the client's packets, keeps
@@ -81,15 +79,6 @@ export class SocketGateway implements EngineConnectionHandlers, LinkHost {
       renderings.set(frame, rendering);
     }
     return rendering;
-  }
-
-  sharedEvent(frame: SharedFrame, open: string): SharedFrame {
-    let plain = plainEvents.get(frame);
-    if (plain === undefined) {
-      plain = new SharedFrame(closeEvent(open));
-      plainEvents.set(frame, plain);
-    }
-    return plain;
   }
 
   unlinked(link: NamespaceLink): void {

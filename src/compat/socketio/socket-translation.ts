@@ -1,4 +1,5 @@
 import { encodeTextForm, hasBinary, reviveBinary } from '../../protocol/binary.js';
+import type { SharedFrame } from '../../transport/shared-frame.js';
 import type { ErrorFrame, ErrorPayload, StreamPosition, WelcomeFrame } from '../../protocol/frames.js';
 import { encodePacket, type EncodedSocketPacket, type SocketPacket, SocketPacketType } from './socket-packets.js';
 
@@ -18,7 +19,12 @@ export type Rendering =
    * An event that is no request: the Engine.IO text up to, not including, its closing `]`
    * (so an offset can be appended as one more argument), and the namespace it is for.
    */
-  | ({ kind: 'event'; open: string } & Publication)
+  | ({
+      kind: 'event';
+      open: string;
+      /** For a broadcast's rendering (one per shared frame): its offset-free Engine.IO frame, framed once on first use. */
+      plain?: SharedFrame;
+    } & Publication)
   /** An event whose data holds binary values: encoded per recipient (an offset changes it). */
   | ({ kind: 'binary-event'; args: unknown[] } & Publication)
   /** A durable room's stream moved past a publication this socket was left out of. */
