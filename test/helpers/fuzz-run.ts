@@ -24,6 +24,7 @@ import { BareClient } from './bare-client.js';
 import { RawWebSocket, type RawClose } from './raw-websocket.js';
 import { deriveSeed, seededRandom, type SeededRandom } from './seeded-random.js';
 import { startServer } from './server.js';
+import { collectFailures } from './fuzz-failures.js';
 
 export interface FuzzRunOptions {
   seed: number;
@@ -58,7 +59,6 @@ const DOCUMENTED_ERRORS: ReadonlySet<string> = new Set(Object.values(ErrorCode))
 const DOCUMENTED_CLOSES: ReadonlySet<number> = new Set(CLOSE_CODES.map((c) => c.code).filter((c) => c !== 1005 && c !== 1006));
 /** Closes another connection can cause: a resume with this session's token (4004), or one that could not resume it (1000). */
 const CLOSES_FROM_ELSEWHERE: ReadonlySet<number | undefined> = new Set([4004, 1000]);
-const MAX_FAILURES = 40;
 const WAIT_MS = 10_000;
 const FENCE_BASE = 2 ** 52;
 
@@ -69,15 +69,7 @@ const REFUSED = 'refused on purpose';
 
 export async function runFuzz(options: FuzzRunOptions): Promise<FuzzReport> {
   const started = Date.now();
-  const failures: string[] = [];
-  const fail = (message: string): void => {
-    if (failures.length < MAX_FAILURES) failures.push(message);
-    else if (failures.length === MAX_FAILURES) failures.push('… more failures left out');
-  };
-  const onUncaught = (err: unknown): void => fail(`uncaught exception: ${(err as Error)?.stack ?? String(err)}`);
-  const onUnhandled = (err: unknown): void => fail(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`);
-  process.on('uncaughtException', onUncaught);
-  process.on('unhandledRejection', onUnhandled);
+  const { failures, fail, unwatch } = collectFailures();
 
   const { sb, port } = await startFuzzTarget(fail);
   const stats = { connections: 0, answers: 0, labels: new Map<string, number>(), closes: new Map<string, number>() };
@@ -94,8 +86,7 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzReport> {
     await stillServes(port, fail);
   } finally {
     await sb.close({ deadline: 1000 });
-    process.off('uncaughtException', onUncaught);
-    process.off('unhandledRejection', onUnhandled);
+    unwatch();
   }
   return {
     seed: options.seed,

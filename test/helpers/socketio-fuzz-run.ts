@@ -23,6 +23,7 @@ import { type EngineLink, type EngineMessage, openEngineLink } from './engine-io
 import { deriveSeed, seededRandom } from './seeded-random.js';
 import { startServer } from './server.js';
 import { type SocketIoFuzzCase, SocketIoFuzzer, type SocketIoFuzzTarget } from './socketio-fuzzer.js';
+import { collectFailures } from './fuzz-failures.js';
 
 export interface SocketIoFuzzOptions {
   seed: number;
@@ -47,19 +48,11 @@ export const SOCKET_IO_FUZZ_SETTINGS = { maxPayload: 8192, maxAttachments: 10, p
 const TARGET: SocketIoFuzzTarget = { maxPayload: SOCKET_IO_FUZZ_SETTINGS.maxPayload, maxAttachments: SOCKET_IO_FUZZ_SETTINGS.maxAttachments, events: ['echo', 'refuse'], namespace: '/chat' };
 const DOCUMENTED_ERRORS: ReadonlySet<string> = new Set(Object.values(ErrorCode));
 const WAIT_MS = 5000;
-const MAX_FAILURES = 40;
 const REFUSED = 'refused on purpose';
 
 export async function runSocketIoFuzz(options: SocketIoFuzzOptions): Promise<SocketIoFuzzReport> {
   const started = Date.now();
-  const failures: string[] = [];
-  const fail = (message: string): void => {
-    if (failures.length < MAX_FAILURES) failures.push(message);
-    else if (failures.length === MAX_FAILURES) failures.push('… more failures left out');
-  };
-  const onUncaught = (err: unknown): void => fail(`uncaught exception: ${(err as Error)?.stack ?? String(err)}`);
-  process.on('uncaughtException', onUncaught);
-  process.on('unhandledRejection', onUncaught);
+  const { failures, fail, unwatch } = collectFailures();
   const labels = new Map<string, number>();
   const endings = new Map<string, number>();
   const sb = await startFuzzTarget(fail);
@@ -88,8 +81,7 @@ export async function runSocketIoFuzz(options: SocketIoFuzzOptions): Promise<Soc
   } finally {
     healthy.close();
     await sb.close({ deadline: 1000 });
-    process.off('uncaughtException', onUncaught);
-    process.off('unhandledRejection', onUncaught);
+    unwatch();
   }
   return {
     seed: options.seed,
