@@ -39,6 +39,10 @@ const REPORT_NAMES = {
   // switchboard/token-streams (resumable token streams) and its client
   './token-streams': 'token-streams',
   './token-streams/client': 'token-streams-client',
+  // switchboard/metrics (Prometheus metrics through prom-client)
+  './metrics': 'metrics',
+  // switchboard/admin (the live admin dashboard)
+  './admin': 'admin',
 };
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));

@@ -33,3 +33,5 @@ export type { AppendOptions } from '../delivery/stream-store.js';
 export type { SessionStore, SessionSnapshot, SocketSnapshot } from '../cluster/session-store.js';
 export type { StoredReply } from '../delivery/dedupe-window.js';
 export { USER_ROOM_PREFIX, userRoom } from '../protocol/user-rooms.js';
+export { REQUEST_LATENCY_BUCKETS, type ServerStats, type StatsOptions, type RecentRefusal, type RoomStats, type ClusterStats } from './server-stats.js';
+export type { Logger } from './logger.js';

@@ -37,6 +37,7 @@ import type { Socket } from './socket.js';
 import type { SocketIoFrontDoor } from '../compat/socketio/front-door.js';
 import { openFrontDoors } from './front-doors.js';
 import type { CheckedSchemas, EventSchemas, ValidatedEvents } from './validation.js';
+import type { ServerStats, StatsOptions } from './server-stats.js';
 
 export interface CloseOptions {
   /** Milliseconds in-flight request handlers get to reply before connections close. Default 5000. */
@@ -249,6 +250,12 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   /** Number of sessions, including those waiting to be resumed. */
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** This node's numbers — connections, traffic, refusals, latency (see ServerStats); read by switchboard/metrics and the admin dashboard. */
+  stats(options: StatsOptions = {}): ServerStats {
+    // CONTRACT STUB (issue 18): replaced by the real counters.
+    return { nodeId: this.cluster.nodeId, uptimeSeconds: 0, connections: {}, sessions: { connected: this.connectionCount, waiting: this.sessionCount - this.connectionCount }, rooms: 0, frames: { in: 0, out: 0 }, bytes: { in: 0, out: 0 }, broadcasts: 0, deliveries: 0, handshakes: { new: 0, resumed: 0, restored: 0 }, recoveries: { recovered: 0, unrecovered: 0 }, refusals: {}, slowConsumers: 0, requests: { count: 0, sumSeconds: 0, buckets: [] }, cluster: { nodes: undefined, busMessages: 0, busLagSecondsSum: 0, busLagSecondsLast: 0, errors: 0 }, recentRefusals: [], busiestRooms: options.rooms ? [] : [] };
   }
 
   /** The namespace called `name`, created on first use. */

@@ -1,0 +1,2 @@
+// CONTRACT STUB (issue 18): switchboard/admin is built here.
+export {};

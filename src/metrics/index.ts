@@ -1,0 +1,2 @@
+// CONTRACT STUB (issue 18): switchboard/metrics is built here.
+export {};
