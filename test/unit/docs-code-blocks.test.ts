@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DOCS = ['README.md', 'docs/API.md', 'docs/NOTIFICATIONS.md', 'docs/AI-STREAMING.md', 'docs/SOCKET-IO.md'];
+const DOCS = ['README.md', 'docs/API.md', 'docs/NOTIFICATIONS.md', 'docs/AI-STREAMING.md', 'docs/SOCKET-IO.md', 'docs/OPERATIONS.md'];
 /** Where the blocks pretend to be: inside the repository, so node_modules is found, but never written. */
 const PROJECT = join(ROOT, '.doc-blocks');
 /** The reader's package.json, as `npm init` writes it. */
@@ -102,6 +102,8 @@ const OPTIONS: ts.CompilerOptions = {
     'switchboard/http-api': ['src/http-api/index.ts'],
     'switchboard/token-streams': ['src/token-streams/index.ts'],
     'switchboard/token-streams/client': ['src/token-streams/client/index.ts'],
+    'switchboard/metrics': ['src/metrics/index.ts'],
+    'switchboard/admin': ['src/admin/index.ts'],
   },
 };
 
