@@ -35,3 +35,4 @@ export type { StoredReply } from '../delivery/dedupe-window.js';
 export { USER_ROOM_PREFIX, userRoom } from '../protocol/user-rooms.js';
 export { REQUEST_LATENCY_BUCKETS, type ServerStats, type StatsOptions, type RecentRefusal, type RoomStats, type ClusterStats } from './server-stats.js';
 export type { Logger } from './logger.js';
+export type { RouteHandler } from './http-routes.js';

@@ -36,6 +36,7 @@ import { UpgradeGate } from './upgrade-gate.js';
 import type { Socket } from './socket.js';
 import type { SocketIoFrontDoor } from '../compat/socketio/front-door.js';
 import { openFrontDoors } from './front-doors.js';
+import { HttpRoutes, type RouteHandler } from './http-routes.js';
 import type { CheckedSchemas, EventSchemas, ValidatedEvents } from './validation.js';
 import type { ServerStats, StatsOptions } from './server-stats.js';
 
@@ -86,6 +87,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly admission: Admission;
   /** Long-polling and Server-Sent Events under the WebSocket path. */
   private readonly httpTransports: HttpTransports;
+  /** Plain HTTP paths the app mounted (`route`). */
+  private readonly routes = new HttpRoutes((err, context) => this.reportError(err, context));
   /** Where every WebSocket upgrade is checked (path, transport, origin, limits) and refused readably. */
   private readonly gate: UpgradeGate;
   /** The Socket.IO front door (option `socketIo`); undefined when it is off. */
@@ -140,15 +143,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       }
       this.httpServer = server;
       this.ownsHttpServer = false;
-      const bundle = this.clientBundle;
-      const http = this.options.transports.some((name) => name !== 'websocket') ? this.httpTransports : undefined;
       // The app's listeners would answer the bundle's and the HTTP transports' paths too (with a 404, say): Switchboard goes in front of them.
-      if (bundle || http || socketIo) {
-        this.restoreRequestListeners = interceptRequests(
-          server,
-          (req, res) => (bundle?.handle(req, res) ?? false) || (http?.handle(req, res) ?? false) || (socketIo?.handleRequest(req, res) ?? false),
-        );
-      }
+      if (this.clientBundle || this.options.transports.some((name) => name !== 'websocket') || socketIo) this.interceptAppRequests();
       // ready() waits for it to listen (whenListening): from here it would wait unbounded, and unawaited.
       this.listening = Promise.resolve();
     }
@@ -467,8 +463,29 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     }
   }
 
+  /**
+   * Serve a plain HTTP path on the server's port, in front of the app's own `request` listeners
+   * (`/metrics`, an admin page): the path itself and everything below it. Works on a server
+   * Switchboard created from a port too. A handler that throws or rejects answers 500 (the error goes to `error`).
+   */
+  route(path: string, handler: RouteHandler): this {
+    this.routes.add(path, handler);
+    if (!this.ownsHttpServer && !this.restoreRequestListeners && !this.closing) this.interceptAppRequests();
+    return this;
+  }
+
+  /** Answer Switchboard's own paths in front of the app's request listeners. */
+  private interceptAppRequests(): void {
+    const http = this.options.transports.some((name) => name !== 'websocket') ? this.httpTransports : undefined;
+    this.restoreRequestListeners = interceptRequests(
+      this.httpServer,
+      (req, res) => this.routes.handle(req, res) || (this.clientBundle?.handle(req, res) ?? false) || (http?.handle(req, res) ?? false) || (this.socketIo?.handleRequest(req, res) ?? false),
+    );
+  }
+
   /** Only for servers Switchboard created: serve the browser client, say where the endpoint is. */
   private answerPlainRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.routes.handle(req, res)) return;
     if (this.clientBundle?.handle(req, res)) return;
     if (this.httpTransports.handle(req, res)) return;
     if (this.socketIo?.handleRequest(req, res)) return;
