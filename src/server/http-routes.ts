@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** A plain HTTP handler the app mounts on the server's port (`Switchboard.route`). */
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+/** A plain HTTP handler the app mounts on the server's port (`Switchboard.route`); a returned promise that rejects answers 500. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /**
  * Plain HTTP paths mounted on the server (`/metrics`, the admin page): answered in front of
