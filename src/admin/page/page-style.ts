@@ -40,10 +40,12 @@ main { padding: 20px 24px 40px; display: grid; gap: 16px; grid-template-columns:
 .chart canvas { width: 100%; height: 90px; display: block; }
 table { width: 100%; border-collapse: collapse; font-size: 13px; }
 th { text-align: left; color: var(--muted); font-weight: 500; font-size: 12px; padding: 4px 8px; border-bottom: 1px solid var(--line); }
-td { padding: 6px 8px; border-bottom: 1px solid #1f2840; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+td { padding: 6px 8px; border-bottom: 1px solid #1f2840; font-variant-numeric: tabular-nums; overflow-wrap: break-word; }
+td code, td button { white-space: nowrap; }
 tr:last-child td { border-bottom: 0; }
 td.num, th.num { text-align: right; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; color: #c9d4ec; }
+th.bar-cell { width: 35%; }
 .bar { height: 6px; border-radius: 3px; background: linear-gradient(90deg, var(--accent), var(--accent2)); min-width: 2px; }
 .empty { color: var(--muted); font-style: italic; padding: 6px 8px; }
 .code-tag { color: var(--bad); font: 12px ui-monospace, monospace; }
