@@ -7,3 +7,4 @@ export { MIN_TOKEN_LENGTH, type AdminDashboardOptions } from './options.js';
 export type { AdminSnapshot, AdminNode, AdminSession } from './admin-snapshot.js';
 export type { NodeRates } from './node-rates.js';
 export type { AdminServer, AdminNamespace, AdminBroadcast, AdminSocket } from './server-ports.js';
+export type { RecentRefusal, RoomStats, RouteHandler, ServerStats, SocketInfo, StatsOptions, ClusterStats } from '../server/index.js';

@@ -3,6 +3,7 @@
 /** Shortest admin token accepted: a guessable token would make the dashboard a remote control for anyone. */
 export const MIN_TOKEN_LENGTH = 16;
 
+/** Options of `adminDashboard(sb, options)`; see docs/OPERATIONS.md, "Admin dashboard". */
 export interface AdminDashboardOptions {
   /** The admin token the page must present (at least 16 characters; use `openssl rand -base64 32`). Required. */
   token: string;

@@ -87,7 +87,7 @@ describe('adminDashboard: the admin namespace', () => {
     const gone = next<unknown>(user, 'disconnect');
 
     assert.deepEqual(await admin.emitWithAck('disconnectSession', { ns: '/', id }), { found: true });
-    await gone;
+    assert.equal(await gone, 'server_disconnect');
     const after = await next<AdminSnapshot>(admin, 'snapshot', (s) => s.sessions.total === 0);
     assert.equal(after.total.sessions.connected, 1);
     assert.equal(user.connected, false);
