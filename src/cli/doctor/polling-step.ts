@@ -21,7 +21,7 @@ export async function checkPolling(target: Target, timeoutMs: number, insecure: 
     if (typeof cid !== 'string') {
       return fail(StepName.Polling, `200 at ${url.pathname} but not a Switchboard answer (${body.trim().slice(0, 80)})`, `route ${url.pathname} to Switchboard`);
     }
-    await closeHttpConnection(httpUrl(target, `close?cid=${encodeURIComponent(cid)}`), insecure, timeoutMs);
+    await closeHttpConnection(httpUrl(target, 'close', cid), insecure, timeoutMs);
     return pass(StepName.Polling, `${url.pathname} opened a long-polling connection`);
   } catch (error) {
     if (abort.signal.aborted) return fail(StepName.Polling, `no answer from ${url.pathname} within ${timeoutMs} ms`, 'a proxy holds the request: check its upstream and timeouts');

@@ -42,7 +42,7 @@ export async function checkSse(target: Target, waitMs: number, insecure: boolean
     const cid = /^data: *(\{.*\})$/m.exec(event)?.[1];
     if (cid) {
       const id = (JSON.parse(cid) as { cid?: string }).cid;
-      if (id) await closeHttpConnection(httpUrl(target, `close?cid=${encodeURIComponent(id)}`), insecure, waitMs);
+      if (id) await closeHttpConnection(httpUrl(target, 'close', id), insecure, waitMs);
     }
     return pass(StepName.Sse, `${url.pathname}: first event after ${elapsed} ms${gzip ? ' (gzip, flushed per event)' : ''}`);
   } catch (error) {

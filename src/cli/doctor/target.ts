@@ -69,10 +69,11 @@ export function resolveTarget(given: string, pathOption: string | undefined): { 
   return { target, result };
 }
 
-/** The base of the HTTP fallback: http(s):// and the endpoint's path. */
-export function httpUrl(target: Target, route: string): URL {
+/** An endpoint of the HTTP fallback: http(s)://, the endpoint's path and `route`, with the connection id if given. */
+export function httpUrl(target: Target, route: 'poll' | 'sse' | 'close', cid?: string): URL {
   const url = new URL(target.url.href);
   url.protocol = target.secure ? 'https:' : 'http:';
   url.pathname = `${target.path.replace(/\/+$/, '')}/${route}`;
+  if (cid !== undefined) url.searchParams.set('cid', cid);
   return url;
 }

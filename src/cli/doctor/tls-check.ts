@@ -63,6 +63,21 @@ export function checkTls(target: Target, timeoutMs: number, insecure: boolean): 
   });
 }
 
+/** Whether the port completes a TLS handshake: a ws:// URL that got no HTTP answer may point at a TLS port. */
+export function speaksTls(target: Target, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: target.host, port: target.port, rejectUnauthorized: false, ...(isIP(target.host) ? {} : { servername: target.host }) });
+    const done = (yes: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(yes);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 function judge(target: Target, cert: PeerCertificate, authorizationError: string | undefined): Problem | undefined {
   const now = Date.now();
   if (Date.parse(cert.valid_to) < now || authorizationError === 'CERT_HAS_EXPIRED') {

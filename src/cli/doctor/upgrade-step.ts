@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { DEFAULT_PATH, SUBPROTOCOL } from '../../protocol/constants.js';
 import { StepName, fail, pass, warn, type StepResult } from './step-result.js';
 import type { Target } from './target.js';
+import { speaksTls } from './tls-check.js';
 import { requestUpgrade, type UpgradeAnswer, type UpgradeRequestOptions } from './upgrade-request.js';
 import { expectedAccept } from './ws-frames.js';
 import { WsLink } from './ws-link.js';
@@ -24,16 +25,23 @@ export interface UpgradeOutcome {
   result: StepResult;
   /** The open WebSocket when the upgrade passed, for the handshake step. */
   link?: WsLink;
-  /** No Switchboard endpoint at this path: the fallback under it cannot be there either. */
-  wrongPath?: boolean;
+  /** Why the fallback steps would only repeat this step's failure (no endpoint at this path, not HTTP), if so. */
+  skipFallback?: string;
 }
 
 export async function checkUpgrade(target: Target, options: UpgradeRequestOptions): Promise<UpgradeOutcome> {
   const answer = await requestUpgrade(target, options);
   if (answer.kind === 'upgraded') return judgeUpgraded(answer);
-  if (answer.kind === 'failed') return { result: fail(StepName.Upgrade, `the upgrade request failed: ${answer.error}`, 'see the tcp and tls steps; a proxy may reset WebSocket requests') };
+  if (answer.kind === 'failed') {
+    if (!target.secure && answer.code !== 'timeout' && (await speaksTls(target, options.timeoutMs))) {
+      const wss = new URL(target.url.href);
+      wss.protocol = 'wss:';
+      return { result: fail(StepName.Upgrade, `no HTTP answer (${answer.error}): the port speaks TLS`, `connect to ${wss.href}`), skipFallback: 'not run: the port speaks TLS (see upgrade)' };
+    }
+    return { result: fail(StepName.Upgrade, `the upgrade request failed: ${answer.error}`, 'see the tcp and tls steps; a proxy may reset WebSocket requests') };
+  }
   const result = await judgeRefused(target, options, answer);
-  return { result, wrongPath: answer.status === 404 };
+  return { result, ...(answer.status === 404 ? { skipFallback: 'not run: no Switchboard endpoint at this path (see upgrade)' } : {}) };
 }
 
 function judgeUpgraded(answer: Extract<UpgradeAnswer, { kind: 'upgraded' }>): UpgradeOutcome {

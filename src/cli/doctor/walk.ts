@@ -50,9 +50,9 @@ export async function walk(target: Target, options: WalkOptions, report: (result
     skipRest([StepName.Handshake, StepName.Origin], 'not run: no WebSocket');
   }
   // The fallback is what clients use when the WebSocket fails: check it either way, unless
-  // the path itself is wrong (the fallback lives under it, so it would only repeat that).
-  if (upgrade.wrongPath) {
-    skipRest([StepName.Polling, StepName.Sse], 'not run: no Switchboard endpoint at this path (see upgrade)');
+  // it would only repeat the upgrade's failure (a wrong path: the fallback lives under it).
+  if (upgrade.skipFallback) {
+    skipRest([StepName.Polling, StepName.Sse], upgrade.skipFallback);
   } else {
     report(await checkPolling(target, timeoutMs, insecure));
     report(await checkSse(target, options.sseWaitMs, insecure));
