@@ -1,0 +1,67 @@
+/** The doctor's command line: `switchboard doctor URL [options]`, parsed with node:util parseArgs. */
+import { parseArgs } from 'node:util';
+
+export interface DoctorOptions {
+  url: string;
+  json: boolean;
+  timeoutMs: number;
+  sseWaitMs: number;
+  idleMs?: number;
+  origin?: string;
+  path?: string;
+  insecure: boolean;
+}
+
+/** Bad usage: exit 2 with this message. */
+export class UsageError extends Error {
+  readonly code = 'bad_usage';
+}
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+export const DEFAULT_SSE_WAIT_MS = 3000;
+
+export function parseDoctorArgs(args: string[]): DoctorOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        timeout: { type: 'string' },
+        'sse-wait': { type: 'string' },
+        idle: { type: 'string' },
+        origin: { type: 'string' },
+        path: { type: 'string' },
+        insecure: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'give the URL to check, e.g. switchboard doctor wss://chat.example.com/ws' : `one URL only (got ${positionals.length}: ${positionals.join(' ')})`);
+  const origin = values.origin;
+  if (origin !== undefined && !/^https?:\/\/[^/]+$/.test(origin)) throw new UsageError(`--origin is a page's origin such as https://app.example.com (scheme and host, no path); got "${origin}"`);
+  return {
+    url: positionals[0] as string,
+    json: values.json ?? false,
+    timeoutMs: values.timeout === undefined ? DEFAULT_TIMEOUT_MS : duration('--timeout', values.timeout),
+    sseWaitMs: values['sse-wait'] === undefined ? DEFAULT_SSE_WAIT_MS : duration('--sse-wait', values['sse-wait']),
+    ...(values.idle === undefined ? {} : { idleMs: duration('--idle', values.idle) }),
+    ...(origin === undefined ? {} : { origin }),
+    ...(values.path === undefined ? {} : { path: values.path }),
+    insecure: values.insecure ?? false,
+  };
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+
+/** `75s`, `500ms`, `2m`, or a bare number of seconds, in ms. */
+export function duration(option: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  const ms = match ? Number(match[1]) * (UNITS[match[2] ?? 's'] as number) : NaN;
+  if (!(ms > 0) || !Number.isFinite(ms)) throw new UsageError(`${option} takes a duration such as 75s, 500ms or 2m; got "${text}"`);
+  return Math.round(ms);
+}
