@@ -209,6 +209,19 @@ describe('switchboard connect -x', () => {
   });
 });
 
+describe('switchboard connect with piped text input', () => {
+  test('reads one command per line without a prompt, and answers them all before exiting at the end of input', async () => {
+    const cli = launch([url]);
+    cli.child.stdin.end('join lobby\nrequest echo {"a":1}\nbogus\n');
+    assert.equal(await cli.exited, 0);
+    const text = cli.lines.join('\n');
+    assert.match(text, /^= joined lobby \([\d.]+ ms\)$/m);
+    assert.match(text, /^= \{"a":1\} \([\d.]+ ms\)$/m);
+    assert.match(text, /^! unknown command "bogus" \(type help for the list\)$/m);
+    assert.doesNotMatch(text, /> /);
+  });
+});
+
 describe('switchboard connect usage', () => {
   for (const [args, message] of [
     [[], /the server URL is missing/],
@@ -302,7 +315,7 @@ describe('switchboard connect (interactive, in a terminal)', () => {
     assert.ok(lines.includes('Connecting to ' + url + '. Type help for the commands, quit to leave.'));
     assert.ok(lines.some((l) => /^\d\d:\d\d:\d\d\.\d{3} \* connected \(handshake_ok\) session \S+ via websocket$/.test(l)));
     assert.equal(lines.filter((l) => /^= \{"x":1\} \([\d.]+ ms\)$/.test(l)).length, 2, 'the request ran twice (typed, then from history)');
-    assert.ok(lines.some((l) => /^\d\d:\d\d:\d\d\.\d{3} < story \[news @[\w-]+:1\] \{"n":9\}$/.test(l)), 'the durable event, with its room and position');
+    assert.ok(lines.some((l) => /^\d\d:\d\d:\d\d\.\d{3} < story \[news @[\w-]+:\d+\] \{"n":9\}$/.test(l)), 'the durable event, with its room and position');
     assert.ok(lines.some((l) => l.startsWith('connecting> ')), 'the prompt showed the state before the welcome');
   });
 });

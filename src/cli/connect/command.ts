@@ -58,7 +58,7 @@ export const connectCommand: Command = {
     try {
       if (execute.length > 0) return await runExecute(makeSession, execute, json, io, timeout);
       if (json) return await runJsonLines(makeSession, io, timeout);
-      return await runInteractive(makeSession, io);
+      return await runInteractive(makeSession, io, timeout);
     } catch (error) {
       // The SDK refuses options it cannot use (a namespace too long, no usable transport) with these.
       if (!(error instanceof TypeError || error instanceof RangeError)) throw error;

@@ -7,13 +7,14 @@ import { clearLine, createInterface, cursorTo } from 'node:readline';
 import type { CliIo } from '../command.js';
 import { ACTION_NAMES, CommandError, parseCommandLine } from './actions.js';
 import type { ConnectSession } from './connect-session.js';
+import { whileConnecting } from './json-mode.js';
 import type { ConnectOutput } from './outputs.js';
 import { renderText } from './text-output.js';
 
 const HISTORY_SIZE = 500;
 
 /** Run the prompt until `quit`, end of input (Ctrl-D), Ctrl-C or the io's signal. */
-export function runInteractive(makeSession: (report: (output: ConnectOutput) => void) => ConnectSession, io: CliIo): Promise<number> {
+export function runInteractive(makeSession: (report: (output: ConnectOutput) => void) => ConnectSession, io: CliIo, settleMs: number): Promise<number> {
   const terminal = Boolean(io.stdin.isTTY && io.stdout.isTTY);
   let ended = false;
   // Made first: a client option the SDK refuses throws before any prompt exists. Its events
@@ -57,7 +58,13 @@ export function runInteractive(makeSession: (report: (output: ConnectOutput) => 
     };
     io.signal.addEventListener('abort', finish);
     rl.on('SIGINT', finish);
-    rl.on('close', finish);
+    // Piped input: its end is not a Ctrl-D; let the commands it carried get their replies first.
+    rl.on('close', () => {
+      if (terminal || ended) return finish();
+      void whileConnecting(session, settleMs, io.signal)
+        .then(() => session.drain())
+        .then(finish);
+    });
     rl.on('line', (line) => {
       try {
         const action = parseCommandLine(line);
