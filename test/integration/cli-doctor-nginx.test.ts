@@ -15,6 +15,7 @@ import { startServer } from '../helpers/server.js';
 const MARKER = 'read and run by test/integration/nginx-proxy.test.ts';
 const NO_UPGRADE_HEADERS = ['proxy_set_header Upgrade $http_upgrade;', 'proxy_set_header Connection $connection_upgrade;'];
 const UPGRADE_FIX = 'in the proxy\'s location for the path: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; (docs/DEPLOYMENT.md)';
+const HEADERS_FIX = 'in the proxy\'s location for the path: proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; (docs/DEPLOYMENT.md)';
 
 interface Mistakes {
   /** Documented lines left out. */
@@ -63,22 +64,22 @@ describe('switchboard doctor through nginx', { timeout: 30_000 }, () => {
     const { status, step } = await doctorJson([url]);
     assert.equal(status, 1);
     const upgrade = step('upgrade');
-    assert.match(upgrade.found, /^426 Upgrade Required from Switchboard: the upgrade reached it as a plain GET — nginx\/1\.\d+\.\d+ in between drops the Upgrade\/Connection headers or speaks HTTP\/1\.0 to it$/);
-    assert.equal(upgrade.fix, UPGRADE_FIX);
+    assert.match(upgrade.found, /^426 Upgrade Required from Switchboard: the upgrade reached it as a plain GET — nginx\/1\.\d+\.\d+ in between drops the Upgrade\/Connection headers \(it arrived as HTTP\/1\.1\)$/);
+    assert.equal(upgrade.fix, HEADERS_FIX);
     assert.equal(step('handshake').found, 'not run: no WebSocket');
     assert.equal(step('polling').status, 'pass', 'clients fall back to long-polling');
     assert.equal(step('sse').status, 'pass');
     // The human line says the same.
     const run = await runCli(['doctor', url]);
     assert.equal(run.status, 1);
-    assert.ok(run.stdout.includes(`✗ upgrade   ${upgrade.found} → ${UPGRADE_FIX}\n`), run.stdout);
+    assert.ok(run.stdout.includes(`✗ upgrade   ${upgrade.found} → ${HEADERS_FIX}\n`), run.stdout);
   });
 
-  test('mistake 3, a bare proxy_pass (HTTP/1.0 to the upstream, no upgrade headers): the upgrade is lost, same diagnosis and fix', async (t) => {
+  test('mistake 3, a bare proxy_pass (HTTP/1.0 to the upstream, no upgrade headers): the upgrade is lost, and the fix names proxy_http_version too', async (t) => {
     const { url } = await behindNginx(t, {}, { drop: [...NO_UPGRADE_HEADERS, 'proxy_http_version 1.1;'] });
     const { status, step } = await doctorJson([url]);
     assert.equal(status, 1);
-    assert.match(step('upgrade').found, /^426 Upgrade Required from Switchboard: the upgrade reached it as a plain GET — nginx\/\S+ in between drops the Upgrade\/Connection headers or speaks HTTP\/1\.0 to it$/);
+    assert.match(step('upgrade').found, /^426 Upgrade Required from Switchboard: the upgrade reached it as a plain GET — nginx\/\S+ in between speaks HTTP\/1\.0 to it \(nginx's default\) and drops the Upgrade\/Connection headers$/);
     assert.equal(step('upgrade').fix, UPGRADE_FIX);
   });
 

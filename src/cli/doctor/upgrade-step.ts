@@ -19,6 +19,10 @@ const PLAIN_GET_ANSWER = 'This is a WebSocket endpoint (subprotocol switchboard.
 /** Switchboard's answer to an upgrade on another path (src/server/upgrade-gate.ts): it names the right one. */
 const WRONG_PATH_ANSWER = /No WebSocket endpoint at (\S+); Switchboard listens on (\S+?)\.?\s*$/;
 
+/** The line of that answer saying how the request arrived: `This request arrived as HTTP/1.0 ...`. */
+const ARRIVED_AS = /^This request arrived as HTTP\/(\d\.\d)\b/m;
+
+const NGINX_HEADERS_FIX = 'in the proxy\'s location for the path: proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; (docs/DEPLOYMENT.md)';
 const NGINX_UPGRADE_FIX = 'in the proxy\'s location for the path: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; (docs/DEPLOYMENT.md)';
 
 export interface UpgradeOutcome {
@@ -73,11 +77,11 @@ async function judgeRefused(target: Target, options: UpgradeRequestOptions, answ
   const said = `${status} ${answer.statusText}`.trim();
   const text = firstLine(body);
   if (status === 426 && body.startsWith(PLAIN_GET_ANSWER)) {
-    return fail(
-      StepName.Upgrade,
-      `${said} from Switchboard: the upgrade reached it as a plain GET${proxyName(headers) ? ` — ${proxyName(headers)} in between drops the Upgrade/Connection headers or speaks HTTP/1.0 to it` : ' — a proxy in between drops the Upgrade/Connection headers or speaks HTTP/1.0 to it'}`,
-      NGINX_UPGRADE_FIX,
-    );
+    const proxy = proxyName(headers) ?? 'a proxy';
+    // Switchboard's answer says how the request arrived (src/server/plain-answers.ts): HTTP/1.0 is nginx's default to upstreams.
+    const version = ARRIVED_AS.exec(body)?.[1];
+    const mistake = version === '1.0' ? `speaks HTTP/1.0 to it (nginx's default) and drops the Upgrade/Connection headers` : version ? `drops the Upgrade/Connection headers (it arrived as HTTP/${version})` : 'drops the Upgrade/Connection headers or speaks HTTP/1.0 to it';
+    return fail(StepName.Upgrade, `${said} from Switchboard: the upgrade reached it as a plain GET — ${proxy} in between ${mistake}`, version === '1.0' || !version ? NGINX_UPGRADE_FIX : NGINX_HEADERS_FIX);
   }
   const wrongPath = WRONG_PATH_ANSWER.exec(text);
   if (status === 404 && wrongPath) {
