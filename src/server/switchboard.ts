@@ -57,8 +57,8 @@ const CLOSE_GRACE_MS = 1000;
  * upgrades on its path and hands clients to namespaces. Methods for the root namespace
  * ("/") are available on the server itself, as in Socket.IO.
  *
- * Events: `error` (err, context) for failures in app handlers; without a listener they
- * are written to stderr. `connection_error` (ConnectionError) for clients refused before
+ * Events: `error` (err, context) for failures in app handlers; without a listener they go
+ * to the `logger`, else stderr. `connection_error` (ConnectionError) for clients refused before
  * a session existed (origin, limits, disabled transport), for the app's log.
  */
 export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = AnyEvents, SD = Record<string, unknown>> extends EventEmitter {
