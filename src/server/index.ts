@@ -24,7 +24,7 @@ export type { ErrorDetails, PayloadIssue } from '../protocol/frames.js';
 export type { ClusterAdapter, ClusterBroadcast, ClusterPublication, ClusterNode, ClusterQuery, PublishRequest } from '../cluster/adapter.js';
 export { MemoryAdapter } from '../cluster/memory-adapter.js';
 export type { PresenceStore, PresenceEntry, PresenceChange } from '../cluster/presence-store.js';
-export type { OriginRequest, TransportName } from './options.js';
+export type { OriginRequest, TransportName, TracedSession } from './options.js';
 export type { PresenceRule } from './room-presence.js';
 export type { CheckedSchemas, WithoutEvents } from './validation.js';
 export type { EventNames, EventData, EventReply } from '../protocol/event-map.js';

@@ -13,5 +13,6 @@ export type { SessionStore, SessionSnapshot, SocketSnapshot } from '../session-s
 export type { StoredReply } from '../../delivery/dedupe-window.js';
 export type { StreamStore, StreamRead, StreamEntry, HistoryLimits, AppendOptions } from '../../delivery/stream-store.js';
 export type { RoomMatcher } from '../../delivery/durable-rooms.js';
+export type { ClusterStats } from '../../server/server-stats.js';
 export type { ErrorDetails, ErrorPayload, PayloadIssue, StreamPosition } from '../../protocol/frames.js';
 export { RedisIdempotencyStore, type RedisIdempotencyStoreOptions, type IdempotencyStore, type IdempotencyRecord, type StoredAnswer } from './idempotency-store.js';
