@@ -10,6 +10,7 @@ import { LatencyHistogram } from './latency-histogram.js';
 import { ScrapeSnapshot, type StatsSource } from './scrape-snapshot.js';
 import { RESERVED_LABELS, STATS_METRICS } from './stats-metrics.js';
 
+/** Options of `createMetrics`. */
 export interface MetricsOptions {
   /** The prom-client registry to register on. Default: a new `Registry` of its own. */
   registry?: Registry;
@@ -27,6 +28,7 @@ export interface MetricsOptions {
   onError?: (err: unknown) => void;
 }
 
+/** What `createMetrics` returns: the registry, the /metrics handler, and a way to take the metrics off again. */
 export interface SwitchboardMetrics {
   /** The registry the metrics are on. */
   readonly registry: Registry;

@@ -4,3 +4,4 @@
  */
 export { createMetrics, type MetricsOptions, type SwitchboardMetrics } from './create-metrics.js';
 export type { StatsSource } from './scrape-snapshot.js';
+export type { ServerStats, RecentRefusal, RoomStats, ClusterStats } from '../server/index.js';

@@ -2,6 +2,7 @@ import type { ServerStats } from '../server/index.js';
 
 /** What metrics are read from: a Switchboard, or anything with its `stats()`. */
 export interface StatsSource {
+  /** The node's numbers now (`Switchboard.stats()`). */
   stats(): ServerStats;
 }
 
