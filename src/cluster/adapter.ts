@@ -1,4 +1,6 @@
 import type { StreamPosition } from '../protocol/frames.js';
+// A leaf of plain data types (the numbers' contract), not server code.
+import type { ClusterStats } from '../server/server-stats.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
 import type { PresenceStore } from './presence-store.js';
 import type { SessionStore } from './session-store.js';
@@ -67,6 +69,12 @@ export interface ClusterNode {
   sessionMoved?(sid: string): void;
   /** A request another node forwarded to this one (see ClusterAdapter.forward); what it resolves with goes back. */
   forwarded?(request: unknown): Promise<unknown>;
+  /**
+   * Where the adapter logs trouble with its connections (`error`) and their recovery (`info`):
+   * the server's `logger`, given only when the app set one. Absent: the adapter's own default
+   * (the Redis adapter writes to stderr). An adapter's own `onError` option wins over both.
+   */
+  log?(level: 'error' | 'info', fields: Record<string, unknown>, message: string): void;
 }
 
 /**
@@ -104,4 +112,6 @@ export interface ClusterAdapter {
   announceTakeover?(sid: string): void;
   /** Stop; leave the cluster cleanly. */
   close(): Promise<void>;
+  /** The adapter's own numbers, read at call time (`Switchboard.stats().cluster`); optional: without it the server reports `nodes: undefined` and zeros. */
+  stats?(): ClusterStats;
 }

@@ -5,6 +5,7 @@ import type { StreamStore } from '../delivery/stream-store.js';
 import type { ClusterAdapter, ClusterBroadcast, ClusterNode, ClusterQuery, PublishRequest } from './adapter.js';
 import { MemoryPresence } from './memory-presence.js';
 import type { PresenceStore } from './presence-store.js';
+import type { ClusterStats } from '../server/server-stats.js';
 
 /**
  * A cluster of one process: streams and presence in memory, nothing to send anywhere.
@@ -36,5 +37,10 @@ export class MemoryAdapter implements ClusterAdapter {
 
   async close(): Promise<void> {
     await this.presence.close();
+  }
+
+  /** One node, no bus, no connections to fail. */
+  stats(): ClusterStats {
+    return { nodes: 1, busMessages: 0, busLagSecondsSum: 0, busLagSecondsLast: 0, errors: 0 };
   }
 }

@@ -13,6 +13,7 @@ import { userRooms } from '../protocol/user-rooms.js';
 import { SharedFrame } from '../transport/shared-frame.js';
 import type { ResumeLog } from './resume-log.js';
 import type { RoomRegistry } from './rooms.js';
+import type { ServerCounters } from './server-counters.js';
 
 /** What a broadcast needs of a recipient: hand it a frame encoded and framed once for everyone. */
 export interface Recipient {
@@ -49,6 +50,8 @@ export interface BroadcastScope<R extends Recipient> {
   readonly clusterTimeout: number;
   /** Where broadcasts are kept for sessions waiting to be resumed. */
   readonly resumeLog: ResumeLog;
+  /** The node's numbers: one increment per broadcast (deliveries are counted per connection by the outbox). */
+  readonly counters: ServerCounters;
   reportError(err: unknown, context: Record<string, unknown>): void;
 }
 
@@ -155,6 +158,7 @@ export class BroadcastOperator<SE extends EventMap = AnyEvents, R extends object
   /** @internal A broadcast from another node: deliver it to this node's selected sockets. */
   deliverEncoded(encoded: string): number {
     const frame = new SharedFrame(encoded);
+    this.scope.counters.broadcasts++;
     // Volatile events are not kept for anyone: a waiting session skips them.
     if (this.isVolatile) return this.each(Hand.DeliverVolatile, frame);
     const log = this.scope.resumeLog;

@@ -6,6 +6,7 @@ import { SharedFrame } from '../transport/shared-frame.js';
 import type { DeliveryStreams, Recipient } from './broadcast.js';
 import { durableFrameFor, type InRoom, PublicationFrames } from './durable-frames.js';
 import type { ResumeLog } from './resume-log.js';
+import type { ServerCounters } from './server-counters.js';
 
 /** What the feed needs of the node: its members of a durable room, and the room's limits. */
 export interface FeedRooms {
@@ -17,6 +18,8 @@ export interface FeedRooms {
   /** Where publications are kept for members waiting to be resumed. */
   readonly resumeLog: ResumeLog;
   reportError(err: unknown, context: Record<string, unknown>): void;
+  /** The node's numbers: publications delivered here are broadcasts; joins with a position are recoveries. */
+  readonly counters: ServerCounters;
 }
 
 /** A client joining a durable room (see DurableFeed.join). */
@@ -102,7 +105,10 @@ export class DurableFeed {
         else this.forgetLeavers(skips, ns, room);
         skips.set(joiner.recipient, position);
       }
-      return read ? { position, recovered: read.ok } : { position };
+      if (!read) return { position };
+      if (read.ok) this.rooms.counters.recovered++;
+      else this.rooms.counters.unrecovered++;
+      return { position, recovered: read.ok };
     });
   }
 
@@ -211,6 +217,7 @@ export class DurableFeed {
       return;
     }
     this.delivered.set(p.stream, p);
+    this.rooms.counters.broadcasts++;
     const frames = new PublicationFrames(p, this.rooms.has);
     const log = this.rooms.resumeLog;
     // Kept once for members waiting to be resumed: they are handed it like the others (see Socket.frameOf).

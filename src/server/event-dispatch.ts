@@ -21,8 +21,9 @@ export interface EventDispatchHost {
   errorFromHandler(err: unknown, context: Record<string, unknown>): ErrorPayload;
   /** `too_many_pending` when the connection's requests are at `maxPendingRequests`, else undefined. */
   overPendingLimit(): ErrorPayload | undefined;
-  requestStarted(): void;
-  requestFinished(): void;
+  /** A request's handler starts; returns when (performance.now()), for requestFinished. */
+  requestStarted(): number;
+  requestFinished(started: number): void;
   /** A reliable publish was handled: the session's snapshot is out of date. */
   changed(): void;
 }
@@ -98,15 +99,15 @@ export class EventDispatch {
       answer({ error: overLimit });
       return;
     }
-    this.host.requestStarted();
+    const started = this.host.requestStarted();
     this.whenValid(
       socket,
       frame,
       (error) => {
         answer({ error });
-        this.host.requestFinished();
+        this.host.requestFinished(started);
       },
-      (data) => this.runRequest(socket, event, data, answer),
+      (data) => this.runRequest(socket, event, data, answer, started),
     );
   }
 
@@ -130,14 +131,14 @@ export class EventDispatch {
   }
 
   /** Start a request's handlers (looked up now: an async validation may have let them change); the first one's result is the reply. */
-  private runRequest(socket: AnySocket, event: string, data: unknown, answer: (reply: StoredReply) => void): void {
+  private runRequest(socket: AnySocket, event: string, data: unknown, answer: (reply: StoredReply) => void, started: number): void {
     const handlers = socket.connected ? socket.handlersFor(event) : undefined;
     if (!handlers || handlers.length === 0) {
       const error = socket.connected
         ? { code: ErrorCode.NoHandler, message: `no handler for event "${event}"` }
         : { code: ErrorCode.NamespaceNotConnected, message: `namespace "${socket.nsp.name}" was disconnected before "${event}" was handled` };
       answer({ error });
-      this.host.requestFinished();
+      this.host.requestFinished(started);
       return;
     }
     const [first, ...rest] = handlers as [(d: unknown) => unknown, ...((d: unknown) => unknown)[]];
@@ -147,7 +148,7 @@ export class EventDispatch {
       result = first(data);
     } catch (err) {
       answer({ error: this.host.errorFromHandler(err, { event }) });
-      this.host.requestFinished();
+      this.host.requestFinished(started);
       return;
     }
     if (isThenable(result)) {
@@ -156,10 +157,10 @@ export class EventDispatch {
           (data) => answer({ data }),
           (err: unknown) => answer({ error: this.host.errorFromHandler(err, { event }) }),
         )
-        .then(() => this.host.requestFinished());
+        .then(() => this.host.requestFinished(started));
     } else {
       answer({ data: result });
-      this.host.requestFinished();
+      this.host.requestFinished(started);
     }
   }
 

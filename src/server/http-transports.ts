@@ -40,6 +40,8 @@ export interface HttpTransportsHost {
   reportError(err: unknown, context: Record<string, unknown>): void;
   /** A request refused before any session existed (`connection_error`). */
   connectionError(error: ConnectionError): void;
+  /** A frame over `maxMessageBytes` closed a connection (1009): for the server's count of refusals. */
+  messageTooBig?(transport: string, info: TransportRequestInfo): void;
   /** This node's id starts every connection id made here; `forward` (an adapter that can) reaches the node of another's. */
   readonly cluster: Pick<ClusterAdapter, 'nodeId' | 'forward'>;
 }
@@ -354,6 +356,7 @@ export class HttpTransports {
 
   /** As on a WebSocket, a frame over the limit closes the connection with 1009; the client resumes on a new one. */
   private tooBig(connection: HttpTransport, res: AnswerTarget, message: string): void {
+    this.host.messageTooBig?.(connection.kind, connection.info);
     connection.close(CloseCode.MessageTooBig, ErrorCode.MessageTooBig);
     answerError(res, 413, ErrorCode.MessageTooBig, `${message}; the connection is closed (1009)`);
   }

@@ -14,8 +14,10 @@ import { RoomPresence, type PresenceRule } from './room-presence.js';
 import type { ClusterAdapter } from '../cluster/adapter.js';
 import { BroadcastOperator, type DeliveryStreams, type SocketInfo } from './broadcast.js';
 import type { EventAuthorizer } from './event-authorization.js';
-import { runMiddleware, type Middleware } from './middleware.js';
+import { rejectionPayload, runMiddleware, type Middleware } from './middleware.js';
 import type { ResumeLog } from './resume-log.js';
+import type { ServerCounters } from './server-counters.js';
+import type { RecentRefusal } from './server-stats.js';
 import { RoomMembership } from './room-membership.js';
 import type { RoomRegistry } from './rooms.js';
 import { Socket, type Handshake, type SocketNamespace, type SocketSession } from './socket.js';
@@ -47,6 +49,8 @@ export interface NamespaceHost {
   hasSession(id: string): boolean;
   /** Report a failure in app code (the server's `error` event). */
   reportError(err: unknown, context: Record<string, unknown>): void;
+  /** The node's numbers (stats()): broadcasts, middleware refusals. */
+  readonly counters: ServerCounters;
 }
 
 /**
@@ -216,6 +220,11 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   }
 
   /** @internal */
+  get counters(): ServerCounters {
+    return this.#host.counters;
+  }
+
+  /** @internal */
   get clusterTimeout(): number {
     return this.#host.clusterTimeout;
   }
@@ -338,8 +347,21 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
   /** @internal Build a socket and run the middleware; throws the rejection. */
   async admit(session: SocketSession, handshake: Handshake): Promise<Socket<CE, SE, SD>> {
     const socket = new Socket<CE, SE, SD>(this, session, handshake);
-    await runMiddleware(this.middleware, socket);
+    try {
+      await runMiddleware(this.middleware, socket);
+    } catch (err) {
+      this.refusedByMiddleware(session, handshake, err);
+      throw err;
+    }
     return socket;
+  }
+
+  /** Counted and logged (`info`: refusing is what middleware is for) with what the client was told; never its credentials. */
+  private refusedByMiddleware(session: SocketSession, handshake: Handshake, err: unknown): void {
+    const origin = handshake.headers.origin;
+    const refusal: RecentRefusal = { at: Date.now(), code: rejectionPayload(err).code, transport: session.transportKind ?? 'none', address: handshake.address, namespace: this.name };
+    if (typeof origin === 'string') refusal.origin = origin;
+    this.#host.counters.refused(refusal, 'info');
   }
 
   /** @internal Run the middleware again on a connected socket whose credentials were refreshed; throws the rejection. */

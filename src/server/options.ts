@@ -8,6 +8,7 @@ import {
   DEFAULT_PATH,
 } from '../protocol/constants.js';
 import type { OptionNames } from '../protocol/option-names.js';
+import type { Logger } from './logger.js';
 import { checkOptionNames } from './unknown-options.js';
 import { type ResolvedSocketIoOptions, resolveSocketIoOptions, type SocketIoOptions } from '../compat/socketio/options.js';
 
@@ -125,6 +126,29 @@ export interface SwitchboardOptions {
    * rooms. `true` for the defaults. Off by default. See docs/SOCKET-IO.md.
    */
   socketIo?: boolean | SocketIoOptions;
+  /**
+   * Where the server logs (pino's shape: `(fields, message)`; a pino logger is passed as is,
+   * `console` is accepted too). Default none: nothing is logged but app handler errors
+   * without an `error` listener and Redis trouble, on stderr. Tokens are never logged.
+   */
+  logger?: Logger;
+  /**
+   * Trace every frame of a session, in and out, to `logger.debug` (stderr without a logger),
+   * tokens redacted: `true` for every session, or a function deciding per session at its
+   * hello. Default false; `DEBUG=switchboard:frames` turns it on for every session too.
+   */
+  traceFrames?: boolean | ((session: TracedSession) => boolean);
+}
+
+/** What a `traceFrames` function sees of a session, once, at its hello. */
+export interface TracedSession {
+  id: string;
+  /** The namespace of its hello. */
+  namespace: string;
+  /** `websocket`, `sse`, `polling`, `socket.io/websocket`, `socket.io/polling`. */
+  transport: string | undefined;
+  /** The client's IP (after `trustProxy`). */
+  address: string;
 }
 
 /** What an `allowedOrigins` function sees of the upgrade request. */
@@ -278,6 +302,8 @@ const OPTION_NAMES = {
   maxPendingRequests: true,
   reauthTimeout: true,
   tls: true,
+  logger: true,
+  traceFrames: true,
   socketIo: ['path', 'transports', 'pingInterval', 'pingTimeout', 'maxPayload', 'upgradeTimeout', 'maxAttachments', 'recovery'],
 } as const satisfies Record<keyof SwitchboardOptions, true | readonly string[]> & OptionNames;
 

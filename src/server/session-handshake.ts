@@ -203,6 +203,10 @@ export class SessionHandshake {
       limits: announcedLimits(this.server.options),
     };
     if (restored) welcome.restored = true;
+    const { counters } = this.server.outbox;
+    if (restored) counters.handshakesRestored++;
+    else if (resumed) counters.handshakesResumed++;
+    else counters.handshakesNew++;
     if (user !== undefined) welcome.user = user;
     return encodeFrame(welcome);
   }

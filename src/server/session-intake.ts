@@ -4,6 +4,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { ClientFrame } from '../protocol/frames.js';
 import { FrameRate } from './frame-rate.js';
 import type { ResolvedOptions } from './options.js';
+import type { RefusedClient, ServerCounters } from './server-counters.js';
 import { type FrameServices, type RoutedSession, routeFrame } from './session-requests.js';
 import { DisconnectReason } from './socket.js';
 
@@ -31,7 +32,7 @@ export interface IntakeState {
 }
 
 /** What the intake needs of a session. */
-export interface IntakeSession extends RoutedSession, IntakeState {}
+export interface IntakeSession extends RoutedSession, IntakeState, RefusedClient {}
 
 /** Free frames a client may send beyond what they answer (see IntakeState.freeCredit). */
 export const FREE_CREDIT_MAX = 1000;
@@ -54,6 +55,7 @@ export class FrameIntake {
     private readonly reportError: (err: unknown, context: Record<string, unknown>) => void,
     /** Where frames go once in order; and the answers to those refused here. */
     private readonly services: FrameServices,
+    private readonly counters: ServerCounters,
   ) {}
 
   /** The rate of a new connection; undefined when `frameRate` is off. */
@@ -63,6 +65,7 @@ export class FrameIntake {
 
   /** A frame from the session's connection. */
   receive(session: IntakeSession, data: QueuedFrame): void {
+    this.counters.frameIn(data);
     let decoded: DecodeResult<ClientFrame> | undefined;
     if (session.helloReceived) {
       session.heardAfterHello = true;
@@ -123,6 +126,7 @@ export class FrameIntake {
     if (verdict === 'abuse') {
       // Once: a connection the server already closes for another reason is on its way out.
       if (session.closeReason !== undefined) return false;
+      this.counters.refusedIn(session, ErrorCode.RateLimited);
       this.services.outbox.fail(session, ErrorCode.RateLimited, `kept sending past the rate limit (${limit}); closing`, CloseCode.PolicyViolation, DisconnectReason.RateLimited);
       // A flooder may not read, and then never completes the closing handshake.
       const timer = setTimeout(() => session.terminate(DisconnectReason.RateLimited), 1000);
@@ -133,6 +137,8 @@ export class FrameIntake {
     const frame = decoded?.ok ? decoded.frame : undefined;
     const ref = frame ? requestRef(frame) : decoded?.ok === false ? decoded.ref : undefined;
     const { outbox } = this.services;
+    // Counted as the client is told: a request's reply, or the first error since the last accepted frame.
+    if (ref !== undefined || verdict === 'reject') this.counters.refusedIn(session, ErrorCode.RateLimited, frame && 'ns' in frame ? frame.ns : undefined);
     if (ref !== undefined) outbox.replyError(session, ref, error);
     else if (verdict === 'reject') outbox.sendError(session, error, frame && 'ns' in frame ? frame.ns : undefined);
     return false;

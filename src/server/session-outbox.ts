@@ -9,11 +9,12 @@ import { replyTimers } from './reply-timers.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { Transport } from '../transport/transport.js';
 import type { ResolvedOptions } from './options.js';
+import type { RefusedClient, ServerCounters } from './server-counters.js';
 import type { SessionLifecycle } from './session-state.js';
 import { DisconnectReason } from './socket.js';
 
 /** What the outbound path keeps of each session and needs of it. */
-export interface OutboxSession extends SessionLifecycle {
+export interface OutboxSession extends SessionLifecycle, RefusedClient {
   readonly id: string;
   /** The connection frames go onto; undefined while the session waits to be resumed. */
   readonly link: Transport | undefined;
@@ -43,6 +44,8 @@ export class SessionOutbox {
   constructor(
     private readonly options: ResolvedOptions,
     private readonly reportError: (err: unknown, context: Record<string, unknown>) => void,
+    /** The node's numbers: every frame onto a connection is counted here (stats()). */
+    readonly counters: ServerCounters,
   ) {}
 
   /** Encode and send one frame. Throws `unserializable` for data JSON cannot carry. */
@@ -85,6 +88,9 @@ export class SessionOutbox {
     if (link) {
       if (volatile && link.bufferedAmount > VOLATILE_BUFFER_LIMIT) return false;
       link.send(frame);
+      const counters = this.counters;
+      counters.frameOut(frame);
+      if (broadcast) counters.deliveries++;
       // A volatile broadcast is not in the resume log: kept as the session's own if it must be kept at all.
       session.sentOnLink(frame, broadcast && !volatile);
       return true;
@@ -101,6 +107,7 @@ export class SessionOutbox {
   /** Publications of a durable room in namespace `ns` were lost beyond history: like a slow consumer, the client rejoins and is told `recovered: false`. */
   lostPublications(session: OutboxSession, ns: string): void {
     if (session.over) return;
+    this.countSlowConsumer(session);
     if (!session.link) {
       session.end(DisconnectReason.SlowConsumer);
       return;
@@ -115,6 +122,7 @@ export class SessionOutbox {
   }
 
   private cutOffSlowConsumer(session: OutboxSession): void {
+    this.countSlowConsumer(session);
     this.fail(
       session,
       ErrorCode.SlowConsumer,
@@ -125,6 +133,11 @@ export class SessionOutbox {
     // A peer that does not read will not finish the closing handshake either.
     const timer = setTimeout(() => session.terminate(DisconnectReason.SlowConsumer), 1000);
     timer.unref();
+  }
+
+  /** Once per connection: later frames over the cap find it closing already. */
+  private countSlowConsumer(session: OutboxSession): void {
+    if (!session.over && session.closeReason !== DisconnectReason.SlowConsumer) this.counters.slowConsumer(session, session.link?.bufferedAmount);
   }
 
   /** Tell the client why, then close. */

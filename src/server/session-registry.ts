@@ -9,6 +9,8 @@ import type { DurableFeed } from './durable-feed.js';
 import type { AnyNamespace } from './namespace.js';
 import type { ResolvedOptions } from './options.js';
 import type { ResumeLog } from './resume-log.js';
+import type { FrameTracer } from './frame-trace.js';
+import type { ServerCounters } from './server-counters.js';
 import { Session, type SessionHost } from './session.js';
 import { isSessionIdShaped } from './session-id.js';
 import { SessionHandshake } from './session-handshake.js';
@@ -27,6 +29,10 @@ export interface SessionServer {
   readonly admission: Admission;
   readonly feed: DurableFeed;
   readonly resumeLog: ResumeLog;
+  /** The node's numbers (stats()). */
+  readonly counters: ServerCounters;
+  /** Frame tracing (`traceFrames`, `DEBUG=switchboard:frames`); undefined when it is off. */
+  readonly tracer: FrameTracer | undefined;
   namespace(name: string): AnyNamespace | undefined;
   reportError(err: unknown, context: Record<string, unknown>): void;
 }
@@ -57,8 +63,8 @@ export class SessionRegistry implements SessionHost {
 
   constructor(private readonly server: SessionServer) {
     const reportError = (err: unknown, context: Record<string, unknown>): void => server.reportError(err, context);
-    this.intake = new FrameIntake(server.options, reportError, this);
-    this.outbox = new SessionOutbox(server.options, reportError);
+    this.intake = new FrameIntake(server.options, reportError, this, server.counters);
+    this.outbox = new SessionOutbox(server.options, reportError, server.counters);
     this.handshake = new SessionHandshake(this);
     this.tokens = {
       issue: (session) => {
@@ -119,7 +125,9 @@ export class SessionRegistry implements SessionHost {
 
   /** A new connection, on any transport: its session starts with the handshake. */
   start(transport: Transport, info: TransportRequestInfo): void {
-    const session = new Session(this, transport, info);
+    // Decided once here: sessions that are not traced keep their transport as it is.
+    const { tracer } = this.server;
+    const session = new Session(this, tracer ? tracer.wrap(transport, info) : transport, info);
     this.sessions.set(session.id, session);
   }
 

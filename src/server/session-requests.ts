@@ -160,7 +160,7 @@ export class ClientRequests {
       errorFromHandler: (err, context) => answers.errorFromHandler(session, err, context),
       overPendingLimit: () => (this.pending >= server.options.maxPendingRequests ? this.tooManyPending() : undefined),
       requestStarted: () => this.started(),
-      requestFinished: () => this.finished(),
+      requestFinished: (started) => this.finished(started),
       changed: () => session.changed(),
     }));
   }
@@ -182,13 +182,16 @@ export class ClientRequests {
   }
 
   /** A client request's handler starts: counted for `maxPendingRequests` and for a graceful shutdown. */
-  private started(): void {
+  private started(): number {
     this.pending++;
     this.server.requestStarted();
+    return performance.now();
   }
 
-  private finished(): void {
+  /** Its reply is sent: in flight no more, and its time goes into the node's request latency. */
+  private finished(started: number): void {
     this.pending--;
+    this.server.outbox.counters.requestTook(performance.now() - started);
     this.server.requestFinished();
   }
 

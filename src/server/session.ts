@@ -220,9 +220,13 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
     this.cancelDeadline();
     if (this.state !== Open) this.moveTo(Open);
     this.lastSeen = this.lastPing = heartbeatNow();
-    // Welcomes are not counted: the frames after them are.
+    // Welcomes are not counted for resume: the frames after them are. The node's numbers count them.
     const token = this.host.resumes.rotate(this, this.transport?.resumePolicy);
-    this.transport?.send(this.host.handshake.welcome(this.id, ns, token, resumed, restored, user));
+    const welcome = this.host.handshake.welcome(this.id, ns, token, resumed, restored, user);
+    if (this.transport) {
+      this.transport.send(welcome);
+      this.host.outbox.counters.frameOut(welcome);
+    }
     this.changed();
   }
 
@@ -295,7 +299,11 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
     if (restored) this.host.resumes.restoredAgain(this);
     this.sendWelcome(ns, !restored, restored);
     // Still kept until acknowledged: a link that drops again mid-replay costs nothing.
-    for (const frame of replay) transport.send(frame);
+    const { counters } = this.host.outbox;
+    for (const frame of replay) {
+      transport.send(frame);
+      counters.frameOut(frame);
+    }
     // Credentials that expired while the session waited are asked for before anything else goes on.
     for (const socket of this.sockets.values()) socket.resumed();
   }

@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ROOT_NAMESPACE } from '../protocol/constants.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 import { assertEmittable } from '../protocol/event-names.js';
 import type { AnyEvents, EventData, EventMap, EventNames } from '../protocol/event-map.js';
-import { WebSocketEndpoint } from '../transport/websocket.js';
 import type { ClusterAdapter } from '../cluster/adapter.js';
 import { MemoryAdapter } from '../cluster/memory-adapter.js';
 import type { RoomMatcher } from '../delivery/durable-rooms.js';
@@ -16,12 +16,12 @@ import type { PresenceRule } from './room-presence.js';
 import { Admission } from './admission.js';
 import { checkServerArgument, whenListening } from './attached-server.js';
 import type { BroadcastOperator, DeliveryStreams, SocketInfo } from './broadcast.js';
-import { ClusterLink } from './cluster-link.js';
+import type { ClusterLink } from './cluster-link.js';
 import { clientAddressResolver, type AddressedRequest } from './client-address.js';
-import { CLIENT_PATH, ClientBundle, interceptRequests } from './client-bundle.js';
+import { CLIENT_PATH, ClientBundle } from './client-bundle.js';
 import type { ConnectionError } from './connection-refusals.js';
 import { Cors } from './cors.js';
-import { DurableFeed } from './durable-feed.js';
+import { openNodeParts } from './node-parts.js';
 import { ResumeLog } from './resume-log.js';
 import { HeartbeatSweeper } from './heartbeat.js';
 import type { HttpTransports } from './http-transports.js';
@@ -30,8 +30,8 @@ import { Namespace, type NamespaceHost } from './namespace.js';
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
 import { createOwnServer } from './own-server.js';
-import { answerUnclaimed } from './plain-answers.js';
-import { SessionRegistry } from './session-registry.js';
+import { PlainRequests } from './plain-requests.js';
+import type { SessionRegistry } from './session-registry.js';
 import { UpgradeGate } from './upgrade-gate.js';
 import type { Socket } from './socket.js';
 import type { SocketIoFrontDoor } from '../compat/socketio/front-door.js';
@@ -39,6 +39,10 @@ import { openFrontDoors } from './front-doors.js';
 import { HttpRoutes, type RouteHandler } from './http-routes.js';
 import type { CheckedSchemas, EventSchemas, ValidatedEvents } from './validation.js';
 import type { ServerStats, StatsOptions } from './server-stats.js';
+import { FrameTracer } from './frame-trace.js';
+import { ServerCounters } from './server-counters.js';
+import { ServerLog } from './server-log.js';
+import { collectStats } from './stats-collector.js';
 
 export interface CloseOptions {
   /** Milliseconds in-flight request handlers get to reply before connections close. Default 5000. */
@@ -62,7 +66,6 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   readonly options: ResolvedOptions;
   readonly httpServer: HttpServer;
   private readonly ownsHttpServer: boolean;
-  private readonly endpoint: WebSocketEndpoint;
   private readonly namespaces = new Map<string, Namespace<CE, SE, SD>>();
   /** This node's sessions, and what they and the namespaces need of the server: private, none of it is API. */
   private readonly sessions: SessionRegistry;
@@ -72,13 +75,11 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   readonly streams: DeliveryStreams;
   /** The other nodes: broadcasts, durable streams, presence and queries across them (`adapter`). */
   readonly cluster: ClusterAdapter;
-  /** Durable publications to this node's members, in stream order. */
-  private readonly feed: DurableFeed;
   private listening: Promise<void>;
   private closePromise: Promise<void> | undefined;
   private readonly clientBundle: ClientBundle | undefined;
-  /** Gives the app's server its own `request` listeners back (set when the bundle is served on it). */
-  private restoreRequestListeners: (() => void) | undefined;
+  /** Plain HTTP requests: routes, the client bundle, the HTTP transports, the Socket.IO front door. */
+  private readonly plain: PlainRequests;
   /** Which pages may connect (`allowedOrigins`), for upgrades and CORS. */
   private readonly origins: OriginPolicy;
   /** The client's IP of a request (`trustProxy`). */
@@ -97,6 +98,10 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   private readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** What this node does for the other nodes: their broadcasts, queries, server events and presence changes. */
   private readonly clusterLink: ClusterLink;
+  /** The `logger` option (quiet without one). */
+  private readonly log: ServerLog;
+  /** What this node has done, counted where it happens (stats()). */
+  private readonly counters: ServerCounters;
 
   /**
    * Attach to `server` (http or https), or listen on `port` (0 picks a free one), or on
@@ -106,16 +111,15 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     super();
     checkServerArgument(server);
     this.options = resolveOptions(options);
+    this.log = new ServerLog(options.logger);
+    this.counters = new ServerCounters(this.log);
+    const tracer = FrameTracer.fromOptions(options.traceFrames, process.env.DEBUG, this.log);
     this.origins = new OriginPolicy(this.options.allowedOrigins);
     this.clientAddress = clientAddressResolver(this.options.trustProxy);
     if (options.adapter && options.streams) throw new TypeError('Switchboard options adapter and streams exclude each other: the adapter brings its stream store');
     this.cluster = options.adapter ?? new MemoryAdapter(options.streams);
     this.admission = new Admission(this.options);
-    const cors = new Cors({
-      allowsAny: this.origins.allowsAny,
-      allows: (origin, req) => this.originAllowed(origin, req),
-      refusal: (origin) => this.origins.refusal(origin),
-    });
+    const cors = new Cors({ allowsAny: this.origins.allowsAny, allows: (origin, req) => this.originAllowed(origin, req), refusal: (origin) => this.origins.refusal(origin) });
     this.clientBundle = this.options.serveClient ? new ClientBundle({ warn: (message) => console.error(`[switchboard] ${message}`), cors }) : undefined;
     const { httpTransports, socketIo } = openFrontDoors({
       options: this.options,
@@ -128,12 +132,14 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       endSessionByToken: (token, code, reason) => this.sessions.endByToken(token, code, reason),
       reportError: (err, context) => this.reportError(err, context),
       connectionError: (error) => this.connectionError(error),
+      messageTooBig: (transport, info) => this.counters.refusedIn({ transportKind: transport, requestInfo: info }, ErrorCode.MessageTooBig),
       cluster: this.cluster,
     });
     this.httpTransports = httpTransports;
     this.socketIo = socketIo;
+    this.plain = new PlainRequests({ options: this.options, routes: this.routes, clientBundle: this.clientBundle, httpTransports, socketIo });
     if (server === undefined || typeof server === 'number') {
-      const own = createOwnServer(server ?? Number(process.env.PORT ?? 3000), this.options.tls, (req, res) => this.answerPlainRequest(req, res));
+      const own = createOwnServer(server ?? Number(process.env.PORT ?? 3000), this.options.tls, (req, res) => this.plain.answer(req, res));
       this.httpServer = own.server;
       this.ownsHttpServer = true;
       this.listening = own.listening;
@@ -144,27 +150,21 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       this.httpServer = server;
       this.ownsHttpServer = false;
       // The app's listeners would answer the bundle's and the HTTP transports' paths too (with a 404, say): Switchboard goes in front of them.
-      if (this.clientBundle || this.options.transports.some((name) => name !== 'websocket') || socketIo) this.interceptAppRequests();
+      if (this.clientBundle || this.options.transports.some((name) => name !== 'websocket') || socketIo) this.plain.intercept(server);
       // ready() waits for it to listen (whenListening): from here it would wait unbounded, and unawaited.
       this.listening = Promise.resolve();
     }
-    this.endpoint = new WebSocketEndpoint({
-      maxMessageBytes: this.options.maxMessageBytes,
-      perMessageDeflate: this.options.perMessageDeflate,
-      // Upgraded: a connection counts until its socket closes, whatever becomes of its session.
-      onClosed: (transport, info) => this.admission.closed(info.remoteAddress, this.gate.closed(transport)),
-    });
     this.gate = new UpgradeGate({
       options: this.options,
       httpServer: this.httpServer,
       admission: this.admission,
-      endpoint: this.endpoint,
       closing: () => this.closing,
       clientAddress: this.clientAddress,
       originAllowed: (origin, req, address) => this.originAllowed(origin, req, address),
       originRefusal: (origin) => this.origins.refusal(origin),
       start: (transport, info) => this.sessions.start(transport, info),
       report: (error) => this.connectionError(error),
+      tooBig: (transport, info) => this.counters.refusedIn({ transportKind: transport.kind, requestInfo: info }, ErrorCode.MessageTooBig),
     });
     this.onUpgrade = socketIo ? (req, socket, head) => void (socketIo.handleUpgrade(req, socket, head) || this.gate.onUpgrade(req, socket, head)) : this.gate.onUpgrade;
     this.httpServer.on('upgrade', this.onUpgrade);
@@ -178,35 +178,25 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       clusterTimeout: this.options.clusterTimeout,
       hasSession: (id) => this.sessions.hasSession(id),
       reportError: (err, context) => this.reportError(err, context),
+      counters: this.counters,
     };
     this.namespaces.set(ROOT_NAMESPACE, new Namespace<CE, SE, SD>(ROOT_NAMESPACE, this.namespaceHost));
-    this.feed = new DurableFeed(this.streams, {
-      held: (ns, room) => this.namespaces.get(ns)?.rooms.held(room),
-      resumeLog,
-      has: (ns, room, member) => this.namespaces.get(ns)?.rooms.has(room, member as Socket<CE, SE, SD>) ?? false,
-      durableLimits: (ns, room) => this.namespaces.get(ns)?.durableLimits(room),
-      reportError: (err, context) => this.reportError(err, context),
-    });
-    this.sessions = new SessionRegistry({
+    const parts = openNodeParts({
       options: this.options,
-      closing: () => this.closing,
       cluster: this.cluster,
       admission: this.admission,
-      feed: this.feed,
+      streams: this.streams,
       resumeLog,
-      namespace: (name) => this.namespaces.get(name),
+      namespaces: this.namespaces,
+      counters: this.counters,
+      log: this.log,
+      tracer,
+      closing: () => this.closing,
       reportError: (err, context) => this.reportError(err, context),
-    });
-    this.clusterLink = new ClusterLink(this.cluster, (ns) => this.namespaces.get(ns), (err, context) => this.reportError(err, context));
-    const joined = this.cluster.start({
-      broadcast: (message) => this.clusterLink.deliverFromCluster(message),
-      publication: (publication) => this.feed.arrive(publication),
-      answer: (query) => this.clusterLink.answerCluster(query),
-      resync: () => this.feed.catchUp(),
-      sessionMoved: (sid) => this.sessions.movedAway(sid),
       forwarded: (request) => this.socketIo?.answerForwarded(request) ?? this.httpTransports.answerForwarded(request),
     });
-    this.listening = Promise.all([this.listening, joined]).then(() => {
+    ({ sessions: this.sessions, clusterLink: this.clusterLink } = parts);
+    this.listening = Promise.all([this.listening, parts.joined]).then(() => {
       const store = this.cluster.sessions;
       if (store && this.options.resume.ttl > 0) this.sessions.keepSnapshotsIn(store);
       // Users of a crashed node, expired by whichever node cleaned up: their rooms are told here.
@@ -250,8 +240,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   /** This node's numbers — connections, traffic, refusals, latency (see ServerStats); read by switchboard/metrics and the admin dashboard. */
   stats(options: StatsOptions = {}): ServerStats {
-    // CONTRACT STUB (issue 18): replaced by the real counters.
-    return { nodeId: this.cluster.nodeId, uptimeSeconds: 0, connections: {}, sessions: { connected: this.connectionCount, waiting: this.sessionCount - this.connectionCount }, rooms: 0, frames: { in: 0, out: 0 }, bytes: { in: 0, out: 0 }, broadcasts: 0, deliveries: 0, handshakes: { new: 0, resumed: 0, restored: 0 }, recoveries: { recovered: 0, unrecovered: 0 }, refusals: {}, slowConsumers: 0, requests: { count: 0, sumSeconds: 0, buckets: [] }, cluster: { nodes: undefined, busMessages: 0, busLagSecondsSum: 0, busLagSecondsLast: 0, errors: 0 }, recentRefusals: [], busiestRooms: options.rooms ? [] : [] };
+    return collectStats(this.counters, this.sessions.values(), this.namespaces.values(), this.cluster, options);
   }
 
   /** The namespace called `name`, created on first use. */
@@ -438,6 +427,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   /** A connection refused before its session started, for the app's log (`connection_error`). */
   private connectionError(error: ConnectionError): void {
+    this.counters.refused({ at: Date.now(), code: error.code, transport: error.transport, address: error.address, ...(error.origin !== undefined && { origin: error.origin }) });
     try {
       super.emit('connection_error', error);
     } catch (err) {
@@ -448,6 +438,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
   /** Report a failure in app code without letting it take the server down. */
   reportError(err: unknown, context: Record<string, unknown>): void {
     if (this.listenerCount('error') > 0) super.emit('error', err, context);
+    else if (this.log.active) this.log.error({ ...context, err }, 'error in application handler');
     else console.error('[switchboard] error in application handler', context, err);
   }
 
@@ -470,37 +461,19 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
    */
   route(path: string, handler: RouteHandler): this {
     this.routes.add(path, handler);
-    if (!this.ownsHttpServer && !this.restoreRequestListeners && !this.closing) this.interceptAppRequests();
+    if (!this.ownsHttpServer && !this.closing) this.plain.intercept(this.httpServer);
     return this;
   }
 
-  /** Answer Switchboard's own paths in front of the app's request listeners. */
-  private interceptAppRequests(): void {
-    const http = this.options.transports.some((name) => name !== 'websocket') ? this.httpTransports : undefined;
-    this.restoreRequestListeners = interceptRequests(
-      this.httpServer,
-      (req, res) => this.routes.handle(req, res) || (this.clientBundle?.handle(req, res) ?? false) || (http?.handle(req, res) ?? false) || (this.socketIo?.handleRequest(req, res) ?? false),
-    );
-  }
-
-  /** Only for servers Switchboard created: serve the browser client, say where the endpoint is. */
-  private answerPlainRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (this.routes.handle(req, res)) return;
-    if (this.clientBundle?.handle(req, res)) return;
-    if (this.httpTransports.handle(req, res)) return;
-    if (this.socketIo?.handleRequest(req, res)) return;
-    answerUnclaimed(req, res, this.options);
-  }
-
   private async shutdown(deadline: number): Promise<void> {
+    this.log.info({ deadline, sessions: this.sessionCount }, 'shutdown started');
     this.heartbeat.stop();
     await this.sessions.closeAll(deadline, CLOSE_GRACE_MS);
     this.socketIo?.close();
-    this.endpoint.close();
+    this.gate.endpoint.close();
     this.httpTransports.close();
     this.httpServer.off('upgrade', this.onUpgrade);
-    this.restoreRequestListeners?.();
-    this.restoreRequestListeners = undefined;
+    this.plain.restore();
     try {
       // This node's users leave presence: announced to the rooms while the cluster still hears it.
       this.clusterLink.presenceChanged(await this.cluster.presence.close());
@@ -518,5 +491,6 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
         this.httpServer.closeAllConnections();
       });
     }
+    this.log.info({}, 'shutdown finished');
   }
 }

@@ -4,7 +4,7 @@ import { CloseCode } from '../protocol/close-codes.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { rejectUpgrade } from '../transport/http-reject.js';
 import type { Transport, TransportRequestInfo } from '../transport/transport.js';
-import type { WebSocketEndpoint } from '../transport/websocket.js';
+import { WebSocketEndpoint } from '../transport/websocket.js';
 import type { Admission } from './admission.js';
 import { type ConnectionError, refuseFull, UpgradeRefusals, withOrigin } from './connection-refusals.js';
 import type { ResolvedOptions } from './options.js';
@@ -14,7 +14,6 @@ export interface UpgradeGateHost {
   readonly options: ResolvedOptions;
   readonly httpServer: HttpServer;
   readonly admission: Admission;
-  readonly endpoint: WebSocketEndpoint;
   closing(): boolean;
   /** The client's IP of a request (`trustProxy`). */
   clientAddress(req: IncomingMessage): string;
@@ -25,6 +24,8 @@ export interface UpgradeGateHost {
   start(transport: Transport, info: TransportRequestInfo): void;
   /** The server's `connection_error` event. */
   report(error: ConnectionError): void;
+  /** A connection that passed sent a message over `maxMessageBytes` (closed with 1009): for the server's count of refusals. */
+  tooBig(transport: Transport, info: TransportRequestInfo): void;
 }
 
 /**
@@ -38,9 +39,20 @@ export class UpgradeGate {
   /** Connections upgraded only to be told `server_full` or `origin_not_allowed`, until their socket closes: they do not count against maxConnections. */
   private readonly uncounted = new Set<Transport>();
 
+  /** Where upgrades that pass become WebSocket transports. */
+  readonly endpoint: WebSocketEndpoint;
+
   constructor(private readonly host: UpgradeGateHost) {
+    this.endpoint = new WebSocketEndpoint({
+      maxMessageBytes: host.options.maxMessageBytes,
+      perMessageDeflate: host.options.perMessageDeflate,
+      // Upgraded: a connection counts until its socket closes, whatever becomes of its session.
+      onClosed: (transport, info) => host.admission.closed(info.remoteAddress, this.closed(transport)),
+      onTooBig: (transport, info) => host.tooBig(transport, info),
+    });
+    const endpoint = this.endpoint;
     this.refusals = new UpgradeRefusals({
-      upgrade: (...args) => host.endpoint.upgrade(...args),
+      upgrade: (...args) => endpoint.upgrade(...args),
       connectionsFrom: (address) => host.admission.connectionsFrom(address),
       maxConnectionsPerIp: host.options.maxConnectionsPerIp,
       openUncounted: (transport, address) => {
@@ -86,7 +98,7 @@ export class UpgradeGate {
       this.refusals.reject(socket, req, address, refused);
       return;
     }
-    host.endpoint.upgrade(req, socket, head, address, (transport, info) => {
+    this.endpoint.upgrade(req, socket, head, address, (transport, info) => {
       const accepted = !host.admission.isFull();
       host.admission.open(info.remoteAddress, accepted);
       if (!accepted) {

@@ -20,6 +20,8 @@ export interface WebSocketEndpointOptions {
    * for all connections, so that counting them costs no closure or listener each.
    */
   onClosed?: (transport: Transport, info: TransportRequestInfo) => void;
+  /** Called when ws refused a message over `maxMessageBytes` (it then closes with 1009): for the server's count of refusals. */
+  onTooBig?: (transport: Transport, info: TransportRequestInfo) => void;
 }
 
 /**
@@ -54,6 +56,7 @@ class TransportWebSocket extends WebSocket {
       case 'error':
         // ws emits 'error' for protocol violations and then closes (1002/1007/1009); 'close'
         // reports it. Through EventEmitter an unheard 'error' would crash the process.
+        if ((a as { code?: unknown } | undefined)?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') transport.refusedTooBig();
         return true;
       default:
         return super.emit(event, a, b);
@@ -76,9 +79,12 @@ export class WebSocketEndpoint {
   private readonly requests = new RequestInfoRecorder();
   /** @internal */
   readonly onClosed: WebSocketEndpointOptions['onClosed'];
+  /** @internal */
+  readonly onTooBig: WebSocketEndpointOptions['onTooBig'];
 
   constructor(options: WebSocketEndpointOptions) {
     this.onClosed = options.onClosed;
+    this.onTooBig = options.onTooBig;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -254,6 +260,11 @@ export class WebSocketTransport implements Transport, CoalescedWriter {
     const frame = binary ? (data as Buffer) : (data as Buffer).toString();
     if (this.handlers) this.handlers.onFrame(frame, this);
     else (this.early ??= []).push(frame);
+  }
+
+  /** @internal ws refused a message over maxMessageBytes. */
+  refusedTooBig(): void {
+    this.endpoint.onTooBig?.(this, this.info);
   }
 
   /** @internal */

@@ -13,6 +13,8 @@ import type { StreamStore } from '../../src/delivery/stream-store.js';
 import type { Recipient } from '../../src/server/broadcast.js';
 import { DurableFeed, type FeedJoiner } from '../../src/server/durable-feed.js';
 import { ResumeLog } from '../../src/server/resume-log.js';
+import { ServerCounters } from '../../src/server/server-counters.js';
+import { ServerLog } from '../../src/server/server-log.js';
 import type { SharedFrame } from '../../src/transport/shared-frame.js';
 
 const STREAM = streamKey('/', 'chat');
@@ -50,6 +52,7 @@ function feedWith(members: Set<Recipient>): { feed: DurableFeed; streams: { stor
     resumeLog: new ResumeLog(1 << 20),
     durableLimits: () => DEFAULT_HISTORY_LIMITS,
     reportError: (err) => void errors.push(err),
+    counters: new ServerCounters(new ServerLog(undefined)),
   });
   return { feed, streams, errors };
 }

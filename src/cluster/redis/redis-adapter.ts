@@ -6,6 +6,7 @@ import type { StreamPosition } from '../../protocol/frames.js';
 import type { ClusterAdapter, ClusterBroadcast, ClusterNode, ClusterQuery, PublishRequest } from '../adapter.js';
 import type { PresenceStore } from '../presence-store.js';
 import type { SessionStore } from '../session-store.js';
+import type { ClusterStats } from '../../server/server-stats.js';
 import type { StreamStore } from '../../delivery/stream-store.js';
 import { decodeBusMessage, encodeAnswer, encodeBroadcast, encodeQuery, encodeTakeover, publicationHeader } from './bus-message.js';
 import { ClusterQueries } from './cluster-queries.js';
@@ -24,7 +25,7 @@ export interface RedisAdapterOptions {
   presence?: { nodeTtl?: number; renewInterval?: number };
   /** How long a durable stream's epoch outlives its last use. Default 7 days. */
   streamMetaTtl?: number;
-  /** Where Redis trouble is reported (once per outage, and when it ends). Default: stderr. */
+  /** Where Redis trouble is reported (once per outage, and when it ends). Default: the server's `logger` when it has one (`error`, then `info` on recovery), else stderr. */
   onError?: (err: Error, context: { connection: 'commands' | 'subscriber' | 'presence'; recovered?: boolean }) => void;
 }
 
@@ -63,6 +64,10 @@ export class RedisAdapter implements ClusterAdapter {
   /** The bus is heard again after a loss; the durable rooms catch up once the command connection is ready. */
   private resyncDue = false;
   private closed = false;
+  /** The numbers stats() reports (see ClusterStats). */
+  private readonly numbers: ClusterStats = { nodes: undefined, busMessages: 0, busLagSecondsSum: 0, busLagSecondsLast: 0, errors: 0 };
+  /** A count of the nodes is being asked for. */
+  private countingNodes = false;
 
   /** `connection`: a Redis URL, or an ioredis client whose settings are copied (it is not used itself). */
   constructor(
@@ -113,6 +118,7 @@ export class RedisAdapter implements ClusterAdapter {
       throw unavailable(err, 'connect');
     }
     this.subscribedOnce = true;
+    this.countNodes();
     this.presenceStore = new GuardedPresence(new RedisPresence(this.commands, {
       nodeId: this.nodeId,
       prefix: this.prefix,
@@ -131,7 +137,7 @@ export class RedisAdapter implements ClusterAdapter {
 
   publish(request: PublishRequest): Promise<StreamPosition> {
     const { except } = request;
-    const header = publicationHeader(request.ns, request.room, request.stream, except);
+    const header = publicationHeader(request.ns, request.room, request.stream, except, this.nodeId);
     return this.redisStreams.append(request.stream, request.payload, request.limits, { announce: { channel: this.bus, header }, ...(except && { except }) });
   }
 
@@ -170,6 +176,41 @@ export class RedisAdapter implements ClusterAdapter {
         throw unavailable(err, 'query');
       }),
     );
+  }
+
+  /**
+   * Nodes alive (the inboxes subscribed now, as of the last count: each call starts a new
+   * count, so a scrape sees the one before it), messages from other nodes on the bus with
+   * their lag, and errors of the Redis connections.
+   */
+  stats(): ClusterStats {
+    this.countNodes();
+    return { ...this.numbers };
+  }
+
+  private countNodes(): void {
+    if (this.countingNodes || this.closed || this.commands.status !== 'ready') return;
+    this.countingNodes = true;
+    (this.commands.call('PUBSUB', 'CHANNELS', `${this.prefix}:node:*`) as Promise<string[]>).then(
+      (inboxes) => {
+        this.countingNodes = false;
+        this.numbers.nodes = inboxes.length;
+      },
+      (err: unknown) => {
+        this.countingNodes = false;
+        this.trouble('commands', err);
+      },
+    );
+  }
+
+  /** A message another node sent on the bus: counted, with its lag when it says when it was sent (clocks that disagree show as lag, never below 0). */
+  private heard(sentAt: number | undefined): void {
+    const numbers = this.numbers;
+    numbers.busMessages++;
+    if (sentAt === undefined) return;
+    const lag = Math.max(0, Date.now() - sentAt) / 1000;
+    numbers.busLagSecondsSum += lag;
+    numbers.busLagSecondsLast = lag;
   }
 
   async close(): Promise<void> {
@@ -226,6 +267,7 @@ export class RedisAdapter implements ClusterAdapter {
     const message = decodeBusMessage(raw);
     const node = this.node;
     if (!message || !node) return;
+    if (message.node !== this.nodeId) this.heard(message.sentAt);
     switch (message.kind) {
       case 'broadcast':
         if (message.node !== this.nodeId) node.broadcast(message.broadcast);
@@ -282,17 +324,22 @@ export class RedisAdapter implements ClusterAdapter {
   }
 
   /** Report trouble once per outage of a connection. */
+  /** Every error is counted (stats); it is reported once per outage of a connection. */
   private trouble(connection: 'commands' | 'subscriber' | 'presence', err: unknown): void {
-    if (this.closed || this.failing.has(connection)) return;
+    if (this.closed) return;
+    this.numbers.errors++;
+    if (this.failing.has(connection)) return;
     this.failing.add(connection);
     const error = err instanceof Error ? err : new Error(String(err));
     if (this.options.onError) this.options.onError(error, { connection });
+    else if (this.node?.log) this.node.log('error', { connection, error: error.message }, 'redis connection failed; retrying');
     else console.error(`[switchboard] redis (${connection}): ${error.message}; retrying`);
   }
 
   private recovered(connection: 'commands' | 'subscriber' | 'presence'): void {
     if (!this.failing.delete(connection) || this.closed) return;
     if (this.options.onError) this.options.onError(new Error('reconnected'), { connection, recovered: true });
+    else if (this.node?.log) this.node.log('info', { connection }, 'redis connection reconnected');
     else console.error(`[switchboard] redis (${connection}): reconnected`);
   }
 }

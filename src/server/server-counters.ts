@@ -1,0 +1,106 @@
+import type { SharedFrame } from '../transport/shared-frame.js';
+import type { TransportRequestInfo } from '../transport/transport.js';
+import { REQUEST_LATENCY_BUCKETS, type RecentRefusal } from './server-stats.js';
+import type { ServerLog } from './server-log.js';
+
+/** How many refusals `recentRefusals` keeps. */
+const RECENT_REFUSALS = 50;
+
+/** Who was refused something inside a session: what the refusal records of it (never a token, never the URL). */
+export interface RefusedClient {
+  readonly transportKind: string | undefined;
+  requestInfo: TransportRequestInfo;
+}
+
+/**
+ * What the node has done, as plain numbers: the paths that do it increment a field here
+ * (one object per server, no lookup per recipient), and `stats()` reads them when asked.
+ * Refusals are rarer and carry more: counted by code, kept in a ring of the last 50, and
+ * logged.
+ */
+export class ServerCounters {
+  readonly startedAt = Date.now();
+  framesIn = 0;
+  framesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  broadcasts = 0;
+  deliveries = 0;
+  handshakesNew = 0;
+  handshakesResumed = 0;
+  handshakesRestored = 0;
+  recovered = 0;
+  unrecovered = 0;
+  slowConsumers = 0;
+  requests = 0;
+  requestSeconds = 0;
+  /** Not cumulative here (one increment per request); stats() sums them up. */
+  readonly requestBuckets: number[] = REQUEST_LATENCY_BUCKETS.map(() => 0);
+  readonly refusals: Record<string, number> = {};
+  /** A ring: `nextRefusal` is where the next one goes once it is full. */
+  private readonly recent: RecentRefusal[] = [];
+  private nextRefusal = 0;
+
+  constructor(readonly log: ServerLog) {}
+
+  /** A frame from a client. */
+  frameIn(data: string | Uint8Array): void {
+    this.framesIn++;
+    this.bytesIn += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+  }
+
+  /** A frame onto a client's connection: a shared frame knows its payload bytes; a string is measured. */
+  frameOut(frame: string | SharedFrame): void {
+    this.framesOut++;
+    this.bytesOut += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+  }
+
+  /** A client request answered after `ms` milliseconds. */
+  requestTook(ms: number): void {
+    const seconds = ms / 1000;
+    this.requests++;
+    this.requestSeconds += seconds;
+    const buckets = REQUEST_LATENCY_BUCKETS;
+    for (let i = 0; i < buckets.length; i++) {
+      if (seconds <= (buckets[i] as number)) {
+        (this.requestBuckets[i] as number)++;
+        return;
+      }
+    }
+  }
+
+  /**
+   * Something was refused with `code` (a connection, a middleware decision, a frame): counted,
+   * kept among the recent ones, and logged at `level` (connections and frames `warn`,
+   * middleware `info`: refusing is what it is for).
+   */
+  refused(refusal: RecentRefusal, level: 'warn' | 'info' = 'warn'): void {
+    this.refusals[refusal.code] = (this.refusals[refusal.code] ?? 0) + 1;
+    if (this.recent.length < RECENT_REFUSALS) this.recent.push(refusal);
+    else {
+      this.recent[this.nextRefusal] = refusal;
+      this.nextRefusal = (this.nextRefusal + 1) % RECENT_REFUSALS;
+    }
+    if (this.log.active) this.log[level]({ ...refusal }, level === 'info' ? 'refused by middleware' : 'refused');
+  }
+
+  /** A refusal inside a session (a frame, a namespace's middleware). */
+  refusedIn(client: RefusedClient, code: string, namespace?: string, level: 'warn' | 'info' = 'warn'): void {
+    const refusal: RecentRefusal = { at: Date.now(), code, transport: client.transportKind ?? 'none', address: client.requestInfo.remoteAddress };
+    const origin = client.requestInfo.headers.origin;
+    if (typeof origin === 'string') refusal.origin = origin;
+    if (namespace !== undefined) refusal.namespace = namespace;
+    this.refused(refusal, level);
+  }
+
+  /** A connection cut off as a slow consumer. */
+  slowConsumer(client: RefusedClient & { readonly id: string }, bufferedBytes: number | undefined): void {
+    this.slowConsumers++;
+    if (this.log.active) this.log.warn({ session: client.id, transport: client.transportKind, address: client.requestInfo.remoteAddress, bufferedBytes }, 'slow consumer cut off');
+  }
+
+  /** The last refusals, oldest first. */
+  recentRefusals(): RecentRefusal[] {
+    return this.recent.slice(this.nextRefusal).concat(this.recent.slice(0, this.nextRefusal));
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * Switchboard.stats() against known traffic on real sockets: connections by transport,
+ * broadcasts and their deliveries, frames and bytes out, handshakes, recoveries, refusals by
+ * code (with the recent ones, never a token), slow consumers, the request histogram and the
+ * busiest rooms.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { connect, type SwitchboardClient } from '../../src/client/node.js';
+import { REQUEST_LATENCY_BUCKETS, ReplyError, type Switchboard } from '../../src/server/index.js';
+import { BareClient } from '../helpers/bare-client.js';
+import { eventually, startServer } from '../helpers/server.js';
+
+type Frame = Record<string, unknown>;
+interface Pos {
+  epoch: string;
+  offset: number;
+}
+
+const servers: Switchboard[] = [];
+const clients: { close(): void }[] = [];
+after(async () => {
+  for (const c of clients) c.close();
+  await Promise.all(servers.map((sb) => sb.close()));
+});
+
+async function server(options: Parameters<typeof startServer>[0] = {}): Promise<{ sb: Switchboard; url: string }> {
+  const started = await startServer(options);
+  servers.push(started.sb);
+  return started;
+}
+
+async function bare(url: string, hello: Frame = {}, headers?: Record<string, string>): Promise<{ c: BareClient; welcome: Frame }> {
+  const c = await BareClient.open(url, 'switchboard.v1', headers);
+  clients.push(c);
+  return { c, welcome: await c.hello(hello) };
+}
+
+async function join(c: BareClient, ref: number, room: string, since?: Pos): Promise<Frame> {
+  c.send({ type: 'join', ref, room, ...(since && { since }) });
+  return (await c.next({ type: 'reply', ref })).data as Frame;
+}
+
+describe('Switchboard.stats()', () => {
+  test('3 WebSocket clients and 1 SSE client in a room, 5 broadcasts: exact broadcasts, deliveries, frames and bytes out; gauges by transport', async () => {
+    const { sb, url } = await server({ transports: ['websocket', 'sse'] });
+    const natives = [];
+    for (let i = 0; i < 3; i++) {
+      const { c } = await bare(url);
+      await join(c, 1, 'r');
+      natives.push(c);
+    }
+    await join(natives[0] as BareClient, 2, 'small');
+    await join(natives[1] as BareClient, 2, 'small');
+    await join(natives[0] as BareClient, 3, 'tiny');
+    const sse: SwitchboardClient = connect(url, { transports: ['sse'] });
+    clients.push(sse);
+    const got: unknown[] = [];
+    sse.on('tick', (n) => got.push(n));
+    await sse.join('r');
+    await eventually(() => sb.sockets.rooms.size('r') === 4, 'four members of r');
+
+    const before = sb.stats();
+    assert.deepEqual(before.connections, { websocket: 3, sse: 1 });
+    assert.deepEqual(before.sessions, { connected: 4, waiting: 0 });
+    assert.equal(before.rooms, 3, 'r, small and tiny (sockets\' own rooms are not counted)');
+    assert.equal(before.handshakes.new, 4);
+    assert.ok(before.frames.in >= 3 * 2 + 3 + 2, 'at least the bare clients\' hellos and joins');
+
+    let bytes = 0;
+    for (let n = 0; n < 5; n++) {
+      sb.to('r').emit('tick', n);
+      bytes += 4 * Buffer.byteLength(JSON.stringify({ type: 'event', event: 'tick', data: n, room: 'r' }));
+    }
+    for (const c of natives) await eventually(() => c.frames.filter((f) => f.event === 'tick').length === 5, 'five ticks on a WebSocket');
+    await eventually(() => got.length === 5, 'five ticks over SSE');
+
+    const now = sb.stats();
+    assert.equal(now.broadcasts - before.broadcasts, 5);
+    assert.equal(now.deliveries - before.deliveries, 20, 'a broadcast counts once per recipient');
+    assert.equal(now.frames.out - before.frames.out, 20);
+    assert.equal(now.bytes.out - before.bytes.out, bytes, 'payload bytes of every frame handed to a connection');
+    assert.deepEqual(
+      sb.stats({ rooms: 2 }).busiestRooms,
+      [
+        { namespace: '/', room: 'r', members: 4 },
+        { namespace: '/', room: 'small', members: 2 },
+      ],
+    );
+    assert.deepEqual(now.busiestRooms, [], 'none unless asked for');
+    assert.equal(now.nodeId, sb.cluster.nodeId);
+    assert.deepEqual(now.cluster, { nodes: 1, busMessages: 0, busLagSecondsSum: 0, busLagSecondsLast: 0, errors: 0 }, 'the memory adapter: one node');
+    assert.ok(now.uptimeSeconds >= 0);
+  });
+
+  test('refusals by code: origin, message_too_big, rate_limited, middleware — counted and kept, never a token', async () => {
+    const { sb, url } = await server({ allowedOrigins: ['https://good.example'], maxMessageBytes: 1024, frameRate: { perSecond: 1, burst: 1 } });
+    sb.use((socket, next) => {
+      const auth = socket.handshake.auth as { user?: string } | undefined;
+      next(auth?.user === 'mallory' ? new ReplyError('unauthorized', 'not you') : undefined);
+    });
+    sb.on('connection', (socket) => socket.on('ask', () => 'ok'));
+    sb.on('connection_error', () => {});
+
+    const evil = await BareClient.open(url, 'switchboard.v1', { Origin: 'https://evil.example' });
+    clients.push(evil);
+    assert.equal((await evil.closed).code, 1008);
+
+    const big = await bare(url, { auth: { user: 'ada', token: 'SECRET-TOKEN-1' } });
+    big.c.send('x'.repeat(2000));
+    assert.equal((await big.c.closed).code, 1009);
+
+    const flood = await bare(url, { auth: { user: 'bob', token: 'SECRET-TOKEN-2' } });
+    for (let ref = 1; ref <= 4; ref++) flood.c.send({ type: 'event', event: 'ask', ref });
+    await flood.c.next((f) => f.type === 'reply' && (f.error as Frame | undefined)?.code === 'rate_limited');
+
+    const mallory = await BareClient.open(url);
+    clients.push(mallory);
+    mallory.send({ type: 'hello', v: 1, auth: { user: 'mallory', token: 'SECRET-TOKEN-3' } });
+    assert.equal((await mallory.next({ type: 'error' })).code, 'unauthorized');
+
+    await eventually(() => (sb.stats().refusals.message_too_big ?? 0) === 1, 'the 1009 to be counted');
+    const { refusals, recentRefusals } = sb.stats();
+    assert.equal(refusals.origin_not_allowed, 1);
+    assert.equal(refusals.message_too_big, 1);
+    assert.ok((refusals.rate_limited ?? 0) >= 1);
+    assert.equal(refusals.unauthorized, 1);
+    const codes = recentRefusals.map((r) => r.code);
+    for (const code of ['origin_not_allowed', 'message_too_big', 'rate_limited', 'unauthorized']) assert.ok(codes.includes(code), code);
+    assert.equal(codes[0], 'origin_not_allowed', 'oldest first');
+    const origin = recentRefusals.find((r) => r.code === 'origin_not_allowed');
+    assert.equal(origin?.origin, 'https://evil.example');
+    assert.equal(origin?.transport, 'websocket');
+    assert.equal(recentRefusals.find((r) => r.code === 'unauthorized')?.namespace, '/');
+    assert.ok(!JSON.stringify(recentRefusals).includes('SECRET-TOKEN'), 'no token in the refusals');
+  });
+
+  test('the request histogram counts every answered request in cumulative buckets', async () => {
+    const { sb, url } = await server();
+    sb.on('connection', (socket) => socket.on('ask', async () => 'ok'));
+    const { c } = await bare(url);
+    for (let ref = 1; ref <= 3; ref++) c.send({ type: 'event', event: 'ask', ref });
+    for (let ref = 1; ref <= 3; ref++) await c.next({ type: 'reply', ref });
+    const { requests } = sb.stats();
+    assert.equal(requests.count, 3);
+    assert.equal(requests.buckets.length, REQUEST_LATENCY_BUCKETS.length);
+    assert.equal(requests.buckets.at(-1), 3, 'every request took at most 10 s');
+    for (let i = 1; i < requests.buckets.length; i++) assert.ok((requests.buckets[i] as number) >= (requests.buckets[i - 1] as number), 'cumulative');
+    assert.ok(requests.sumSeconds >= 0 && requests.sumSeconds < 30);
+  });
+
+  test('a resume counts as resumed, and the waiting session as waiting', async () => {
+    const { sb, url } = await server();
+    const first = await bare(url);
+    await join(first.c, 1, 'lobby');
+    first.c.ws.terminate();
+    await eventually(() => sb.connectionCount === 0, 'the server to notice the lost link');
+    assert.deepEqual(sb.stats().sessions, { connected: 0, waiting: 1 });
+    const again = await bare(url, { resume: first.welcome.resume, received: first.c.received });
+    assert.equal(again.welcome.resumed, true);
+    const { handshakes, sessions } = sb.stats();
+    assert.deepEqual(handshakes, { new: 1, resumed: 1, restored: 0 });
+    assert.deepEqual(sessions, { connected: 1, waiting: 0 });
+  });
+
+  test('durable joins with a position: recovered, and unrecovered past history', async () => {
+    const { sb, url } = await server();
+    sb.durable('feed', { maxMessages: 3 });
+    for (let n = 1; n <= 10; n++) await sb.to('feed').publish('n', n);
+    const probe = await bare(url);
+    const epoch = ((await join(probe.c, 1, 'feed')).position as Pos).epoch;
+    assert.deepEqual(sb.stats().recoveries, { recovered: 0, unrecovered: 0 }, 'a join without a position is no recovery');
+    const recovered = await bare(url);
+    assert.equal((await join(recovered.c, 1, 'feed', { epoch, offset: 8 })).recovered, true);
+    const lost = await bare(url);
+    assert.equal((await join(lost.c, 1, 'feed', { epoch, offset: 2 })).recovered, false);
+    assert.deepEqual(sb.stats().recoveries, { recovered: 1, unrecovered: 1 });
+    const before = sb.stats();
+    await sb.to('feed').publish('n', 11);
+    await eventually(() => sb.stats().deliveries - before.deliveries === 3, 'the publication handed to the three members');
+    assert.equal(sb.stats().broadcasts - before.broadcasts, 1, 'a durable publication is one broadcast');
+  });
+
+  test('a consumer too slow for a durable room counts once as a slow consumer', async () => {
+    const { sb, url } = await server({ maxBufferedBytes: 64 * 1024 });
+    sb.durable('firehose');
+    const reasons: string[] = [];
+    sb.on('connection', (socket) => socket.on('disconnect', (r) => reasons.push(r)));
+    const { c } = await bare(url);
+    await join(c, 1, 'firehose');
+    (c.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    const blob = 'x'.repeat(16 * 1024);
+    for (let i = 0; i < 400 && reasons.length === 0; i++) await sb.to('firehose').publish('blob', blob);
+    await eventually(() => reasons.includes('slow_consumer'), 'the slow consumer to be cut off');
+    assert.equal(sb.stats().slowConsumers, 1);
+    c.ws.terminate();
+  });
+});
