@@ -1,6 +1,5 @@
 import type { StreamPosition } from '../protocol/frames.js';
 // A leaf of plain data types (the numbers' contract), not server code.
-import type { ClusterStats } from '../server/server-stats.js';
 import type { HistoryLimits, StreamStore } from '../delivery/stream-store.js';
 import type { PresenceStore } from './presence-store.js';
 import type { SessionStore } from './session-store.js';
@@ -75,6 +74,18 @@ export interface ClusterNode {
    * (the Redis adapter writes to stderr). An adapter's own `onError` option wins over both.
    */
   log?(level: 'error' | 'info', fields: Record<string, unknown>, message: string): void;
+}
+
+/** What the cluster adapter reports of itself (all zeros / undefined on the in-memory adapter's single node). */
+export interface ClusterStats {
+  /** Nodes the adapter knows to be alive, this one included; undefined when it cannot tell. */
+  nodes: number | undefined;
+  /** Messages from other nodes received on the bus, with the sum and last of their lag (receive time minus send time, seconds). */
+  busMessages: number;
+  busLagSecondsSum: number;
+  busLagSecondsLast: number;
+  /** Errors of the adapter's connections (Redis errors), since the start. */
+  errors: number;
 }
 
 /**

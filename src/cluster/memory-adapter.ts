@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { StreamPosition } from '../protocol/frames.js';
 import { MemoryStreamStore } from '../delivery/memory-stream-store.js';
 import type { StreamStore } from '../delivery/stream-store.js';
-import type { ClusterAdapter, ClusterBroadcast, ClusterNode, ClusterQuery, PublishRequest } from './adapter.js';
+import type { ClusterAdapter, ClusterBroadcast, ClusterNode, ClusterQuery, ClusterStats, PublishRequest } from './adapter.js';
 import { MemoryPresence } from './memory-presence.js';
 import type { PresenceStore } from './presence-store.js';
-import type { ClusterStats } from '../server/server-stats.js';
 
 /**
  * A cluster of one process: streams and presence in memory, nothing to send anywhere.

@@ -5,6 +5,10 @@
  * nothing it could measure. Counters only grow from the server's start; gauges are read now.
  */
 
+import type { ClusterStats } from '../cluster/adapter.js';
+
+export type { ClusterStats };
+
 /** Upper bounds, in seconds, of the request latency histogram (`ServerStats.requests`); +Inf is implied. */
 export const REQUEST_LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -37,17 +41,6 @@ export interface StatsOptions {
   rooms?: number;
 }
 
-/** What the cluster adapter reports of itself (all zeros / undefined on the in-memory adapter's single node). */
-export interface ClusterStats {
-  /** Nodes the adapter knows to be alive, this one included; undefined when it cannot tell. */
-  nodes: number | undefined;
-  /** Messages from other nodes received on the bus, with the sum and last of their lag (receive time minus send time, seconds). */
-  busMessages: number;
-  busLagSecondsSum: number;
-  busLagSecondsLast: number;
-  /** Errors of the adapter's connections (Redis errors), since the start. */
-  errors: number;
-}
 
 /** One node's numbers (`Switchboard.stats()`). Counters count from the server's start. */
 export interface ServerStats {
@@ -59,7 +52,7 @@ export interface ServerStats {
   connections: Record<string, number>;
   /** Gauge: sessions with a connection, and sessions waiting to be resumed. */
   sessions: { connected: number; waiting: number };
-  /** Gauge: rooms with at least one member on this node, over all namespaces (user rooms included). */
+  /** Gauge: rooms with at least one member on this node, over all namespaces (user rooms included; each socket's own room is not counted). */
   rooms: number;
   /** Counters: frames received from clients and sent to them (a broadcast counts once per recipient). */
   frames: { in: number; out: number };
@@ -73,7 +66,7 @@ export interface ServerStats {
   handshakes: { new: number; resumed: number; restored: number };
   /** Counters: durable-room joins with a position, by outcome (the whole gap replayed, or `recovered: false`). */
   recoveries: { recovered: number; unrecovered: number };
-  /** Counters: refusals by error code — connections refused (origin, limits, rate, disabled transport), middleware refusals, frames refused (size, rate). */
+  /** Counters: refusals by error code — connections refused (origin, limits, rate, disabled transport), middleware refusals, frames refused (size; `rate_limited` counts each time the client is told, not each frame dropped). */
   refusals: Record<string, number>;
   /** Counter: connections closed as slow consumers (`slow_consumer`). */
   slowConsumers: number;

@@ -6,7 +6,7 @@ import type { StreamPosition } from '../../protocol/frames.js';
 import type { ClusterAdapter, ClusterBroadcast, ClusterNode, ClusterQuery, PublishRequest } from '../adapter.js';
 import type { PresenceStore } from '../presence-store.js';
 import type { SessionStore } from '../session-store.js';
-import type { ClusterStats } from '../../server/server-stats.js';
+import type { ClusterStats } from '../adapter.js';
 import type { StreamStore } from '../../delivery/stream-store.js';
 import { decodeBusMessage, encodeAnswer, encodeBroadcast, encodeQuery, encodeTakeover, publicationHeader } from './bus-message.js';
 import { ClusterQueries } from './cluster-queries.js';
