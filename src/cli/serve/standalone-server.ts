@@ -33,7 +33,7 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 export interface StandaloneServer {
   sb: Switchboard;
   httpServer: Server;
-  /** What is listening and what is on, one line each, for the startup log. */
+  /** What is on and what is listening, one line each, for the startup log; the last is `listening on <ws URL>`. */
   summary(): { message: string; fields: Record<string, unknown> }[];
   /** Graceful shutdown: Switchboard's close() (clients get 1001 and reconnect elsewhere), then the HTTP server. */
   close(deadline?: number): Promise<void>;
@@ -210,7 +210,7 @@ function redactedUrl(url: string): string {
 
 function summary(config: ServeConfig, server: Server, api: HttpApi | undefined): { message: string; fields: Record<string, unknown> }[] {
   const http = origin(server, config, 'http');
-  const lines: { message: string; fields: Record<string, unknown> }[] = [{ message: `listening on ${origin(server, config, 'ws')}${config.path}`, fields: { url: `${origin(server, config, 'ws')}${config.path}`, port: (server.address() as AddressInfo).port } }];
+  const lines: { message: string; fields: Record<string, unknown> }[] = [];
   if (config.socketIo !== false) {
     const path = (typeof config.socketIo === 'object' && typeof config.socketIo.path === 'string' ? config.socketIo.path : '/socket.io').replace(/\/?$/, '/');
     lines.push({ message: `Socket.IO clients on ${http}${path}`, fields: { url: `${http}${path}` } });
@@ -228,5 +228,8 @@ function summary(config: ServeConfig, server: Server, api: HttpApi | undefined):
   const durable = [...config.durable.map((r) => r.pattern), ...(config.durableUsers ? ['user rooms'] : [])];
   if (durable.length > 0) lines.push({ message: `durable: ${durable.join(', ')}`, fields: {} });
   if (config.presence.length > 0) lines.push({ message: `presence: ${config.presence.join(', ')}`, fields: {} });
+  // Last: a script waiting for "listening on" finds everything above already done.
+  const ws = `${origin(server, config, 'ws')}${config.path}`;
+  lines.push({ message: `listening on ${ws}`, fields: { url: ws, port: (server.address() as AddressInfo).port } });
   return lines;
 }
