@@ -4,11 +4,10 @@
  * other, and a JWT's `rooms` claim decides which rooms its client may join.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { connect, type SwitchboardClient } from '../../src/client/node.js';
-import { ServeDir, ServeProcess } from '../fixtures/serve-process.js';
+import { nextEvent, ServeDir, ServeProcess } from '../fixtures/serve-process.js';
 import { REDIS_URL, useRedisKeys } from '../helpers/redis.js';
 
 const SECRET = 'cluster-test-secret-0123456789-abcdefghij';
@@ -61,7 +60,7 @@ describe('switchboard serve: two processes sharing Redis, and room claims', () =
     const c = await client(b.wsUrl, await jwt('ada', { rooms: ['feed:*'] }));
     clients.push(c);
     await c.join('feed:news');
-    const received = once(c, 'story');
+    const received = nextEvent(c, 'story');
     const res = await fetch(`${a.httpOrigin}/api/switchboard/publish`, {
       method: 'POST',
       headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },

@@ -5,12 +5,11 @@
  * graceful SIGTERM (exit 0).
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { connect, type SwitchboardClient } from '../../src/client/node.js';
-import { ServeDir, ServeProcess } from '../fixtures/serve-process.js';
+import { nextEvent, ServeDir, ServeProcess } from '../fixtures/serve-process.js';
 
 const SECRET = 'serve-test-secret-0123456789-abcdefghij';
 const API_KEY = 'serve-test-api-key-0123456789';
@@ -37,7 +36,7 @@ async function client(url: string, token: string | undefined): Promise<Switchboa
 async function refusal(url: string, token: string | undefined): Promise<{ code: string; message: string }> {
   const c = connect(url, { reconnect: false, ...(token !== undefined && { auth: { token } }) });
   try {
-    const [err] = (await once(c, 'connect_error')) as [{ code: string; message: string }];
+    const [err] = (await nextEvent(c, 'connect_error')) as [{ code: string; message: string }];
     return err;
   } finally {
     c.close();
@@ -110,7 +109,7 @@ describe('switchboard serve: a configured server', () => {
     clients.push(c);
     assert.equal(c.user, 'ada');
     await c.join('news');
-    const received = once(c, 'headline');
+    const received = nextEvent(c, 'headline');
     const answer = await publish(serve.httpOrigin, { room: 'news', event: 'headline', data: { title: 'hello' } });
     assert.equal(answer.status, 200, JSON.stringify(answer.json));
     assert.deepEqual((await received)[0], { title: 'hello' });
@@ -122,7 +121,7 @@ describe('switchboard serve: a configured server', () => {
     clients.push(bob, eve);
     const seenByEve: unknown[] = [];
     eve.on('notice', (data) => seenByEve.push(data));
-    const received = once(bob, 'notice');
+    const received = nextEvent(bob, 'notice');
     const answer = await publish(serve.httpOrigin, { user: 'bob', event: 'notice', data: { id: 1 } });
     assert.equal(answer.status, 200, JSON.stringify(answer.json));
     assert.ok(answer.json.position, 'durableUsers: a publication to a user has a position');
@@ -186,7 +185,7 @@ describe('switchboard serve: a configured server', () => {
   test('SIGTERM closes the server gracefully: clients get 1001, the process exits 0', async () => {
     const c = await client(serve.wsUrl, await jwt('dan'));
     clients.push(c);
-    const closed = once(c, 'disconnect');
+    const closed = nextEvent(c, 'disconnect');
     const run = await serve.stop();
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /shutting down[\s\S]*closed/);
