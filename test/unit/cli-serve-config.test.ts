@@ -116,3 +116,16 @@ describe('static paths', () => {
     assert.equal(contentTypeOf('a.unknown'), 'application/octet-stream');
   });
 });
+
+describe('examples/serve/switchboard.json', () => {
+  test('is a valid configuration once the secrets come from the environment', () => {
+    const example = new URL('../../examples/serve/switchboard.json', import.meta.url).pathname;
+    const layers = loadConfigLayers(['--config', example], { SWITCHBOARD_JWT_SECRET: 's'.repeat(32), SWITCHBOARD_API_KEYS: 'k'.repeat(32) }, dir);
+    const config = resolveServeConfig(layers.raw, layers.sourceOf);
+    assert.equal(config.static, new URL('../../examples/serve/public', import.meta.url).pathname);
+    assert.deepEqual(config.auth?.rooms, { claim: 'rooms', public: ['lobby'] });
+    // Without them it says what is missing.
+    const bare = loadConfigLayers(['--config', example], {}, dir);
+    assert.throws(() => resolveServeConfig(bare.raw, bare.sourceOf), { name: 'ConfigError', message: /"api" needs credentials/ });
+  });
+});
