@@ -1,0 +1,131 @@
+/** The `serve` configuration without a server: layers and their precedence, checks, room patterns, static paths. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ConfigError } from '../../src/cli/serve/config-reader.js';
+import { loadConfigLayers, UsageError } from '../../src/cli/serve/config-sources.js';
+import { matchesAny, roomPattern } from '../../src/cli/serve/room-patterns.js';
+import { resolveServeConfig, type ServeConfig } from '../../src/cli/serve/serve-config.js';
+import { contentTypeOf, safeSegments } from '../../src/cli/serve/static-files.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sb-serve-unit-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function load(args: string[], env: Record<string, string> = {}, file?: unknown): { config: ServeConfig; label: (key: string) => string } {
+  const argv = [...args];
+  if (file !== undefined) {
+    writeFileSync(join(dir, 'c.json'), JSON.stringify(file));
+    argv.push('--config', join(dir, 'c.json'));
+  }
+  const layers = loadConfigLayers(argv, env, dir);
+  return { config: resolveServeConfig(layers.raw, layers.sourceOf), label: (key) => layers.sourceOf(key).label };
+}
+
+function refusal(args: string[], env: Record<string, string>, file: unknown): { key: string; message: string; label: string } {
+  writeFileSync(join(dir, 'c.json'), JSON.stringify(file));
+  const layers = loadConfigLayers([...args, '--config', join(dir, 'c.json')], env, dir);
+  try {
+    resolveServeConfig(layers.raw, layers.sourceOf);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return { key: err.key, message: err.message, label: layers.sourceOf(err.key).label };
+  }
+  assert.fail('no ConfigError');
+}
+
+describe('serve config layers', () => {
+  test('defaults with nothing given', () => {
+    const { config } = load([]);
+    assert.equal(config.port, 3000);
+    assert.equal(config.path, '/ws');
+    assert.equal(config.auth, undefined);
+    assert.equal(config.api, undefined);
+    assert.deepEqual(config.log, { format: 'text', level: 'info' });
+  });
+
+  test('flags over SWITCHBOARD_PORT over PORT over the file; lists replace the file\'s', () => {
+    const file = { port: 1000, durable: ['a:*'], allowedOrigins: ['https://a.example'] };
+    assert.equal(load([], {}, file).config.port, 1000);
+    assert.equal(load([], { PORT: '2000' }, file).config.port, 2000);
+    assert.equal(load([], { PORT: '2000', SWITCHBOARD_PORT: '3000' }, file).config.port, 3000);
+    const { config, label } = load(['--port', '4000', '--durable', 'b:*', '--durable', 'c:*'], { SWITCHBOARD_PORT: '3000', SWITCHBOARD_ALLOWED_ORIGINS: 'https://b.example, https://c.example' }, file);
+    assert.equal(config.port, 4000);
+    assert.equal(label('port'), '--port');
+    assert.deepEqual(config.durable, [{ pattern: 'b:*' }, { pattern: 'c:*' }]);
+    assert.deepEqual(config.allowedOrigins, ['https://b.example', 'https://c.example']);
+    assert.equal(label('allowedOrigins'), 'environment variable SWITCHBOARD_ALLOWED_ORIGINS');
+  });
+
+  test('secrets come from the environment into the file\'s shape', () => {
+    const { config } = load([], { SWITCHBOARD_JWT_SECRET: 'x'.repeat(32), SWITCHBOARD_API_KEYS: 'k'.repeat(16) + ',' + 'l'.repeat(20), SWITCHBOARD_REDIS_URL: 'redis://r:6379' }, { redis: 'redis://file:6379' });
+    assert.equal(config.auth?.jwt?.secret, 'x'.repeat(32));
+    assert.equal(config.auth?.anonymous, false);
+    assert.deepEqual(config.api?.keys, ['k'.repeat(16), 'l'.repeat(20)]);
+    assert.equal(config.api?.path, '/api/switchboard');
+    assert.deepEqual(config.redis, { url: 'redis://r:6379', prefix: 'sb' });
+  });
+
+  test('paths in the file are relative to its folder', () => {
+    const { config } = load([], {}, { static: '.' });
+    assert.equal(config.static, dir);
+  });
+
+  test('bad values are refused by key, blamed on where they came from', () => {
+    assert.deepEqual(refusal([], {}, { heartbeat: { interval: 0 } }), { key: 'heartbeat.interval', message: '"heartbeat.interval" must be an integer of at least 1, got 0', label: join(dir, 'c.json') });
+    assert.equal(refusal([], { SWITCHBOARD_API_KEYS: 'short' }, {}).label, 'environment variable SWITCHBOARD_API_KEYS');
+    assert.match(refusal([], {}, { auth: { jwt: { secret: 'x'.repeat(32), jwksUrl: 'https://a/jwks' } } }).message, /exactly one of "secret", "publicKey" \(a PEM file\) and "jwksUrl", got secret and jwksUrl/);
+    assert.match(refusal([], {}, { auth: { jwt: { secret: 'short' } } }).message, /at least 32 characters/);
+    assert.match(refusal([], {}, { auth: { anonymous: false } }).message, /needs? .*auth\.jwt|unless "auth\.jwt"/);
+    assert.match(refusal([], {}, { api: {} }).message, /"api" needs credentials/);
+    assert.match(refusal([], {}, { api: { keys: ['k'.repeat(16)], path: '/ws/api' } }).message, /must not overlap/);
+    assert.deepEqual(refusal([], {}, { server: { adapter: {} } }).key, 'server.adapter');
+    assert.match(refusal([], {}, { tls: { cert: 'nope.pem', key: 'nope.pem' } }).message, /"tls\.cert": cannot read .*nope\.pem: ENOENT/);
+    assert.match(refusal([], {}, { log: { format: 'xml' } }).message, /"log\.format" must be one of "text", "json", got "xml"/);
+  });
+
+  test('an unknown flag is a usage error', () => {
+    assert.throws(() => loadConfigLayers(['--jwt-secret', 'x'], {}, dir), UsageError);
+  });
+});
+
+describe('room patterns', () => {
+  test('* is any run of characters, everything else literal', () => {
+    assert.equal(roomPattern('chat:*')('chat:1'), true);
+    assert.equal(roomPattern('chat:*')('chat:'), true);
+    assert.equal(roomPattern('chat:*')('chats'), false);
+    assert.equal(roomPattern('a.b')('axb'), false);
+    assert.equal(roomPattern('team:*:chat')('team:7:chat'), true);
+    assert.equal(roomPattern('lobby')('lobby2'), false);
+    assert.equal(matchesAny(['x', 'y:*'], 'y:1'), true);
+    assert.equal(matchesAny([], 'y:1'), false);
+  });
+});
+
+describe('static paths', () => {
+  test('segments that leave the root or hide something are refused', () => {
+    assert.deepEqual(safeSegments('/a/b.html'), ['a', 'b.html']);
+    assert.deepEqual(safeSegments('/'), []);
+    for (const bad of ['/../x', '/a/%2e%2e/x', '/a%2fb', '/a%5cb', '/.git/config', '/%00', '/%E0%A4%A']) assert.equal(safeSegments(bad), undefined, bad);
+  });
+
+  test('content types by extension, octet-stream otherwise', () => {
+    assert.equal(contentTypeOf('a.HTML'), 'text/html; charset=utf-8');
+    assert.equal(contentTypeOf('a.mjs'), 'text/javascript; charset=utf-8');
+    assert.equal(contentTypeOf('a.unknown'), 'application/octet-stream');
+  });
+});
+
+describe('examples/serve/switchboard.json', () => {
+  test('is a valid configuration once the secrets come from the environment', () => {
+    const example = new URL('../../examples/serve/switchboard.json', import.meta.url).pathname;
+    const layers = loadConfigLayers(['--config', example], { SWITCHBOARD_JWT_SECRET: 's'.repeat(32), SWITCHBOARD_API_KEYS: 'k'.repeat(32) }, dir);
+    const config = resolveServeConfig(layers.raw, layers.sourceOf);
+    assert.equal(config.static, new URL('../../examples/serve/public', import.meta.url).pathname);
+    assert.deepEqual(config.auth?.rooms, { claim: 'rooms', public: ['lobby'] });
+    // Without them it says what is missing.
+    const bare = loadConfigLayers(['--config', example], {}, dir);
+    assert.throws(() => resolveServeConfig(bare.raw, bare.sourceOf), { name: 'ConfigError', message: /"api" needs credentials/ });
+  });
+});
