@@ -25,7 +25,7 @@ after(async () => {
   await Promise.all(servers.map((sb) => sb.close()));
 });
 
-async function server(options: Parameters<typeof startServer>[0] = {}): Promise<{ sb: Switchboard; url: string }> {
+async function server(options: Parameters<typeof startServer>[0] = {}): Promise<{ sb: Switchboard; url: string; port: number }> {
   const started = await startServer(options);
   servers.push(started.sb);
   return started;
@@ -136,8 +136,17 @@ describe('Switchboard.stats()', () => {
     assert.ok(!JSON.stringify(recentRefusals).includes('SECRET-TOKEN'), 'no token in the refusals');
   });
 
-  test('Socket.IO messages over maxPayload: a polling body (413) and a WebSocket message (1009), counted with their transport and address', async () => {
-    const { sb, port } = await server({ socketIo: true });
+  test('Socket.IO messages over maxPayload: a polling body (413) and a WebSocket message (1009), counted with their transport and address; a refused origin counted as socket.io/polling', async () => {
+    const { sb, port } = await server({ socketIo: true, allowedOrigins: ['https://good.example'] });
+    const transports: string[] = [];
+    sb.on('connection_error', (error) => transports.push(error.transport));
+    const evil = await httpRequest(port, 'GET', '?EIO=4&transport=polling', undefined, { Origin: 'https://evil.example' });
+    assert.equal(evil.status, 403);
+    assert.deepEqual(transports, ['polling'], 'connection_error names the Engine.IO transport');
+    assert.deepEqual(
+      sb.stats().recentRefusals.map(({ code, transport, origin }) => ({ code, transport, origin })),
+      [{ code: 'origin_not_allowed', transport: 'socket.io/polling', origin: 'https://evil.example' }],
+    );
     const { open } = await pollingHandshake(port);
     const tooLong = '4' + 'x'.repeat(70_000); // over maxPayload, which is maxMessageBytes (64 KiB)
     const post = await httpRequest(port, 'POST', `?EIO=4&transport=polling&sid=${String(open.sid)}`, tooLong);
