@@ -9,8 +9,12 @@ import type { ErrorPayload } from '../protocol/frames.js';
  */
 export type EventAuthorizer<S> = (socket: S, event: string, data: unknown) => boolean | Promise<boolean>;
 
-/** Allowed with the data to hand on, or refused with what to tell the client (`thrown`: an unexpected error to report). */
-export type Verdict = { ok: true; value: unknown } | { ok: false; error: ErrorPayload; thrown?: unknown };
+/**
+ * Allowed with the data to hand on, or refused with what to tell the client (`thrown`: an
+ * unexpected error to report; `byAuthorizer`: the authorizer refused — its answer, its coded
+ * error or its timeout — rather than the schema).
+ */
+export type Verdict = { ok: true; value: unknown } | { ok: false; error: ErrorPayload; thrown?: unknown; byAuthorizer?: true };
 
 /**
  * Run the authorizer on an event whose data passed (or is passing) validation. Synchronous
@@ -53,12 +57,12 @@ function decide<S>(authorize: EventAuthorizer<S>, socket: S, event: string, data
 function verdict(allowed: unknown, event: string, data: unknown): Verdict {
   // Only `true` allows: an authorizer that forgot to return refuses rather than lets through.
   if (allowed === true) return { ok: true, value: data };
-  return { ok: false, error: { code: ErrorCode.Forbidden, message: `not allowed to send event "${event}"` } };
+  return { ok: false, error: { code: ErrorCode.Forbidden, message: `not allowed to send event "${event}"` }, byAuthorizer: true };
 }
 
 /** A coded error is the app's answer to the client; anything else is a bug whose details stay on the server. */
 function refusedBy(err: unknown, event: string): Verdict {
-  if (err instanceof SwitchboardError && ERROR_CODE_PATTERN.test(err.code)) return { ok: false, error: err.toPayload() };
+  if (err instanceof SwitchboardError && ERROR_CODE_PATTERN.test(err.code)) return { ok: false, error: err.toPayload(), byAuthorizer: true };
   return { ok: false, error: { code: ErrorCode.InternalError, message: `the authorization of "${event}" failed; details are in the server log` }, thrown: err };
 }
 

@@ -26,6 +26,8 @@ export interface EventDispatchHost {
   requestFinished(started: number): void;
   /** A reliable publish was handled: the session's snapshot is out of date. */
   changed(): void;
+  /** The namespace's `authorize` refused an event (`code` as the client was told): for the server's count, recent refusals and log. */
+  refused(namespace: string, event: string, code: string): void;
 }
 
 /**
@@ -126,6 +128,7 @@ export class EventDispatch {
         return;
       }
       if (outcome.thrown !== undefined) this.host.reportError(outcome.thrown, { session: this.host.id, event: frame.event });
+      else if (outcome.byAuthorizer) this.host.refused(nsp.name, frame.event, outcome.error.code);
       rejected(outcome.error);
     });
   }

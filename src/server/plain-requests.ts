@@ -6,7 +6,7 @@ import type { HttpTransports } from './http-transports.js';
 import type { ResolvedOptions } from './options.js';
 import { answerUnclaimed } from './plain-answers.js';
 
-/** Switchboard's own plain HTTP paths, in the order they are tried. */
+/** Switchboard's own plain HTTP paths, in the order they are tried: its own first, so a route (even `/`) cannot shadow the transports or the client. */
 export interface PlainPaths {
   readonly options: ResolvedOptions;
   readonly routes: HttpRoutes;
@@ -16,8 +16,8 @@ export interface PlainPaths {
 }
 
 /**
- * Plain HTTP requests to the server's port: the app's routes (`route`), the browser
- * client, the HTTP transports, the Socket.IO front door. On a server Switchboard created,
+ * Plain HTTP requests to the server's port: the browser client, the HTTP transports, the
+ * Socket.IO front door, then the app's routes (`route`). On a server Switchboard created,
  * what none claims gets Switchboard's own answer; on the app's server they go in front of
  * the app's `request` listeners (given back on close).
  */
@@ -30,7 +30,7 @@ export class PlainRequests {
   /** Only for servers Switchboard created: everything, answered here. */
   answer(req: IncomingMessage, res: ServerResponse): void {
     const { routes, clientBundle, httpTransports, socketIo } = this.paths;
-    if (routes.handle(req, res) || clientBundle?.handle(req, res) || httpTransports.handle(req, res) || socketIo?.handleRequest(req, res)) return;
+    if (clientBundle?.handle(req, res) || httpTransports.handle(req, res) || socketIo?.handleRequest(req, res) || routes.handle(req, res)) return;
     answerUnclaimed(req, res, this.paths.options);
   }
 
@@ -41,7 +41,7 @@ export class PlainRequests {
     const http = options.transports.some((name) => name !== 'websocket') ? this.paths.httpTransports : undefined;
     this.restoreListeners = interceptRequests(
       server,
-      (req, res) => routes.handle(req, res) || (clientBundle?.handle(req, res) ?? false) || (http?.handle(req, res) ?? false) || (socketIo?.handleRequest(req, res) ?? false),
+      (req, res) => (clientBundle?.handle(req, res) ?? false) || (http?.handle(req, res) ?? false) || (socketIo?.handleRequest(req, res) ?? false) || routes.handle(req, res),
     );
   }
 

@@ -25,6 +25,8 @@ export interface RoomRequestsHost {
   readFinished(): void;
   /** Send one publication of a durable room's replay. */
   replay(frame: SharedFrame): void;
+  /** The client was refused a room by authorization (`code` as it was told): for the server's count, recent refusals and log. */
+  refused(namespace: string, room: string, code: string): void;
 }
 
 /**
@@ -43,12 +45,12 @@ export class RoomRequests {
     if (!socket) return;
     const { room } = frame;
     if (room !== socket.id && (await host.isPrivateRoom(room))) {
-      host.replyError(frame.ref, { code: ErrorCode.Forbidden, message: 'a socket id room cannot be joined by another client' });
+      this.refuse(socket, frame.ref, room, { code: ErrorCode.Forbidden, message: 'a socket id room cannot be joined by another client' });
       return;
     }
     const userAccess = userRoomAccess(socket, room);
     if (userAccess === 'refused') {
-      host.replyError(frame.ref, { code: ErrorCode.Forbidden, message: userRoomRefusal(socket, room) });
+      this.refuse(socket, frame.ref, room, { code: ErrorCode.Forbidden, message: userRoomRefusal(socket, room) });
       return;
     }
     if (this.overRoomLimit(socket, room, frame.ref)) return;
@@ -56,12 +58,15 @@ export class RoomRequests {
     try {
       allowed = userAccess === 'own' || (await host.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`));
     } catch (err) {
-      host.replyError(frame.ref, host.errorFromHandler(err, { room }));
+      const error = host.errorFromHandler(err, { room });
+      // A coded error is the authorizer's answer (or its timeout); anything else is a bug, reported as one.
+      if (error.code === ErrorCode.InternalError) host.replyError(frame.ref, error);
+      else this.refuse(socket, frame.ref, room, error);
       return;
     }
     if (!socket.connected) return;
     if (!allowed) {
-      host.replyError(frame.ref, { code: ErrorCode.Forbidden, message: `not allowed to join room "${room}"` });
+      this.refuse(socket, frame.ref, room, { code: ErrorCode.Forbidden, message: `not allowed to join room "${room}"` });
       return;
     }
     // Checked again: the app may have joined the socket to rooms while authorizeJoin ran.
@@ -142,11 +147,29 @@ export class RoomRequests {
 
   private async mayLookInto(socket: AnySocket, room: string, what: string): Promise<void> {
     const userAccess = userRoomAccess(socket, room);
-    if (userAccess === 'refused') throw new SwitchboardError(ErrorCode.Forbidden, userRoomRefusal(socket, room));
+    if (userAccess === 'refused') throw this.refusal(socket, room, userRoomRefusal(socket, room));
     if (userAccess === 'own') return;
-    if (room !== socket.id && (await this.host.isPrivateRoom(room))) throw new SwitchboardError(ErrorCode.Forbidden, 'a socket id room is private');
-    const allowed = await this.host.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
-    if (!allowed) throw new SwitchboardError(ErrorCode.Forbidden, `not allowed to ${what} room "${room}"`);
+    if (room !== socket.id && (await this.host.isPrivateRoom(room))) throw this.refusal(socket, room, 'a socket id room is private');
+    let allowed: boolean;
+    try {
+      allowed = await this.host.bounded(socket.nsp.mayJoin(socket, room), `authorizeJoin for room "${room}"`);
+    } catch (err) {
+      if (err instanceof SwitchboardError) this.host.refused(socket.nsp.name, room, err.code);
+      throw err;
+    }
+    if (!allowed) throw this.refusal(socket, room, `not allowed to ${what} room "${room}"`);
+  }
+
+  /** A join refused by authorization: the client is told, and the server counts and logs it. */
+  private refuse(socket: AnySocket, ref: number, room: string, error: ErrorPayload): void {
+    this.host.refused(socket.nsp.name, room, error.code);
+    this.host.replyError(ref, error);
+  }
+
+  /** A read refused `forbidden`, counted and logged as the join would be; the caller throws it to the client. */
+  private refusal(socket: AnySocket, room: string, message: string): SwitchboardError {
+    this.host.refused(socket.nsp.name, room, ErrorCode.Forbidden);
+    return new SwitchboardError(ErrorCode.Forbidden, message);
   }
 
   /**

@@ -75,22 +75,25 @@ export class ServerCounters {
    * middleware `info`: refusing is what it is for).
    */
   refused(refusal: RecentRefusal, level: 'warn' | 'info' = 'warn'): void {
-    this.refusals[refusal.code] = (this.refusals[refusal.code] ?? 0) + 1;
-    if (this.recent.length < RECENT_REFUSALS) this.recent.push(refusal);
-    else {
-      this.recent[this.nextRefusal] = refusal;
-      this.nextRefusal = (this.nextRefusal + 1) % RECENT_REFUSALS;
-    }
+    this.keep(refusal);
     if (this.log.active) this.log[level]({ ...refusal }, level === 'info' ? 'refused by middleware' : 'refused');
   }
 
   /** A refusal inside a session (a frame, a namespace's middleware). */
   refusedIn(client: RefusedClient, code: string, namespace?: string, level: 'warn' | 'info' = 'warn'): void {
-    const refusal: RecentRefusal = { at: Date.now(), code, transport: client.transportKind ?? 'none', address: client.requestInfo.remoteAddress };
-    const origin = client.requestInfo.headers.origin;
-    if (typeof origin === 'string') refusal.origin = origin;
-    if (namespace !== undefined) refusal.namespace = namespace;
-    this.refused(refusal, level);
+    this.refused(refusalOf(client, code, namespace), level);
+  }
+
+  /**
+   * The app's authorization refused a client something (a join or a read of a room:
+   * `authorizeJoin` and the private and user rooms; an event: `authorize`): counted, kept,
+   * and logged at `info` (refusing is what authorization is for) with the session and the
+   * room or event — never the event's data.
+   */
+  refusedAccess(client: RefusedClient & { readonly id: string }, code: string, namespace: string, about: { room: string } | { event: string }): void {
+    const refusal = refusalOf(client, code, namespace);
+    this.keep(refusal);
+    if (this.log.active) this.log.info({ ...refusal, session: client.id, ...about }, 'refused by authorization');
   }
 
   /** A connection cut off as a slow consumer. */
@@ -99,8 +102,27 @@ export class ServerCounters {
     if (this.log.active) this.log.warn({ session: client.id, transport: client.transportKind, address: client.requestInfo.remoteAddress, bufferedBytes }, 'slow consumer cut off');
   }
 
+  /** Counted by code, and kept in the ring of recent ones. */
+  private keep(refusal: RecentRefusal): void {
+    this.refusals[refusal.code] = (this.refusals[refusal.code] ?? 0) + 1;
+    if (this.recent.length < RECENT_REFUSALS) this.recent.push(refusal);
+    else {
+      this.recent[this.nextRefusal] = refusal;
+      this.nextRefusal = (this.nextRefusal + 1) % RECENT_REFUSALS;
+    }
+  }
+
   /** The last refusals, oldest first. */
   recentRefusals(): RecentRefusal[] {
     return this.recent.slice(this.nextRefusal).concat(this.recent.slice(0, this.nextRefusal));
   }
+}
+
+/** What a refusal records of a client: its connection's transport, address and Origin (never a token, never the URL). */
+function refusalOf(client: RefusedClient, code: string, namespace: string | undefined): RecentRefusal {
+  const refusal: RecentRefusal = { at: Date.now(), code, transport: client.transportKind ?? 'none', address: client.requestInfo.remoteAddress };
+  const origin = client.requestInfo.headers.origin;
+  if (typeof origin === 'string') refusal.origin = origin;
+  if (namespace !== undefined) refusal.namespace = namespace;
+  return refusal;
 }

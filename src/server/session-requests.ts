@@ -139,6 +139,7 @@ export class ClientRequests {
         this.pending--;
       },
       replay: (frame) => answers.sendEncoded(session, frame, false),
+      refused: (ns, room, code) => answers.counters.refusedAccess(session, code, ns, { room }),
     }));
   }
 
@@ -162,6 +163,7 @@ export class ClientRequests {
       requestStarted: () => this.started(),
       requestFinished: (started) => this.finished(started),
       changed: () => session.changed(),
+      refused: (ns, event, code) => answers.counters.refusedAccess(session, code, ns, { event }),
     }));
   }
 

@@ -120,7 +120,8 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     this.cluster = options.adapter ?? new MemoryAdapter(options.streams);
     this.admission = new Admission(this.options);
     const cors = new Cors({ allowsAny: this.origins.allowsAny, allows: (origin, req) => this.originAllowed(origin, req), refusal: (origin) => this.origins.refusal(origin) });
-    this.clientBundle = this.options.serveClient ? new ClientBundle({ warn: (message) => console.error(`[switchboard] ${message}`), cors }) : undefined;
+    const bundleWarning = (message: string): void => (this.log.active ? this.log.warn({ reason: message }, 'client bundle cannot be served') : console.error(`[switchboard] ${message}`));
+    this.clientBundle = this.options.serveClient ? new ClientBundle({ warn: bundleWarning, cors }) : undefined;
     const { httpTransports, socketIo } = openFrontDoors({
       options: this.options,
       admission: this.admission,
@@ -131,7 +132,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
       start: (transport, info) => this.sessions.start(transport, info),
       endSessionByToken: (token, code, reason) => this.sessions.endByToken(token, code, reason),
       reportError: (err, context) => this.reportError(err, context),
-      connectionError: (error) => this.connectionError(error),
+      connectionError: (error, countedAs) => this.connectionError(error, countedAs),
       messageTooBig: (transport, info) => this.counters.refusedIn({ transportKind: transport, requestInfo: info }, ErrorCode.MessageTooBig),
       cluster: this.cluster,
     });
@@ -425,9 +426,9 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
     return this;
   }
 
-  /** A connection refused before its session started, for the app's log (`connection_error`). */
-  private connectionError(error: ConnectionError): void {
-    this.counters.refused({ at: Date.now(), code: error.code, transport: error.transport, address: error.address, ...(error.origin !== undefined && { origin: error.origin }) });
+  /** A connection refused before its session started, for the app's log (`connection_error`); `countedAs` names its transport in stats and logs. */
+  private connectionError(error: ConnectionError, countedAs: string = error.transport): void {
+    this.counters.refused({ at: Date.now(), code: error.code, transport: countedAs, address: error.address, ...(error.origin !== undefined && { origin: error.origin }) });
     try {
       super.emit('connection_error', error);
     } catch (err) {

@@ -31,6 +31,20 @@ describe('Switchboard.route: plain HTTP paths on the server port', () => {
     assert.equal(await (await fetch(`http://127.0.0.1:${port}/other`)).text(), 'app');
   });
 
+  test("a route on / takes every path but Switchboard's own: the HTTP transports and the client stay reachable", async () => {
+    const sb = new Switchboard(0);
+    closers.push(() => sb.close());
+    sb.route('/', (req, res) => {
+      res.end(`site ${req.url}`);
+    });
+    await sb.ready();
+    const base = `http://127.0.0.1:${sb.port}`;
+    assert.equal(await (await fetch(`${base}/index.html`)).text(), 'site /index.html');
+    assert.notEqual(await (await fetch(`${base}/switchboard/client.js`)).text(), 'site /switchboard/client.js');
+    const poll = await fetch(`${base}/ws/poll`);
+    assert.notEqual(await poll.text(), 'site /ws/poll');
+  });
+
   test('a handler that throws or rejects answers 500 and reports the error', async () => {
     const sb = new Switchboard(0);
     closers.push(() => sb.close());

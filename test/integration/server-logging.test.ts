@@ -8,8 +8,10 @@ import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import pino from 'pino';
+import { RedisAdapter } from '../../src/cluster/redis/index.js';
 import { ReplyError, Switchboard } from '../../src/server/index.js';
 import { BareClient } from '../helpers/bare-client.js';
+import { httpRequest, pollingHandshake, RawEngineSocket } from '../helpers/engine-io-raw.js';
 import { eventually, startServer } from '../helpers/server.js';
 
 interface Line {
@@ -96,6 +98,88 @@ describe('the logger option', () => {
     assert.equal(lines.at(-1)?.msg, 'shutdown finished');
     const text = raw();
     for (const secret of ['SECRET', String(first.welcome.resume), String(again.welcome.resume)]) assert.ok(!text.includes(secret), `${secret} is never logged`);
+  });
+
+  test('authorization refusals (info, with session, namespace, room or event and code, never the data) and Socket.IO messages over maxPayload (warn)', async () => {
+    const { logger, lines, raw } = capturingPino();
+    const { sb, url, port } = await startServer({ logger, socketIo: true });
+    servers.push(sb);
+    sb.sockets.authorizeJoin((_socket, room) => room !== 'vault');
+    sb.sockets.authorize((_socket, event) => event !== 'withdraw');
+    sb.on('connection', (socket) => socket.on('withdraw', () => 'paid'));
+    const { c, welcome } = await bare(url, { auth: { token: 'SECRET-AUTH' } });
+    c.send({ type: 'join', ref: 1, room: 'vault' });
+    await c.next({ type: 'reply', ref: 1 });
+    c.send({ type: 'event', ref: 2, event: 'withdraw', data: { pin: 'SECRET-PIN' } });
+    await c.next({ type: 'reply', ref: 2 });
+    const { open } = await pollingHandshake(port);
+    assert.equal((await httpRequest(port, 'POST', `?EIO=4&transport=polling&sid=${String(open.sid)}`, '4' + 'x'.repeat(70_000))).status, 413);
+    const { socket } = await RawEngineSocket.open(port);
+    socket.send('4' + 'x'.repeat(70_000));
+    await socket.closed;
+    await eventually(() => lines.filter((l) => l.code === 'message_too_big').length === 2, 'both Socket.IO refusals to be logged');
+
+    const byAuthorization = lines.filter((l) => l.msg === 'refused by authorization');
+    assert.deepEqual(
+      byAuthorization.map(({ level, code, namespace, session, room, event, transport }) => ({ level, code, namespace, session, room, event, transport })),
+      [
+        { level: 30, code: 'forbidden', namespace: '/', session: welcome.sid, room: 'vault', event: undefined, transport: 'websocket' },
+        { level: 30, code: 'forbidden', namespace: '/', session: welcome.sid, room: undefined, event: 'withdraw', transport: 'websocket' },
+      ],
+    );
+    const tooBig = lines.filter((l) => l.code === 'message_too_big');
+    assert.deepEqual(
+      tooBig.map(({ level, msg, transport, address }) => ({ level, msg, transport, address })),
+      [
+        { level: 40, msg: 'refused', transport: 'socket.io/polling', address: '127.0.0.1' },
+        { level: 40, msg: 'refused', transport: 'socket.io/websocket', address: '127.0.0.1' },
+      ],
+    );
+    const text = raw();
+    for (const secret of ['SECRET', String(welcome.resume)]) assert.ok(!text.includes(secret), `${secret} is never logged`);
+  });
+
+  test('a slow consumer cut off: warn, with session, transport, address and buffered bytes', async () => {
+    const { logger, lines, raw } = capturingPino();
+    const { sb, url } = await startServer({ logger, maxBufferedBytes: 64 * 1024 });
+    servers.push(sb);
+    sb.durable('firehose');
+    const { c, welcome } = await bare(url, { auth: { token: 'SECRET-AUTH' } });
+    c.send({ type: 'join', ref: 1, room: 'firehose' });
+    await c.next({ type: 'reply', ref: 1 });
+    (c.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    const blob = 'x'.repeat(16 * 1024);
+    const cutOff = (): Line | undefined => lines.find((l) => l.msg === 'slow consumer cut off');
+    for (let i = 0; i < 400 && !cutOff(); i++) await sb.to('firehose').publish('blob', blob);
+    await eventually(() => cutOff() !== undefined, 'the slow consumer to be logged');
+    c.ws.terminate();
+    const line = cutOff() as Line;
+    assert.equal(line.level, 40);
+    assert.equal(line.session, welcome.sid);
+    assert.equal(line.transport, 'websocket');
+    assert.equal(line.address, '127.0.0.1');
+    assert.equal(typeof line.bufferedBytes, 'number');
+    assert.ok((line.bufferedBytes as number) > 0);
+    assert.ok(!raw().includes('SECRET'));
+  });
+
+  test('Redis out of reach: error once per connection and outage, with the connection and the error, never the URL\'s password', async () => {
+    const { logger, lines, raw } = capturingPino();
+    // Port 1: nothing listens there; the password must not reach the log.
+    const adapter = new RedisAdapter('redis://:SECRET-REDIS-PASSWORD@127.0.0.1:1', { prefix: `sb-test-logging-${process.pid}` });
+    const sb = new Switchboard(0, { logger, adapter });
+    servers.push(sb);
+    await assert.rejects(sb.ready(), { code: 'cluster_unavailable' });
+    await eventually(() => lines.some((l) => l.msg === 'redis connection failed; retrying'), 'the Redis failure to be logged');
+    const failures = lines.filter((l) => l.msg === 'redis connection failed; retrying');
+    assert.ok(failures.length >= 1 && failures.length <= 3, 'once per connection and outage');
+    for (const l of failures) {
+      assert.equal(l.level, 50);
+      assert.ok(['commands', 'subscriber', 'presence'].includes(l.connection as string), String(l.connection));
+      assert.equal(typeof l.error, 'string');
+    }
+    assert.equal(new Set(failures.map((l) => l.connection)).size, failures.length, 'no connection logged twice for one outage');
+    assert.ok(!raw().includes('SECRET'), 'the password is never logged');
   });
 
   test('console is accepted: the message first, then the fields (never [object Object])', async () => {

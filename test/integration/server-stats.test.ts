@@ -9,6 +9,7 @@ import { after, describe, test } from 'node:test';
 import { connect, type SwitchboardClient } from '../../src/client/node.js';
 import { REQUEST_LATENCY_BUCKETS, ReplyError, type Switchboard } from '../../src/server/index.js';
 import { BareClient } from '../helpers/bare-client.js';
+import { httpRequest, pollingHandshake, RawEngineSocket } from '../helpers/engine-io-raw.js';
 import { eventually, startServer } from '../helpers/server.js';
 
 type Frame = Record<string, unknown>;
@@ -24,7 +25,7 @@ after(async () => {
   await Promise.all(servers.map((sb) => sb.close()));
 });
 
-async function server(options: Parameters<typeof startServer>[0] = {}): Promise<{ sb: Switchboard; url: string }> {
+async function server(options: Parameters<typeof startServer>[0] = {}): Promise<{ sb: Switchboard; url: string; port: number }> {
   const started = await startServer(options);
   servers.push(started.sb);
   return started;
@@ -133,6 +134,69 @@ describe('Switchboard.stats()', () => {
     assert.equal(origin?.transport, 'websocket');
     assert.equal(recentRefusals.find((r) => r.code === 'unauthorized')?.namespace, '/');
     assert.ok(!JSON.stringify(recentRefusals).includes('SECRET-TOKEN'), 'no token in the refusals');
+  });
+
+  test('Socket.IO messages over maxPayload: a polling body (413) and a WebSocket message (1009), counted with their transport and address; a refused origin counted as socket.io/polling', async () => {
+    const { sb, port } = await server({ socketIo: true, allowedOrigins: ['https://good.example'] });
+    const transports: string[] = [];
+    sb.on('connection_error', (error) => transports.push(error.transport));
+    const evil = await httpRequest(port, 'GET', '?EIO=4&transport=polling', undefined, { Origin: 'https://evil.example' });
+    assert.equal(evil.status, 403);
+    assert.deepEqual(transports, ['polling'], 'connection_error names the Engine.IO transport');
+    assert.deepEqual(
+      sb.stats().recentRefusals.map(({ code, transport, origin }) => ({ code, transport, origin })),
+      [{ code: 'origin_not_allowed', transport: 'socket.io/polling', origin: 'https://evil.example' }],
+    );
+    const { open } = await pollingHandshake(port);
+    const tooLong = '4' + 'x'.repeat(70_000); // over maxPayload, which is maxMessageBytes (64 KiB)
+    const post = await httpRequest(port, 'POST', `?EIO=4&transport=polling&sid=${String(open.sid)}`, tooLong);
+    assert.equal(post.status, 413);
+    const { socket } = await RawEngineSocket.open(port);
+    socket.send(tooLong);
+    assert.equal(await socket.closed, 1009);
+    await eventually(() => sb.stats().refusals.message_too_big === 2, 'both refusals to be counted');
+    const refused = sb.stats().recentRefusals.filter((r) => r.code === 'message_too_big');
+    assert.deepEqual(
+      refused.map(({ transport, address }) => ({ transport, address })),
+      [
+        { transport: 'socket.io/polling', address: '127.0.0.1' },
+        { transport: 'socket.io/websocket', address: '127.0.0.1' },
+      ],
+    );
+  });
+
+  test('authorization refusals: a join refused by authorizeJoin (forbidden or its own code), another user\'s room, a read, an event refused by authorize — counted by code, kept with the namespace', async () => {
+    const { sb, url } = await server();
+    const nsp = sb.of('/vaults');
+    nsp.authorizeJoin((_socket, room) => {
+      if (room === 'locked') throw new ReplyError('vault_locked', 'the vault is locked');
+      return room !== 'vault';
+    });
+    nsp.authorize((_socket, event) => event !== 'withdraw');
+    nsp.on('connection', (socket) => socket.on('withdraw', () => 'paid'));
+    const { c } = await bare(url, { ns: '/vaults', auth: { token: 'SECRET-TOKEN-4' } });
+    const refusedWith = async (frame: Frame): Promise<unknown> => {
+      c.send({ ns: '/vaults', ...frame });
+      return ((await c.next({ type: 'reply', ref: frame.ref })).error as Frame | undefined)?.code;
+    };
+    assert.equal(await refusedWith({ type: 'join', ref: 1, room: 'vault' }), 'forbidden');
+    assert.equal(await refusedWith({ type: 'join', ref: 2, room: 'locked' }), 'vault_locked');
+    assert.equal(await refusedWith({ type: 'join', ref: 3, room: '#user:someone-else' }), 'forbidden');
+    assert.equal(await refusedWith({ type: 'history', ref: 4, room: 'vault' }), 'forbidden');
+    assert.equal(await refusedWith({ type: 'event', ref: 5, event: 'withdraw', data: { amount: 100 } }), 'forbidden');
+    c.send({ ns: '/vaults', type: 'join', ref: 6, room: 'lobby' });
+    assert.equal((await c.next({ type: 'reply', ref: 6 })).error, undefined, 'an allowed join is no refusal');
+
+    const { refusals, recentRefusals } = sb.stats();
+    assert.deepEqual(refusals, { forbidden: 4, vault_locked: 1 });
+    assert.equal(recentRefusals.length, 5);
+    for (const r of recentRefusals) {
+      assert.deepEqual(Object.keys(r).sort(), ['address', 'at', 'code', 'namespace', 'transport']);
+      assert.equal(r.namespace, '/vaults');
+      assert.equal(r.transport, 'websocket');
+      assert.equal(r.address, '127.0.0.1');
+    }
+    assert.ok(!JSON.stringify(recentRefusals).includes('SECRET-TOKEN'));
   });
 
   test('the request histogram counts every answered request in cumulative buckets', async () => {

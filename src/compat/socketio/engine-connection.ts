@@ -20,6 +20,8 @@ export interface EngineSocketHost {
   readonly settings: EngineSettings;
   readonly timers: EngineTimers;
   reportError(err: unknown, context: Record<string, unknown>): void;
+  /** A POST body over `maxPayload` closed the connection (answered 413): for the server's count of refusals. */
+  tooBig(socket: EngineSocket): void;
   /** The connection closed (its onClose is called); its close packet may still wait for a poll. */
   closed(socket: EngineSocket): void;
   /** The connection is over, and no request reaches it any more (once its last poll took its close, when it had to wait for one). */
@@ -184,6 +186,7 @@ export class EngineSocket implements EngineConnection {
         this.finish('transport error', 'goodbye');
         return;
       case 'too-big':
+        this.host.tooBig(this);
         closeAfterAnswer(res);
         answerEngineError(res, engineRefusal(EngineErrorCode.BadRequest, { code: ErrorCode.MessageTooBig, message: `the body is larger than maxPayload (${max} bytes); the connection is closed` }, 413));
         this.finish('transport error', 'goodbye');

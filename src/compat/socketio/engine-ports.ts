@@ -30,6 +30,12 @@ export interface EngineHost {
   reportError(err: unknown, context: Record<string, unknown>): void;
   /** A request refused before any connection existed (`connection_error`). */
   connectionError(error: ConnectionError): void;
+  /**
+   * A message over `maxPayload` closed a connection: a polling body (answered 413) or a
+   * WebSocket message (closed with 1009). `info` is the request that carried it. For the
+   * server's count of refusals (`message_too_big`).
+   */
+  messageTooBig?(transport: EngineTransportName, info: TransportRequestInfo): void;
   /** This node's id; `forward` (an adapter that can) reaches the node that holds another node's connection. */
   readonly cluster: Pick<ClusterAdapter, 'nodeId' | 'forward'>;
 }

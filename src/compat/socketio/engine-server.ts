@@ -57,7 +57,11 @@ export class EngineServer {
     const { settings } = host;
     this.timers = options.timers ?? GLOBAL_TIMERS;
     // A separate endpoint: its own message limit (maxPayload); socket.io-client offers no subprotocol.
-    this.endpoint = new WebSocketEndpoint({ maxMessageBytes: settings.maxPayload, perMessageDeflate: false });
+    this.endpoint = new WebSocketEndpoint({
+      maxMessageBytes: settings.maxPayload,
+      perMessageDeflate: false,
+      onTooBig: (_transport, info) => host.messageTooBig?.('websocket', info),
+    });
     // Refusals are readable, as on the native HTTP transports: a refused page gets its 403 and nothing else.
     this.cors = new Cors({ allowsAny: false, allows: (origin, req) => host.originAllowed(origin, req), refusal: (origin) => host.originRefusal(origin) }, true);
     this.relay = new EngineRelay({
@@ -322,6 +326,7 @@ export class EngineServer {
       settings: this.host.settings,
       timers: this.timers,
       reportError: (err, context) => this.host.reportError(err, context),
+      tooBig: (engine) => this.host.messageTooBig?.('polling', engine.info),
       closed: () => {
         this.openCount--;
       },

@@ -8,7 +8,9 @@ import { RecoveryLedger } from './recovery-ledger.js';
 import { type GatewayHost, SocketGateway } from './socket-gateway.js';
 
 /** What the Socket.IO front door needs of the server: the native transports' checks, and where sessions start. */
-export interface FrontDoorHost extends Omit<EngineHost, 'settings' | 'connection'> {
+export interface FrontDoorHost extends Omit<EngineHost, 'settings' | 'connection' | 'messageTooBig'> {
+  /** A message over `maxPayload` closed a connection; `transport` is `socket.io/polling` or `socket.io/websocket`, as sessions name it. */
+  messageTooBig?(transport: string, info: TransportRequestInfo): void;
   /** Start a session on a transport, as every front door does. */
   start(transport: Transport, info: TransportRequestInfo): void;
   /** Milliseconds a lost session is kept for its client to come back (`resume.ttl`). */
@@ -42,6 +44,7 @@ export class SocketIoFrontDoor implements GatewayHost {
       connection: (connection) => void new SocketGateway(connection, this),
       reportError: (err, context) => host.reportError(err, context),
       connectionError: (error) => host.connectionError(error),
+      messageTooBig: (transport, info) => host.messageTooBig?.(`socket.io/${transport}`, info),
       cluster: host.cluster,
     };
     this.engine = new EngineServer(engineHost, { serveClient: host.serveClient });
