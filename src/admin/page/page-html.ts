@@ -48,15 +48,15 @@ export function pageHtml(config: PageConfig): string {
   <div id="problems" class="problems" hidden></div>
   <section class="panel span-3"><h2>Connections</h2><div id="connections-total" class="big">–</div><div id="connections-by-transport" class="chips"></div></section>
   <section class="panel span-3"><h2>Sessions</h2><div id="sessions-connected" class="big">–</div><div id="sessions-waiting" class="sub"></div></section>
-  <section class="panel span-3"><h2>Rooms</h2><div id="rooms-total" class="big">–</div><div class="sub">with a member, all namespaces</div></section>
+  <section class="panel span-3"><h2>Rooms</h2><div id="rooms-total" class="big">–</div><div class="sub">with a member (user rooms too)</div></section>
   <section class="panel span-3"><h2>Nodes</h2><div id="nodes-total" class="big">–</div><div id="uptime" class="sub"></div></section>
   <section class="panel span-4 chart" id="chart-messages"></section>
   <section class="panel span-4 chart" id="chart-deliveries"></section>
   <section class="panel span-4 chart" id="chart-bytes"></section>
-  <section class="panel span-6"><h2>Nodes</h2><table><thead><tr><th>Node</th><th class="num">Connections</th><th class="num">Sessions</th><th class="num">Rooms</th><th class="num">Msgs in/s</th><th class="num">Msgs out/s</th><th class="num">Bus lag</th></tr></thead><tbody id="node-list"></tbody></table></section>
   <section class="panel span-6"><h2>Busiest rooms</h2><table><thead><tr><th>Room</th><th>Namespace</th><th class="num">Members</th><th class="bar-cell"></th></tr></thead><tbody id="room-list"></tbody></table></section>
-  <section class="panel span-6"><h2>Sessions <span id="sessions-shown"></span></h2><table><thead><tr><th>Session</th><th>User</th><th>Namespace</th><th>Rooms</th><th>Node</th><th></th></tr></thead><tbody id="session-list"></tbody></table></section>
   <section class="panel span-6"><h2>Recent refusals</h2><table><thead><tr><th>When</th><th>Code</th><th>Transport</th><th>Address</th><th>Origin / namespace</th></tr></thead><tbody id="refusal-list"></tbody></table></section>
+  <section class="panel span-12"><h2>Nodes</h2><table><thead><tr><th>Node</th><th class="num">Connections</th><th class="num">Sessions</th><th class="num">Rooms</th><th class="num">Msgs in/s</th><th class="num">Msgs out/s</th><th class="num">Bus lag</th></tr></thead><tbody id="node-list"></tbody></table></section>
+  <section class="panel span-12"><h2>Sessions <span id="sessions-shown"></span></h2><table><thead><tr><th>Session</th><th>User</th><th>Namespace</th><th>Rooms</th><th>Node</th><th></th></tr></thead><tbody id="session-list"></tbody></table></section>
 </main>
 <div id="notice" class="notice" role="status" hidden></div>
 </body>

@@ -14,6 +14,8 @@ const $ = (id) => document.getElementById(id);
 
 let client;
 const history = { messagesIn: [], messagesOut: [], deliveries: [], bytesIn: [], bytesOut: [] };
+/** When each point of history was read (ms), to say what span the charts cover. */
+const historyAt = [];
 
 function el(tag, props, ...children) {
   const node = document.createElement(tag);
@@ -68,7 +70,7 @@ const charts = {
 function buildCharts() {
   for (const [name, chart] of Object.entries(charts)) {
     const section = $('chart-' + name);
-    chart.value = el('span', { class: 'value' }, '–');
+    chart.value = el('span', { class: 'value', id: 'value-' + name }, '–');
     chart.canvas = el('canvas', { 'aria-label': chart.title, role: 'img' });
     const legend = el('div', { class: 'legend' }, ...chart.series.map(([, label, color]) => el('span', null, el('i', { style: 'background:' + color }), label)));
     section.replaceChildren(el('h2', null, chart.title), chart.value, chart.canvas, legend);
@@ -93,8 +95,10 @@ function drawChart(chart) {
   for (const f of [0.25, 0.5, 0.75]) { g.beginPath(); g.moveTo(0, height * f); g.lineTo(width, height * f); g.stroke(); }
   g.fillStyle = '#8a96b0';
   g.font = '11px system-ui, sans-serif';
-  g.fillText('max ' + chart.format(max), 4, 12);
-  const step = width / (HISTORY - 1);
+  const span = historyAt.length > 1 ? (historyAt.at(-1) - historyAt[0]) / 1000 : 0;
+  g.fillText('max ' + chart.format(max) + (span > 0 ? ' · last ' + duration(span) : ''), 4, 12);
+  // Until the window is full the points spread over the whole width (a fresh page is not a sliver on the right); then it scrolls.
+  const step = width / (Math.max(historyAt.length, 2) - 1);
   for (const [key, , color] of chart.series) {
     const points = history[key];
     if (points.length < 2) continue;
@@ -114,8 +118,15 @@ function drawChart(chart) {
     g.fill();
     g.globalAlpha = 1;
   }
+  canvas.dataset.points = String(history[chart.series[0][0]].length);
   const latest = chart.series.map(([key]) => history[key].at(-1));
-  chart.value.textContent = latest.every((v) => v === undefined) ? '–' : latest.map((v) => chart.format(v)).join(' / ');
+  // Each value named when there are two ("in 5.0 · out 124"): a bare "5.0 / 124" left the reader guessing.
+  const named = chart.series.length > 1;
+  chart.value.replaceChildren(...chart.series.flatMap(([key, label], i) => [
+    i > 0 ? el('span', { class: 'sep' }, ' · ') : null,
+    named ? el('small', null, label + ' ') : null,
+    el('span', { 'data-series': key }, latest[i] === undefined ? '–' : chart.format(latest[i])),
+  ].filter(Boolean)));
 }
 
 // --- a snapshot --------------------------------------------------------------------------
@@ -136,9 +147,13 @@ function render(snapshot) {
   problems.hidden = snapshot.problems.length === 0;
   problems.textContent = snapshot.problems.join(' · ');
 
-  if (total.rates) for (const key of Object.keys(history)) {
-    history[key].push(total.rates[key]);
-    if (history[key].length > HISTORY) history[key].shift();
+  if (total.rates) {
+    for (const key of Object.keys(history)) {
+      history[key].push(total.rates[key]);
+      if (history[key].length > HISTORY) history[key].shift();
+    }
+    historyAt.push(snapshot.at);
+    if (historyAt.length > HISTORY) historyAt.shift();
   }
   for (const chart of Object.values(charts)) drawChart(chart);
 
@@ -152,7 +167,7 @@ function render(snapshot) {
     el('td', { class: 'num' }, (n.busLagSeconds * 1000).toFixed(1) + ' ms'))), 7, 'no nodes');
 
   const most = Math.max(1, ...snapshot.busiestRooms.map((r) => r.members));
-  fill($('room-list'), snapshot.busiestRooms.map((r) => el('tr', null,
+  fill($('room-list'), snapshot.busiestRooms.map((r) => el('tr', { 'data-room': r.room, 'data-ns': r.namespace },
     el('td', null, r.room), el('td', null, el('code', null, r.namespace)),
     el('td', { class: 'num' }, count.format(r.members)),
     el('td', null, el('div', { class: 'bar', style: 'width:' + (100 * r.members / most).toFixed(1) + '%' })))), 4, 'no rooms with members');

@@ -23,7 +23,7 @@ button:hover { background: #2d3b5a; }
 button.danger { border-color: #7a2f3d; background: #3a1f29; color: #ffc2cb; }
 button.danger:hover { background: #52242f; }
 button:disabled { opacity: .5; cursor: default; }
-main { padding: 20px 24px 40px; display: grid; gap: 16px; grid-template-columns: repeat(12, 1fr); max-width: 1500px; margin: 0 auto; }
+main { padding: 20px 24px 40px; display: grid; gap: 16px; grid-template-columns: repeat(12, 1fr); align-items: start; max-width: 1500px; margin: 0 auto; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px; min-width: 0; }
 .panel h2 { margin: 0 0 10px; font-size: 12px; text-transform: uppercase; letter-spacing: .08em; color: var(--muted); font-weight: 600; }
 .span-3 { grid-column: span 3; } .span-4 { grid-column: span 4; } .span-6 { grid-column: span 6; } .span-12 { grid-column: span 12; }
@@ -37,6 +37,8 @@ main { padding: 20px 24px 40px; display: grid; gap: 16px; grid-template-columns:
 .chart .legend { display: flex; gap: 14px; font-size: 12px; color: var(--muted); }
 .chart .legend i { display: inline-block; width: 10px; height: 3px; border-radius: 2px; margin-right: 5px; vertical-align: middle; }
 .chart .value { font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.chart .value small { font-size: 13px; font-weight: 500; color: var(--muted); }
+.chart .value .sep { color: var(--muted); font-weight: 400; }
 .chart canvas { width: 100%; height: 90px; display: block; }
 table { width: 100%; border-collapse: collapse; font-size: 13px; }
 th { text-align: left; color: var(--muted); font-weight: 500; font-size: 12px; padding: 4px 8px; border-bottom: 1px solid var(--line); }
