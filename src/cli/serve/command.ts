@@ -17,7 +17,7 @@ const SHUTDOWN_DEADLINE_MS = 5000;
 
 function help(): string {
   const flags = OVERRIDES.filter((o) => o.flag !== undefined).map((o) => {
-    const name = `${o.short ? `-${o.short}, ` : '    '}--${o.flag}${o.kind === 'boolean' ? '' : ' <value>'}`;
+    const name = `${o.short ? `-${o.short}, ` : '    '}--${o.flag}${o.kind === 'boolean' || o.kind === 'switch' ? '' : ' <value>'}`;
     const repeat = o.kind === 'list' || o.kind === 'origins' ? ' (repeatable)' : '';
     return `  ${name.padEnd(30)} ${o.key}${repeat}`;
   });
