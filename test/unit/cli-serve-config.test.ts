@@ -152,6 +152,7 @@ describe('examples/serve/switchboard.json', () => {
     const config = resolveServeConfig(layers.raw, layers.sourceOf);
     assert.equal(config.static, new URL('../../examples/serve/public', import.meta.url).pathname);
     assert.deepEqual(config.auth?.rooms, { claim: 'rooms', public: ['lobby'] });
+    assert.deepEqual(config.metrics, { path: '/metrics' });
     // Without them it says what is missing.
     const bare = loadConfigLayers(['--config', example], {}, dir);
     assert.throws(() => resolveServeConfig(bare.raw, bare.sourceOf), { name: 'ConfigError', message: /"api" needs credentials/ });
