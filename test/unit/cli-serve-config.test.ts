@@ -42,7 +42,9 @@ describe('serve config layers', () => {
     assert.equal(config.path, '/ws');
     assert.equal(config.auth, undefined);
     assert.equal(config.api, undefined);
-    assert.deepEqual(config.log, { format: 'text', level: 'info' });
+    assert.deepEqual(config.log, { format: 'text', level: 'info', traceFrames: false });
+    assert.equal(config.metrics, undefined);
+    assert.equal(config.admin, undefined);
   });
 
   test('flags over SWITCHBOARD_PORT over PORT over the file; lists replace the file\'s', () => {
@@ -85,6 +87,32 @@ describe('serve config layers', () => {
     assert.match(refusal([], {}, { log: { format: 'xml' } }).message, /"log\.format" must be one of "text", "json", got "xml"/);
   });
 
+  test('metrics: true, a path, --metrics keeps the file\'s path, SWITCHBOARD_METRICS=false turns it off', () => {
+    assert.deepEqual(load([], {}, { metrics: true }).config.metrics, { path: '/metrics' });
+    assert.deepEqual(load(['--metrics'], {}, {}).config.metrics, { path: '/metrics' });
+    assert.deepEqual(load(['--metrics'], {}, { metrics: { path: '/prom' } }).config.metrics, { path: '/prom' });
+    assert.equal(load([], { SWITCHBOARD_METRICS: 'false' }, { metrics: { path: '/prom' } }).config.metrics, undefined);
+    assert.equal(refusal([], {}, { metrics: 'yes' }).key, 'metrics');
+    assert.deepEqual(refusal([], {}, { metrics: { path: '/ws/metrics' } }), { key: 'metrics.path', message: '"metrics.path" (/ws/metrics) must not overlap the WebSocket path "path" (/ws)', label: join(dir, 'c.json') });
+  });
+
+  test('admin: the token from SWITCHBOARD_ADMIN_TOKEN turns it on; no token, a short one, or an overlapping path is refused', () => {
+    const token = 't'.repeat(16);
+    assert.deepEqual(load([], { SWITCHBOARD_ADMIN_TOKEN: token }).config.admin, { token, path: '/admin' });
+    assert.deepEqual(load([], { SWITCHBOARD_ADMIN_TOKEN: token }, { admin: { path: '/ops' } }).config.admin, { token, path: '/ops' });
+    assert.match(refusal([], {}, { admin: { path: '/ops' } }).message, /"admin" needs a token: set SWITCHBOARD_ADMIN_TOKEN/);
+    assert.deepEqual(refusal([], { SWITCHBOARD_ADMIN_TOKEN: 'short' }, {}), { key: 'admin.token', message: '"admin.token" is shorter than 16 characters (make one with: openssl rand -base64 32)', label: 'environment variable SWITCHBOARD_ADMIN_TOKEN' });
+    assert.match(refusal([], { SWITCHBOARD_ADMIN_TOKEN: token }, { metrics: true, admin: { path: '/metrics' } }).message, /"admin\.path" \(\/metrics\) must not overlap "metrics\.path"/);
+    assert.throws(() => loadConfigLayers(['--admin-token', token], {}, dir), UsageError);
+  });
+
+  test('log.traceFrames: on by flag or variable, the level becomes debug; another level is refused', () => {
+    assert.deepEqual(load(['--trace-frames']).config.log, { format: 'text', level: 'debug', traceFrames: true });
+    assert.equal(load([], { SWITCHBOARD_TRACE_FRAMES: 'true' }).config.log.traceFrames, true);
+    assert.deepEqual(refusal(['--trace-frames'], {}, { log: { level: 'info' } }).key, 'log.traceFrames');
+    assert.equal(refusal([], {}, { server: { traceFrames: true } }).key, 'server.traceFrames');
+  });
+
   test('an unknown flag is a usage error', () => {
     assert.throws(() => loadConfigLayers(['--jwt-secret', 'x'], {}, dir), UsageError);
   });
@@ -124,6 +152,7 @@ describe('examples/serve/switchboard.json', () => {
     const config = resolveServeConfig(layers.raw, layers.sourceOf);
     assert.equal(config.static, new URL('../../examples/serve/public', import.meta.url).pathname);
     assert.deepEqual(config.auth?.rooms, { claim: 'rooms', public: ['lobby'] });
+    assert.deepEqual(config.metrics, { path: '/metrics' });
     // Without them it says what is missing.
     const bare = loadConfigLayers(['--config', example], {}, dir);
     assert.throws(() => resolveServeConfig(bare.raw, bare.sourceOf), { name: 'ConfigError', message: /"api" needs credentials/ });

@@ -17,7 +17,7 @@ const SHUTDOWN_DEADLINE_MS = 5000;
 
 function help(): string {
   const flags = OVERRIDES.filter((o) => o.flag !== undefined).map((o) => {
-    const name = `${o.short ? `-${o.short}, ` : '    '}--${o.flag}${o.kind === 'boolean' ? '' : ' <value>'}`;
+    const name = `${o.short ? `-${o.short}, ` : '    '}--${o.flag}${o.kind === 'boolean' || o.kind === 'switch' ? '' : ' <value>'}`;
     const repeat = o.kind === 'list' || o.kind === 'origins' ? ' (repeatable)' : '';
     return `  ${name.padEnd(30)} ${o.key}${repeat}`;
   });
@@ -26,7 +26,8 @@ function help(): string {
     'Usage: switchboard serve [--config switchboard.json] [options]',
     '',
     'A standalone Switchboard server: WebSocket (and SSE/long-polling) clients, JWT auth,',
-    'the publish HTTP API, Redis, durable rooms and a static folder, from a JSON config file.',
+    'the publish HTTP API, Redis, durable rooms, a static folder, Prometheus metrics and the',
+    'admin dashboard, from a JSON config file.',
     'Flags override environment variables, which override the file.',
     '',
     'Options (each sets the config key on its right):',
@@ -98,7 +99,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'run a standalone server from a config file: JWT auth, the publish HTTP API, Redis, a static folder',
+  summary: 'run a standalone server from a config file: JWT auth, the publish HTTP API, Redis, a static folder, metrics',
   get help() {
     return help();
   },

@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, type Json, type JsonObject } from './config-reader.js';
 import type { SourceOf, ValueSource } from './serve-config.js';
 
-type Kind = 'string' | 'integer' | 'list' | 'boolean' | 'trustProxy' | 'origins';
+/** `switch`: a boolean that turns a section on or off; `true` keeps a section the file already configured. */
+type Kind = 'string' | 'integer' | 'list' | 'boolean' | 'switch' | 'trustProxy' | 'origins';
 
 interface Override {
   /** Dotted key of the config file. */
@@ -50,6 +51,9 @@ export const OVERRIDES: readonly Override[] = [
   { key: 'socketIo', env: ['SWITCHBOARD_SOCKET_IO'], flag: 'socket-io', kind: 'boolean' },
   { key: 'log.format', env: ['SWITCHBOARD_LOG_FORMAT'], flag: 'log-format', kind: 'string' },
   { key: 'log.level', env: ['SWITCHBOARD_LOG_LEVEL'], flag: 'log-level', kind: 'string' },
+  { key: 'log.traceFrames', env: ['SWITCHBOARD_TRACE_FRAMES'], flag: 'trace-frames', kind: 'boolean' },
+  { key: 'metrics', env: ['SWITCHBOARD_METRICS'], flag: 'metrics', kind: 'switch' },
+  { key: 'admin.token', env: ['SWITCHBOARD_ADMIN_TOKEN'], kind: 'string' },
 ];
 
 const REPEATABLE: ReadonlySet<Kind> = new Set(['list', 'origins']);
@@ -62,7 +66,7 @@ function flagOptions(): Record<string, { type: 'string' | 'boolean'; short?: str
   };
   for (const o of OVERRIDES) {
     if (o.flag === undefined) continue;
-    options[o.flag] = { type: o.kind === 'boolean' ? 'boolean' : 'string', ...(o.short && { short: o.short }), ...(REPEATABLE.has(o.kind) && { multiple: true }) };
+    options[o.flag] = { type: o.kind === 'boolean' || o.kind === 'switch' ? 'boolean' : 'string', ...(o.short && { short: o.short }), ...(REPEATABLE.has(o.kind) && { multiple: true }) };
   }
   return options;
 }
@@ -100,14 +104,14 @@ export function loadConfigLayers(args: readonly string[], env: Record<string, st
   for (const o of OVERRIDES) {
     const name = o.env.find((n) => nonEmpty(env[n]) !== undefined);
     if (name !== undefined) {
-      setKey(raw, o.key, fromEnv(o.kind, env[name] as string));
+      setOverride(raw, o, fromEnv(o.kind, env[name] as string));
       set.push({ key: o.key, source: { label: `environment variable ${name}`, dir: cwd } });
     }
   }
   for (const o of OVERRIDES) {
     const value = o.flag === undefined ? undefined : flags[o.flag];
     if (value === undefined) continue;
-    setKey(raw, o.key, fromFlag(o.kind, value));
+    setOverride(raw, o, fromFlag(o.kind, value));
     const source = { label: `--${o.flag}`, dir: cwd };
     // A flag replaces what the environment said about its key.
     const i = set.findIndex((s) => s.key === o.key);
@@ -165,6 +169,13 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
+/** Set the key of `o`; a switch turned on leaves a section the file configured as it is (`--metrics` keeps the file's `metrics.path`). */
+function setOverride(raw: JsonObject, o: Override, value: Json): void {
+  const current = raw[o.key];
+  if (o.kind === 'switch' && value === true && typeof current === 'object' && current !== null && !Array.isArray(current)) return;
+  setKey(raw, o.key, value);
+}
+
 function setKey(raw: JsonObject, key: string, value: Json): void {
   const parts = key.split('.');
   let node = raw;
@@ -194,6 +205,7 @@ function fromEnv(kind: Kind, text: string): Json {
     case 'origins':
       return text.trim() === '*' ? '*' : list(text);
     case 'boolean':
+    case 'switch':
       return ['true', '1', 'yes'].includes(text.trim().toLowerCase()) ? true : ['false', '0', 'no'].includes(text.trim().toLowerCase()) ? false : text;
     case 'trustProxy': {
       const t = text.trim().toLowerCase();

@@ -5,8 +5,8 @@
  * read here (TLS files, a JWT public key, the static folder), so a missing file is a
  * config error before anything listens.
  *
- * To add a section (`metrics`, `admin`): add its name to TOP_KEYS, a reader below and a
- * field to ServeConfig; standalone-server.ts mounts it.
+ * To add a section: add its name to TOP_KEYS, a reader below and a field to ServeConfig;
+ * standalone-server.ts (or http-mounts.ts, for a path of its own) puts it to work.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -84,18 +84,22 @@ export interface ServeConfig {
   maxMessageBytes: number | undefined;
   /** More Switchboard options (JSON values), checked by the server itself. */
   server: JsonObject;
-  log: { format: 'text' | 'json'; level: LogLevel };
+  log: { format: 'text' | 'json'; level: LogLevel; traceFrames: boolean };
+  /** Prometheus metrics (switchboard/metrics) at `path`. */
+  metrics: { path: string } | undefined;
+  /** The admin dashboard (switchboard/admin) at `path`. */
+  admin: { token: string; path: string } | undefined;
 }
 
 export const TOP_KEYS = [
   'port', 'host', 'path', 'tls', 'allowedOrigins', 'trustProxy', 'redis', 'durable', 'durableUsers', 'presence',
-  'auth', 'api', 'static', 'socketIo', 'heartbeat', 'maxMessageBytes', 'server', 'log',
+  'auth', 'api', 'static', 'socketIo', 'heartbeat', 'maxMessageBytes', 'server', 'log', 'metrics', 'admin',
 ] as const;
 
 /** Server options `serve` sets itself (or from its own keys): not accepted under `server`. */
 const MANAGED_SERVER_OPTIONS: Readonly<Record<string, string>> = {
   path: 'path', tls: 'tls', allowedOrigins: 'allowedOrigins', trustProxy: 'trustProxy', adapter: 'redis', streams: 'redis',
-  socketIo: 'socketIo', heartbeat: 'heartbeat', maxMessageBytes: 'maxMessageBytes', logger: 'log',
+  socketIo: 'socketIo', heartbeat: 'heartbeat', maxMessageBytes: 'maxMessageBytes', logger: 'log', traceFrames: 'log.traceFrames',
 };
 
 const DEFAULT_PORT = 3000;
@@ -103,6 +107,8 @@ const JWT_KEYS = ['secret', 'publicKey', 'jwksUrl', 'issuer', 'audience', 'algor
 const LIMIT_KEYS = ['maxMessages', 'maxAge'];
 /** API keys shorter than this are refused: a guessable key opens publishing to everyone. */
 export const MIN_API_KEY_LENGTH = 16;
+/** The admin token's shortest length: the dashboard's own MIN_TOKEN_LENGTH, checked here so a short one is a config error naming the key. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
 
 /** Check the merged configuration. Throws ConfigError. */
 export function resolveServeConfig(raw: JsonObject, sourceOf: SourceOf): ServeConfig {
@@ -110,9 +116,13 @@ export function resolveServeConfig(raw: JsonObject, sourceOf: SourceOf): ServeCo
   const has = (key: string): boolean => raw[key] !== undefined;
   const path = has('path') ? readPath('path', raw.path) : '/ws';
   const api = has('api') ? readApi(raw.api, sourceOf) : undefined;
-  if (api && (api.path === path || api.path.startsWith(`${path}/`) || path.startsWith(`${api.path}/`))) {
-    throw new ConfigError('api.path', `"api.path" (${api.path}) must not overlap the WebSocket path "path" (${path})`);
-  }
+  const metrics = readMetrics(raw.metrics);
+  const admin = has('admin') ? readAdmin(raw.admin) : undefined;
+  checkMounts(path, [
+    ...(api ? [{ key: 'api.path', path: api.path }] : []),
+    ...(metrics ? [{ key: 'metrics.path', path: metrics.path }] : []),
+    ...(admin ? [{ key: 'admin.path', path: admin.path }] : []),
+  ]);
   return {
     port: has('port') ? readInteger('port', raw.port, 0, 65535) : DEFAULT_PORT,
     host: has('host') ? readString('host', raw.host) : undefined,
@@ -132,7 +142,24 @@ export function resolveServeConfig(raw: JsonObject, sourceOf: SourceOf): ServeCo
     maxMessageBytes: has('maxMessageBytes') ? readInteger('maxMessageBytes', raw.maxMessageBytes, 1) : undefined,
     server: has('server') ? readServerOptions(raw.server) : {},
     log: readLog(raw.log),
+    metrics,
+    admin,
   };
+}
+
+/**
+ * The paths mounted with `route()` must not overlap the WebSocket path, each other, or the
+ * browser client's: a route takes its path and everything below it, and Switchboard's own
+ * paths would win over it anyway, so an overlap would silently hide one of them.
+ */
+function checkMounts(wsPath: string, mounts: { key: string; path: string }[]): void {
+  const overlap = (a: string, b: string): boolean => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+  const taken = [{ key: 'path', path: wsPath, name: 'the WebSocket path "path"' }, { key: '', path: '/switchboard', name: 'the browser client\'s "/switchboard"' }];
+  for (const mount of mounts) {
+    const other = taken.find((t) => overlap(mount.path, t.path));
+    if (other) throw new ConfigError(mount.key, `"${mount.key}" (${mount.path}) must not overlap ${other.name} (${other.path})`);
+    taken.push({ ...mount, name: `"${mount.key}"` });
+  }
 }
 
 function readPath(key: string, value: unknown): string {
@@ -293,9 +320,30 @@ function readServerOptions(value: unknown): JsonObject {
 }
 
 function readLog(value: unknown): ServeConfig['log'] {
-  const log = value === undefined ? {} : readObject('log', value, ['format', 'level']);
+  const log = value === undefined ? {} : readObject('log', value, ['format', 'level', 'traceFrames']);
+  const traceFrames = log.traceFrames === undefined ? false : readBoolean('log.traceFrames', log.traceFrames);
+  // Frames are written at debug: tracing them below that level would write nothing.
+  const level = log.level === undefined ? (traceFrames ? 'debug' : 'info') : readChoice('log.level', log.level, LOG_LEVELS);
+  if (traceFrames && level !== 'debug') throw new ConfigError('log.traceFrames', `"log.traceFrames" writes frames at level "debug", but "log.level" is "${level}": set it to "debug" (or leave it unset)`);
   return {
     format: log.format === undefined ? 'text' : readChoice('log.format', log.format, ['text', 'json'] as const),
-    level: log.level === undefined ? 'info' : readChoice('log.level', log.level, LOG_LEVELS),
+    level,
+    traceFrames,
   };
+}
+
+function readMetrics(value: unknown): ServeConfig['metrics'] {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { path: '/metrics' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError('metrics', `"metrics" must be true, false or { "path": "/metrics" }, got ${JSON.stringify(value)}`);
+  const metrics = readObject('metrics', value, ['path']);
+  return { path: metrics.path === undefined ? '/metrics' : readPath('metrics.path', metrics.path) };
+}
+
+function readAdmin(value: unknown): ServeConfig['admin'] {
+  const admin = readObject('admin', value, ['token', 'path']);
+  if (admin.token === undefined) throw new ConfigError('admin.token', '"admin" needs a token: set SWITCHBOARD_ADMIN_TOKEN (make one with: openssl rand -base64 32)');
+  const token = readString('admin.token', admin.token);
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH) throw new ConfigError('admin.token', `"admin.token" is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters (make one with: openssl rand -base64 32)`);
+  return { token, path: admin.path === undefined ? '/admin' : readPath('admin.path', admin.path) };
 }

@@ -1,12 +1,14 @@
 /**
  * A checked ServeConfig made into a running server: an HTTP(S) server of its own, with
- * Switchboard attached, the publish HTTP API mounted with `route()`, the static folder as
- * the fallback for every other path, JWT auth, Redis, and the durable and presence rules.
+ * Switchboard attached, the publish HTTP API, metrics and the admin dashboard mounted with
+ * `route()`, the static folder as the fallback for every other path, JWT auth, Redis, and
+ * the durable and presence rules. The server logs to serve's log itself (its `logger`
+ * option): refusals, handler errors, Redis trouble, traced frames.
  *
- * The HTTP server is made here rather than by `new Switchboard(port)` so that the static
- * folder can take `/` *behind* Switchboard's own paths (the browser client, the HTTP
- * transports, Socket.IO): a `route('/')` would be tried before them and hide them.
- * Further mounts (`/metrics`, the admin page) go next to the API's.
+ * The HTTP server is made here rather than by `new Switchboard(port)` because that one
+ * listens on every interface (serve has `host`). The static folder stays this server's
+ * request listener, behind Switchboard's paths and routes, rather than a `route('/')`:
+ * Switchboard's unclaimed-request answer (426 on the WebSocket path) is then still ours.
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -15,6 +17,7 @@ import type { IdempotencyStore } from '../../delivery/idempotency-store.js';
 import { HttpApi } from '../../http-api/index.js';
 import { type ClusterAdapter, Switchboard, type SwitchboardOptions } from '../../server/index.js';
 import { ConfigError } from './config-reader.js';
+import { loadMetrics, type Mount, mountPages } from './http-mounts.js';
 import { roomPattern } from './room-patterns.js';
 import type { ServeConfig } from './serve-config.js';
 import type { ServeLog } from './serve-log.js';
@@ -41,6 +44,7 @@ export interface StandaloneServer {
 
 export async function startStandaloneServer(config: ServeConfig, log: ServeLog): Promise<StandaloneServer> {
   if (config.auth?.jwt || config.api?.jwt) await requireJose(config.auth?.jwt ? 'auth.jwt' : 'api.jwt');
+  const metricsModule = await loadMetrics(config);
   const socketAuth = config.auth && new SocketAuth(config.auth);
   await socketAuth?.ready().catch((err: unknown) => {
     throw new ConfigError('auth.jwt', `"auth.jwt": ${(err as Error).message}`, { cause: err });
@@ -51,7 +55,7 @@ export async function startStandaloneServer(config: ServeConfig, log: ServeLog):
     for (const c of cleanups.reverse()) await c().catch(() => {});
   };
   try {
-    const cluster = config.redis && (await redisCluster(config.redis, log));
+    const cluster = config.redis && (await redisCluster(config.redis));
     if (cluster) cleanups.push(() => cluster.adapter.close(), () => cluster.idempotency.close());
 
     const fallback = requestFallback(config);
@@ -61,7 +65,7 @@ export async function startStandaloneServer(config: ServeConfig, log: ServeLog):
 
     let sb: Switchboard;
     try {
-      sb = new Switchboard(httpServer, serverOptions(config, cluster?.adapter));
+      sb = new Switchboard(httpServer, serverOptions(config, cluster?.adapter, log));
     } catch (err) {
       // Switchboard checks the options it was handed (`server`, origins, trustProxy, socketIo) and names the bad one.
       if (err instanceof TypeError || err instanceof RangeError) throw new ConfigError('server', err.message, { cause: err });
@@ -71,8 +75,6 @@ export async function startStandaloneServer(config: ServeConfig, log: ServeLog):
     cleanups.length = 0;
     if (cluster) cleanups.push(() => cluster.idempotency.close());
     cleanups.push(() => sb.close({ deadline: 0 }));
-    sb.on('error', (err, context) => log.error({ err, ...context }, 'error'));
-    sb.on('connection_error', (e) => log.debug({ code: e.code, message: e.message }, 'connection refused'));
 
     for (const rule of config.durable) sb.durable(roomPattern(rule.pattern), limits(rule));
     if (config.durableUsers) sb.durableUsers(limits(config.durableUsers));
@@ -97,6 +99,7 @@ export async function startStandaloneServer(config: ServeConfig, log: ServeLog):
       const mounted = api;
       sb.route(mounted.path, (req, res) => void (mounted.handle(req, res) || res.writeHead(404).end()));
     }
+    const mounts = mountPages(sb, config, metricsModule);
 
     await listen(httpServer, config.port, config.host);
     try {
@@ -107,8 +110,9 @@ export async function startStandaloneServer(config: ServeConfig, log: ServeLog):
     return {
       sb,
       httpServer,
-      summary: () => summary(config, httpServer, api),
+      summary: () => summary(config, httpServer, api, mounts),
       async close(deadline = 5000) {
+        for (const mount of mounts) mount.close();
         await sb.close({ deadline });
         await cluster?.idempotency.close();
         await new Promise<void>((resolve) => {
@@ -127,9 +131,11 @@ function limits(l: { maxMessages?: number; maxAge?: number }): { maxMessages?: n
   return { ...(l.maxMessages !== undefined && { maxMessages: l.maxMessages }), ...(l.maxAge !== undefined && { maxAge: l.maxAge }) };
 }
 
-function serverOptions(config: ServeConfig, adapter: ClusterAdapter | undefined): SwitchboardOptions {
+function serverOptions(config: ServeConfig, adapter: ClusterAdapter | undefined, logger: ServeLog): SwitchboardOptions {
   return {
     ...(config.server as SwitchboardOptions),
+    logger,
+    ...(config.log.traceFrames && { traceFrames: true }),
     path: config.path,
     ...(config.allowedOrigins !== undefined && { allowedOrigins: config.allowedOrigins }),
     ...(config.trustProxy !== undefined && { trustProxy: config.trustProxy }),
@@ -168,17 +174,15 @@ async function requireJose(key: string): Promise<void> {
   }
 }
 
-async function redisCluster(redis: { url: string; prefix: string }, log: ServeLog): Promise<{ adapter: ClusterAdapter; idempotency: IdempotencyStore & { close(): Promise<void> } }> {
+async function redisCluster(redis: { url: string; prefix: string }): Promise<{ adapter: ClusterAdapter; idempotency: IdempotencyStore & { close(): Promise<void> } }> {
   let module: typeof import('../../cluster/redis/index.js');
   try {
     module = await import('../../cluster/redis/index.js');
   } catch (err) {
     throw new StartupError(`"redis" needs the ioredis package: npm install ioredis (${(err as Error).message})`);
   }
-  const adapter = new module.RedisAdapter(redis.url, {
-    prefix: redis.prefix,
-    onError: (err, context) => (context.recovered ? log.info({ connection: context.connection }, 'redis back') : log.warn({ connection: context.connection, err }, 'redis trouble')),
-  });
+  // Its trouble goes to the server's logger (serve's log), once per outage.
+  const adapter = new module.RedisAdapter(redis.url, { prefix: redis.prefix });
   // Retries of the HTTP API are deduplicated on every node of the cluster.
   return { adapter, idempotency: new module.RedisIdempotencyStore(redis.url, { prefix: redis.prefix }) };
 }
@@ -208,7 +212,7 @@ function redactedUrl(url: string): string {
   return url.replace(/\/\/([^@/]*)@/, '//***@');
 }
 
-function summary(config: ServeConfig, server: Server, api: HttpApi | undefined): { message: string; fields: Record<string, unknown> }[] {
+function summary(config: ServeConfig, server: Server, api: HttpApi | undefined, mounts: readonly Mount[]): { message: string; fields: Record<string, unknown> }[] {
   const http = origin(server, config, 'http');
   const lines: { message: string; fields: Record<string, unknown> }[] = [];
   if (config.socketIo !== false) {
@@ -219,6 +223,7 @@ function summary(config: ServeConfig, server: Server, api: HttpApi | undefined):
     const credentials = [config.api.keys.length > 0 && `${config.api.keys.length} API key${config.api.keys.length === 1 ? '' : 's'}`, config.api.jwt && 'JWTs'].filter(Boolean).join(' and ');
     lines.push({ message: `HTTP API on ${http}${api.path} (${credentials})`, fields: { url: `${http}${api.path}` } });
   }
+  for (const mount of mounts) lines.push({ message: `${mount.label} on ${http}${mount.path}`, fields: { url: `${http}${mount.path}` } });
   if (config.static !== undefined) lines.push({ message: `static folder ${config.static} on ${http}/`, fields: { url: `${http}/`, folder: config.static } });
   const auth = config.auth?.jwt
     ? `auth: JWT (${config.auth.jwt.secret ? 'shared secret' : config.auth.jwt.publicKey ? `public key ${config.auth.jwt.publicKeyFile}` : `JWKS ${config.auth.jwt.jwksUrl}`}), ${config.auth.anonymous ? 'anonymous clients admitted' : 'anonymous clients refused'}${config.auth.rooms ? `, rooms: claim "${config.auth.rooms.claim}" + ${config.auth.rooms.public.length} public pattern(s)` : ''}`
