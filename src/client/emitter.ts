@@ -46,15 +46,13 @@ export class Emitter {
   /** Remove one catch-all listener (its first registration), or all of them when `fn` is omitted. */
   offAny(fn?: Listener): void {
     const index = fn ? this.anyListeners.indexOf(fn) : -1;
-    if (!fn) this.anyListeners = [];
-    else if (index !== -1) this.anyListeners = this.anyListeners.filter((_, i) => i !== index);
+    this.anyListeners = fn ? this.anyListeners.filter((_, i) => i !== index) : [];
   }
 
   /** Call every catch-all listener with the event's name, data and meta; one length check when there are none. */
   emitAny(event: string, data: unknown, meta: unknown): void {
     if (this.anyListeners.length === 0) return;
-    const args = [event, data, meta];
-    for (const fn of this.anyListeners) this.call(fn, args);
+    for (const fn of this.anyListeners) this.call(fn, [event, data, meta]);
   }
 
   listenerCount(event: string): number {
