@@ -93,6 +93,14 @@ export interface EventMeta {
 /** App event names of a map, without the reserved lifecycle names. */
 export type AppEventNames<M extends EventMap> = Exclude<EventNames<M>, LifecycleEventName>;
 
+/**
+ * A catch-all listener (`onAny`): called with the name, data and meta of every app event the
+ * namespace delivers, requests from the server included. With a typed event map `event` is
+ * one of its names; `data` is `unknown` (compare `event`, then cast). What it returns is
+ * ignored: only a per-event handler answers a request.
+ */
+export type AnyEventListener<M extends EventMap = AnyEvents> = (event: AppEventNames<M>, data: unknown, meta: EventMeta) => void;
+
 /** A handler of a server event; what it returns (or resolves to) answers a server request. */
 export type EventHandler<M extends EventMap, E extends keyof M> = (
   data: EventData<M, E>,
@@ -194,6 +202,16 @@ export interface SwitchboardClient<ServerEvents extends EventMap = AnyEvents, Cl
   /** Remove one listener, or all listeners of the event when none is given. */
   off<E extends LifecycleEventName>(event: E, listener?: LifecycleListener<E>): this;
   off<E extends AppEventNames<ServerEvents>>(event: E, handler?: EventHandler<ServerEvents, E>): this;
+  /**
+   * Listen to every app event this namespace delivers, whatever its name: exactly once per
+   * event the per-event listeners get (after durable rooms' duplicates are dropped), with the
+   * same data and meta, and before them. Requests from the server come too; the listener's
+   * return value is ignored (a per-event handler answers). Lifecycle events (`connect`,
+   * `state`, `error`, ...) never reach it.
+   */
+  onAny(listener: AnyEventListener<ServerEvents>): this;
+  /** Remove one catch-all listener (its first registration), or all of them when none is given. */
+  offAny(listener?: AnyEventListener<ServerEvents>): this;
 
   /**
    * Send an event. While not connected, or while the pacing holds frames back to stay under

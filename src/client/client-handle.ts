@@ -2,6 +2,7 @@ import type { AnyEvents, EventMap, EventReply } from '../protocol/event-map.js';
 import type { HistoryReply, JoinReply, PresenceMember, StreamPosition } from '../protocol/frames.js';
 import type {
   AckOptions,
+  AnyEventListener,
   AppEventNames,
   DataArgs,
   HistoryOptions,
@@ -82,6 +83,16 @@ export class ClientHandle<S extends EventMap = AnyEvents, C extends EventMap = A
 
   off(event: string, listener?: Listener): this {
     this.channel.emitter.off(event, listener);
+    return this;
+  }
+
+  onAny(listener: AnyEventListener<S>): this {
+    this.channel.emitter.onAny(listener as Listener);
+    return this;
+  }
+
+  offAny(listener?: AnyEventListener<S>): this {
+    this.channel.emitter.offAny(listener as Listener | undefined);
     return this;
   }
 

@@ -14,6 +14,8 @@ interface Registration {
 
 export class Emitter {
   private readonly registry = new Map<string, Registration[]>();
+  /** Catch-all listeners (`onAny`). Replaced, never mutated: a dispatch in progress keeps the list it started with. */
+  private anyListeners: readonly Listener[] = [];
 
   /** @param reportError receives what a listener threw, or what its returned promise rejected with. */
   constructor(private readonly reportError: (error: unknown) => void) {}
@@ -35,6 +37,22 @@ export class Emitter {
     const index = list.findIndex((r) => r.fn === fn);
     if (index !== -1) list.splice(index, 1);
     if (list.length === 0) this.registry.delete(event);
+  }
+
+  onAny(fn: Listener): void {
+    this.anyListeners = [...this.anyListeners, fn];
+  }
+
+  /** Remove one catch-all listener (its first registration), or all of them when `fn` is omitted. */
+  offAny(fn?: Listener): void {
+    const index = fn ? this.anyListeners.indexOf(fn) : -1;
+    this.anyListeners = fn ? this.anyListeners.filter((_, i) => i !== index) : [];
+  }
+
+  /** Call every catch-all listener with the event's name, data and meta; one length check when there are none. */
+  emitAny(event: string, data: unknown, meta: unknown): void {
+    if (this.anyListeners.length === 0) return;
+    for (const fn of this.anyListeners) this.call(fn, [event, data, meta]);
   }
 
   listenerCount(event: string): number {

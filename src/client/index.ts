@@ -9,6 +9,7 @@ export { ConnectionReason, ConnectionState } from './connection-state.js';
 export type { ChangeDetails, StateChange } from './connection-state.js';
 export type {
   AckOptions,
+  AnyEventListener,
   AppEventNames,
   ClientLifecycleEvents,
   ConnectInfo,

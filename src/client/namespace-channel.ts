@@ -280,9 +280,13 @@ export class NamespaceChannel implements NamespaceMember {
     if (frame.ref === undefined) {
       // A publication of a durable room the client has already seen (a replay overlapping live delivery).
       if (frame.room !== undefined && frame.position !== undefined && !this.roomSet.accept(frame.room, frame.position)) return;
+      // onAny listeners first, as in Socket.IO: a listener one of them adds hears this event too.
+      this.emitter.emitAny(frame.event, frame.data, meta);
       this.emitter.emit(frame.event, frame.data, meta);
       return;
     }
+    // Before answer() takes the handlers, so a handler an onAny listener adds answers this request.
+    this.emitter.emitAny(frame.event, frame.data, meta);
     void this.answer(frame.ref, frame.event, frame.data, meta);
   }
 

@@ -35,6 +35,8 @@ before(async () => {
     });
     socket.on('say', (data: unknown) => void sb.to('lobby').emit('said', data));
     socket.on('post', (data: unknown) => sb.to('news').publish('story', data));
+    // The server asks the client back, under a name the CLI was never given.
+    socket.on('ask-me', (question: unknown) => socket.emitWithAck('unheard-question', question));
   });
 });
 
@@ -150,6 +152,30 @@ describe('switchboard connect --json', () => {
     cli.send({ cmd: 'quit', id: 15 });
     assert.deepEqual(stable(await cli.next((o) => o.type === 'reply')), { type: 'reply', cmd: 'quit', id: 15 });
     assert.deepEqual(stable(await cli.next(() => true)), { type: 'state', state: 'disconnected', previous: 'connected', reason: 'client_closed' });
+    assert.equal(await cli.exited, 0);
+  });
+
+  test('over SSE (no WebSocket at all) every event is shown, whatever its name, and a server request is answered null', async () => {
+    const cli = launch([url, '--json', '--transport', 'sse', '--auth', '{"name":"sse-user"}']);
+    const connected = await cli.next((o) => o.type === 'state');
+    assert.deepEqual([connected.state, connected.transport], ['connected', 'sse']);
+    cli.send({ cmd: 'join', room: 'news', id: 1 });
+    const { epoch, offset } = ((await cli.next((o) => o.id === 1)).data as { position: { epoch: string; offset: number } }).position;
+
+    // Names the tool was never told about, from the server's side.
+    await sb.to('news').publish('never-announced', { over: 'sse' });
+    assert.deepEqual(stable(await cli.next((o) => o.type === 'event')), {
+      type: 'event',
+      event: 'never-announced',
+      data: { over: 'sse' },
+      room: 'news',
+      position: { epoch, offset: offset + 1 },
+    });
+    cli.send({ cmd: 'request', event: 'ask-me', data: 'anyone?', id: 2 });
+    assert.deepEqual(stable(await cli.next((o) => o.type === 'event')), { type: 'event', event: 'unheard-question', data: 'anyone?' });
+    assert.deepEqual(stable(await cli.next((o) => o.id === 2)), { type: 'reply', cmd: 'request', data: null, id: 2, ms: 'number' });
+
+    cli.send({ cmd: 'quit' });
     assert.equal(await cli.exited, 0);
   });
 

@@ -14,7 +14,8 @@ import { runJsonLines } from './json-mode.js';
 const HELP = `Usage: switchboard connect URL [options]
 
 Connects to a Switchboard server with the client SDK and lets you join rooms, emit,
-send requests, read history and presence, and watch what arrives.
+send requests, read history and presence, and watch every event that arrives, on
+every transport (a request from the server is shown and answered with null).
 URL is the WebSocket endpoint (ws://host:3000/ws); http(s):// means ws(s)://, and a URL
 without a path gets /ws.
 
@@ -25,7 +26,6 @@ Options:
   --origin ORIGIN        the Origin header of the WebSocket upgrade
   -H, --header 'N: V'    an extra header of the WebSocket upgrade (repeatable)
   -k, --insecure         accept a TLS certificate that does not verify (WebSocket only)
-  -l, --listen EVENTS    show these events from the start (comma-separated; needed over sse/polling)
   --json                 read JSON commands from stdin, write JSON lines to stdout
   -x, --execute CMD      run this command once connected, then exit (repeatable, in order)
   --timeout DURATION     request/join/history timeout, and how long -x waits to connect (default 10s)

@@ -37,7 +37,6 @@ export function parseConnectArgs(args: string[]): ConnectInvocation {
         insecure: { type: 'boolean', short: 'k' },
         json: { type: 'boolean' },
         execute: { type: 'string', short: 'x', multiple: true },
-        listen: { type: 'string', short: 'l', multiple: true },
         timeout: { type: 'string' },
         'no-reconnect': { type: 'boolean' },
       },
@@ -58,7 +57,6 @@ export function parseConnectArgs(args: string[]): ConnectInvocation {
   if (values.origin !== undefined) settings.origin = values.origin;
   if (values.header) settings.headers = parseHeaders(values.header);
   if (values.insecure) settings.insecure = true;
-  if (values.listen) settings.listen = values.listen.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
   if (values['no-reconnect']) settings.reconnect = false;
   return { settings, json: values.json ?? false, execute: values.execute ?? [], timeout };
 }

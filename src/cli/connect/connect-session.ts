@@ -7,19 +7,15 @@ import { connect } from '../../client/node.js';
 import type { SwitchboardClient } from '../../client/client-events.js';
 import type { TransportKind } from '../../client/client-transport.js';
 import type { ClientOptions } from '../../client/options.js';
-import { RESERVED_EVENTS } from '../../protocol/constants.js';
-import type { EventMeta } from '../../client/client-events.js';
 import { ACTION_NAMES, COMMAND_USAGE, type CommandId, type ConnectAction } from './actions.js';
 import { errorInfo, type ConnectOutput } from './outputs.js';
-import { tappedWebSocket, type WebSocketSettings } from './websocket-tap.js';
+import { configuredWebSocket, type WebSocketSettings } from './websocket-settings.js';
 
 export interface ConnectSettings extends WebSocketSettings {
   url: string;
   auth?: unknown;
   namespace?: string;
   transports?: TransportKind[];
-  /** Event names to listen to from the start (the only ones seen over SSE and polling before an upgrade). */
-  listen?: string[];
   /** Timeout of requests, joins and history reads, in ms. */
   ackTimeout?: number;
   /** false: stop after the first failure instead of reconnecting. */
@@ -28,7 +24,8 @@ export interface ConnectSettings extends WebSocketSettings {
 
 export class ConnectSession {
   readonly client: SwitchboardClient;
-  private readonly listening = new Set<string>();
+  /** Event names given a handler that answers the server's requests (see answerRequests). */
+  private readonly answered = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
   private closed = false;
 
@@ -38,7 +35,7 @@ export class ConnectSession {
     private readonly now: () => number = () => performance.now(),
   ) {
     const options: ClientOptions = {
-      WebSocket: tappedWebSocket(settings, (event) => this.listen(event)),
+      WebSocket: configuredWebSocket(settings),
       ...(settings.auth !== undefined && { auth: settings.auth }),
       ...(settings.namespace !== undefined && { namespace: settings.namespace }),
       ...(settings.transports && { transports: settings.transports, upgrade: settings.transports.includes('websocket') }),
@@ -46,8 +43,20 @@ export class ConnectSession {
       ...(settings.reconnect === false && { reconnect: false }),
     };
     this.client = connect(settings.url, options);
-    for (const event of settings.listen ?? []) this.listen(event);
     const time = (): string => new Date().toISOString();
+    // Every app event, whatever its name and transport, after the SDK's own processing
+    // (room, position, duplicates of a durable replay dropped); never the lifecycle events.
+    this.client.onAny((event, data, meta) => {
+      this.answerRequests(event);
+      this.report({
+        type: 'event',
+        time: time(),
+        event,
+        ...(data !== undefined && { data }),
+        ...(meta.room !== undefined && { room: meta.room }),
+        ...(meta.position && { position: meta.position }),
+      });
+    });
     this.client.on('state', (change) => {
       const connected = change.state === 'connected';
       this.report({
@@ -69,22 +78,15 @@ export class ConnectSession {
     this.client.on('error', (error) => this.report({ type: 'error', ...errorInfo(error) }));
   }
 
-  /** Show events named `event` from now on (the tap calls it for every name the server sends). */
-  listen(event: string): void {
-    if (this.listening.has(event) || RESERVED_EVENTS.has(event)) return;
-    this.listening.add(event);
-    this.client.on(event, (data: unknown, meta: EventMeta) => {
-      this.report({
-        type: 'event',
-        time: new Date().toISOString(),
-        event,
-        ...(data !== undefined && { data }),
-        ...(meta.room !== undefined && { room: meta.room }),
-        ...(meta.position && { position: meta.position }),
-      });
-      // A server request (socket.emitWithAck) gets null: the tool shows it, it has nothing to answer.
-      return null;
-    });
+  /**
+   * A request the server sends (socket.emitWithAck) is answered `null`: the tool shows it and
+   * has nothing to answer, and the server's code goes on instead of failing with no_handler.
+   * onAny runs before the per-event handlers, so the handler added here answers this very request.
+   */
+  private answerRequests(event: string): void {
+    if (this.answered.has(event)) return;
+    this.answered.add(event);
+    this.client.on(event, () => null);
   }
 
   /**
