@@ -24,7 +24,7 @@ export interface RecentRefusal {
   address: string;
   /** The page's origin, when the request had one. */
   origin?: string;
-  /** The namespace, when the refusal came from one (middleware, join). */
+  /** The namespace, when the refusal came from one (middleware, authorization, a rate-limited frame that named one). */
   namespace?: string;
 }
 
@@ -66,7 +66,7 @@ export interface ServerStats {
   handshakes: { new: number; resumed: number; restored: number };
   /** Counters: durable-room joins with a position, by outcome (the whole gap replayed, or `recovered: false`). */
   recoveries: { recovered: number; unrecovered: number };
-  /** Counters: refusals by error code — connections refused (origin, limits, rate, disabled transport), middleware refusals, frames refused (size; `rate_limited` counts each time the client is told, not each frame dropped). */
+  /** Counters: refusals by error code — connections refused (origin, limits, rate, disabled transport), middleware refusals, refusals by authorization (`authorizeJoin`, private and user rooms, `authorize`), frames refused (size, Socket.IO's `maxPayload` included; `rate_limited` counts each time the client is told, not each frame dropped). */
   refusals: Record<string, number>;
   /** Counter: connections closed as slow consumers (`slow_consumer`). */
   slowConsumers: number;
