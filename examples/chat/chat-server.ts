@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { Switchboard } from '../../src/server/index.js';
+import { type Logger, Switchboard } from '../../src/server/index.js';
 import { closeHttp, listen } from '../shared/http-server.js';
 import { type ChatSwitchboard, installChat } from './chat-handlers.js';
 import { RoomDirectory } from './chat-rooms.js';
@@ -13,6 +13,8 @@ export interface ChatServerOptions {
   host?: string;
   /** Rooms the server keeps at most (default 100). */
   maxRooms?: number;
+  /** Where the server logs refusals, slow consumers and shutdown (server.ts passes pino). Default: quiet. */
+  logger?: Logger;
 }
 
 export interface ChatServer {
@@ -41,7 +43,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const files = serveStatic(publicDir);
   const http = createServer((req, res) => void files(req, res));
   // The Socket.IO front door too: an unchanged socket.io-client (socketio-client.mjs) joins the same rooms.
-  const sb: ChatSwitchboard = new Switchboard(http, { socketIo: { recovery: true } });
+  const sb: ChatSwitchboard = new Switchboard(http, { socketIo: { recovery: true }, logger: options.logger });
   const rooms = installChat(sb, new RoomDirectory(options.maxRooms));
 
   const port = await listen(http, options.port ?? 3000, options.host);
