@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from '../helpers/cli-run.js';
 import { doctorJson } from '../helpers/doctor-report.js';
 import { selfSignedCertificate } from '../helpers/self-signed.js';
+import { ReplyError } from '../../src/server/index.js';
 import { eventually, startServer } from '../helpers/server.js';
 
 /** Heartbeats well inside the tests' idle watches, so the idle step has whole cycles to see. */
@@ -55,6 +56,26 @@ describe('switchboard doctor against Switchboard directly', { timeout: 30_000 },
     assert.match(step('idle').found, /^not run: --idle 75s/);
     // The doctor's sessions are gone once it is done: it closes each with 1000.
     await eventually(() => sb.sessionCount === 0, 'the doctor\'s sessions to end', 3000);
+  });
+
+  test('a server whose middleware wants credentials: without --auth the handshake warns and names --auth; with it, it passes', async (t) => {
+    const { sb, url } = await startServer();
+    t.after(() => sb.close({ deadline: 10 }));
+    sb.use(async (socket) => {
+      if ((socket.handshake.auth as { token?: unknown } | undefined)?.token !== 'let-me-in') throw new ReplyError('unauthorized', 'a token, please');
+    });
+    const without = await doctorJson([url]);
+    assert.equal(without.status, 0, 'a refused hello is a warning: the network is fine');
+    assert.equal(without.step('handshake').status, 'warn');
+    assert.match(without.step('handshake').found, /^hello answered with error unauthorized: a token, please/);
+    assert.match(without.step('handshake').fix ?? '', /--auth/);
+    const wrong = await doctorJson([url, '--auth', '{"token":"nope"}']);
+    assert.equal(wrong.step('handshake').fix, 'nothing to fix in the network; the app refused the --auth given');
+    const withAuth = await doctorJson([url, '--auth', '{"token":"let-me-in"}']);
+    assert.equal(withAuth.step('handshake').status, 'pass');
+    const bad = await runCli(['doctor', url, '--auth', '{token']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--auth takes the hello's auth payload as JSON/);
   });
 
   test('http:// without a path: tested as ws://…/ws, warned with the URL to use, and the rest passes', async (t) => {

@@ -18,6 +18,7 @@ fallbacks, and an idle connection — and says for each step what it found and t
 
 Options:
   --origin ORIGIN    check whether a browser page on ORIGIN is allowed (e.g. https://app.example.com)
+  --auth JSON        the hello's auth payload, for a server whose middleware wants one (e.g. '{"token":"…"}')
   --idle DURATION    keep a connection idle this long and check it is not cut (e.g. 75s)
   --path PATH        the endpoint's path, replacing the URL's (default: the URL's, else /ws)
   --insecure         go on past a TLS certificate clients would refuse (still reported)

@@ -19,8 +19,9 @@ export interface HandshakeOutcome {
 }
 
 /** Send `hello` and wait for `welcome` (or the error and close the server answers instead). */
-export async function openSession(link: WsLink, timeoutMs: number): Promise<{ welcome: ServerJson } | { error: ServerJson | undefined; end: LinkEnd | undefined } | { silent: true }> {
-  link.send({ type: 'hello', v: PROTOCOL_VERSION });
+/** `auth`: the hello's auth payload (`--auth`), for servers whose middleware wants credentials. */
+export async function openSession(link: WsLink, timeoutMs: number, auth?: unknown): Promise<{ welcome: ServerJson } | { error: ServerJson | undefined; end: LinkEnd | undefined } | { silent: true }> {
+  link.send(auth === undefined ? { type: 'hello', v: PROTOCOL_VERSION } : { type: 'hello', v: PROTOCOL_VERSION, auth });
   let error: ServerJson | undefined;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -32,8 +33,8 @@ export async function openSession(link: WsLink, timeoutMs: number): Promise<{ we
   }
 }
 
-export async function checkHandshake(link: WsLink, timeoutMs: number): Promise<HandshakeOutcome> {
-  const answer = await openSession(link, timeoutMs);
+export async function checkHandshake(link: WsLink, timeoutMs: number, auth?: unknown): Promise<HandshakeOutcome> {
+  const answer = await openSession(link, timeoutMs, auth);
   link.close(1000);
   if ('silent' in answer) {
     return { result: fail(StepName.Handshake, `no welcome within ${timeoutMs} ms of hello`, 'the server accepted the WebSocket but does not answer: check its logs, and that the endpoint is Switchboard') };
@@ -45,7 +46,7 @@ export async function checkHandshake(link: WsLink, timeoutMs: number): Promise<H
     const what = `hello answered with ${code ? `error ${code}: ${String(error?.message ?? '')}` : 'no welcome'}${closed}`;
     if (code === 'server_full') return { result: fail(StepName.Handshake, what, 'the server is at maxConnections: add capacity (a node) or raise the limit') };
     if (code === 'unsupported_version') return { result: fail(StepName.Handshake, what, 'upgrade the older side: this doctor speaks protocol version 1') };
-    if (code) return { result: warn(StepName.Handshake, `${what} — the path works up to the app, which refuses a hello without credentials`, 'nothing to fix in the network; the app\'s middleware wants auth in hello') };
+    if (code) return { result: warn(StepName.Handshake, `${what} — the path works up to the app, which refuses a hello without credentials`, auth === undefined ? 'nothing to fix in the network; the app\'s middleware wants auth in hello: give it with --auth \'{"token":"…"}\'' : 'nothing to fix in the network; the app refused the --auth given') };
     return { result: fail(StepName.Handshake, what, 'the connection was closed before the session started: see the server\'s logs') };
   }
   const { welcome } = answer;

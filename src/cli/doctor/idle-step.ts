@@ -21,12 +21,12 @@ export function longestSilence(heartbeat: Heartbeat): number {
   return heartbeat.interval + Math.max(5, Math.floor(Math.min(heartbeat.interval, heartbeat.timeout) / 4));
 }
 
-export async function checkIdle(target: Target, idleMs: number | undefined, timeoutMs: number, insecure: boolean): Promise<StepResult> {
+export async function checkIdle(target: Target, idleMs: number | undefined, timeoutMs: number, insecure: boolean, auth?: unknown): Promise<StepResult> {
   if (idleMs === undefined) return skip(StepName.Idle, 'not run: --idle 75s checks that a connection idle for 75 s is not cut (by a proxy timeout)');
   const answer = await requestUpgrade(target, { timeoutMs, insecure });
   if (answer.kind !== 'upgraded') return fail(StepName.Idle, 'could not open a WebSocket to watch', 'see the upgrade step');
   const link = new WsLink(answer.socket, answer.head);
-  const session = await openSession(link, timeoutMs);
+  const session = await openSession(link, timeoutMs, auth);
   if (!('welcome' in session)) {
     link.close(1000);
     return fail(StepName.Idle, 'no session to watch (no welcome)', 'see the handshake step');

@@ -8,6 +8,8 @@ export interface DoctorOptions {
   sseWaitMs: number;
   idleMs?: number;
   origin?: string;
+  /** The hello's auth payload (`--auth JSON`). */
+  auth?: unknown;
   path?: string;
   insecure: boolean;
 }
@@ -33,6 +35,7 @@ export function parseDoctorArgs(args: string[]): DoctorOptions {
         'sse-wait': { type: 'string' },
         idle: { type: 'string' },
         origin: { type: 'string' },
+        auth: { type: 'string' },
         path: { type: 'string' },
         insecure: { type: 'boolean', default: false },
       },
@@ -44,6 +47,14 @@ export function parseDoctorArgs(args: string[]): DoctorOptions {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'give the URL to check, e.g. switchboard doctor wss://chat.example.com/ws' : `one URL only (got ${positionals.length}: ${positionals.join(' ')})`);
   const origin = values.origin;
   if (origin !== undefined && !/^https?:\/\/[^/]+$/.test(origin)) throw new UsageError(`--origin is a page's origin such as https://app.example.com (scheme and host, no path); got "${origin}"`);
+  let auth: unknown;
+  if (values.auth !== undefined) {
+    try {
+      auth = JSON.parse(values.auth);
+    } catch {
+      throw new UsageError(`--auth takes the hello's auth payload as JSON, such as '{"token":"…"}'; got ${values.auth}`);
+    }
+  }
   return {
     url: positionals[0] as string,
     json: values.json ?? false,
@@ -51,6 +62,7 @@ export function parseDoctorArgs(args: string[]): DoctorOptions {
     sseWaitMs: values['sse-wait'] === undefined ? DEFAULT_SSE_WAIT_MS : duration('--sse-wait', values['sse-wait']),
     ...(values.idle === undefined ? {} : { idleMs: duration('--idle', values.idle) }),
     ...(origin === undefined ? {} : { origin }),
+    ...(auth === undefined ? {} : { auth }),
     ...(values.path === undefined ? {} : { path: values.path }),
     insecure: values.insecure ?? false,
   };

@@ -10,7 +10,7 @@ import { openSession } from './handshake-step.js';
 import { requestUpgrade } from './upgrade-request.js';
 import { WsLink } from './ws-link.js';
 
-export async function checkOrigin(target: Target, origin: string | undefined, timeoutMs: number, insecure: boolean): Promise<StepResult> {
+export async function checkOrigin(target: Target, origin: string | undefined, timeoutMs: number, insecure: boolean, auth?: unknown): Promise<StepResult> {
   if (origin === undefined) {
     return skip(StepName.Origin, 'no --origin: sent no Origin header, as a Node client does (a browser page always sends one: --origin https://your.app checks it)');
   }
@@ -20,7 +20,7 @@ export async function checkOrigin(target: Target, origin: string | undefined, ti
     return fail(StepName.Origin, `the upgrade with Origin ${origin} got ${answer.status} (${answer.body.trim().slice(0, 120)})`, 'a proxy or the server refuses this origin at the HTTP level: check its access rules');
   }
   const link = new WsLink(answer.socket, answer.head);
-  const session = await openSession(link, timeoutMs);
+  const session = await openSession(link, timeoutMs, auth);
   link.close(1000);
   if ('welcome' in session) return pass(StepName.Origin, `a page on ${origin} is allowed (welcome received)`);
   const end = 'end' in session ? session.end : undefined;

@@ -22,6 +22,8 @@ export interface WalkOptions {
   /** Watch an idle connection this long (ms); undefined: the idle step is skipped. */
   idleMs?: number;
   origin?: string;
+  /** The hello's auth payload, for servers whose middleware wants credentials. */
+  auth?: unknown;
   insecure: boolean;
 }
 
@@ -43,9 +45,9 @@ export async function walk(target: Target, options: WalkOptions, report: (result
   const upgrade = await checkUpgrade(target, { timeoutMs, insecure });
   report(upgrade.result);
   if (upgrade.link) {
-    const handshake = await checkHandshake(upgrade.link, timeoutMs);
+    const handshake = await checkHandshake(upgrade.link, timeoutMs, options.auth);
     report(handshake.result);
-    report(await checkOrigin(target, options.origin, timeoutMs, insecure));
+    report(await checkOrigin(target, options.origin, timeoutMs, insecure, options.auth));
   } else {
     skipRest([StepName.Handshake, StepName.Origin], 'not run: no WebSocket');
   }
@@ -57,6 +59,6 @@ export async function walk(target: Target, options: WalkOptions, report: (result
     report(await checkPolling(target, timeoutMs, insecure));
     report(await checkSse(target, options.sseWaitMs, insecure));
   }
-  if (upgrade.link) report(await checkIdle(target, options.idleMs, timeoutMs, insecure));
+  if (upgrade.link) report(await checkIdle(target, options.idleMs, timeoutMs, insecure, options.auth));
   else report(skip(StepName.Idle, 'not run: no WebSocket'));
 }
