@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CommandError, parseCommandLine, parseJsonCommand, parsePosition } from '../../src/cli/connect/actions.js';
-import { normalizeUrl, parseMilliseconds, UsageError } from '../../src/cli/connect/connect-options.js';
+import { normalizeUrl } from '../../src/cli/connect/connect-options.js';
+import { parseDuration, UsageError } from '../../src/cli/usage.js';
 
 test('interactive lines parse into the same actions as JSON lines', () => {
   assert.deepEqual(parseCommandLine('join news --since ab:c:12'), { cmd: 'join', room: 'news', since: { epoch: 'ab:c', offset: 12 } });
@@ -38,7 +39,8 @@ test('URLs: http(s) means ws(s), a bare host gets /ws, other paths are kept', ()
   assert.equal(normalizeUrl('http://example.com/realtime'), 'ws://example.com/realtime');
   assert.equal(normalizeUrl('ws://example.com/'), 'ws://example.com/');
   assert.throws(() => normalizeUrl('localhost:3000'), UsageError);
-  assert.equal(parseMilliseconds('10s'), 10_000);
-  assert.equal(parseMilliseconds('250'), 250);
-  assert.throws(() => parseMilliseconds('0s'), UsageError);
+  assert.equal(parseDuration('--timeout', '10s'), 10_000);
+  assert.equal(parseDuration('--timeout', '250ms'), 250);
+  assert.equal(parseDuration('--timeout', '2'), 2000, 'a bare number is seconds, in every command');
+  assert.throws(() => parseDuration('--timeout', '0s'), UsageError);
 });

@@ -1,7 +1,8 @@
 /** The doctor's pure parts: WebSocket framing, durations and options, the URL step. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { duration, parseDoctorArgs, UsageError } from '../../src/cli/doctor/options.js';
+import { parseDoctorArgs } from '../../src/cli/doctor/options.js';
+import { parseDuration as duration, UsageError } from '../../src/cli/usage.js';
 import { resolveTarget, TargetError } from '../../src/cli/doctor/target.js';
 import { clientFrame, closePayload, expectedAccept, Opcode, readClose, ServerFrameReader } from '../../src/cli/doctor/ws-frames.js';
 import { longestSilence } from '../../src/cli/doctor/idle-step.js';

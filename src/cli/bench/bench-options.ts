@@ -3,9 +3,9 @@
  * is a UsageError with a one-line message.
  */
 import { parseArgs } from 'node:util';
-import { normalizeUrl, parseMilliseconds, UsageError } from '../connect/connect-options.js';
+import { normalizeUrl } from '../connect/connect-options.js';
+import { parseDuration, UsageError } from '../usage.js';
 
-export { UsageError };
 
 export interface BenchSettings {
   url: string;
@@ -70,8 +70,8 @@ export function parseBenchArgs(args: string[]): BenchSettings {
     room: v.room ?? 'bench',
     event: v.event ?? 'bench',
     messageRate: perSecond('--messages', v.messages ?? '10/s'),
-    duration: parseMilliseconds(v.duration ?? '10s'),
-    timeout: parseMilliseconds(v.timeout ?? '10s'),
+    duration: parseDuration('--duration', v.duration ?? '10s'),
+    timeout: parseDuration('--timeout', v.timeout ?? '10s'),
     json: v.json ?? false,
   };
   if (v['join-event'] !== undefined) settings.joinEvent = v['join-event'];

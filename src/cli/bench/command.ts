@@ -4,7 +4,8 @@
  */
 import type { Command } from '../command.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../command.js';
-import { parseBenchArgs, UsageError } from './bench-options.js';
+import { UsageError } from '../usage.js';
+import { parseBenchArgs } from './bench-options.js';
 import { progressLine, summaryTable } from './bench-report.js';
 import { runBench } from './bench-run.js';
 

@@ -5,7 +5,8 @@
 import type { Command } from '../command.js';
 import { EXIT_USAGE } from '../command.js';
 import { ACTION_NAMES, COMMAND_USAGE } from './actions.js';
-import { parseConnectArgs, UsageError } from './connect-options.js';
+import { UsageError } from '../usage.js';
+import { parseConnectArgs } from './connect-options.js';
 import { ConnectSession } from './connect-session.js';
 import { runExecute } from './execute.js';
 import { runInteractive } from './interactive.js';

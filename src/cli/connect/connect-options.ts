@@ -3,12 +3,10 @@
  * run in. Pure: every usage mistake is a UsageError with a one-line message.
  */
 import { parseArgs } from 'node:util';
+import { parseDuration, UsageError } from '../usage.js';
 import type { TransportKind } from '../../client/client-transport.js';
 import type { ConnectSettings } from './connect-session.js';
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 export interface ConnectInvocation {
   settings: ConnectSettings;
@@ -46,7 +44,7 @@ export function parseConnectArgs(args: string[]): ConnectInvocation {
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'the server URL is missing (e.g. ws://localhost:3000/ws)' : `one URL only (got ${positionals.join(' ')})`);
-  const timeout = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseMilliseconds(values.timeout);
+  const timeout = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration('--timeout', values.timeout);
   const settings: ConnectSettings = { url: normalizeUrl(positionals[0] as string), ackTimeout: timeout };
   if (values.auth !== undefined) settings.auth = parseAuth(values.auth);
   if (values.namespace !== undefined) {
@@ -102,11 +100,3 @@ function parseHeaders(values: string[]): Record<string, string> {
   return headers;
 }
 
-/** `500`, `500ms`, `10s`, `2m`. */
-export function parseMilliseconds(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!match) throw new UsageError(`a duration is a number with ms, s or m (e.g. 10s), got "${text}"`);
-  const value = Number(match[1]) * ({ ms: 1, s: 1000, m: 60_000 } as const)[(match[2] ?? 'ms') as 'ms' | 's' | 'm'];
-  if (value <= 0) throw new UsageError(`a duration must be more than 0 (got "${text}")`);
-  return value;
-}

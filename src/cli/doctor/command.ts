@@ -4,7 +4,8 @@
  */
 import type { Command } from '../command.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../command.js';
-import { DEFAULT_SSE_WAIT_MS, DEFAULT_TIMEOUT_MS, parseDoctorArgs, UsageError } from './options.js';
+import { UsageError } from '../usage.js';
+import { DEFAULT_SSE_WAIT_MS, DEFAULT_TIMEOUT_MS, parseDoctorArgs } from './options.js';
 import { jsonReport, passed, stepLine, summaryLine } from './report.js';
 import type { StepResult } from './step-result.js';
 import { resolveTarget, TargetError } from './target.js';

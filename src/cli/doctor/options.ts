@@ -1,5 +1,7 @@
 /** The doctor's command line: `switchboard doctor URL [options]`, parsed with node:util parseArgs. */
 import { parseArgs } from 'node:util';
+import { parseDuration as duration, UsageError } from '../usage.js';
+
 
 export interface DoctorOptions {
   url: string;
@@ -12,11 +14,6 @@ export interface DoctorOptions {
   auth?: unknown;
   path?: string;
   insecure: boolean;
-}
-
-/** Bad usage: exit 2 with this message. */
-export class UsageError extends Error {
-  readonly code = 'bad_usage';
 }
 
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -68,12 +65,3 @@ export function parseDoctorArgs(args: string[]): DoctorOptions {
   };
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-
-/** `75s`, `500ms`, `2m`, or a bare number of seconds, in ms. */
-export function duration(option: string, text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  const ms = match ? Number(match[1]) * (UNITS[match[2] ?? 's'] as number) : NaN;
-  if (!(ms > 0) || !Number.isFinite(ms)) throw new UsageError(`${option} takes a duration such as 75s, 500ms or 2m; got "${text}"`);
-  return Math.round(ms);
-}

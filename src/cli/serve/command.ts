@@ -7,7 +7,8 @@
 import type { CliIo, Command } from '../command.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../command.js';
 import { ConfigError } from './config-reader.js';
-import { loadConfigLayers, OVERRIDES, UsageError } from './config-sources.js';
+import { UsageError } from '../usage.js';
+import { loadConfigLayers, OVERRIDES } from './config-sources.js';
 import { resolveServeConfig, type ServeConfig, type SourceOf } from './serve-config.js';
 import { ServeLog } from './serve-log.js';
 import { type StandaloneServer, StartupError, startStandaloneServer } from './standalone-server.js';

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { UsageError } from '../usage.js';
 import { ConfigError, type Json, type JsonObject } from './config-reader.js';
 import type { SourceOf, ValueSource } from './serve-config.js';
 
@@ -71,10 +72,6 @@ function flagOptions(): Record<string, { type: 'string' | 'boolean'; short?: str
   return options;
 }
 
-/** A usage error in the command line (an unknown flag, a missing value): exit 2 like a config error. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 export interface ConfigLayers {
   /** The merged configuration, in the file's shape, not yet checked. */
