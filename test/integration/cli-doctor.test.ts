@@ -1,17 +1,21 @@
 /**
  * `switchboard doctor URL` against a real Switchboard reached directly (no proxy): a healthy
  * endpoint, the URL mistakes (http://, no path, a wrong path), a refused page origin, a
- * self-signed certificate, a closed port and an unknown host. Each asserts the step that
+ * self-signed, expired, expiring or misnamed certificate (and --ca for a private CA), a
+ * closed port and an unknown host. Each asserts the step that
  * speaks and its diagnosis. The proxy mistakes are in cli-doctor-nginx.test.ts.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { describe, test } from 'node:test';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../helpers/cli-run.js';
 import { doctorJson } from '../helpers/doctor-report.js';
-import { selfSignedCertificate } from '../helpers/self-signed.js';
+import { selfSignedCertificate, type SelfSigned } from '../helpers/self-signed.js';
 import { ReplyError } from '../../src/server/index.js';
 import { eventually, startServer } from '../helpers/server.js';
 
@@ -29,6 +33,24 @@ function closedPort(): Promise<number> {
     });
   });
 }
+
+/** `pem` in a temporary file, for --ca; removed after the test. */
+function caFile(t: TestContext, pem: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-doctor-ca-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'ca.pem');
+  writeFileSync(file, pem);
+  return file;
+}
+
+/** A Switchboard serving `certificate` over TLS; the URL, its port, and --ca FILE trusting the certificate. */
+async function tlsServer(t: TestContext, certificate: SelfSigned): Promise<{ port: number; trustIt: string[] }> {
+  const { sb, port } = await startServer({ tls: certificate });
+  t.after(() => sb.close({ deadline: 10 }));
+  return { port, trustIt: ['--ca', caFile(t, certificate.cert)] };
+}
+
+const LATER_STEPS = ['upgrade', 'handshake', 'polling', 'sse'] as const;
 
 describe('switchboard doctor against Switchboard directly', { timeout: 30_000 }, () => {
   test('a healthy endpoint: every step passes (idle watched over whole heartbeat cycles), exit 0, one line per step', async (t) => {
@@ -162,6 +184,90 @@ describe('switchboard doctor against Switchboard directly', { timeout: 30_000 },
     assert.equal(insecure.step('tls').status, 'warn');
     assert.match(insecure.step('tls').found, /^self-signed certificate .* — going on without verifying \(--insecure\)$/);
     for (const step of ['upgrade', 'handshake', 'polling', 'sse'] as const) assert.equal(insecure.step(step).status, 'pass', step);
+  });
+
+  test('TLS with a certificate for another name: the names it has and the one asked, with the fix; --insecure goes on with a warning', async (t) => {
+    const { port, trustIt } = await tlsServer(t, selfSignedCertificate({ names: ['other.example'] }));
+    // Untrusted and misnamed: both reasons on one line, each with its fix.
+    const both = await doctorJson([`wss://127.0.0.1:${port}/ws`]);
+    assert.equal(both.status, 1);
+    assert.equal(both.step('tls').found, 'self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT, issuer other.example): clients refuse it; the certificate is for other.example, not 127.0.0.1');
+    assert.match(both.step('tls').fix ?? '', /--ca\); use a certificate whose subjectAltName covers 127\.0\.0\.1, or connect with a name it covers \(--insecure/);
+    // Its CA trusted (--ca): the name alone.
+    const misnamed = await doctorJson([`wss://localhost:${port}/ws`, ...trustIt]);
+    assert.equal(misnamed.status, 1);
+    assert.deepEqual(misnamed.step('tls'), {
+      step: 'tls',
+      status: 'fail',
+      found: 'the certificate is for other.example, not localhost',
+      fix: 'use a certificate whose subjectAltName covers localhost, or connect with a name it covers (--insecure goes on with the other steps)',
+    });
+    assert.equal(misnamed.step('upgrade').found, 'not run: TLS failed (--insecure goes on)');
+    const insecure = await doctorJson([`wss://localhost:${port}/ws`, ...trustIt, '--insecure']);
+    assert.equal(insecure.status, 0);
+    assert.deepEqual(insecure.step('tls'), {
+      step: 'tls',
+      status: 'warn',
+      found: 'the certificate is for other.example, not localhost — going on without verifying (--insecure)',
+      fix: 'use a certificate whose subjectAltName covers localhost, or connect with a name it covers',
+    });
+    for (const step of LATER_STEPS) assert.equal(insecure.step(step).status, 'pass', step);
+  });
+
+  test('TLS with an expired certificate: "expired on <date>" and renew it, trusted CA or not; --insecure goes on', async (t) => {
+    const expired = selfSignedCertificate({ validity: { from: new Date('2020-01-01T00:00:00Z'), to: new Date('2020-03-01T00:00:00Z') } });
+    const { port, trustIt } = await tlsServer(t, expired);
+    const url = `wss://127.0.0.1:${port}/ws`;
+    const trusted = await doctorJson([url, ...trustIt]);
+    assert.equal(trusted.status, 1);
+    assert.deepEqual(trusted.step('tls'), {
+      step: 'tls',
+      status: 'fail',
+      found: 'the certificate expired on Mar  1 00:00:00 2020 GMT',
+      fix: 'renew the certificate and reload the server or proxy (--insecure goes on with the other steps)',
+    });
+    const untrusted = await doctorJson([url]);
+    assert.equal(untrusted.status, 1);
+    assert.match(untrusted.step('tls').found, /^the certificate expired on Mar {2}1 00:00:00 2020 GMT(;|$)/);
+    const insecure = await doctorJson([url, '--insecure']);
+    assert.equal(insecure.status, 0);
+    assert.equal(insecure.step('tls').status, 'warn');
+    assert.match(insecure.step('tls').found, /^the certificate expired on .* — going on without verifying \(--insecure\)$/);
+    for (const step of LATER_STEPS) assert.equal(insecure.step(step).status, 'pass', step);
+  });
+
+  test('--ca FILE: a private CA is trusted by every step; a certificate expiring within 14 days is a warning, exit 0', async (t) => {
+    // The helper's certificate is valid for 1 day, and is its own CA.
+    const { port, trustIt } = await tlsServer(t, selfSignedCertificate());
+    const run = await runCli(['doctor', `wss://localhost:${port}/ws`, ...trustIt]);
+    assert.equal(run.status, 0, run.stdout);
+    assert.match(
+      run.stdout,
+      /^! tls +certificate for localhost, 127\.0\.0\.1 issued by localhost: expires within 1 day\(s\), on \w{3} [ \d]\d [\d:]{8} \d{4} GMT → renew the certificate \(check that automatic renewal runs\)$/m,
+    );
+    for (const step of LATER_STEPS) assert.match(run.stdout, new RegExp(`^✓ ${step} `, 'm'));
+    assert.match(run.stdout, /\n7 passed, 1 warned, 0 failed, 2 skipped: OK\n$/);
+
+    // 30 days left: a plain pass that names the CA and the end date.
+    const day = 86_400_000;
+    const healthy = await tlsServer(t, selfSignedCertificate({ validity: { from: new Date(Date.now() - day), to: new Date(Date.now() + 30 * day) } }));
+    const { status, step } = await doctorJson([`wss://localhost:${healthy.port}/ws`, ...healthy.trustIt]);
+    assert.equal(status, 0);
+    assert.equal(step('tls').status, 'pass');
+    assert.match(step('tls').found, /^TLSv1\.3, certificate for localhost, 127\.0\.0\.1 issued by localhost, valid for localhost until \w{3} [ \d]\d [\d:]{8} \d{4} GMT$/);
+  });
+
+  test('--ca with a file that cannot be read or holds no certificate: exit 2, nothing tried', async (t) => {
+    const notPem = caFile(t, 'not a certificate\n');
+    for (const [file, message] of [
+      ['/no/such/ca.pem', /^switchboard doctor: --ca \/no\/such\/ca\.pem: cannot read it \(ENOENT\)$/m],
+      [notPem, /: no PEM certificate in it \(-----BEGIN CERTIFICATE-----\)/],
+    ] as const) {
+      const run = await runCli(['doctor', 'wss://127.0.0.1/ws', '--ca', file]);
+      assert.equal(run.status, 2, file);
+      assert.equal(run.stdout, '');
+      assert.match(run.stderr, message);
+    }
   });
 
   test('ws:// to a TLS port: no HTTP answer, and the doctor finds the port speaks TLS: use wss://', async (t) => {

@@ -23,6 +23,7 @@ Options:
   --idle DURATION    keep a connection idle this long and check it is not cut (e.g. 75s)
   --path PATH        the endpoint's path, replacing the URL's (default: the URL's, else /ws)
   --insecure         go on past a TLS certificate clients would refuse (still reported)
+  --ca FILE          also trust the CA certificate(s) in this PEM file (a private CA), besides Node's
   --timeout DURATION bound on each network wait (default ${DEFAULT_TIMEOUT_MS / 1000}s)
   --sse-wait DURATION how soon the first SSE event must arrive (default ${DEFAULT_SSE_WAIT_MS / 1000}s)
   --json             print one JSON document { url, ok, steps } instead of lines

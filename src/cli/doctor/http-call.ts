@@ -1,12 +1,13 @@
 /** Plain HTTP requests of the fallback steps, over node:http(s) with the doctor's TLS choice. */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { verifyOptions, type Trust } from './trust.js';
 
 export interface HttpCallOptions {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
-  insecure: boolean;
+  trust: Trust;
 }
 
 /** Start a request; resolves with the response as soon as its headers arrive (the body still streams). */
@@ -18,7 +19,7 @@ export function httpCall(url: URL, options: HttpCallOptions, signal: AbortSignal
       agent: false,
       headers: options.headers ?? {},
       signal,
-      ...(secure ? { rejectUnauthorized: !options.insecure } : {}),
+      ...(secure ? verifyOptions(options.trust) : {}),
     });
     request.once('response', resolve);
     request.once('error', reject);
@@ -38,11 +39,11 @@ export async function readBody(res: IncomingMessage): Promise<string> {
 }
 
 /** Close an HTTP-transport connection the doctor opened, so the server forgets it at once. */
-export async function closeHttpConnection(url: URL, insecure: boolean, timeoutMs: number): Promise<void> {
+export async function closeHttpConnection(url: URL, trust: Trust, timeoutMs: number): Promise<void> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
-    const res = await httpCall(url, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, body: '{"code":1000}', insecure }, abort.signal);
+    const res = await httpCall(url, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, body: '{"code":1000}', trust }, abort.signal);
     res.resume();
   } catch {
     // Best effort: the server drops an abandoned connection by its own timeout.

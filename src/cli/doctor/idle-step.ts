@@ -9,6 +9,7 @@
  */
 import { StepName, fail, pass, skip, warn, type StepResult } from './step-result.js';
 import type { Target } from './target.js';
+import type { Trust } from './trust.js';
 import { openSession, seconds, type Heartbeat } from './handshake-step.js';
 import { requestUpgrade } from './upgrade-request.js';
 import { WsLink } from './ws-link.js';
@@ -21,9 +22,9 @@ export function longestSilence(heartbeat: Heartbeat): number {
   return heartbeat.interval + Math.max(5, Math.floor(Math.min(heartbeat.interval, heartbeat.timeout) / 4));
 }
 
-export async function checkIdle(target: Target, idleMs: number | undefined, timeoutMs: number, insecure: boolean, auth?: unknown): Promise<StepResult> {
+export async function checkIdle(target: Target, idleMs: number | undefined, timeoutMs: number, trust: Trust, auth?: unknown): Promise<StepResult> {
   if (idleMs === undefined) return skip(StepName.Idle, 'not run: --idle 75s checks that a connection idle for 75 s is not cut (by a proxy timeout)');
-  const answer = await requestUpgrade(target, { timeoutMs, insecure });
+  const answer = await requestUpgrade(target, { timeoutMs, trust });
   if (answer.kind !== 'upgraded') return fail(StepName.Idle, 'could not open a WebSocket to watch', 'see the upgrade step');
   const link = new WsLink(answer.socket, answer.head);
   const session = await openSession(link, timeoutMs, auth);

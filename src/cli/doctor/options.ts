@@ -1,4 +1,5 @@
 /** The doctor's command line: `switchboard doctor URL [options]`, parsed with node:util parseArgs. */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseDuration as duration, UsageError } from '../usage.js';
 
@@ -14,6 +15,8 @@ export interface DoctorOptions {
   auth?: unknown;
   path?: string;
   insecure: boolean;
+  /** PEM text of `--ca FILE`: CA certificates trusted besides Node's own. */
+  ca?: string;
 }
 
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -35,6 +38,7 @@ export function parseDoctorArgs(args: string[]): DoctorOptions {
         auth: { type: 'string' },
         path: { type: 'string' },
         insecure: { type: 'boolean', default: false },
+        ca: { type: 'string' },
       },
     });
   } catch (error) {
@@ -62,6 +66,19 @@ export function parseDoctorArgs(args: string[]): DoctorOptions {
     ...(auth === undefined ? {} : { auth }),
     ...(values.path === undefined ? {} : { path: values.path }),
     insecure: values.insecure ?? false,
+    ...(values.ca === undefined ? {} : { ca: readCaFile(values.ca) }),
   };
+}
+
+/** The `--ca` bundle's text; a file that cannot be read or holds no PEM certificate is bad usage. */
+function readCaFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--ca ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca ${file}: no PEM certificate in it (-----BEGIN CERTIFICATE-----); give the CA's certificate, as curl's --cacert takes it`);
+  return text;
 }
 

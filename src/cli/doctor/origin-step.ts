@@ -6,15 +6,16 @@
  */
 import { StepName, fail, pass, skip, warn, type StepResult } from './step-result.js';
 import type { Target } from './target.js';
+import type { Trust } from './trust.js';
 import { openSession } from './handshake-step.js';
 import { requestUpgrade } from './upgrade-request.js';
 import { WsLink } from './ws-link.js';
 
-export async function checkOrigin(target: Target, origin: string | undefined, timeoutMs: number, insecure: boolean, auth?: unknown): Promise<StepResult> {
+export async function checkOrigin(target: Target, origin: string | undefined, timeoutMs: number, trust: Trust, auth?: unknown): Promise<StepResult> {
   if (origin === undefined) {
     return skip(StepName.Origin, 'no --origin: sent no Origin header, as a Node client does (a browser page always sends one: --origin https://your.app checks it)');
   }
-  const answer = await requestUpgrade(target, { timeoutMs, insecure, origin });
+  const answer = await requestUpgrade(target, { timeoutMs, trust, origin });
   if (answer.kind === 'failed') return fail(StepName.Origin, `the upgrade with Origin ${origin} failed: ${answer.error}`, 'see the upgrade step');
   if (answer.kind === 'refused') {
     return fail(StepName.Origin, `the upgrade with Origin ${origin} got ${answer.status} (${answer.body.trim().slice(0, 120)})`, 'a proxy or the server refuses this origin at the HTTP level: check its access rules');

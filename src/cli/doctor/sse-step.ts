@@ -10,11 +10,12 @@ import { closeHttpConnection, httpCall, readBody } from './http-call.js';
 import { judgeHttpRefusal } from './http-answers.js';
 import { StepName, fail, pass, type StepResult } from './step-result.js';
 import { httpUrl, type Target } from './target.js';
+import type { Trust } from './trust.js';
 
 const BUFFERED_FIX =
   'the proxy buffers the event stream: let the X-Accel-Buffering header through (no proxy_ignore_headers X-Accel-Buffering), leave text/event-stream out of gzip_types, or proxy_buffering off; in location /ws';
 
-export async function checkSse(target: Target, waitMs: number, insecure: boolean): Promise<StepResult> {
+export async function checkSse(target: Target, waitMs: number, trust: Trust): Promise<StepResult> {
   const url = httpUrl(target, 'sse');
   const abort = new AbortController();
   const started = Date.now();
@@ -25,7 +26,7 @@ export async function checkSse(target: Target, waitMs: number, insecure: boolean
   }, waitMs);
   let answered = false;
   try {
-    const res = await httpCall(url, { insecure, headers: { Accept: 'text/event-stream', 'Accept-Encoding': 'gzip' } }, abort.signal);
+    const res = await httpCall(url, { trust, headers: { Accept: 'text/event-stream', 'Accept-Encoding': 'gzip' } }, abort.signal);
     answered = true;
     if (res.statusCode !== 200) {
       clearTimeout(timer);
@@ -42,7 +43,7 @@ export async function checkSse(target: Target, waitMs: number, insecure: boolean
     const cid = /^data: *(\{.*\})$/m.exec(event)?.[1];
     if (cid) {
       const id = (JSON.parse(cid) as { cid?: string }).cid;
-      if (id) await closeHttpConnection(httpUrl(target, 'close', id), insecure, waitMs);
+      if (id) await closeHttpConnection(httpUrl(target, 'close', id), trust, waitMs);
     }
     return pass(StepName.Sse, `${url.pathname}: first event after ${elapsed} ms${gzip ? ' (gzip, flushed per event)' : ''}`);
   } catch (error) {

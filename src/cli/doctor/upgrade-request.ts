@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SUBPROTOCOL } from '../../protocol/constants.js';
 import type { Target } from './target.js';
+import { verifyOptions, type Trust } from './trust.js';
 import { webSocketKey } from './ws-frames.js';
 
 /** Longest body of a refusal the doctor reads: enough for any error text. */
@@ -21,7 +22,7 @@ export type UpgradeAnswer =
 
 export interface UpgradeRequestOptions {
   timeoutMs: number;
-  insecure: boolean;
+  trust: Trust;
   /** Sent as `Origin`, as a browser page on that origin would. None: like a Node client. */
   origin?: string;
   /** Another path than the target's (to probe where an endpoint is). */
@@ -44,7 +45,7 @@ export function requestUpgrade(target: Target, options: UpgradeRequestOptions): 
       'Sec-WebSocket-Protocol': SUBPROTOCOL,
       ...(options.origin ? { Origin: options.origin } : {}),
     },
-    ...(target.secure ? { rejectUnauthorized: !options.insecure, ...(isIP(target.host) ? {} : { servername: target.host }) } : {}),
+    ...(target.secure ? { ...verifyOptions(options.trust), ...(isIP(target.host) ? {} : { servername: target.host }) } : {}),
   });
   return new Promise((resolve) => {
     let settled = false;
