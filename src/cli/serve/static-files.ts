@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, sep } from 'node:path';
+import { pipeline } from 'node:stream';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -93,9 +94,11 @@ export function staticFolder(root: string): (req: IncomingMessage, res: ServerRe
       res.end();
       return;
     }
-    const stream = createReadStream(real);
-    stream.on('error', () => res.destroy());
-    stream.pipe(res);
+    // pipeline, not pipe: a client that goes away mid-body must close the file too. With
+    // pipe the read stream stays open, paused, and each aborted download of a large file
+    // keeps a descriptor until the process runs out of them (EMFILE). A read error
+    // destroys the response, which the client sees as a short body.
+    pipeline(createReadStream(real), res, () => {});
   };
 }
 
