@@ -2,7 +2,7 @@
  * `switchboard serve` for operators, through the real binary: its log is the server's
  * (a refused origin logged once, as a JSON line with its code), Prometheus metrics, the
  * admin dashboard (served when configured, 404 when not), frame tracing, TLS with a
- * self-signed certificate, and a missing prom-client (exit 2 naming the install command).
+ * self-signed certificate (its 426 on the WebSocket path names wss://), and a missing prom-client (exit 2 naming the install command).
  */
 import assert from 'node:assert/strict';
 import { get as httpsGet } from 'node:https';
@@ -159,6 +159,20 @@ describe('switchboard serve: TLS, frame tracing, no admin', () => {
       }).on('error', reject);
     });
     assert.equal(status, 404);
+  });
+
+  test('a plain GET of the WebSocket path gets Switchboard\'s 426, naming wss://', async () => {
+    const { hostname, port } = new URL(serve.httpOrigin);
+    const answer = await new Promise<{ status: number | undefined; body: string }>((resolve, reject) => {
+      httpsGet({ host: hostname, port, path: '/ws', ca }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      }).on('error', reject);
+    });
+    assert.equal(answer.status, 426);
+    assert.match(answer.body, /^This is a WebSocket endpoint \(subprotocol switchboard\.v1\): connect with wss:\/\/host\/ws,/);
   });
 });
 

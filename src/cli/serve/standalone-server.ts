@@ -7,8 +7,10 @@
  *
  * The HTTP server is made here rather than by `new Switchboard(port)` because that one
  * listens on every interface (serve has `host`). The static folder stays this server's
- * request listener, behind Switchboard's paths and routes, rather than a `route('/')`:
- * Switchboard's unclaimed-request answer (426 on the WebSocket path) is then still ours.
+ * request listener, behind Switchboard's paths and routes, rather than a `route('/')`, so
+ * that the WebSocket path is not the folder's: a plain GET of it gets Switchboard's own 426
+ * (answerUnclaimed), whose text says how the request arrived. `switchboard doctor` reads
+ * that text to tell a proxy that dropped the upgrade; any other 426 it can only call lost.
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -16,6 +18,8 @@ import type { AddressInfo } from 'node:net';
 import type { IdempotencyStore } from '../../delivery/idempotency-store.js';
 import { HttpApi } from '../../http-api/index.js';
 import { type ClusterAdapter, Switchboard, type SwitchboardOptions } from '../../server/index.js';
+// serve is a composition root: it answers as the server Switchboard makes from a port would.
+import { answerUnclaimed } from '../../server/plain-answers.js';
 import { ConfigError } from './config-reader.js';
 import { loadMetrics, type Mount, mountPages } from './http-mounts.js';
 import { roomPattern } from './room-patterns.js';
@@ -58,12 +62,12 @@ export async function startStandaloneServer(config: ServeConfig, log: ServeLog):
     const cluster = config.redis && (await redisCluster(config.redis));
     if (cluster) cleanups.push(() => cluster.adapter.close(), () => cluster.idempotency.close());
 
-    const fallback = requestFallback(config);
+    let sb: Switchboard | undefined;
+    const fallback = requestFallback(config, () => sb as Switchboard);
     const httpServer = config.tls
       ? createHttpsServer({ handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...HTTP_TIMEOUTS, cert: config.tls.cert, key: config.tls.key, ...(config.tls.ca && { ca: config.tls.ca }), ...(config.tls.passphrase && { passphrase: config.tls.passphrase }) }, fallback)
       : createServer(HTTP_TIMEOUTS, fallback);
 
-    let sb: Switchboard;
     try {
       sb = new Switchboard(httpServer, serverOptions(config, cluster?.adapter, log));
     } catch (err) {
@@ -146,13 +150,19 @@ function serverOptions(config: ServeConfig, adapter: ClusterAdapter | undefined,
   };
 }
 
-/** Every request Switchboard and the routes did not take: the static folder, or 404 (426 on the WebSocket path, as Switchboard's own server answers). */
-function requestFallback(config: ServeConfig): RequestListener {
+/**
+ * Every request Switchboard and the routes did not take: the static folder, or 404 — and on
+ * the WebSocket path Switchboard's own 426. Switchboard is made after the HTTP server (it
+ * needs it), so its options come through `switchboard()` once it exists.
+ */
+function requestFallback(config: ServeConfig, switchboard: () => Switchboard): RequestListener {
   const files = config.static === undefined ? undefined : staticFolder(config.static);
   return (req: IncomingMessage, res: ServerResponse) => {
     const pathname = (req.url ?? '/').split('?', 1)[0];
     if (pathname === config.path) {
-      res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket', Connection: 'Upgrade' }).end('426 Upgrade Required: this is a WebSocket endpoint\n');
+      const { options } = switchboard();
+      // The server was handed an HTTPS server, not the `tls` option: the answer must still say wss://.
+      answerUnclaimed(req, res, config.tls && !options.tls ? { ...options, tls: {} } : options);
       return;
     }
     if (files) {
