@@ -117,6 +117,46 @@ describe('serve config layers', () => {
   test('an unknown flag is a usage error', () => {
     assert.throws(() => loadConfigLayers(['--jwt-secret', 'x'], {}, dir), UsageError);
   });
+
+  test('a malformed Redis URL is refused with its credentials redacted, never as given', () => {
+    const env = refusal([], { SWITCHBOARD_REDIS_URL: 'http://default:S3CR3T-pass@cache.internal:6379/0' }, {});
+    assert.deepEqual(env, {
+      key: 'redis.url',
+      message: 'the Redis URL must start with redis:// or rediss://, got "http://***@cache.internal:6379/0"',
+      label: 'environment variable SWITCHBOARD_REDIS_URL',
+    });
+    // An unencoded "@" in the password, no "//", a password in the query: none of it shows.
+    assert.equal(refusal([], {}, { redis: 'redis:/:S3CR3T@pa@ss@cache:6379' }).message, 'the Redis URL must start with redis:// or rediss://, got "***@cache:6379"');
+    assert.equal(refusal([], {}, { redis: { url: 'cache:6379?password=S3CR3T' } }).message, 'the Redis URL must start with redis:// or rediss://, got "cache:6379?***"');
+    assert.match(refusal([], {}, { redis: { url: ['redis://:S3CR3T@cache'] } }).message, /^"redis\.url" must be a non-empty string, got a list of 1 item \(not shown: a secret\)$/);
+  });
+
+  test('no refusal shows the value of a secret: JWT secrets, API keys, the admin token, the TLS passphrase', () => {
+    const key = 'k'.repeat(16);
+    // The TLS files only need to be readable for the passphrase to be read.
+    writeFileSync(join(dir, 'cert.pem'), 'cert');
+    writeFileSync(join(dir, 'key.pem'), 'key');
+    const cases: { file: unknown; env?: Record<string, string>; key: string; got: RegExp }[] = [
+      { file: { auth: { jwt: 'S3CR3T-0123456789-0123456789-0123456789' } }, key: 'auth.jwt', got: /got a string of 39 characters \(not shown: a secret\)$/ },
+      { file: { auth: { jwt: { secret: 12345678901234567890 } } }, key: 'auth.jwt.secret', got: /got a number \(not shown: a secret\)$/ },
+      { file: { api: { keys: [key], jwt: { secret: ['S3CR3T'] } } }, key: 'api.jwt.secret', got: /got a list of 1 item \(not shown: a secret\)$/ },
+      { file: { api: { keys: [`${key}S3CR3T`, ''] } }, key: 'api.keys', got: /got a list of 2 items \(not shown: a secret\)$/ },
+      { file: { api: `${key}S3CR3T` }, key: 'api', got: /got a string of 22 characters \(not shown: a secret\)$/ },
+      { file: { admin: `${key}S3CR3T` }, key: 'admin', got: /got a string of 22 characters \(not shown: a secret\)$/ },
+      { file: { admin: { token: 1234567890123456 } }, key: 'admin.token', got: /got a number \(not shown: a secret\)$/ },
+      { file: { tls: { cert: './cert.pem', key: './key.pem', passphrase: { S3CR3T: 1 } } }, key: 'tls.passphrase', got: /got an object \(not shown: a secret\)$/ },
+      { file: { auth: { jwt: { jwksUrl: 'ftp://user:S3CR3T@idp.example/jwks?token=S3CR3T' } } }, key: 'auth.jwt.jwksUrl', got: /got "ftp:\/\/\*\*\*@idp\.example\/jwks\?\*\*\*"$/ },
+    ];
+    for (const c of cases) {
+      const refused = refusal([], c.env ?? {}, c.file);
+      assert.equal(refused.key, c.key, refused.message);
+      assert.match(refused.message, c.got);
+      assert.doesNotMatch(refused.message, /S3CR3T|12345678901234/, `${c.key}: ${refused.message}`);
+    }
+    // Values that are not secrets are still shown, to help.
+    assert.match(refusal([], {}, { auth: { anonymous: 'no' } }).message, /got "no"$/);
+    assert.match(refusal([], {}, { admin: true }).message, /got true$/);
+  });
 });
 
 describe('room patterns', () => {

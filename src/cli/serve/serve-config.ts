@@ -19,7 +19,11 @@ import {
   readObject,
   readString,
   readStringList,
+  redactedUrl,
 } from './config-reader.js';
+
+/** For the keys that hold credentials: refusals never show their value (config-reader.ts). */
+const SECRET = { secret: true } as const;
 
 /** Where a key's value came from: a label for messages, and the folder its relative paths start from. */
 export interface ValueSource {
@@ -206,7 +210,7 @@ function readTls(value: unknown, sourceOf: SourceOf): ServeConfig['tls'] {
     cert: cert.text,
     key: key.text,
     ...(tls.ca !== undefined && { ca: readText('tls.ca', tls.ca, sourceOf).text }),
-    ...(tls.passphrase !== undefined && { passphrase: readString('tls.passphrase', tls.passphrase) }),
+    ...(tls.passphrase !== undefined && { passphrase: readString('tls.passphrase', tls.passphrase, SECRET) }),
     files: { cert: cert.file, key: key.file },
   };
 }
@@ -218,9 +222,10 @@ function readTrustProxy(value: unknown): boolean | number | string[] {
 }
 
 function readRedis(value: unknown): { url: string; prefix: string } {
-  const redis = typeof value === 'string' ? { url: value } : readObject('redis', value, ['url', 'prefix']);
-  const url = readString('redis.url', redis.url);
-  if (!/^rediss?:\/\//.test(url)) throw new ConfigError(typeof value === 'string' ? 'redis' : 'redis.url', `the Redis URL must start with redis:// or rediss://, got ${JSON.stringify(url)}`);
+  // The URL may carry the password (redis://:password@host): shown redacted, never as given.
+  const redis = typeof value === 'string' ? { url: value } : readObject('redis', value, ['url', 'prefix'], SECRET);
+  const url = readString('redis.url', redis.url, SECRET);
+  if (!/^rediss?:\/\//.test(url)) throw new ConfigError(typeof value === 'string' ? 'redis' : 'redis.url', `the Redis URL must start with redis:// or rediss://, got ${JSON.stringify(redactedUrl(url))}`);
   return { url, prefix: redis.prefix === undefined ? 'sb' : readString('redis.prefix', redis.prefix) };
 }
 
@@ -248,12 +253,13 @@ function readDurableUsers(value: unknown): HistoryLimitsConfig | undefined {
 }
 
 function readJwt(key: string, value: unknown, sourceOf: SourceOf): JwtConfig {
-  const jwt = readObject(key, value, JWT_KEYS);
+  // `"jwt": "<the secret>"` (the object left out) must not be echoed either.
+  const jwt = readObject(key, value, JWT_KEYS, SECRET);
   const given = ['secret', 'publicKey', 'jwksUrl'].filter((k) => jwt[k] !== undefined);
   if (given.length !== 1) throw new ConfigError(key, `"${key}" needs exactly one of "secret", "publicKey" (a PEM file) and "jwksUrl", got ${given.length === 0 ? 'none' : given.join(' and ')}`);
   const out: JwtConfig = {};
   if (jwt.secret !== undefined) {
-    out.secret = readString(`${key}.secret`, jwt.secret);
+    out.secret = readString(`${key}.secret`, jwt.secret, SECRET);
     // An HS256 key shorter than its hash is brute-forceable offline from any token.
     if (out.secret.length < 32) throw new ConfigError(`${key}.secret`, `"${key}.secret" must be at least 32 characters (openssl rand -base64 32)`);
   }
@@ -264,7 +270,7 @@ function readJwt(key: string, value: unknown, sourceOf: SourceOf): JwtConfig {
   }
   if (jwt.jwksUrl !== undefined) {
     out.jwksUrl = readString(`${key}.jwksUrl`, jwt.jwksUrl);
-    if (!/^https?:\/\//.test(out.jwksUrl)) throw new ConfigError(`${key}.jwksUrl`, `"${key}.jwksUrl" must be an http(s) URL, got ${JSON.stringify(out.jwksUrl)}`);
+    if (!/^https?:\/\//.test(out.jwksUrl)) throw new ConfigError(`${key}.jwksUrl`, `"${key}.jwksUrl" must be an http(s) URL, got ${JSON.stringify(redactedUrl(out.jwksUrl))}`);
   }
   if (jwt.issuer !== undefined) out.issuer = readStringList(`${key}.issuer`, jwt.issuer);
   if (jwt.audience !== undefined) out.audience = readStringList(`${key}.audience`, jwt.audience);
@@ -287,8 +293,8 @@ function readAuth(value: unknown, sourceOf: SourceOf): AuthConfig {
 }
 
 function readApi(value: unknown, sourceOf: SourceOf): ApiConfig {
-  const api = readObject('api', value, ['path', 'keys', 'jwt']);
-  const keys = api.keys === undefined ? [] : readStringList('api.keys', api.keys);
+  const api = readObject('api', value, ['path', 'keys', 'jwt'], SECRET);
+  const keys = api.keys === undefined ? [] : readStringList('api.keys', api.keys, SECRET);
   const short = keys.findIndex((k) => k.length < MIN_API_KEY_LENGTH);
   if (short !== -1) throw new ConfigError('api.keys', `"api.keys": key ${short + 1} is shorter than ${MIN_API_KEY_LENGTH} characters (make one with: openssl rand -base64 32)`);
   const jwt = api.jwt === undefined ? undefined : readJwt('api.jwt', api.jwt, sourceOf);
@@ -341,9 +347,9 @@ function readMetrics(value: unknown): ServeConfig['metrics'] {
 }
 
 function readAdmin(value: unknown): ServeConfig['admin'] {
-  const admin = readObject('admin', value, ['token', 'path']);
+  const admin = readObject('admin', value, ['token', 'path'], SECRET);
   if (admin.token === undefined) throw new ConfigError('admin.token', '"admin" needs a token: set SWITCHBOARD_ADMIN_TOKEN (make one with: openssl rand -base64 32)');
-  const token = readString('admin.token', admin.token);
+  const token = readString('admin.token', admin.token, SECRET);
   if (token.length < MIN_ADMIN_TOKEN_LENGTH) throw new ConfigError('admin.token', `"admin.token" is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters (make one with: openssl rand -base64 32)`);
   return { token, path: admin.path === undefined ? '/admin' : readPath('admin.path', admin.path) };
 }

@@ -20,7 +20,7 @@ import { HttpApi } from '../../http-api/index.js';
 import { type ClusterAdapter, Switchboard, type SwitchboardOptions } from '../../server/index.js';
 // serve is a composition root: it answers as the server Switchboard makes from a port would.
 import { answerUnclaimed } from '../../server/plain-answers.js';
-import { ConfigError } from './config-reader.js';
+import { ConfigError, redactedUrl } from './config-reader.js';
 import { loadMetrics, type Mount, mountPages } from './http-mounts.js';
 import { roomPattern } from './room-patterns.js';
 import type { ServeConfig } from './serve-config.js';
@@ -218,10 +218,6 @@ function origin(server: Server, config: ServeConfig, scheme: 'ws' | 'http'): str
   return `${scheme}${config.tls ? 's' : ''}://${host}:${port}`;
 }
 
-function redactedUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
-}
-
 function summary(config: ServeConfig, server: Server, api: HttpApi | undefined, mounts: readonly Mount[]): { message: string; fields: Record<string, unknown> }[] {
   const http = origin(server, config, 'http');
   const lines: { message: string; fields: Record<string, unknown> }[] = [];
@@ -236,7 +232,7 @@ function summary(config: ServeConfig, server: Server, api: HttpApi | undefined, 
   for (const mount of mounts) lines.push({ message: `${mount.label} on ${http}${mount.path}`, fields: { url: `${http}${mount.path}` } });
   if (config.static !== undefined) lines.push({ message: `static folder ${config.static} on ${http}/`, fields: { url: `${http}/`, folder: config.static } });
   const auth = config.auth?.jwt
-    ? `auth: JWT (${config.auth.jwt.secret ? 'shared secret' : config.auth.jwt.publicKey ? `public key ${config.auth.jwt.publicKeyFile}` : `JWKS ${config.auth.jwt.jwksUrl}`}), ${config.auth.anonymous ? 'anonymous clients admitted' : 'anonymous clients refused'}${config.auth.rooms ? `, rooms: claim "${config.auth.rooms.claim}" + ${config.auth.rooms.public.length} public pattern(s)` : ''}`
+    ? `auth: JWT (${config.auth.jwt.secret ? 'shared secret' : config.auth.jwt.publicKey ? `public key ${config.auth.jwt.publicKeyFile}` : `JWKS ${redactedUrl(config.auth.jwt.jwksUrl ?? '')}`}), ${config.auth.anonymous ? 'anonymous clients admitted' : 'anonymous clients refused'}${config.auth.rooms ? `, rooms: claim "${config.auth.rooms.claim}" + ${config.auth.rooms.public.length} public pattern(s)` : ''}`
     : 'auth: none (every client is admitted, anonymously)';
   lines.push({ message: auth, fields: {} });
   lines.push({ message: config.redis ? `cluster: redis ${redactedUrl(config.redis.url)} prefix "${config.redis.prefix}"` : 'cluster: none (this process only, in memory)', fields: {} });
