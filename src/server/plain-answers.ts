@@ -12,7 +12,7 @@ export function answerUnclaimed(req: IncomingMessage, res: ServerResponse, optio
     res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
     // The second line says how the request arrived, so a proxy's mistake can be told apart (switchboard doctor reads it).
     res.end(
-      `This is a WebSocket endpoint (subprotocol switchboard.v1): connect with ${options.tls ? 'wss' : 'ws'}://host${options.path}, or over HTTP at ${options.path}/poll and ${options.path}/sse (docs/PROTOCOL.md, "HTTP transports")\n` +
+      `This is a WebSocket endpoint (subprotocol switchboard.v1): connect with ${options.tls || (req.socket as { encrypted?: boolean }).encrypted ? 'wss' : 'ws'}://host${options.path}, or over HTTP at ${options.path}/poll and ${options.path}/sse (docs/PROTOCOL.md, "HTTP transports")\n` +
         `This request arrived as HTTP/${req.httpVersion} ${req.headers.upgrade ? `with Upgrade: ${req.headers.upgrade.slice(0, 40)} but Connection: ${(req.headers.connection ?? 'none').slice(0, 40)}` : 'with no Upgrade header'}.\n`,
     );
     return;

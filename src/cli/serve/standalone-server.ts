@@ -160,9 +160,7 @@ function requestFallback(config: ServeConfig, switchboard: () => Switchboard): R
   return (req: IncomingMessage, res: ServerResponse) => {
     const pathname = (req.url ?? '/').split('?', 1)[0];
     if (pathname === config.path) {
-      const { options } = switchboard();
-      // The server was handed an HTTPS server, not the `tls` option: the answer must still say wss://.
-      answerUnclaimed(req, res, config.tls && !options.tls ? { ...options, tls: {} } : options);
+      answerUnclaimed(req, res, switchboard().options);
       return;
     }
     if (files) {
