@@ -120,12 +120,13 @@ test('usage errors exit 2 with one line saying what is wrong', async () => {
     [[node.url, '--rate', 'fast'], /--rate is a rate per second like 200\/s/],
     [[node.url, '--api', node.base], /^switchboard bench: --api needs its key: set SWITCHBOARD_API_KEY \(kept out of ps\) or give --api-key KEY$/m],
     [[node.url, '--api-key', KEY], /--api-key is the key for --api: give --api URL too/],
-    [[node.url, '--auth', 'not-json-secret'], /--auth takes the hello's auth payload as JSON, .* unexpected character at position 0$/m],
+    [[node.url, '--auth', 'secret-token'], /--auth takes the hello's auth payload as JSON, .* unexpected character at position 0$/m],
     [[node.url, '--api', node.base, '--api-key', 'k', '--emit', 'x'], /--api and --emit are two ways to publish/],
     [[node.url, '-d', 'forever'], /--duration takes a duration such as 75s, 500ms or 2m; got "forever"/],
   ] as const) {
     const run = await bench([...args]);
     assert.equal(run.status, 2, args.join(' '));
     assert.match(run.stderr, message);
+    assert.doesNotMatch(run.stderr, /secret-token/, 'an --auth value is never echoed');
   }
 });
