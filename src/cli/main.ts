@@ -3,6 +3,7 @@
  * the commands; each parses its own options (node:util parseArgs) and returns its exit status.
  */
 import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { benchCommand } from './bench/command.js';
 import type { CliIo, Command } from './command.js';
 import { EXIT_OK, EXIT_USAGE } from './command.js';
@@ -57,11 +58,20 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   return command.run(args, io);
 }
 
-/** The process's own streams and signals. */
+/**
+ * The process's own streams and signals. The first SIGINT or SIGTERM aborts `signal`, so
+ * the command stops gracefully (serve closes its clients, bench prints its summary); any
+ * later one, of either kind, ends the process at once with 128 + the signal's number (130,
+ * 143), as a shell reports a process killed by it: a person pressing Ctrl-C again, or a
+ * supervisor that has waited long enough, is not kept waiting for the graceful path.
+ */
 export function processIo(): CliIo {
   const controller = new AbortController();
-  const stop = (): void => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!controller.signal.aborted) controller.abort();
+    else process.exit(128 + (osConstants.signals[signal] ?? 0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal };
 }

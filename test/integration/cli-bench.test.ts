@@ -4,6 +4,8 @@
  * No timing is asserted: speed is what the command reports, not what the test checks.
  */
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { benchCommand } from '../../src/cli/bench/command.js';
@@ -14,9 +16,19 @@ import { type ApiNode, startApiNode } from '../helpers/http-api.js';
 
 const KEY = 'bench-key-0123456789';
 let node: ApiNode;
+/** An HTTP API that reads each request and never answers it. */
+let silentApi: Server;
+let silentBase: string;
+const silentRequests: { authorization: string | undefined }[] = [];
 
 before(async () => {
   node = await startApiNode({ keys: [KEY] });
+  silentApi = createServer((req) => {
+    silentRequests.push({ authorization: req.headers.authorization });
+    req.resume();
+  });
+  await new Promise<void>((resolve) => silentApi.listen(0, '127.0.0.1', resolve));
+  silentBase = `http://127.0.0.1:${(silentApi.address() as AddressInfo).port}/api/switchboard`;
   node.sb.use((socket, next) => next((socket.handshake.auth as { name?: unknown } | undefined)?.name === 'nobody' ? new ReplyError('who_are_you', 'no such user') : undefined));
   node.sb.on('connection', (socket) => {
     // What the chat example does, minus excluding the sender: a request broadcast to the room.
@@ -25,17 +37,21 @@ before(async () => {
   });
 });
 
-after(() => node.close());
+after(async () => {
+  silentApi.closeAllConnections();
+  await new Promise((resolve) => silentApi.close(resolve));
+  await node.close();
+});
 
-/** Run the command in-process; stdout and stderr collected. */
-async function bench(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+/** Run the command in-process with `env` as its environment; stdout and stderr collected. */
+async function bench(args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (c: Buffer) => (out += c.toString()));
   stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const io: CliIo = { stdin: new PassThrough(), stdout, stderr, env: {}, signal: new AbortController().signal };
+  const io: CliIo = { stdin: new PassThrough(), stdout, stderr, env, signal: new AbortController().signal };
   const status = await benchCommand.run(args, io);
   return { status, stdout: out, stderr: err };
 }
@@ -78,17 +94,39 @@ test('failures are counted by code and make the exit status 1', async () => {
   assert.deepEqual((JSON.parse(badKey.stdout) as BenchResult).messages, { published: 0, failed: 4, failedByCode: { unauthorized: 4 } });
 });
 
+test('an HTTP API that never answers: each publication fails with timeout after --timeout, the run ends, exit 1', async () => {
+  const run = await bench([node.url, '-c', '2', '--api', silentBase, '--api-key', KEY, '-m', '4/s', '-d', '1s', '--timeout', '300ms', '--json']);
+  assert.equal(run.status, 1, run.stderr);
+  const r = JSON.parse(run.stdout) as BenchResult;
+  assert.deepEqual(r.connections, { requested: 2, opened: 2, joined: 2, failed: 0, failedByCode: {}, dropped: 0 });
+  assert.deepEqual(r.messages, { published: 0, failed: 4, failedByCode: { timeout: 4 } });
+  assert.equal(r.deliveries.count, 0);
+});
+
+test('the API key from SWITCHBOARD_API_KEY when --api-key is absent; --api-key wins over it', async () => {
+  const fromEnv = await bench([node.url, '-c', '2', '--api', node.base, '-m', '4/s', '-d', '1s', '--json'], { SWITCHBOARD_API_KEY: KEY });
+  assert.equal(fromEnv.status, 0, fromEnv.stderr);
+  assert.deepEqual((JSON.parse(fromEnv.stdout) as BenchResult).messages, { published: 4, failed: 0, failedByCode: {} });
+
+  silentRequests.length = 0;
+  await bench([node.url, '-c', '1', '--api', silentBase, '--api-key', 'flag-key', '-m', '2/s', '-d', '1s', '--timeout', '200ms', '--json'], { SWITCHBOARD_API_KEY: 'env-key' });
+  assert.deepEqual(silentRequests, [{ authorization: 'Bearer flag-key' }, { authorization: 'Bearer flag-key' }]);
+});
+
 test('usage errors exit 2 with one line saying what is wrong', async () => {
   for (const [args, message] of [
     [[], /the server URL is missing/],
     [[node.url, '-c', '0'], /--connections is a whole number from 1/],
     [[node.url, '--rate', 'fast'], /--rate is a rate per second like 200\/s/],
-    [[node.url, '--api', node.base], /--api and --api-key go together/],
+    [[node.url, '--api', node.base], /^switchboard bench: --api needs its key: set SWITCHBOARD_API_KEY \(kept out of ps\) or give --api-key KEY$/m],
+    [[node.url, '--api-key', KEY], /--api-key is the key for --api: give --api URL too/],
+    [[node.url, '--auth', 'secret-token'], /--auth takes the hello's auth payload as JSON, .* unexpected character at position 0$/m],
     [[node.url, '--api', node.base, '--api-key', 'k', '--emit', 'x'], /--api and --emit are two ways to publish/],
-    [[node.url, '-d', 'forever'], /a duration is a number with ms, s or m/],
+    [[node.url, '-d', 'forever'], /--duration takes a duration such as 75s, 500ms or 2m; got "forever"/],
   ] as const) {
     const run = await bench([...args]);
     assert.equal(run.status, 2, args.join(' '));
     assert.match(run.stderr, message);
+    assert.doesNotMatch(run.stderr, /secret-token/, 'an --auth value is never echoed');
   }
 });

@@ -252,7 +252,7 @@ describe('switchboard connect usage', () => {
   for (const [args, message] of [
     [[], /the server URL is missing/],
     [['ftp://x'], /must start with ws:\/\/, wss:\/\/, http:\/\/ or https:\/\//],
-    [['ws://x/ws', '--auth', '{nope'], /--auth must be JSON/],
+    [['ws://x/ws', '--auth', '{nope'], /^switchboard connect: --auth takes the hello's auth payload as JSON, such as '\{"token":"…"\}'; the value given \(not shown: it may be a secret\) is not JSON: unexpected character at position 1$/m],
     [['ws://x/ws', '--transport', 'carrier-pigeon'], /--transport is websocket, sse or polling/],
     [['ws://x/ws', '--header', 'no colon'], /--header is "Name: value"/],
     [['ws://x/ws', '--bogus'], /Unknown option '--bogus'/],

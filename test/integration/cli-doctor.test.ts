@@ -95,9 +95,11 @@ describe('switchboard doctor against Switchboard directly', { timeout: 30_000 },
     assert.equal(wrong.step('handshake').fix, 'nothing to fix in the network; the app refused the --auth given');
     const withAuth = await doctorJson([url, '--auth', '{"token":"let-me-in"}']);
     assert.equal(withAuth.step('handshake').status, 'pass');
-    const bad = await runCli(['doctor', url, '--auth', '{token']);
+    // A mistyped token is not JSON: the message says where it goes wrong, never the token.
+    const bad = await runCli(['doctor', url, '--auth', 'admin-secret-0123']);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /--auth takes the hello's auth payload as JSON/);
+    assert.match(bad.stderr, /--auth takes the hello's auth payload as JSON, .*is not JSON: unexpected character at position 0/);
+    assert.doesNotMatch(bad.stderr, /admin-secret/);
   });
 
   test('http:// without a path: tested as ws://…/ws, warned with the URL to use, and the rest passes', async (t) => {

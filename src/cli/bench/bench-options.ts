@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { normalizeUrl } from '../connect/connect-options.js';
-import { parseDuration, UsageError } from '../usage.js';
+import { parseAuthJson, parseDuration, UsageError } from '../usage.js';
 
 
 export interface BenchSettings {
@@ -32,7 +32,11 @@ export interface BenchSettings {
   json: boolean;
 }
 
-export function parseBenchArgs(args: string[]): BenchSettings {
+/** The environment variable `--api` takes its key from when `--api-key` is not given: a flag's value is visible to every user in `ps`. */
+export const API_KEY_ENV = 'SWITCHBOARD_API_KEY';
+
+/** `env` is the process's environment (only API_KEY_ENV is read). */
+export function parseBenchArgs(args: string[], env: Readonly<Record<string, string | undefined>>): BenchSettings {
   let parsed;
   try {
     parsed = parseArgs({
@@ -61,7 +65,9 @@ export function parseBenchArgs(args: string[]): BenchSettings {
   const { values: v, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'the server URL is missing (e.g. ws://localhost:3000/ws)' : `one URL only (got ${positionals.join(' ')})`);
   if (v.api !== undefined && v.emit !== undefined) throw new UsageError('--api and --emit are two ways to publish: give one');
-  if ((v.api === undefined) !== (v['api-key'] === undefined)) throw new UsageError('--api and --api-key go together');
+  const apiKey = v['api-key'] ?? (env[API_KEY_ENV] || undefined);
+  if (v.api === undefined && v['api-key'] !== undefined) throw new UsageError('--api-key is the key for --api: give --api URL too');
+  if (v.api !== undefined && apiKey === undefined) throw new UsageError(`--api needs its key: set ${API_KEY_ENV} (kept out of ps) or give --api-key KEY`);
   if (v.namespace !== undefined && !v.namespace.startsWith('/')) throw new UsageError(`--namespace starts with / (got "${v.namespace}")`);
   const settings: BenchSettings = {
     url: normalizeUrl(positionals[0] as string),
@@ -77,14 +83,8 @@ export function parseBenchArgs(args: string[]): BenchSettings {
   if (v['join-event'] !== undefined) settings.joinEvent = v['join-event'];
   if (v.namespace !== undefined) settings.namespace = v.namespace;
   if (v.emit !== undefined) settings.emit = v.emit;
-  if (v.api !== undefined) settings.api = { base: apiBase(v.api), key: v['api-key'] as string };
-  if (v.auth !== undefined) {
-    try {
-      settings.auth = JSON.parse(v.auth);
-    } catch (error) {
-      throw new UsageError(`--auth must be JSON, e.g. '{"token":"abc"}': ${(error as Error).message}`);
-    }
-  }
+  if (v.api !== undefined) settings.api = { base: apiBase(v.api), key: apiKey as string };
+  if (v.auth !== undefined) settings.auth = parseAuthJson('--auth', v.auth);
   return settings;
 }
 

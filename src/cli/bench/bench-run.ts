@@ -115,7 +115,7 @@ export async function runBench(settings: BenchSettings, signal: AbortSignal, onP
     await untilAborted(Promise.all(settling), signal);
 
     phase = 'publish';
-    const publish = publisherFor(settings, clients.find((c) => c.connected));
+    const publish = publisherFor(settings, clients.find((c) => c.connected), signal);
     publishStartedAt = elapsed();
     const publishEnds = publishStartedAt + settings.duration;
     const inFlight: Promise<void>[] = [];
@@ -126,7 +126,13 @@ export async function runBench(settings: BenchSettings, signal: AbortSignal, onP
       if (due >= publishEnds) break;
       await sleep(due - elapsed(), signal);
       if (signal.aborted) break;
-      inFlight.push(publish(seq).then(() => void published++, (error: unknown) => publishFailures.add(codeOf(error))));
+      inFlight.push(publish(seq).then(
+        () => void published++,
+        // A publication cut short by Ctrl-C was not refused: the summary leaves it out.
+        (error: unknown) => {
+          if (!signal.aborted) publishFailures.add(codeOf(error));
+        },
+      ));
     }
     await untilAborted(Promise.all(inFlight), signal);
     publishEndedAt = elapsed();
@@ -167,20 +173,31 @@ export async function runBench(settings: BenchSettings, signal: AbortSignal, onP
 
 type Publish = (seq: number) => Promise<unknown>;
 
-/** How publication number `seq` is made, or undefined when the bench only holds connections. */
-function publisherFor(settings: BenchSettings, first: SwitchboardClient | undefined): Publish | undefined {
+/**
+ * How publication number `seq` is made, or undefined when the bench only holds connections.
+ * An HTTP publication not answered (body included) within `--timeout` fails with `timeout`,
+ * so an API that never answers cannot hold the run until Ctrl-C.
+ */
+function publisherFor(settings: BenchSettings, first: SwitchboardClient | undefined, stop: AbortSignal): Publish | undefined {
   const api = settings.api;
   if (api) {
     return async (seq) => {
       const body = { room: settings.room, event: settings.event, data: payload(settings.room, seq), ...(settings.namespace !== undefined && { ns: settings.namespace }) };
-      const response = await fetch(`${api.base}/publish`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${api.key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      if (response.ok) return;
-      const answer = (await response.json().catch(() => ({}))) as { code?: unknown };
-      throw Object.assign(new Error(`HTTP ${response.status}`), { code: typeof answer.code === 'string' ? answer.code : `http_${response.status}` });
+      const signal = AbortSignal.any([stop, AbortSignal.timeout(settings.timeout)]);
+      try {
+        const response = await fetch(`${api.base}/publish`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${api.key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal,
+        });
+        if (response.ok) return;
+        const answer = (await response.json().catch(() => ({}))) as { code?: unknown };
+        throw Object.assign(new Error(`HTTP ${response.status}`), { code: typeof answer.code === 'string' ? answer.code : `http_${response.status}` });
+      } catch (error) {
+        if ((error as Error | null)?.name === 'TimeoutError') throw Object.assign(new Error(`no answer within ${settings.timeout} ms`), { code: 'timeout' });
+        throw error;
+      }
     };
   }
   const event = settings.emit;

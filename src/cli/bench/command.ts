@@ -24,18 +24,20 @@ Options:
   --auth JSON            the handshake's auth payload of every connection
   -n, --namespace /NS    the namespace (default /)
   --api URL              publish through the HTTP API: POST URL/publish (e.g. http://localhost:3000/api/switchboard)
-  --api-key KEY          the API key for --api (sent as Authorization: Bearer KEY)
+  --api-key KEY          the API key for --api (sent as Authorization: Bearer KEY); without it,
+                         SWITCHBOARD_API_KEY from the environment (which ps does not show)
   --emit EVENT           or: the first connection sends the request EVENT, which the server broadcasts to the room
   -e, --event NAME       the event the connections count (default bench)
   -m, --messages R/s     publications per second (default 10/s)
   -d, --duration D       how long to publish, after the ramp (default 10s)
-  --timeout D            how long a connection may take to connect, and to join (default 10s)
+  --timeout D            how long a connection may take to connect, to join, and an --api publish
+                         to be answered (default 10s)
   --json                 the summary as one JSON object
 
 Without --api or --emit the bench only opens the connections and holds them for the duration.
 
 Examples:
-  switchboard bench ws://localhost:3000/ws -c 1000 --api http://localhost:3000/api/switchboard --api-key $KEY
+  switchboard bench ws://localhost:3000/ws -c 1000 --api http://localhost:3000/api/switchboard   # key in SWITCHBOARD_API_KEY
   switchboard bench ws://localhost:3000/ws -c 200 --auth '{"name":"bench"}' --join-event joinRoom --emit sendMessage --event message
 `;
 
@@ -46,7 +48,7 @@ export const benchCommand: Command = {
   async run(args, io) {
     let settings;
     try {
-      settings = parseBenchArgs(args);
+      settings = parseBenchArgs(args, io.env);
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       io.stderr.write(`switchboard bench: ${error.message}\n(switchboard bench --help for the options)\n`);

@@ -3,7 +3,7 @@
  * run in. Pure: every usage mistake is a UsageError with a one-line message.
  */
 import { parseArgs } from 'node:util';
-import { parseDuration, UsageError } from '../usage.js';
+import { parseAuthJson, parseDuration, UsageError } from '../usage.js';
 import type { TransportKind } from '../../client/client-transport.js';
 import type { ConnectSettings } from './connect-session.js';
 
@@ -46,7 +46,7 @@ export function parseConnectArgs(args: string[]): ConnectInvocation {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'the server URL is missing (e.g. ws://localhost:3000/ws)' : `one URL only (got ${positionals.join(' ')})`);
   const timeout = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration('--timeout', values.timeout);
   const settings: ConnectSettings = { url: normalizeUrl(positionals[0] as string), ackTimeout: timeout };
-  if (values.auth !== undefined) settings.auth = parseAuth(values.auth);
+  if (values.auth !== undefined) settings.auth = parseAuthJson('--auth', values.auth);
   if (values.namespace !== undefined) {
     if (!values.namespace.startsWith('/')) throw new UsageError(`--namespace starts with / (got "${values.namespace}")`);
     settings.namespace = values.namespace;
@@ -73,14 +73,6 @@ export function normalizeUrl(text: string): string {
   const normalized = new URL(scheme + rest);
   if (normalized.pathname === '/' && !/^[a-z]+:\/\/[^/]+\//i.test(text)) normalized.pathname = '/ws';
   return normalized.href;
-}
-
-function parseAuth(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`--auth must be JSON, e.g. '{"token":"abc"}': ${(error as Error).message}`);
-  }
 }
 
 function parseTransports(values: string[]): TransportKind[] {

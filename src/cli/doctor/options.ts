@@ -1,7 +1,7 @@
 /** The doctor's command line: `switchboard doctor URL [options]`, parsed with node:util parseArgs. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseDuration as duration, UsageError } from '../usage.js';
+import { parseAuthJson, parseDuration as duration, UsageError } from '../usage.js';
 
 
 export interface DoctorOptions {
@@ -48,14 +48,7 @@ export function parseDoctorArgs(args: string[]): DoctorOptions {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'give the URL to check, e.g. switchboard doctor wss://chat.example.com/ws' : `one URL only (got ${positionals.length}: ${positionals.join(' ')})`);
   const origin = values.origin;
   if (origin !== undefined && !/^https?:\/\/[^/]+$/.test(origin)) throw new UsageError(`--origin is a page's origin such as https://app.example.com (scheme and host, no path); got "${origin}"`);
-  let auth: unknown;
-  if (values.auth !== undefined) {
-    try {
-      auth = JSON.parse(values.auth);
-    } catch {
-      throw new UsageError(`--auth takes the hello's auth payload as JSON, such as '{"token":"…"}'; got ${values.auth}`);
-    }
-  }
+  const auth = values.auth === undefined ? undefined : parseAuthJson('--auth', values.auth);
   return {
     url: positionals[0] as string,
     json: values.json ?? false,
