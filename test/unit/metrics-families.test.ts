@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, type OpenMetricsContentType, Registry, type RegistryContentType } from 'prom-client';
 import { createMetrics } from '../../src/metrics/index.js';
 import { REQUEST_LATENCY_BUCKETS, type ServerStats } from '../../src/server/index.js';
 
@@ -109,13 +109,23 @@ const EVERY_FIELD: ServerStats = {
   busiestRooms: [],
 };
 
-const CONTENT_TYPES: Record<Format, string> = { prometheus: Registry.PROMETHEUS_CONTENT_TYPE, openmetrics: Registry.OPENMETRICS_CONTENT_TYPE };
+const CONTENT_TYPES: Record<Format, RegistryContentType> = { prometheus: Registry.PROMETHEUS_CONTENT_TYPE, openmetrics: Registry.OPENMETRICS_CONTENT_TYPE };
+
+/**
+ * A registry that writes `format`. prom-client's constructor takes the content type, but its
+ * typings declare no argument, so this is the typed way (docs/OPERATIONS.md shows the same).
+ */
+function registryFor(format: Format): Registry<RegistryContentType> {
+  const registry = new Registry<RegistryContentType>();
+  registry.setContentType(CONTENT_TYPES[format]);
+  return registry;
+}
 
 describe('switchboard/metrics: families in both exposition formats', () => {
   for (const format of ['prometheus', 'openmetrics'] as const) {
     for (const processMetrics of [false, true]) {
       test(`${format}${processMetrics ? ', process metrics on' : ''}: every family is named once and owns its samples`, async () => {
-        const registry = new Registry(CONTENT_TYPES[format]);
+        const registry = registryFor(format);
         const metrics = createMetrics({ stats: () => EVERY_FIELD }, { registry, processMetrics });
         const text = await metrics.text();
         assert.deepEqual(familyProblems(text, format), []);
@@ -131,7 +141,7 @@ describe('switchboard/metrics: families in both exposition formats', () => {
   }
 
   test('the bus lag: a gauge of the last lag and a counter of their sum, as two families in OpenMetrics', async () => {
-    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registry = registryFor('openmetrics');
     const text = await createMetrics({ stats: () => EVERY_FIELD }, { registry, processMetrics: false }).text();
     const lines = text.split('\n');
     for (const line of [
@@ -145,7 +155,7 @@ describe('switchboard/metrics: families in both exposition formats', () => {
   });
 
   test('the check itself: it finds a gauge X beside a counter X_total, and a histogram beside X_count', async () => {
-    const clash = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const clash = registryFor('openmetrics');
     new Gauge({ name: 'x_lag_seconds', help: 'last', registers: [clash] }).set(1);
     new Counter({ name: 'x_lag_seconds_total', help: 'sum', registers: [clash] }).inc(2);
     assert.deepEqual(familyProblems(await clash.metrics(), 'openmetrics'), [
@@ -174,8 +184,12 @@ describe('switchboard/metrics: the handler answers in its registry format', () =
   });
 
   test('an OpenMetrics registry is served as OpenMetrics, whatever the Accept header; close() still takes the metrics off', async () => {
-    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    // As docs/OPERATIONS.md#openmetrics writes it; the registry keeps its type through createMetrics.
+    const registry = new Registry<OpenMetricsContentType>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     const metrics = createMetrics({ stats: () => EVERY_FIELD }, { registry, processMetrics: false });
+    const typed: Registry<OpenMetricsContentType> = metrics.registry;
+    assert.equal(typed.contentType, Registry.OPENMETRICS_CONTENT_TYPE);
     const http = createServer(metrics.handler);
     servers.push(http);
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
