@@ -4,16 +4,19 @@
  * collectors, so the server's own paths do no work for metrics.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, PrometheusContentType, Registry, RegistryContentType } from 'prom-client';
 import { prom } from './prom-client.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { ScrapeSnapshot, type StatsSource } from './scrape-snapshot.js';
 import { RESERVED_LABELS, STATS_METRICS } from './stats-metrics.js';
 
-/** Options of `createMetrics`. */
-export interface MetricsOptions {
-  /** The prom-client registry to register on. Default: a new `Registry` of its own. */
-  registry?: Registry;
+/** Options of `createMetrics`; `T` is the content type of the registry (`Registry<T>`), the Prometheus text format by default. */
+export interface MetricsOptions<T extends RegistryContentType = PrometheusContentType> {
+  /**
+   * The prom-client registry to register on. Default: a new `Registry` of its own, which writes
+   * the Prometheus text format 0.0.4. A registry created with `Registry.OPENMETRICS_CONTENT_TYPE` writes OpenMetrics.
+   */
+  registry?: Registry<T>;
   /** Put before every metric name. Default `'switchboard_'`. */
   prefix?: string;
   /** Constant labels on every metric (say `{ service: 'chat' }`), beside `node`. Default none. */
@@ -29,15 +32,17 @@ export interface MetricsOptions {
 }
 
 /** What `createMetrics` returns: the registry, the /metrics handler, and a way to take the metrics off again. */
-export interface SwitchboardMetrics {
+export interface SwitchboardMetrics<T extends RegistryContentType = PrometheusContentType> {
   /** The registry the metrics are on. */
-  readonly registry: Registry;
+  readonly registry: Registry<T>;
   /** The metric names this instance registered (with the prefix; the histogram by its base name). */
   readonly names: readonly string[];
   /**
-   * An HTTP handler answering GET and HEAD with the registry in the Prometheus text format
-   * and its content type (405 for other methods, 500 when collecting fails). Mount it with
+   * An HTTP handler answering GET and HEAD with the registry's text in the registry's format
+   * and content type (405 for other methods, 500 when collecting fails). Mount it with
    * `sb.route('/metrics', metrics.handler)` or any framework's `(req, res)` route.
+   * The Accept header is not read: prom-client renames a registry's counters in place when it
+   * writes OpenMetrics (`x_total` becomes family `x`), so one registry cannot alternate formats.
    */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** The text a scrape gets (`registry.metrics()`). */
@@ -50,7 +55,7 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Prometheus metrics of `source` (a Switchboard) on a prom-client registry: see docs/OPERATIONS.md#metrics. */
-export function createMetrics(source: StatsSource, options: MetricsOptions = {}): SwitchboardMetrics {
+export function createMetrics<T extends RegistryContentType = PrometheusContentType>(source: StatsSource, options: MetricsOptions<T> = {}): SwitchboardMetrics<T> {
   if (typeof source?.stats !== 'function') throw new TypeError('createMetrics(sb): sb must be a Switchboard (an object with stats())');
   const prefix = options.prefix ?? 'switchboard_';
   if (prefix !== '' && !METRIC_NAME.test(prefix)) throw new TypeError(`createMetrics: prefix ${JSON.stringify(prefix)} is not a valid start of a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)`);
@@ -61,7 +66,8 @@ export function createMetrics(source: StatsSource, options: MetricsOptions = {})
     if (typeof value !== 'string') throw new TypeError(`createMetrics: label "${name}" must have a string value`);
   }
   const ownRegistry = options.registry === undefined;
-  const registry = options.registry ?? new prom.Registry();
+  // Without a registry T is its default, the Prometheus text format: the type of a new Registry.
+  const registry = options.registry ?? (new prom.Registry() as Registry<T>);
   const names = [...STATS_METRICS.map((m) => prefix + m.name), `${prefix}request_duration_seconds`];
   for (const name of names) {
     if (registry.getSingleMetric(name)) throw new TypeError(`createMetrics: the registry already has a metric "${name}" (one createMetrics per Switchboard and registry, or give each its own prefix)`);
@@ -74,10 +80,12 @@ export function createMetrics(source: StatsSource, options: MetricsOptions = {})
     return { stats, labels: { node: stats.nodeId, ...constLabels } };
   };
   const constNames = Object.keys(constLabels);
+  // prom-client types `registers` as a list of Registry<one content type>, which a Registry<T> does not narrow to; the metrics do not depend on the format.
+  const registers = [registry as Registry<RegistryContentType> as Registry];
   // Each metric registers itself on `registry` (prom-client's `registers`), where the scrapes find it.
   for (const metric of STATS_METRICS) {
     const labelNames = ['node', ...constNames, ...metric.labelNames];
-    const config = { name: prefix + metric.name, help: metric.help, labelNames, registers: [registry] };
+    const config = { name: prefix + metric.name, help: metric.help, labelNames, registers };
     const samples = () => {
       const { stats, labels } = read();
       return metric.read(stats).flatMap((s) => (Number.isFinite(s.value) ? [{ labels: { ...labels, ...s.labels }, value: s.value }] : []));

@@ -90,7 +90,9 @@ export const STATS_METRICS: readonly StatsMetric[] = [
   },
   { name: 'cluster_bus_messages_total', type: 'counter', help: 'Messages from other nodes received on the cluster bus.', labelNames: [], read: (s) => one(s.cluster.busMessages) },
   {
-    name: 'cluster_bus_lag_seconds',
+    // Not `cluster_bus_lag_seconds`: that is the OpenMetrics family name of the counter
+    // `cluster_bus_lag_seconds_total` below, and two families of one name are refused by parsers.
+    name: 'cluster_bus_last_lag_seconds',
     type: 'gauge',
     help: 'Lag of the last message received on the cluster bus (receive time minus send time).',
     labelNames: [],

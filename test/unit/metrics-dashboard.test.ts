@@ -128,7 +128,8 @@ describe('the Grafana dashboard', () => {
       'switchboard_handshakes_total',
       'switchboard_recoveries_total',
       'switchboard_cluster_nodes',
-      'switchboard_cluster_bus_lag_seconds',
+      'switchboard_cluster_bus_last_lag_seconds',
+      'switchboard_cluster_bus_lag_seconds_total',
       'switchboard_cluster_errors_total',
     ];
     for (const name of watched) assert.ok(used.has(name), `no panel shows ${name}`);
