@@ -69,11 +69,13 @@ export interface ClusterNode {
   /** A request another node forwarded to this one (see ClusterAdapter.forward); what it resolves with goes back. */
   forwarded?(request: unknown): Promise<unknown>;
   /**
-   * Where the adapter logs trouble with its connections (`error`) and their recovery (`info`):
+   * Where the adapter logs trouble with its connections (`error`), their recovery (`info`)
+   * and what only explains a number (`debug`: the Redis adapter's node count failing):
    * the server's `logger`, given only when the app set one. Absent: the adapter's own default
-   * (the Redis adapter writes to stderr). An adapter's own `onError` option wins over both.
+   * (the Redis adapter writes errors and recoveries to stderr, nothing at debug). An
+   * adapter's own `onError` option wins over both for connection trouble.
    */
-  log?(level: 'error' | 'info', fields: Record<string, unknown>, message: string): void;
+  log?(level: 'error' | 'info' | 'debug', fields: Record<string, unknown>, message: string): void;
 }
 
 /** What the cluster adapter reports of itself (all zeros / undefined on the in-memory adapter's single node). */

@@ -47,9 +47,34 @@ export class FrameTracer {
     }
   }
 
-  /** Write one frame: to `logger.debug`, or one line on stderr without a logger. */
-  write(session: string | undefined, direction: 'in' | 'out', data: string | Uint8Array | SharedFrame): void {
+  /**
+   * Refs of the `reauth` requests each session sent and whose reply has not come yet: that
+   * reply's `data` is the client's fresh credentials, in whatever shape its `auth` has (a JWT
+   * string, `{ jwt, password }`), so no key name gives it away. Kept per session (weakly) and
+   * not per connection: a reply held across a resume arrives on the next one.
+   */
+  private readonly reauths = new WeakMap<object, Set<number>>();
+
+  /** Write one frame: to `logger.debug`, or one line on stderr without a logger. `session` is the transport's handlers (the Session). */
+  write(session: object | undefined, direction: 'in' | 'out', data: string | Uint8Array | SharedFrame): void {
     const frame = readable(data);
+    if (session !== undefined && typeof frame === 'object' && frame !== null) this.guardReauth(session, direction, frame as { type?: unknown; ref?: unknown; data?: unknown });
+    this.print(sessionId(session), direction, frame);
+  }
+
+  /** Remember an outgoing `reauth`'s ref; redact the `data` of the reply to it (then forget the ref). */
+  private guardReauth(session: object, direction: 'in' | 'out', frame: { type?: unknown; ref?: unknown; data?: unknown }): void {
+    if (typeof frame.ref !== 'number') return;
+    if (direction === 'out' && frame.type === 'reauth') {
+      let refs = this.reauths.get(session);
+      if (refs === undefined) this.reauths.set(session, (refs = new Set()));
+      refs.add(frame.ref);
+    } else if (direction === 'in' && frame.type === 'reply' && this.reauths.get(session)?.delete(frame.ref) === true && 'data' in frame) {
+      frame.data = REDACTED;
+    }
+  }
+
+  private print(session: string | undefined, direction: 'in' | 'out', frame: unknown): void {
     const namespace = typeof frame === 'object' && frame !== null && typeof (frame as { ns?: unknown }).ns === 'string' ? (frame as { ns: string }).ns : '/';
     if (this.log.active) this.log.debug({ session, namespace, direction, frame }, 'frame');
     else process.stderr.write(`[switchboard] frame ${direction} session=${session ?? '-'} ns=${namespace} ${JSON.stringify(frame)}\n`);
@@ -93,7 +118,7 @@ class TracedTransport implements Transport, TransportHandlers {
   }
 
   send(frame: string | SharedFrame): void {
-    if (this.on === true) this.tracer.write(this.session, 'out', frame);
+    if (this.on === true) this.tracer.write(this.handlers, 'out', frame);
     this.inner.send(frame);
   }
 
@@ -114,8 +139,8 @@ class TracedTransport implements Transport, TransportHandlers {
   }
 
   onFrame(data: string | Uint8Array): void {
-    this.on ??= this.tracer.decide(this.session, this, this.address, data);
-    if (this.on) this.tracer.write(this.session, 'in', data);
+    this.on ??= this.tracer.decide(sessionId(this.handlers), this, this.address, data);
+    if (this.on) this.tracer.write(this.handlers, 'in', data);
     this.handlers?.onFrame(data, this);
   }
 
@@ -126,12 +151,12 @@ class TracedTransport implements Transport, TransportHandlers {
   onClose(code: number, reason: string): void {
     this.handlers?.onClose(code, reason, this);
   }
+}
 
-  /** The session's id now (it changes when a takeover adopts another node's session). */
-  private get session(): string | undefined {
-    const id = (this.handlers as { id?: unknown } | undefined)?.id;
-    return typeof id === 'string' ? id : undefined;
-  }
+/** The session's id now (it changes when a takeover adopts another node's session). */
+function sessionId(session: object | undefined): string | undefined {
+  const id = (session as { id?: unknown } | undefined)?.id;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** A frame as the trace shows it: parsed JSON with credentials redacted; binary data, and text that is not JSON, as their length. */
@@ -150,7 +175,7 @@ function parse(text: string): unknown {
   }
 }
 
-/** `auth` payloads, resume tokens and any field named `token` or `…token` (any case), at any depth. */
+/** `auth` payloads, resume tokens and any field named `token` or `…token` (any case), at any depth. (A reauth reply's `data` is redacted by FrameTracer, which knows the refs.) */
 export function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
   if (typeof value !== 'object' || value === null) return value;

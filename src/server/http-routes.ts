@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** A plain HTTP handler the app mounts on the server's port (`Switchboard.route`); a returned promise that rejects answers 500. */
+/** A plain HTTP handler the app mounts on the server's port (`Switchboard.route`); a returned promise (any thenable) that rejects answers 500. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /**
@@ -38,7 +38,8 @@ export class HttpRoutes {
       };
       try {
         const done = handler(req, res);
-        if (done instanceof Promise) done.catch(failed);
+        // Any thenable, not only a native Promise: handlers may return another library's promise.
+        if (typeof (done as PromiseLike<unknown> | undefined)?.then === 'function') (done as PromiseLike<unknown>).then(undefined, failed);
       } catch (err) {
         failed(err);
       }

@@ -17,7 +17,6 @@ import type { EventAuthorizer } from './event-authorization.js';
 import { rejectionPayload, runMiddleware, type Middleware } from './middleware.js';
 import type { ResumeLog } from './resume-log.js';
 import type { ServerCounters } from './server-counters.js';
-import type { RecentRefusal } from './server-stats.js';
 import { RoomMembership } from './room-membership.js';
 import type { RoomRegistry } from './rooms.js';
 import { Socket, type Handshake, type SocketNamespace, type SocketSession } from './socket.js';
@@ -358,10 +357,8 @@ export class Namespace<CE extends EventMap = AnyEvents, SE extends EventMap = An
 
   /** Counted and logged (`info`: refusing is what middleware is for) with what the client was told; never its credentials. */
   private refusedByMiddleware(session: SocketSession, handshake: Handshake, err: unknown): void {
-    const origin = handshake.headers.origin;
-    const refusal: RecentRefusal = { at: Date.now(), code: rejectionPayload(err).code, transport: session.transportKind ?? 'none', address: handshake.address, namespace: this.name };
-    if (typeof origin === 'string') refusal.origin = origin;
-    this.#host.counters.refused(refusal, 'info');
+    const source = { transport: session.transportKind, address: handshake.address, origin: handshake.headers.origin, namespace: this.name };
+    this.#host.counters.refused(rejectionPayload(err).code, source, 'info');
   }
 
   /** @internal Run the middleware again on a connected socket whose credentials were refreshed; throws the rejection. */

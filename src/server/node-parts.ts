@@ -65,7 +65,7 @@ export function openNodeParts(host: NodePartsHost): { sessions: SessionRegistry;
     sessionMoved: (sid) => sessions.movedAway(sid),
     forwarded: (request) => host.forwarded(request),
     // Only with a logger: without one the adapter keeps its own default (stderr).
-    ...(log.active && { log: (level: 'error' | 'info', fields: Record<string, unknown>, message: string) => log[level](fields, message) }),
+    ...(log.active && { log: (level: 'error' | 'info' | 'debug', fields: Record<string, unknown>, message: string) => log[level](fields, message) }),
   });
   return { sessions, feed, clusterLink, joined };
 }

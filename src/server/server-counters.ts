@@ -1,6 +1,7 @@
 import type { SharedFrame } from '../transport/shared-frame.js';
 import type { TransportRequestInfo } from '../transport/transport.js';
 import { REQUEST_LATENCY_BUCKETS, type RecentRefusal } from './server-stats.js';
+import { RefusalLog, systemClock, type RefusalClock } from './refusal-log.js';
 import type { ServerLog } from './server-log.js';
 
 /** How many refusals `recentRefusals` keeps. */
@@ -12,14 +13,22 @@ export interface RefusedClient {
   requestInfo: TransportRequestInfo;
 }
 
+/** Where a refusal came from, as RecentRefusal keeps it: `origin` is the request's Origin header (kept when it is a string). */
+export interface RefusalSource {
+  transport: string | undefined;
+  address: string;
+  origin?: unknown;
+  namespace?: string | undefined;
+}
+
 /**
  * What the node has done, as plain numbers: the paths that do it increment a field here
  * (one object per server, no lookup per recipient), and `stats()` reads them when asked.
  * Refusals are rarer and carry more: counted by code, kept in a ring of the last 50, and
- * logged.
+ * logged (boundedly: RefusalLog).
  */
 export class ServerCounters {
-  readonly startedAt = Date.now();
+  readonly startedAt: number;
   framesIn = 0;
   framesOut = 0;
   bytesIn = 0;
@@ -41,7 +50,15 @@ export class ServerCounters {
   private readonly recent: RecentRefusal[] = [];
   private nextRefusal = 0;
 
-  constructor(readonly log: ServerLog) {}
+  private readonly refusalLog: RefusalLog;
+
+  constructor(
+    readonly log: ServerLog,
+    private readonly clock: RefusalClock = systemClock,
+  ) {
+    this.startedAt = clock.now();
+    this.refusalLog = new RefusalLog(log, clock);
+  }
 
   /** A frame from a client. */
   frameIn(data: string | Uint8Array): void {
@@ -74,14 +91,15 @@ export class ServerCounters {
    * kept among the recent ones, and logged at `level` (connections and frames `warn`,
    * middleware `info`: refusing is what it is for).
    */
-  refused(refusal: RecentRefusal, level: 'warn' | 'info' = 'warn'): void {
+  refused(code: string, source: RefusalSource, level: 'warn' | 'info' = 'warn'): void {
+    const refusal = this.refusal(code, source);
     this.keep(refusal);
-    if (this.log.active) this.log[level]({ ...refusal }, level === 'info' ? 'refused by middleware' : 'refused');
+    if (this.log.active) this.refusalLog.write(level, level === 'info' ? 'refused by middleware' : 'refused', code, { ...refusal });
   }
 
   /** A refusal inside a session (a frame, a namespace's middleware). */
   refusedIn(client: RefusedClient, code: string, namespace?: string, level: 'warn' | 'info' = 'warn'): void {
-    this.refused(refusalOf(client, code, namespace), level);
+    this.refused(code, sourceOf(client, namespace), level);
   }
 
   /**
@@ -91,9 +109,9 @@ export class ServerCounters {
    * room or event — never the event's data.
    */
   refusedAccess(client: RefusedClient & { readonly id: string }, code: string, namespace: string, about: { room: string } | { event: string }): void {
-    const refusal = refusalOf(client, code, namespace);
+    const refusal = this.refusal(code, sourceOf(client, namespace));
     this.keep(refusal);
-    if (this.log.active) this.log.info({ ...refusal, session: client.id, ...about }, 'refused by authorization');
+    if (this.log.active) this.refusalLog.write('info', 'refused by authorization', code, { ...refusal, session: client.id, ...about });
   }
 
   /** A connection cut off as a slow consumer. */
@@ -112,17 +130,21 @@ export class ServerCounters {
     }
   }
 
+  /** What a refusal records (never a token, never the URL): the one place RecentRefusal objects are made. */
+  private refusal(code: string, source: RefusalSource): RecentRefusal {
+    const refusal: RecentRefusal = { at: this.clock.now(), code, transport: source.transport ?? 'none', address: source.address };
+    if (typeof source.origin === 'string') refusal.origin = source.origin;
+    if (source.namespace !== undefined) refusal.namespace = source.namespace;
+    return refusal;
+  }
+
   /** The last refusals, oldest first. */
   recentRefusals(): RecentRefusal[] {
     return this.recent.slice(this.nextRefusal).concat(this.recent.slice(0, this.nextRefusal));
   }
 }
 
-/** What a refusal records of a client: its connection's transport, address and Origin (never a token, never the URL). */
-function refusalOf(client: RefusedClient, code: string, namespace: string | undefined): RecentRefusal {
-  const refusal: RecentRefusal = { at: Date.now(), code, transport: client.transportKind ?? 'none', address: client.requestInfo.remoteAddress };
-  const origin = client.requestInfo.headers.origin;
-  if (typeof origin === 'string') refusal.origin = origin;
-  if (namespace !== undefined) refusal.namespace = namespace;
-  return refusal;
+/** Where a refusal inside a session came from: its connection's transport, address and Origin (never a token, never the URL). */
+function sourceOf(client: RefusedClient, namespace: string | undefined): RefusalSource {
+  return { transport: client.transportKind, address: client.requestInfo.remoteAddress, origin: client.requestInfo.headers.origin, namespace };
 }

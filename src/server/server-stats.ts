@@ -58,9 +58,9 @@ export interface ServerStats {
   frames: { in: number; out: number };
   /** Counters: bytes of those frames (payload bytes, as read and as queued for the network). */
   bytes: { in: number; out: number };
-  /** Counter: broadcasts this node delivered to its members (`to(...).emit`, namespace emits, cluster broadcasts, durable publications). */
+  /** Counter: broadcasts this node delivered to its members (`to(...).emit`, namespace emits, cluster broadcasts, durable publications, presence announcements). */
   broadcasts: number;
-  /** Counter: frames of those broadcasts handed to this node's connections. */
+  /** Counter: frames of those broadcasts (presence announcements included) handed to this node's connections. */
   deliveries: number;
   /** Counters: handshakes by outcome — a new session, a session resumed on this node, a session restored from the session store (taken over from another node). */
   handshakes: { new: number; resumed: number; restored: number };

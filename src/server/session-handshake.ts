@@ -203,10 +203,6 @@ export class SessionHandshake {
       limits: announcedLimits(this.server.options),
     };
     if (restored) welcome.restored = true;
-    const { counters } = this.server.outbox;
-    if (restored) counters.handshakesRestored++;
-    else if (resumed) counters.handshakesResumed++;
-    else counters.handshakesNew++;
     if (user !== undefined) welcome.user = user;
     return encodeFrame(welcome);
   }

@@ -45,7 +45,7 @@ export class SessionOutbox {
     private readonly options: ResolvedOptions,
     private readonly reportError: (err: unknown, context: Record<string, unknown>) => void,
     /** The node's numbers: every frame onto a connection is counted here (stats()). */
-    readonly counters: ServerCounters,
+    private readonly counters: ServerCounters,
   ) {}
 
   /** Encode and send one frame. Throws `unserializable` for data JSON cannot carry. */

@@ -60,8 +60,10 @@ export class SessionRegistry implements SessionHost {
   readonly outbox: SessionOutbox;
   readonly handshake: SessionHandshake;
   readonly resumes: SessionResume<Session>;
+  readonly counters: ServerCounters;
 
   constructor(private readonly server: SessionServer) {
+    this.counters = server.counters;
     const reportError = (err: unknown, context: Record<string, unknown>): void => server.reportError(err, context);
     this.intake = new FrameIntake(server.options, reportError, this, server.counters);
     this.outbox = new SessionOutbox(server.options, reportError, server.counters);

@@ -7,6 +7,7 @@ import type { DurableFeed } from './durable-feed.js';
 import { EventDispatch } from './event-dispatch.js';
 import type { NamespaceSockets } from './namespace-sockets.js';
 import type { ResolvedOptions } from './options.js';
+import type { ServerCounters } from './server-counters.js';
 import { RoomRequests } from './room-requests.js';
 import type { HandshakingSession, SessionHandshake } from './session-handshake.js';
 import type { OutboxSession, SessionOutbox } from './session-outbox.js';
@@ -27,6 +28,8 @@ export interface RequestServer {
   reportError(err: unknown, context: Record<string, unknown>): void;
   readonly outbox: SessionOutbox;
   readonly handshake: SessionHandshake;
+  /** The node's numbers (stats()): request latencies, refusals by authorization. */
+  readonly counters: ServerCounters;
 }
 
 /** What they need of the session. */
@@ -139,7 +142,7 @@ export class ClientRequests {
         this.pending--;
       },
       replay: (frame) => answers.sendEncoded(session, frame, false),
-      refused: (ns, room, code) => answers.counters.refusedAccess(session, code, ns, { room }),
+      refused: (ns, room, code) => server.counters.refusedAccess(session, code, ns, { room }),
     }));
   }
 
@@ -163,7 +166,7 @@ export class ClientRequests {
       requestStarted: () => this.started(),
       requestFinished: (started) => this.finished(started),
       changed: () => session.changed(),
-      refused: (ns, event, code) => answers.counters.refusedAccess(session, code, ns, { event }),
+      refused: (ns, event, code) => server.counters.refusedAccess(session, code, ns, { event }),
     }));
   }
 
@@ -193,7 +196,7 @@ export class ClientRequests {
   /** Its reply is sent: in flight no more, and its time goes into the node's request latency. */
   private finished(started: number): void {
     this.pending--;
-    this.server.outbox.counters.requestTook(performance.now() - started);
+    this.server.counters.requestTook(performance.now() - started);
     this.server.requestFinished();
   }
 

@@ -223,9 +223,13 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
     // Welcomes are not counted for resume: the frames after them are. The node's numbers count them.
     const token = this.host.resumes.rotate(this, this.transport?.resumePolicy);
     const welcome = this.host.handshake.welcome(this.id, ns, token, resumed, restored, user);
+    const { counters } = this.host;
+    if (restored) counters.handshakesRestored++;
+    else if (resumed) counters.handshakesResumed++;
+    else counters.handshakesNew++;
     if (this.transport) {
       this.transport.send(welcome);
-      this.host.outbox.counters.frameOut(welcome);
+      counters.frameOut(welcome);
     }
     this.changed();
   }
@@ -299,7 +303,7 @@ export class Session extends SessionLifecycle implements HeartbeatTarget, Transp
     if (restored) this.host.resumes.restoredAgain(this);
     this.sendWelcome(ns, !restored, restored);
     // Still kept until acknowledged: a link that drops again mid-replay costs nothing.
-    const { counters } = this.host.outbox;
+    const { counters } = this.host;
     for (const frame of replay) {
       transport.send(frame);
       counters.frameOut(frame);

@@ -428,7 +428,7 @@ export class Switchboard<CE extends EventMap = AnyEvents, SE extends EventMap = 
 
   /** A connection refused before its session started, for the app's log (`connection_error`); `countedAs` names its transport in stats and logs. */
   private connectionError(error: ConnectionError, countedAs: string = error.transport): void {
-    this.counters.refused({ at: Date.now(), code: error.code, transport: countedAs, address: error.address, ...(error.origin !== undefined && { origin: error.origin }) });
+    this.counters.refused(error.code, { transport: countedAs, address: error.address, origin: error.origin });
     try {
       super.emit('connection_error', error);
     } catch (err) {

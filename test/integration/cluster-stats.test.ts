@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { RedisAdapter } from '../../src/cluster/redis/index.js';
 import type { Switchboard } from '../../src/server/index.js';
 import { BareClient } from '../helpers/bare-client.js';
-import { REDIS_URL, useRedisKeys } from '../helpers/redis.js';
+import { connectRedis, REDIS_URL, testPrefix, useRedisKeys } from '../helpers/redis.js';
 import { eventually, startServer } from '../helpers/server.js';
 
 const redisKeys = useRedisKeys();
@@ -60,4 +60,47 @@ describe('RedisAdapter.stats()', () => {
     assert.ok(errors.length >= 1 && errors.length <= 2, 'once per connection and outage');
     assert.ok(errors.every((l) => l.message === 'redis connection failed; retrying' && typeof l.fields.connection === 'string'));
   });
+
+  test('a Redis that refuses PUBSUB CHANNELS (an ACL): nodes unknown, no error counted, no outage logged; said once at debug', async () => {
+    // A real Redis user that may do everything but count channels.
+    const admin = await connectRedis();
+    const user = testPrefix('no-pubsub-channels').replace(/:/g, '-');
+    await admin.call('ACL', 'SETUSER', user, 'on', 'nopass', '~*', '&*', '+@all', '-pubsub|channels');
+    const url = new URL(REDIS_URL);
+    url.username = user;
+    url.password = 'any';
+    const logged: { level: string; message: string }[] = [];
+    const troubles: unknown[] = [];
+    const adapter = new RedisAdapter(url.toString(), { prefix: redisKeys.prefix('acl'), onError: (err, context) => void troubles.push({ err, context }) });
+    try {
+      await adapter.start({ broadcast() {}, publication() {}, answer: () => null, log: (level, _fields, message) => void logged.push({ level, message }) });
+      // Scrape until Redis has refused three counts (its ACL LOG counts them): at least two refusals reached the adapter.
+      const deadline = Date.now() + 10_000;
+      while ((await refusedCounts(admin, user)) < 3) {
+        assert.ok(Date.now() < deadline, 'Redis to refuse three counts');
+        adapter.stats();
+      }
+      const stats = adapter.stats();
+      assert.equal(stats.nodes, undefined, 'it cannot tell');
+      assert.equal(stats.errors, 0, 'a refused count is not a connection error');
+      assert.deepEqual(troubles, [], 'no outage reported');
+      assert.deepEqual(logged, [{ level: 'debug', message: 'redis cannot count the nodes (PUBSUB CHANNELS failed); stats report nodes as unknown' }], 'once, at debug');
+    } finally {
+      await adapter.close();
+      await admin.call('ACL', 'DELUSER', user);
+      admin.disconnect();
+    }
+  });
 });
+
+/** How many commands Redis refused to `user` (its ACL LOG adds up identical refusals in `count`). */
+async function refusedCounts(admin: Awaited<ReturnType<typeof connectRedis>>, user: string): Promise<number> {
+  const entries = (await admin.call('ACL', 'LOG')) as unknown[][];
+  let total = 0;
+  for (const entry of entries) {
+    const fields = new Map<unknown, unknown>();
+    for (let i = 0; i + 1 < entry.length; i += 2) fields.set(entry[i], entry[i + 1]);
+    if (fields.get('username') === user) total += Number(fields.get('count'));
+  }
+  return total;
+}

@@ -56,10 +56,31 @@ describe('Switchboard.route: plain HTTP paths on the server port', () => {
     sb.route('/rejects', async () => {
       throw new Error('later');
     });
+    // Not a Promise: any thenable (another promise library's) that rejects.
+    sb.route('/thenable', () => ({ then: (_done: unknown, fail: (err: Error) => void) => fail(new Error('thenable')) }));
     await sb.ready();
     assert.equal((await fetch(`http://127.0.0.1:${sb.port}/throws`)).status, 500);
     assert.equal((await fetch(`http://127.0.0.1:${sb.port}/rejects`)).status, 500);
-    assert.deepEqual(errors.map((e) => (e as Error).message), ['boom', 'later']);
+    // A thenable left uncaught would never be answered: fail instead of hanging.
+    assert.equal((await fetch(`http://127.0.0.1:${sb.port}/thenable`, { signal: AbortSignal.timeout(10_000) })).status, 500);
+    assert.deepEqual(errors.map((e) => (e as Error).message), ['boom', 'later', 'thenable']);
+  });
+
+  test('without an error listener, a failing handler goes to the logger (error, with phase and path)', async () => {
+    const logged: { fields: Record<string, unknown>; message: string | undefined }[] = [];
+    const quiet = () => undefined;
+    const sb = new Switchboard(0, { logger: { error: (fields, message) => void logged.push({ fields, message }), warn: quiet, info: quiet, debug: quiet } });
+    closers.push(() => sb.close());
+    sb.route('/throws', () => {
+      throw new Error('boom');
+    });
+    await sb.ready();
+    assert.equal((await fetch(`http://127.0.0.1:${sb.port}/throws`)).status, 500);
+    assert.equal(logged.length, 1);
+    assert.equal(logged[0]?.message, 'error in application handler');
+    assert.equal(logged[0]?.fields.phase, 'route');
+    assert.equal(logged[0]?.fields.path, '/throws');
+    assert.equal((logged[0]?.fields.err as Error).message, 'boom');
   });
 
   test('bad paths and a path mounted twice throw TypeError', () => {

@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import pino from 'pino';
 import { RedisAdapter } from '../../src/cluster/redis/index.js';
+import { connect } from '../../src/client/node.js';
 import { ReplyError, Switchboard } from '../../src/server/index.js';
 import { BareClient } from '../helpers/bare-client.js';
 import { httpRequest, pollingHandshake, RawEngineSocket } from '../helpers/engine-io-raw.js';
@@ -203,6 +204,37 @@ describe('the logger option', () => {
   test('a logger without the four methods is refused at construction', () => {
     assert.throws(() => new Switchboard(0, { logger: { info() {} } as never }), /logger must have the methods error, warn, info and debug.*missing: error, warn, debug/);
     assert.throws(() => new Switchboard(0, { traceFrames: 'yes' as never }), /traceFrames must be a boolean or a function/);
+  });
+
+  test('traced reauth: the reply carrying the fresh credentials is redacted whatever their shape (a JWT string, { jwt, password })', async () => {
+    const { logger, lines, raw } = capturingPino();
+    const { sb, url } = await startServer({ logger, traceFrames: true });
+    servers.push(sb);
+    const seen: unknown[] = [];
+    sb.use((socket, next) => {
+      seen.push(socket.handshake.auth);
+      // The first two credentials expire at once: two reauth rounds.
+      if (seen.length < 3) socket.expireAuthAt(Date.now() + 20);
+      next();
+    });
+    const fresh: unknown[] = ['FIRST-JWT', { jwt: 'FRESH-JWT', password: 'FRESH-PASSWORD' }, 'FRESH-STRING-JWT'];
+    let calls = 0;
+    const client = connect(url, { auth: () => fresh[calls++] });
+    try {
+      await eventually(() => seen.length === 3, 'two reauth rounds');
+      assert.deepEqual(seen, fresh, 'the server got each fresh credential');
+    } finally {
+      client.close();
+    }
+    const frames = lines.filter((l) => l.msg === 'frame').map((l) => l.frame as { type: string; ref?: number; data?: unknown });
+    const reauths = frames.filter((f) => f.type === 'reauth');
+    assert.equal(reauths.length, 2);
+    for (const reauth of reauths) {
+      const reply = frames.find((f) => f.type === 'reply' && f.ref === reauth.ref);
+      assert.equal(reply?.data, '[redacted]', 'the reply to the reauth is traced, its data redacted');
+    }
+    const text = raw();
+    for (const secret of ['FIRST-JWT', 'FRESH-JWT', 'FRESH-PASSWORD', 'FRESH-STRING-JWT']) assert.ok(!text.includes(secret), `${secret} is not in the trace`);
   });
 
   test('traceFrames as a function picks sessions at their hello', async () => {

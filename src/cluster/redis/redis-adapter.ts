@@ -3,10 +3,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { SwitchboardError } from '../../protocol/errors.js';
 import type { StreamPosition } from '../../protocol/frames.js';
-import type { ClusterAdapter, ClusterBroadcast, ClusterNode, ClusterQuery, PublishRequest } from '../adapter.js';
+import type { ClusterAdapter, ClusterBroadcast, ClusterNode, ClusterQuery, ClusterStats, PublishRequest } from '../adapter.js';
 import type { PresenceStore } from '../presence-store.js';
 import type { SessionStore } from '../session-store.js';
-import type { ClusterStats } from '../adapter.js';
 import type { StreamStore } from '../../delivery/stream-store.js';
 import { decodeBusMessage, encodeAnswer, encodeBroadcast, encodeQuery, encodeTakeover, publicationHeader } from './bus-message.js';
 import { ClusterQueries } from './cluster-queries.js';
@@ -68,6 +67,8 @@ export class RedisAdapter implements ClusterAdapter {
   private readonly numbers: ClusterStats = { nodes: undefined, busMessages: 0, busLagSecondsSum: 0, busLagSecondsLast: 0, errors: 0 };
   /** A count of the nodes is being asked for. */
   private countingNodes = false;
+  /** A count of the nodes failed once already (it is logged once). */
+  private nodeCountFailed = false;
 
   /** `connection`: a Redis URL, or an ioredis client whose settings are copied (it is not used itself). */
   constructor(
@@ -197,8 +198,14 @@ export class RedisAdapter implements ClusterAdapter {
         this.numbers.nodes = inboxes.length;
       },
       (err: unknown) => {
+        // Not an outage: the connection is ready (its own errors are reported by watch()).
+        // A Redis that refuses PUBSUB (an ACL, a proxy) would otherwise count an error and
+        // log "failed; retrying" at every scrape. The count is unknown; said once, at debug.
         this.countingNodes = false;
-        this.trouble('commands', err);
+        this.numbers.nodes = undefined;
+        if (this.nodeCountFailed || this.closed) return;
+        this.nodeCountFailed = true;
+        this.node?.log?.('debug', { error: err instanceof Error ? err.message : String(err) }, 'redis cannot count the nodes (PUBSUB CHANNELS failed); stats report nodes as unknown');
       },
     );
   }
@@ -323,7 +330,6 @@ export class RedisAdapter implements ClusterAdapter {
     redis.on('ready', () => this.recovered(connection));
   }
 
-  /** Report trouble once per outage of a connection. */
   /** Every error is counted (stats); it is reported once per outage of a connection. */
   private trouble(connection: 'commands' | 'subscriber' | 'presence', err: unknown): void {
     if (this.closed) return;
