@@ -10,22 +10,13 @@ import { connect, type SwitchboardClient } from '../../src/client/node.js';
 import { RedisAdapter } from '../../src/cluster/redis/index.js';
 import type { Switchboard } from '../../src/server/index.js';
 import { REDIS_URL, useRedisKeys } from '../helpers/redis.js';
+import { nextClientEvent } from '../helpers/client-event.js';
 import { eventually, startServer } from '../helpers/server.js';
 
-const TOKEN = 'cluster-admin-token-0123456789';
+/** Cluster queries cross Redis: a longer bound than one node's. */
+const next = <T>(client: SwitchboardClient, event: string, accept?: (value: T) => boolean): Promise<T> => nextClientEvent<T>(client, event, accept, 15_000);
 
-function next<T>(client: SwitchboardClient, event: string, accept: (value: T) => boolean = () => true): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no matching "${event}" within 15 s`)), 15_000);
-    const listener = (value: T): void => {
-      if (!accept(value)) return;
-      clearTimeout(timer);
-      client.off(event as 'connect', listener as () => void);
-      resolve(value);
-    };
-    client.on(event as 'connect', listener as () => void);
-  });
-}
+const TOKEN = 'cluster-admin-token-0123456789';
 
 describe('adminDashboard on a cluster', () => {
   const redisKeys = useRedisKeys();

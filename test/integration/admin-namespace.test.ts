@@ -8,23 +8,10 @@ import { after, describe, test } from 'node:test';
 import { AdminDashboard, type AdminSnapshot, adminDashboard } from '../../src/admin/index.js';
 import { connect, type SwitchboardClient, type SwitchboardError } from '../../src/client/node.js';
 import { Switchboard } from '../../src/server/index.js';
+import { nextClientEvent as next } from '../helpers/client-event.js';
 import { eventually, startServer } from '../helpers/server.js';
 
 const TOKEN = 'admin-token-for-tests-0123456789';
-
-/** The next `event` the client gets that `accept` takes. */
-function next<T>(client: SwitchboardClient, event: string, accept: (value: T) => boolean = () => true): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no matching "${event}" within 10 s`)), 10_000);
-    const listener = (value: T): void => {
-      if (!accept(value)) return;
-      clearTimeout(timer);
-      client.off(event as 'connect', listener as () => void);
-      resolve(value);
-    };
-    client.on(event as 'connect', listener as () => void);
-  });
-}
 
 describe('adminDashboard: the admin namespace', () => {
   const closers: Array<() => unknown> = [];

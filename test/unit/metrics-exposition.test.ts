@@ -11,30 +11,9 @@ import { after, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { createMetrics } from '../../src/metrics/index.js';
 import { loadPromClient } from '../../src/metrics/prom-client.js';
+import { sampleStats } from '../helpers/sample-stats.js';
 import { REQUEST_LATENCY_BUCKETS, type ServerStats } from '../../src/server/index.js';
 
-function sampleStats(over: Partial<ServerStats> = {}): ServerStats {
-  return {
-    nodeId: 'node-a',
-    uptimeSeconds: 42.5,
-    connections: { websocket: 3, 'socket.io/polling': 1 },
-    sessions: { connected: 4, waiting: 2 },
-    rooms: 7,
-    frames: { in: 10, out: 300 },
-    bytes: { in: 1000, out: 45000 },
-    broadcasts: 5,
-    deliveries: 290,
-    handshakes: { new: 6, resumed: 2, restored: 1 },
-    recoveries: { recovered: 3, unrecovered: 1 },
-    refusals: { origin_not_allowed: 2, rate_limited: 1 },
-    slowConsumers: 1,
-    requests: { count: 4, sumSeconds: 0.0135, buckets: [1, 2, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4] },
-    cluster: { nodes: 3, busMessages: 20, busLagSecondsSum: 0.04, busLagSecondsLast: 0.002, errors: 1 },
-    recentRefusals: [],
-    busiestRooms: [],
-    ...over,
-  };
-}
 
 /** A stats() source that counts its calls, with numbers the test can change. */
 function fakeServer(stats: ServerStats = sampleStats()): { stats(): ServerStats; calls: number; current: ServerStats } {

@@ -14,6 +14,7 @@ import { after, describe, test } from 'node:test';
 import { Counter, Gauge, type OpenMetricsContentType, Registry, type RegistryContentType } from 'prom-client';
 import { createMetrics } from '../../src/metrics/index.js';
 import { REQUEST_LATENCY_BUCKETS, type ServerStats } from '../../src/server/index.js';
+import { sampleStats } from '../helpers/sample-stats.js';
 
 type Format = 'prometheus' | 'openmetrics';
 
@@ -89,25 +90,10 @@ function familyProblems(text: string, format: Format): string[] {
 }
 
 /** A snapshot in which every number is non-zero, so that every series of every metric is written. */
-const EVERY_FIELD: ServerStats = {
-  nodeId: 'node-a',
-  uptimeSeconds: 42.5,
+const EVERY_FIELD: ServerStats = sampleStats({
   connections: { websocket: 3, sse: 2, polling: 1, 'socket.io/websocket': 4, 'socket.io/polling': 1 },
-  sessions: { connected: 4, waiting: 2 },
-  rooms: 7,
-  frames: { in: 10, out: 300 },
-  bytes: { in: 1000, out: 45000 },
-  broadcasts: 5,
-  deliveries: 290,
-  handshakes: { new: 6, resumed: 2, restored: 1 },
-  recoveries: { recovered: 3, unrecovered: 1 },
-  refusals: { origin_not_allowed: 2, rate_limited: 1 },
-  slowConsumers: 1,
   requests: { count: 14, sumSeconds: 9.5, buckets: REQUEST_LATENCY_BUCKETS.map((_, i) => i + 1) },
-  cluster: { nodes: 3, busMessages: 20, busLagSecondsSum: 0.04, busLagSecondsLast: 0.002, errors: 1 },
-  recentRefusals: [],
-  busiestRooms: [],
-};
+});
 
 const CONTENT_TYPES: Record<Format, RegistryContentType> = { prometheus: Registry.PROMETHEUS_CONTENT_TYPE, openmetrics: Registry.OPENMETRICS_CONTENT_TYPE };
 
